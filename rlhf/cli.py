@@ -1,0 +1,57 @@
+"""The `rlhf` command line: one group, each subcommand in its own module under `rlhf/commands/`.
+
+Subcommands load lazily so that `rlhf store path` does not import torch.
+Exit codes: 0 done; 1 the job ran and failed; 2 bad input or usage (click's convention).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+# name -> "module:attribute" of a click command or group
+_COMMANDS: dict[str, str] = {
+    "store": "rlhf.commands.store_cmd:store",
+    "append": "rlhf.commands.append_cmd:append",
+    "sample": "rlhf.commands.sample_cmd:sample",
+    "judge": "rlhf.commands.judge_cmd:judge",
+    "tag": "rlhf.commands.judge_cmd:tag",
+    "winrate": "rlhf.commands.winrate_cmd:winrate",
+    "leaderboard": "rlhf.commands.winrate_cmd:leaderboard",
+    "round": "rlhf.commands.round_cmd:round_",
+    "demo": "rlhf.commands.demo_cmd:demo",
+    "dashboard": "rlhf.commands.dashboard_cmd:dashboard",
+    "synthetic": "rlhf.commands.dashboard_cmd:synthetic",
+}
+
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        target = _COMMANDS.get(name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+@click.group(cls=_LazyGroup)
+@click.option(
+    "--store",
+    "store_dir",
+    type=click.Path(file_okay=False),
+    envvar="RLHF_STORE",
+    default=None,
+    help="Store directory (else $RLHF_STORE, else ~/.local/share/rlhf-rounds/store).",
+)
+@click.pass_context
+def main(ctx: click.Context, store_dir: str | None) -> None:
+    """rlhf-rounds: RLHF rounds, judges, win rates and a dashboard over one store."""
+    ctx.obj = {"store_dir": store_dir}
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,146 @@
+"""The store's tables: one place that says what every record holds and what makes it unique.
+
+Every table is append-only. A record's natural key (``KEYS``) decides idempotency: appending a record
+whose key is already stored with the same content adds nothing; with different content it is an error.
+Mutable things (a round's status, a stage's status) are stored as events and folded by views.
+"""
+
+from __future__ import annotations
+
+# column name -> DuckDB type. Order is the on-disk order.
+TABLES: dict[str, dict[str, str]] = {
+    "prompts": {
+        "prompt_id": "VARCHAR",
+        "messages": "VARCHAR",  # JSON list of {"role", "content"} (TRL conversational format)
+        "text": "VARCHAR",  # the last user message, for search and display
+        "content_hash": "VARCHAR",  # sha256 of the canonical messages JSON
+        "category": "VARCHAR",
+        "tags": "VARCHAR",  # JSON list of strings
+        "split": "VARCHAR",  # 'train' | 'eval'
+        "source": "VARCHAR",
+        "reference": "VARCHAR",  # reference answer, when the prompt has one
+        "created_at": "TIMESTAMP",
+    },
+    "prompt_tags": {  # categories assigned by a tagger to prompts that lack one
+        "prompt_id": "VARCHAR",
+        "category": "VARCHAR",
+        "tagger": "VARCHAR",
+        "tagger_version": "VARCHAR",
+        "score": "DOUBLE",
+        "created_at": "TIMESTAMP",
+    },
+    "round_events": {  # a round's (stage = '') or a stage's status changes
+        "round_id": "VARCHAR",
+        "parent_round_id": "VARCHAR",
+        "stage": "VARCHAR",
+        "status": "VARCHAR",  # 'running' | 'done' | 'failed' | 'skipped'
+        "config": "VARCHAR",  # JSON
+        "code_revision": "VARCHAR",
+        "seed": "BIGINT",
+        "detail": "VARCHAR",  # JSON: counts, timings, error text
+        "event_at": "TIMESTAMP",
+    },
+    "checkpoints": {
+        "checkpoint_id": "VARCHAR",
+        "round_id": "VARCHAR",
+        "kind": "VARCHAR",  # 'policy' | 'reward_model'
+        "path": "VARCHAR",
+        "content_hash": "VARCHAR",
+        "parent_checkpoint_id": "VARCHAR",
+        "base_model": "VARCHAR",
+        "config": "VARCHAR",  # JSON
+        "code_revision": "VARCHAR",
+        "created_at": "TIMESTAMP",
+    },
+    "generations": {
+        "generation_id": "VARCHAR",  # derived from the natural key
+        "checkpoint_id": "VARCHAR",
+        "prompt_id": "VARCHAR",
+        "params_hash": "VARCHAR",  # hash of the canonical sampling-parameters JSON
+        "params": "VARCHAR",  # JSON
+        "seed": "BIGINT",
+        "sample_index": "INTEGER",
+        "text": "VARCHAR",  # NULL when skipped
+        "prompt_tokens": "INTEGER",
+        "completion_tokens": "INTEGER",
+        "latency_s": "DOUBLE",
+        "finish_reason": "VARCHAR",  # 'stop' | 'length' | 'skipped'
+        "skipped_reason": "VARCHAR",
+        "backend": "VARCHAR",
+        "created_at": "TIMESTAMP",
+    },
+    "judgments": {
+        "judgment_id": "VARCHAR",  # derived from the natural key
+        "judge": "VARCHAR",
+        "judge_version": "VARCHAR",  # includes the template's content hash
+        "template_hash": "VARCHAR",
+        "prompt_id": "VARCHAR",
+        "model_a": "VARCHAR",
+        "model_b": "VARCHAR",
+        "order": "VARCHAR",  # 'ab': A's answer shown first; 'ba': B's answer shown first
+        "preference": "DOUBLE",  # P(model_b's answer is better), already un-mirrored; NULL = unscored
+        "error": "VARCHAR",  # why it is unscored
+        "rationale": "VARCHAR",
+        "raw_output": "VARCHAR",
+        "answer_a": "VARCHAR",
+        "answer_b": "VARCHAR",
+        "generation_a": "VARCHAR",
+        "generation_b": "VARCHAR",
+        "length_a": "INTEGER",  # characters of answer_a
+        "length_b": "INTEGER",
+        "category": "VARCHAR",
+        "round_id": "VARCHAR",
+        "prompt_tokens": "INTEGER",
+        "completion_tokens": "INTEGER",
+        "cost_usd": "DOUBLE",
+        "latency_s": "DOUBLE",
+        "source": "VARCHAR",
+        "created_at": "TIMESTAMP",
+    },
+    "judge_cache": {  # content-addressed verdicts, so a rerun calls no model for what it judged
+        "cache_key": "VARCHAR",  # sha256 of (judge, judge_version, template_hash, prompt, answers, order)
+        "judge": "VARCHAR",
+        "judge_version": "VARCHAR",
+        "preference": "DOUBLE",  # P(second-shown... see judges.cache) as stored by the judge
+        "error": "VARCHAR",
+        "rationale": "VARCHAR",
+        "raw_output": "VARCHAR",
+        "prompt_tokens": "INTEGER",
+        "completion_tokens": "INTEGER",
+        "cost_usd": "DOUBLE",
+        "latency_s": "DOUBLE",
+        "created_at": "TIMESTAMP",
+    },
+    "training_metrics": {
+        "round_id": "VARCHAR",
+        "stage": "VARCHAR",  # 'reward' | 'dpo' | ...
+        "step": "INTEGER",
+        "name": "VARCHAR",  # e.g. 'loss', 'rewards/margins', 'eval_accuracy'
+        "value": "DOUBLE",
+        "created_at": "TIMESTAMP",
+    },
+}
+
+KEYS: dict[str, tuple[str, ...]] = {
+    "prompts": ("prompt_id",),
+    "prompt_tags": ("prompt_id", "tagger", "tagger_version"),
+    "round_events": ("round_id", "stage", "status", "event_at"),
+    "checkpoints": ("checkpoint_id",),
+    "generations": ("checkpoint_id", "prompt_id", "params_hash", "sample_index"),
+    "judgments": ("judge", "judge_version", "prompt_id", "model_a", "model_b", "order"),
+    "judge_cache": ("cache_key",),
+    "training_metrics": ("round_id", "stage", "step", "name"),
+}
+
+# Columns a caller must give; the rest may be missing or NULL. Columns not listed are filled by the store
+# (created_at, derived ids, hashes) when absent.
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "prompts": ("prompt_id",),  # and text or messages
+    "prompt_tags": ("prompt_id", "category", "tagger", "tagger_version"),
+    "round_events": ("round_id", "status"),
+    "checkpoints": ("checkpoint_id", "kind"),
+    "generations": ("checkpoint_id", "prompt_id"),
+    "judgments": ("prompt_id", "model_a", "model_b", "judge"),
+    "judge_cache": ("cache_key", "judge", "judge_version"),
+    "training_metrics": ("round_id", "stage", "step", "name", "value"),
+}
