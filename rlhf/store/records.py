@@ -1,0 +1,198 @@
+"""Turning caller rows into typed records of one table: derived columns, type checks, value checks.
+
+Everything here is vectorised over a DataFrame through DuckDB, so a 100k-row append validates in
+milliseconds, and every problem names the row (0-based position in the input) and the field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import duckdb
+import pandas as pd
+
+from rlhf.schema import KEYS, REQUIRED, TABLES
+
+_SEP = "chr(31)"
+_NULL = "chr(0)"
+# Columns that never count as "content" when deciding whether a re-append is the same record.
+_VOLATILE = {"created_at", "judgment_id", "generation_id"}
+
+_ENUMS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("prompts", "split"): ("train", "eval"),
+    ("checkpoints", "kind"): ("policy", "reward_model"),
+    ("judgments", "order"): ("ab", "ba"),
+}
+
+
+class RecordError(ValueError):
+    """A problem with one input row: `row` is its 0-based position in what the caller passed."""
+
+    def __init__(self, table: str, row: int, field: str, message: str):
+        super().__init__(table, row, field, message)
+        self.table, self.row, self.field, self.message = table, row, field, message
+
+    def __str__(self) -> str:
+        return f"{self.table}: row {self.row}, field {self.field!r}: {self.message}"
+
+
+def _canonical_json(value) -> str | None:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def messages_hash(messages_json: str) -> str:
+    """sha256 of the canonical JSON of a message list (whitespace and key order do not matter)."""
+    canonical = json.dumps(json.loads(messages_json), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _prepare_frame(table: str, rows) -> pd.DataFrame:
+    """Python-side fills that SQL cannot do well: JSON columns, prompt messages and hashes."""
+    frame = pd.DataFrame(rows) if not isinstance(rows, pd.DataFrame) else rows.copy()
+    frame = frame.reset_index(drop=True)
+    unknown = [c for c in frame.columns if c not in TABLES[table] and not c.startswith("_")]
+    if unknown:
+        raise RecordError(table, 0, unknown[0], f"unknown column; valid columns: {', '.join(TABLES[table])}")
+    for column in ("config", "detail", "params", "messages", "tags"):
+        if column in frame.columns:
+            frame[column] = [_canonical_json(v) for v in frame[column]]
+    if table == "prompts":
+        _prepare_prompts(frame)
+    return frame
+
+
+def _prepare_prompts(frame: pd.DataFrame) -> None:
+    if "messages" not in frame.columns:
+        frame["messages"] = None
+    if "text" not in frame.columns:
+        frame["text"] = None
+    messages, texts, hashes = [], [], []
+    for i, (m, t) in enumerate(zip(frame["messages"], frame["text"], strict=True)):
+        m = None if m is None or (isinstance(m, float) and pd.isna(m)) else m
+        t = None if t is None or (isinstance(t, float) and pd.isna(t)) else t
+        if m is None and t is None:
+            raise RecordError("prompts", i, "text", "a prompt needs text or messages")
+        if m is None:
+            m = json.dumps([{"role": "user", "content": str(t)}], ensure_ascii=False)
+        try:
+            parsed = json.loads(m)
+        except json.JSONDecodeError as exc:
+            raise RecordError("prompts", i, "messages", f"not JSON: {exc}") from None
+        if not isinstance(parsed, list) or not all(isinstance(x, dict) and "content" in x and "role" in x for x in parsed):
+            raise RecordError("prompts", i, "messages", "must be a list of {role, content} objects")
+        users = [x["content"] for x in parsed if x["role"] == "user"]
+        if t is None:
+            t = users[-1] if users else parsed[-1]["content"]
+        if not str(t).strip():
+            raise RecordError("prompts", i, "text", "empty prompt")
+        messages.append(m)
+        texts.append(str(t))
+        hashes.append(messages_hash(m))
+    frame["messages"], frame["text"] = messages, texts
+    if "content_hash" not in frame.columns or frame["content_hash"].isna().any():
+        frame["content_hash"] = hashes
+
+
+def _sql_list(values: tuple[str, ...]) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def _derived(table: str, given: set[str]) -> dict[str, str]:
+    """SQL expressions for columns the store fills when absent, over the typed relation `t`."""
+    now = "current_timestamp::TIMESTAMP"
+    fills: dict[str, str] = {}
+    for ts in ("created_at", "event_at"):
+        if ts in TABLES[table]:
+            fills[ts] = now
+    if table == "generations":
+        fills["params_hash"] = f"substr(md5(coalesce(params, '{{}}')), 1, 16)"
+        fills["sample_index"] = "0"
+        fills["generation_id"] = (
+            f"substr(md5(concat_ws({_SEP}, checkpoint_id, prompt_id, params_hash, sample_index::VARCHAR)), 1, 20)"
+        )
+    if table == "judgments":
+        fills["judge_version"] = "'external'"
+        fills["order"] = "'ab'"
+        fills["length_a"] = "length(answer_a)"
+        fills["length_b"] = "length(answer_b)"
+        fills["judgment_id"] = (
+            f"substr(md5(concat_ws({_SEP}, judge, judge_version, prompt_id, model_a, model_b, \"order\")), 1, 20)"
+        )
+    if table == "prompts":
+        fills["split"] = "'eval'"
+        fills["tags"] = "'[]'"
+    if table == "round_events":
+        fills["stage"] = "''"
+    return fills
+
+
+def _quote(column: str) -> str:
+    return '"' + column + '"'
+
+
+def normalize(table: str, rows) -> pd.DataFrame:
+    """Typed, checked, filled records of `table` with `_key` and `_content` hashes; raises RecordError."""
+    if table not in TABLES:
+        raise RecordError(table, 0, "table", f"unknown table; valid: {', '.join(TABLES)}")
+    frame = _prepare_frame(table, rows)
+    columns = TABLES[table]
+    for req in REQUIRED[table]:
+        if req not in frame.columns:
+            raise RecordError(table, 0, req, "required column is missing")
+    frame["_row"] = range(len(frame))
+    con = duckdb.connect()
+    con.register("raw", frame)
+    given = set(frame.columns)
+    # 1. cast what was given, detect values that do not cast
+    casts = []
+    for column, sql_type in columns.items():
+        if column in given:
+            casts.append(f"TRY_CAST({_quote(column)} AS {sql_type}) AS {_quote(column)}")
+        else:
+            casts.append(f"NULL::{sql_type} AS {_quote(column)}")
+    con.execute(f"CREATE TEMP TABLE t AS SELECT _row, {', '.join(casts)} FROM raw")
+    for column, sql_type in columns.items():
+        if column not in given or sql_type == "VARCHAR":
+            continue
+        bad = con.execute(
+            f"SELECT r._row, CAST(r.{_quote(column)} AS VARCHAR) FROM raw r JOIN t USING (_row) "
+            f"WHERE r.{_quote(column)} IS NOT NULL AND t.{_quote(column)} IS NULL "
+            f"AND NOT (CAST(r.{_quote(column)} AS VARCHAR) IN ('', 'nan', 'NaN', 'None')) ORDER BY 1 LIMIT 1"
+        ).fetchone()
+        if bad:
+            raise RecordError(table, int(bad[0]), column, f"{bad[1]!r} is not a valid {sql_type}")
+    # 2. fill derived columns (in dependency order), only where NULL
+    for column, expression in _derived(table, given).items():
+        con.execute(f"UPDATE t SET {_quote(column)} = {expression} WHERE {_quote(column)} IS NULL")
+    # 3. value checks
+    checks = [(req, f"{_quote(req)} IS NULL OR CAST({_quote(req)} AS VARCHAR) = ''", "is required") for req in REQUIRED[table]]
+    for (tbl, column), allowed in _ENUMS.items():
+        if tbl == table:
+            checks.append((column, f"{_quote(column)} NOT IN ({_sql_list(allowed)})", f"must be one of {', '.join(allowed)}"))
+    if table == "judgments":
+        checks += [
+            ("preference", "preference < 0 OR preference > 1 OR isnan(preference)", "must be in [0, 1] (blank = unscored)"),
+            ("model_b", "model_a = model_b", "model_a and model_b must differ"),
+        ]
+    if table == "generations":
+        checks.append(("sample_index", "sample_index < 0", "must be >= 0"))
+    for column, condition, message in checks:
+        bad = con.execute(f"SELECT _row, CAST({_quote(column)} AS VARCHAR) FROM t WHERE {condition} ORDER BY _row LIMIT 1").fetchone()
+        if bad:
+            shown = "" if bad[1] is None else f" (got {bad[1]!r})"
+            raise RecordError(table, int(bad[0]), column, message + shown)
+    # 4. natural key and content hashes
+    key = ", ".join(f"coalesce(CAST({_quote(c)} AS VARCHAR), {_NULL})" for c in KEYS[table])
+    content_cols = [c for c in columns if c not in _VOLATILE and not (table == "round_events" and c == "event_at")]
+    content = ", ".join(f"coalesce(CAST({_quote(c)} AS VARCHAR), {_NULL})" for c in content_cols)
+    out = con.execute(
+        f"SELECT _row, {', '.join(_quote(c) for c in columns)}, md5_number_upper(concat_ws({_SEP}, {key})) AS _key, "
+        f"md5_number_upper(concat_ws({_SEP}, {content})) AS _content FROM t ORDER BY _row"
+    ).df()
+    con.close()
+    return out

@@ -1,0 +1,359 @@
+"""The Store: append-only tables as immutable Parquet batches, read through DuckDB views.
+
+Layout of a store directory:
+    current -> snapshots/s000001     the live snapshot (a symlink swapped atomically by compaction)
+    snapshots/s000001/batches/<id>/<table>.parquet
+                                     one directory per append; it appears by one rename, whole or not at all
+    catalog.duckdb                   the analysts' file: views only, no data; rewritten by rename
+    meta/migrations.jsonl            applied migrations
+    meta/catalog.json                what the catalog was built from
+    .lock                            serialises writers (flock); readers never take it
+    staging/                         batches being written; anything left here after a crash is garbage
+
+No process keeps a DuckDB database file open for writing, so a nightly append never waits for a reader
+and a reader never waits for an append.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+import pandas as pd
+
+from rlhf.schema import TABLES
+from rlhf.store import records, views
+from rlhf.store.migrations import MIGRATIONS
+
+ANALYST_STORAGE_VERSION = "v1.5.0"  # readable by the duckdb-cli 1.5.x on PyPI
+_SCHEMA_HASH = hashlib.sha256(json.dumps(TABLES, sort_keys=True).encode()).hexdigest()[:12]
+
+
+class StoreError(RuntimeError):
+    """A write that cannot be done as asked; nothing was written."""
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    table: str
+    added: int
+    skipped: int
+
+
+def default_store_dir() -> Path:
+    """$RLHF_STORE, else $XDG_DATA_HOME/rlhf-rounds/store, else ~/.local/share/rlhf-rounds/store."""
+    if os.environ.get("RLHF_STORE"):
+        return Path(os.environ["RLHF_STORE"])
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "rlhf-rounds" / "store"
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
+class Store:
+    """A store directory. Cheap to create; holds no open handles."""
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    # ---- opening -------------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | Path | None = None, *, create: bool = True) -> "Store":
+        """Open (creating and upgrading as needed) the store at `path`, else `default_store_dir()`."""
+        root = Path(path).expanduser() if path else default_store_dir()
+        if root.exists() and not root.is_dir():
+            raise StoreError(f"store path {root} exists and is not a directory")
+        if not root.exists() and not create:
+            raise StoreError(f"no store at {root}")
+        store = cls(root.absolute())
+        if not store._is_current():
+            store._upgrade()
+        return store
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "current"
+
+    @property
+    def analyst_db(self) -> Path:
+        return self.root / "catalog.duckdb"
+
+    def applied_migrations(self) -> list[dict]:
+        path = self.root / "meta" / "migrations.jsonl"
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+    def _catalog_stamp(self) -> dict:
+        statements = views.all_view_statements(self.data_dir)
+        return {
+            "root": str(self.root),
+            "views_sha": hashlib.sha256("\n".join(statements).encode()).hexdigest(),
+            "schema": _SCHEMA_HASH,
+        }
+
+    def _is_current(self) -> bool:
+        stamp = self.root / "meta" / "catalog.json"
+        if not stamp.exists() or not self.analyst_db.exists():
+            return False
+        if {m["number"] for m in self.applied_migrations()} != {n for n, _, _ in MIGRATIONS}:
+            return False
+        try:
+            return json.loads(stamp.read_text()) == self._catalog_stamp()
+        except (OSError, ValueError):
+            return False
+
+    def _upgrade(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        with self._write_lock():
+            if not self.data_dir.exists():
+                (self.root / "snapshots" / "s000001").mkdir(parents=True, exist_ok=True)
+                self._point_current("snapshots/s000001")
+            done = {m["number"] for m in self.applied_migrations()}
+            for number, name, fn in MIGRATIONS:
+                if number in done:
+                    continue
+                fn(self.root, self.data_dir)
+                with open(self.root / "meta" / "migrations.jsonl", "a") as fh:
+                    fh.write(json.dumps({"number": number, "name": name, "applied_at": _now().isoformat()}) + "\n")
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            self._ensure_schema_part()
+            self._write_catalog()
+
+    def _point_current(self, target: str) -> None:
+        tmp = self.root / f".current-{uuid.uuid4().hex}"
+        os.symlink(target, tmp)
+        os.replace(tmp, self.root / "current")
+        _fsync_dir(self.root)
+
+    def _ensure_schema_part(self) -> None:
+        """A zero-row part with every current column, so every view binds even before the first append."""
+        name = f"000000-schema-{_SCHEMA_HASH}"
+        if (self.data_dir / "batches" / name).exists():
+            return
+        con = duckdb.connect()
+        frames = {}
+        for table, columns in TABLES.items():
+            cols = ", ".join(f'NULL::{t} AS "{c}"' for c, t in columns.items())
+            frames[table] = con.execute(f"SELECT {cols}, NULL::UBIGINT AS _key, NULL::UBIGINT AS _content LIMIT 0").df()
+        con.close()
+        self._publish(frames, name=name)
+
+    def _write_catalog(self) -> None:
+        tmp = self.root / f".catalog-{uuid.uuid4().hex}.duckdb"
+        con = duckdb.connect(str(tmp), config={"storage_compatibility_version": ANALYST_STORAGE_VERSION})
+        try:
+            for statement in views.all_view_statements(self.data_dir):
+                con.execute(statement)
+            root = str(self.root).replace("'", "''")
+            con.execute(
+                f"CREATE OR REPLACE VIEW store_info AS SELECT '{root}' AS store_root, "
+                f"'{_SCHEMA_HASH}' AS schema_hash, TIMESTAMP '{_now().isoformat(sep=' ')}' AS built_at"
+            )
+        finally:
+            con.close()
+        os.replace(tmp, self.analyst_db)
+        stamp = self.root / "meta" / "catalog.json"
+        stamp_tmp = stamp.with_suffix(".tmp")
+        stamp_tmp.write_text(json.dumps(self._catalog_stamp()))
+        os.replace(stamp_tmp, stamp)
+        _fsync_dir(self.root)
+
+    # ---- writing -------------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _write_lock(self) -> Iterator[None]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "a+") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def append(
+        self,
+        table: str,
+        rows,
+        *,
+        source: str | None = None,
+        on_conflict: Literal["error", "keep"] = "error",
+    ) -> AppendResult:
+        """Append rows to one table, atomically and idempotently. See `append_batch`."""
+        return self.append_batch({table: rows}, source=source, on_conflict=on_conflict)[table]
+
+    def append_batch(
+        self,
+        batch: Mapping[str, object],
+        *,
+        source: str | None = None,
+        on_conflict: Literal["error", "keep"] = "error",
+    ) -> dict[str, AppendResult]:
+        """Append rows to several tables as one batch: all of it becomes visible at once, or none of it.
+
+        A row whose natural key is stored already is skipped when its content is the same; when the
+        content differs it is an error (`on_conflict="error"`, nothing written) or the stored row is kept
+        (`on_conflict="keep"`, for caches and resumable jobs). Raises `records.RecordError` for bad rows.
+        """
+        normalized: dict[str, pd.DataFrame] = {}
+        for table, rows in batch.items():
+            if source is not None and "source" in TABLES.get(table, {}):
+                rows = pd.DataFrame(rows) if not isinstance(rows, pd.DataFrame) else rows.copy()
+                if "source" not in rows.columns:
+                    rows["source"] = source
+                else:
+                    rows["source"] = rows["source"].fillna(source)
+            normalized[table] = self._dedupe_within(table, records.normalize(table, rows))
+        with self._write_lock():
+            results, frames = {}, {}
+            con = duckdb.connect()
+            try:
+                for table, frame in normalized.items():
+                    fresh, skipped = self._new_rows(con, table, frame, on_conflict)
+                    results[table] = AppendResult(table, len(fresh), skipped)
+                    if len(fresh):
+                        frames[table] = fresh
+            finally:
+                con.close()
+            if frames:
+                self._publish(frames)
+        return results
+
+    @staticmethod
+    def _dedupe_within(table: str, frame: pd.DataFrame) -> pd.DataFrame:
+        if not frame["_key"].duplicated().any():
+            return frame
+        distinct = frame.groupby("_key")["_content"].nunique()
+        clashing = distinct[distinct > 1]
+        if len(clashing):
+            rows = frame.loc[frame["_key"] == clashing.index[0], "_row"].tolist()
+            raise records.RecordError(
+                table, int(rows[1]), "key", f"duplicate key with different content (also at row {rows[0]})"
+            )
+        return frame.drop_duplicates("_key", keep="first")
+
+    def _new_rows(self, con, table: str, frame: pd.DataFrame, on_conflict: str) -> tuple[pd.DataFrame, int]:
+        con.register("incoming", frame[["_row", "_key", "_content"]])
+        clash = con.execute(
+            f"SELECT i._row, e._content = i._content AS same FROM incoming i "
+            f"JOIN ({views.raw_table_sql(table, self.data_dir)}) e ON e._key = i._key ORDER BY i._row"
+        ).df()
+        con.unregister("incoming")
+        if on_conflict == "error":
+            different = clash[~clash["same"]]
+            if len(different):
+                row = int(different["_row"].iloc[0])
+                raise records.RecordError(
+                    table, row, "key", "a stored record has the same key and different content"
+                )
+        fresh = frame[~frame["_row"].isin(set(clash["_row"]))]
+        return fresh.drop(columns=["_row"]), len(frame) - len(fresh)
+
+    def _publish(self, frames: Mapping[str, pd.DataFrame], *, name: str | None = None) -> Path:
+        """Write parts into a staging directory, fsync, and rename it into the live snapshot."""
+        staging = self.root / "staging"
+        if staging.exists():  # leftovers of a crashed writer; we hold the lock, so nobody else uses them
+            for leftover in staging.iterdir():
+                shutil.rmtree(leftover, ignore_errors=True)
+        batch_name = name or f"{_now().strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex[:8]}"
+        tmp = staging / batch_name
+        tmp.mkdir(parents=True)
+        con = duckdb.connect()
+        try:
+            for table, frame in frames.items():
+                con.register("part", frame)
+                target = str(tmp / f"{table}.parquet").replace("'", "''")
+                con.execute(f"COPY (SELECT * FROM part) TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
+                con.unregister("part")
+                _fsync_file(tmp / f"{table}.parquet")
+        finally:
+            con.close()
+        _fsync_dir(tmp)
+        final = self.data_dir / "batches" / batch_name
+        os.rename(tmp, final)
+        _fsync_dir(final.parent)
+        return final
+
+    def compact(self, *, keep_old_s: float = 3600.0) -> int:
+        """Merge every batch into one per table in a new snapshot and switch `current` to it atomically.
+
+        Readers that already listed the old snapshot's files keep reading them; old snapshots are removed
+        at a later compaction once older than `keep_old_s`. Returns the number of batches merged.
+        """
+        with self._write_lock():
+            old = self.data_dir.resolve()
+            batches = sorted((old / "batches").iterdir())
+            number = int(old.name[1:]) + 1
+            new = self.root / "snapshots" / f"s{number:06d}"
+            tmp = self.root / "staging" / f"snapshot-{uuid.uuid4().hex}"
+            (tmp / "batches" / "000001-compacted").mkdir(parents=True)
+            con = duckdb.connect()
+            try:
+                for table in TABLES:
+                    src = views.raw_table_sql(table, old)
+                    target = str(tmp / "batches" / "000001-compacted" / f"{table}.parquet").replace("'", "''")
+                    con.execute(f"COPY ({src}) TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
+            finally:
+                con.close()
+            os.rename(tmp, new)
+            _fsync_dir(new.parent)
+            self._point_current(f"snapshots/{new.name}")
+            self._ensure_schema_part()
+            cutoff = time.time() - keep_old_s
+            for snap in (self.root / "snapshots").iterdir():
+                if snap.name not in (new.name, old.name) and snap.stat().st_mtime < cutoff:
+                    shutil.rmtree(snap, ignore_errors=True)
+            return len(batches)
+
+    # ---- reading -------------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A private in-memory DuckDB connection with every view; it holds no lock on any file."""
+        con = duckdb.connect()
+        try:
+            for statement in views.all_view_statements(self.data_dir):
+                con.execute(statement)
+            yield con
+        finally:
+            con.close()
+
+    def query(self, sql: str, params=None) -> pd.DataFrame:
+        """Run one query over the views; parameters are bound, never formatted into the SQL."""
+        with self.connect() as con:
+            return con.execute(sql, params or []).df()
+
+    def count(self, table: str) -> int:
+        return int(self.query(f"SELECT count(*) AS n FROM {_checked(table)}")["n"].iloc[0])
+
+
+def _checked(table: str) -> str:
+    if table not in TABLES and table not in views.DERIVED_VIEWS:
+        raise StoreError(f"unknown table or view {table!r}")
+    return table
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)

@@ -1,0 +1,117 @@
+"""SQL for the views analysts, the dashboard and every stage read. Documented in docs/store.md.
+
+Each table's view reads all of its Parquet parts through one glob under the store's `current` link, so a
+view always sees whole batches: a batch becomes visible by one directory rename.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rlhf.schema import TABLES
+
+
+def _q(column: str) -> str:
+    return '"' + column + '"'
+
+
+def table_view_sql(table: str, data_dir: Path) -> str:
+    glob = str(data_dir / "batches" / "*" / f"{table}.parquet").replace("'", "''")
+    cols = ", ".join(f"CAST({_q(c)} AS {t}) AS {_q(c)}" for c, t in TABLES[table].items())
+    return f"CREATE OR REPLACE VIEW {table} AS SELECT {cols} FROM read_parquet('{glob}', union_by_name = true)"
+
+
+def raw_table_sql(table: str, data_dir: Path) -> str:
+    """All columns including the hidden `_key` and `_content`, for the store's own checks."""
+    glob = str(data_dir / "batches" / "*" / f"{table}.parquet").replace("'", "''")
+    return f"SELECT * FROM read_parquet('{glob}', union_by_name = true)"
+
+
+DERIVED_VIEWS: dict[str, str] = {
+    # One row per round, folded from its events (stage = '').
+    "rounds": """
+CREATE OR REPLACE VIEW rounds AS
+SELECT round_id,
+       arg_max(parent_round_id, event_at) FILTER (WHERE parent_round_id IS NOT NULL) AS parent_round_id,
+       arg_max(status, event_at) AS status,
+       arg_max(config, event_at) FILTER (WHERE config IS NOT NULL) AS config,
+       arg_max(code_revision, event_at) FILTER (WHERE code_revision IS NOT NULL) AS code_revision,
+       arg_max(seed, event_at) FILTER (WHERE seed IS NOT NULL) AS seed,
+       min(event_at) AS started_at,
+       max(event_at) FILTER (WHERE status IN ('done', 'failed')) AS finished_at
+FROM round_events WHERE stage = '' GROUP BY round_id""",
+    # The latest status of each stage of each round.
+    "round_stages": """
+CREATE OR REPLACE VIEW round_stages AS
+SELECT round_id, stage,
+       arg_max(status, event_at) AS status,
+       arg_max(detail, event_at) AS detail,
+       min(event_at) AS started_at,
+       max(event_at) AS updated_at
+FROM round_events WHERE stage <> '' GROUP BY round_id, stage""",
+    # The latest tag per prompt (any tagger), for prompts without their own category.
+    "prompt_categories": """
+CREATE OR REPLACE VIEW prompt_categories AS
+SELECT p.prompt_id, coalesce(p.category, t.category) AS category
+FROM prompts p
+LEFT JOIN (SELECT prompt_id, arg_max(category, created_at) AS category FROM prompt_tags GROUP BY prompt_id) t
+USING (prompt_id)""",
+    # One row per judgment with the prompt and both answers' text and lengths.
+    "judgment_pairs": """
+CREATE OR REPLACE VIEW judgment_pairs AS
+SELECT j.judgment_id, j.round_id, j.judge, j.judge_version, j.template_hash, j.prompt_id,
+       p.text AS prompt_text,
+       coalesce(j.category, pc.category) AS category,
+       j.model_a, j.model_b, j."order", j.preference, j.error,
+       j.preference IS NULL AS unscored,
+       coalesce(j.answer_a, ga.text) AS answer_a,
+       coalesce(j.answer_b, gb.text) AS answer_b,
+       coalesce(j.length_a, length(ga.text)) AS length_a,
+       coalesce(j.length_b, length(gb.text)) AS length_b,
+       j.rationale, j.raw_output, j.prompt_tokens, j.completion_tokens, j.cost_usd, j.latency_s,
+       j.source, j.created_at
+FROM judgments j
+LEFT JOIN prompts p USING (prompt_id)
+LEFT JOIN prompt_categories pc USING (prompt_id)
+LEFT JOIN generations ga ON ga.generation_id = j.generation_a
+LEFT JOIN generations gb ON gb.generation_id = j.generation_b""",
+    # The unit of every win rate: one preference per prompt, the mean of its scored orders.
+    "prompt_preferences": """
+CREATE OR REPLACE VIEW prompt_preferences AS
+SELECT round_id, judge, model_a, model_b, prompt_id,
+       any_value(category) AS category,
+       avg(preference) AS preference,
+       count(*) AS n_verdicts,
+       count(preference) AS n_scored
+FROM (SELECT j.round_id, j.judge, j.model_a, j.model_b, j.prompt_id, j.preference,
+             coalesce(j.category, pc.category) AS category
+      FROM judgments j LEFT JOIN prompt_categories pc USING (prompt_id))
+GROUP BY ALL""",
+    # Per pair of models per round and judge: how often model_b's answer beat model_a's.
+    "pair_winrates": """
+CREATE OR REPLACE VIEW pair_winrates AS
+SELECT round_id, judge, model_a, model_b,
+       count(preference) AS n,
+       count(*) FILTER (WHERE preference > 0.5) AS wins,
+       count(*) FILTER (WHERE preference < 0.5) AS losses,
+       count(*) FILTER (WHERE preference = 0.5) AS ties,
+       count(*) FILTER (WHERE preference IS NULL) AS unscored,
+       avg(preference) AS win_rate,
+       stddev_samp(preference) / sqrt(count(preference)) AS standard_error
+FROM prompt_preferences GROUP BY round_id, judge, model_a, model_b""",
+    "category_winrates": """
+CREATE OR REPLACE VIEW category_winrates AS
+SELECT round_id, judge, model_a, model_b, coalesce(category, '(none)') AS category,
+       count(preference) AS n,
+       count(*) FILTER (WHERE preference > 0.5) AS wins,
+       count(*) FILTER (WHERE preference < 0.5) AS losses,
+       count(*) FILTER (WHERE preference = 0.5) AS ties,
+       count(*) FILTER (WHERE preference IS NULL) AS unscored,
+       avg(preference) AS win_rate,
+       stddev_samp(preference) / sqrt(count(preference)) AS standard_error
+FROM prompt_preferences GROUP BY ALL""",
+}
+
+
+def all_view_statements(data_dir: Path) -> list[str]:
+    return [table_view_sql(t, data_dir) for t in TABLES] + [sql.strip() for sql in DERIVED_VIEWS.values()]
