@@ -1,0 +1,29 @@
+"""`rlhf append prompts|generations|judgments FILE...`: the nightly job's way in."""
+
+from __future__ import annotations
+
+import click
+
+from rlhf.commands import BadInput
+from rlhf.store import Store
+from rlhf.store.ingest import append_files
+from rlhf.store.readers import InputError
+
+
+@click.command()
+@click.argument("kind", type=click.Choice(["prompts", "generations", "judgments"]))
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.pass_context
+def append(ctx: click.Context, kind: str, files: tuple[str, ...]) -> None:
+    """Append JSONL, CSV or Parquet FILES to the store as one atomic batch.
+
+    Rows already stored with the same content are skipped, so rerunning a job adds nothing twice.
+    Exit 0 when done; 2 with a message naming file, line and field when any row is bad (nothing written).
+    """
+    store = Store.open((ctx.obj or {}).get("store_dir"))
+    try:
+        results = append_files(store, kind, files)
+    except InputError as exc:
+        raise BadInput(str(exc)) from None
+    for table, result in results.items():
+        click.echo(f"{table}: {result.added} added, {result.skipped} already stored")
