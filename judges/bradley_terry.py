@@ -1,0 +1,374 @@
+"""Bradley-Terry strengths over every checkpoint, with bootstrap intervals and Elo-style ratings.
+
+Pairwise win rates only compare two models judged against each other; a leaderboard across all rounds
+needs one scale. Bradley-Terry gives it: P(i beats j) = s_i / (s_i + s_j). We fit it by maximum
+likelihood with every tie (and every soft preference) counted fractionally: a verdict p = P(j better)
+adds 1 - p to i's wins over j and p to j's wins over i, so a tie is half a win for each side. This is the
+definition evalica uses, and ``tests/test_bradley_terry.py`` reproduces its published LLMFAO scores.
+
+Speed comes from aggregation: judgments collapse to cells (model pair, verdict value) with counts, the
+Poisson bootstrap draws one weight per cell (the sum of n Poisson(1) weights is Poisson(n)), and Newton
+iterations run on all resamples at once as a batch of small linear systems.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+
+__all__ = [
+    "BradleyTerry",
+    "PairCells",
+    "average_win_rate",
+    "bradley_terry",
+    "elo_ratings",
+    "fit_strengths",
+    "pair_cells",
+    "pair_matrix",
+]
+
+_ELO_SCALE = 400.0
+_ELO_BASE = 1000.0
+
+
+@dataclass(frozen=True)
+class PairCells:
+    """Judgments aggregated to distinct (left, right, preference) cells.
+
+    ``left``/``right`` index ``models``; ``preference`` is P(right better) in [0, 1]; ``count`` how many
+    judgments fell in the cell.
+    """
+
+    models: tuple[str, ...]
+    left: np.ndarray
+    right: np.ndarray
+    preference: np.ndarray
+    count: np.ndarray
+
+    def __post_init__(self) -> None:
+        sizes = {len(self.left), len(self.right), len(self.preference), len(self.count)}
+        if len(sizes) != 1:
+            raise ValueError(f"PairCells arrays differ in length: {sorted(sizes)}")
+        if len(self.preference) and (np.nanmin(self.preference) < 0 or np.nanmax(self.preference) > 1):
+            raise ValueError("PairCells.preference must lie in [0, 1]")
+
+
+@dataclass(frozen=True)
+class BradleyTerry:
+    """A fitted Bradley-Terry leaderboard.
+
+    strength sums to 1 over ``models``; rating is Elo-style (400 * log10 odds) with ``anchor`` at 1000,
+    or the geometric mean of strengths at 1000 when no anchor is given. ci_low/ci_high bound the rating
+    (percentile bootstrap); strength_ci_low/high bound the normalised strength. n counts the judgments
+    (cells weighted by count) that involve each model. n_failed_resamples counts bootstrap resamples whose
+    MLE did not exist (some model never lost or never won within the resample); they are left out.
+    """
+
+    models: tuple[str, ...]
+    strength: np.ndarray
+    rating: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    strength_ci_low: np.ndarray
+    strength_ci_high: np.ndarray
+    n: np.ndarray
+    anchor: str | None
+    n_boot: int
+    n_failed_resamples: int
+    confidence: float
+    seed: int
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per model, strongest first, with the leaderboard JSON columns."""
+        frame = pd.DataFrame(
+            {
+                "model": list(self.models),
+                "strength": self.strength,
+                "rating": self.rating,
+                "ci_low": self.ci_low,
+                "ci_high": self.ci_high,
+                "n": self.n.astype(int),
+            }
+        )
+        return frame.sort_values("strength", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def pair_cells(
+    left: np.ndarray | pd.Series | list,
+    right: np.ndarray | pd.Series | list,
+    preference: np.ndarray | pd.Series | list,
+    models: list[str] | tuple[str, ...] | None = None,
+) -> PairCells:
+    """Aggregate judgments (left name, right name, P(right better)) into counted cells.
+
+    NaN preferences (unscored) are dropped. Pairs are not reordered, so (a, b, p) and (b, a, 1 - p)
+    stay separate cells with the same effect on the fit.
+
+    >>> c = pair_cells(["a", "a", "b"], ["b", "b", "a"], [1.0, 1.0, 0.5])
+    >>> c.models, c.count.tolist()
+    (('a', 'b'), [2, 1])
+    """
+    pref = np.asarray(preference, dtype=float)
+    n_rows = len(pref)
+    left_codes, left_names = pd.factorize(left if isinstance(left, (pd.Series, np.ndarray)) else np.asarray(left))
+    right_codes, right_names = pd.factorize(right if isinstance(right, (pd.Series, np.ndarray)) else np.asarray(right))
+    if not len(left_codes) == len(right_codes) == n_rows:
+        raise ValueError(f"left, right and preference differ in length: {len(left_codes)}, {len(right_codes)}, {n_rows}")
+    if models is None:
+        models = sorted(set(left_names.tolist()) | set(right_names.tolist()))
+    models = tuple(models)
+    position = {m: i for i, m in enumerate(models)}
+    missing = sorted({u for u in [*left_names.tolist(), *right_names.tolist()] if u not in position})
+    if missing:
+        raise ValueError(f"models not in the given model list: {missing[:5]}")
+    li = np.array([position[u] for u in left_names.tolist()], dtype=np.int64)[left_codes]
+    ri = np.array([position[u] for u in right_names.tolist()], dtype=np.int64)[right_codes]
+    keep = ~np.isnan(pref)
+    li, ri, pref = li[keep], ri[keep], pref[keep]
+    level_idx, levels = pd.factorize(pref)  # hashing, not sorting: 1M judgments in milliseconds
+    k = len(models)
+    code = (li.astype(np.int64) * k + ri) * len(levels) + level_idx
+    if k * k * len(levels) <= 50_000_000:
+        counts = np.bincount(code, minlength=k * k * len(levels))
+        cells = np.flatnonzero(counts)
+        count = counts[cells]
+    else:
+        cells, count = np.unique(code, return_counts=True)
+    pair, lvl = np.divmod(cells, len(levels))
+    return PairCells(models, pair // k, pair % k, np.asarray(levels, dtype=float)[lvl], count.astype(np.int64))
+
+
+def _cell_to_matrix(cells: PairCells) -> sparse.csr_matrix:
+    """Sparse map from cell weights to the flattened wins matrix M (K*K): M = A @ weights."""
+    k = len(cells.models)
+    rows = np.concatenate([cells.left * k + cells.right, cells.right * k + cells.left])
+    cols = np.concatenate([np.arange(len(cells.count))] * 2)
+    vals = np.concatenate([1.0 - cells.preference, cells.preference])
+    return sparse.csr_matrix((vals, (rows, cols)), shape=(k * k, len(cells.count)))
+
+
+def pair_matrix(cells: PairCells) -> np.ndarray:
+    """Wins matrix M: M[i, j] = wins of i over j, ties and soft verdicts counted fractionally.
+
+    >>> pair_matrix(pair_cells(["a", "a"], ["b", "b"], [0.0, 0.5])).tolist()
+    [[0.0, 1.5], [0.5, 0.0]]
+    """
+    k = len(cells.models)
+    return (_cell_to_matrix(cells) @ cells.count.astype(float)).reshape(k, k)
+
+
+def average_win_rate(wins: np.ndarray) -> np.ndarray:
+    """Mean over opponents j (with at least one comparison) of M[i,j] / (M[i,j] + M[j,i]).
+
+    This is evalica's ``average_win_rate``; a model with no comparisons gets NaN.
+
+    >>> average_win_rate(np.array([[0.0, 3.0, 1.0], [1.0, 0.0, 0.0], [1.0, 0.0, 0.0]])).tolist()
+    [0.625, 0.25, 0.5]
+    """
+    total = wins + wins.T
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(total > 0, wins / np.where(total > 0, total, 1.0), np.nan)
+    np.fill_diagonal(rate, np.nan)
+    seen = (~np.isnan(rate)).sum(axis=1)
+    sums = np.nansum(rate, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(seen > 0, sums / np.maximum(seen, 1), np.nan)
+
+
+def _log_likelihood(wins: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    diff = beta[..., :, None] - beta[..., None, :]
+    return -(wins * np.logaddexp(0.0, -diff)).sum(axis=(-2, -1))
+
+
+def fit_strengths(
+    wins: np.ndarray, *, beta0: np.ndarray | None = None, tol: float = 1e-10, max_iter: int = 100
+) -> tuple[np.ndarray, np.ndarray]:
+    """Maximum-likelihood log-strengths for one wins matrix (K, K) or a batch (B, K, K).
+
+    Newton's method on the concave log-likelihood with the last model's log-strength pinned to 0, step
+    halving when a step would lower the likelihood. Returns (beta, converged); beta is centred to mean 0.
+    A batch member that has not converged after ``max_iter`` steps (its MLE does not exist) is returned
+    with converged False.
+
+    >>> beta, ok = fit_strengths(np.array([[0.0, 2.0], [1.0, 0.0]]))
+    >>> round(float(np.exp(beta[0] - beta[1])), 12), bool(ok)
+    (2.0, True)
+    """
+    wins = np.asarray(wins, dtype=float)
+    single = wins.ndim == 2
+    w = wins[None] if single else wins
+    b, k, _ = w.shape
+    beta = np.zeros((b, k)) if beta0 is None else np.broadcast_to(beta0, (b, k)).astype(float).copy()
+    total = w + w.transpose(0, 2, 1)
+    active = np.ones(b, dtype=bool)
+    converged = np.zeros(b, dtype=bool)
+    for _ in range(max_iter):
+        idx = np.flatnonzero(active)
+        if len(idx) == 0:
+            break
+        if len(idx) == b:  # views, not copies, while every member is still iterating
+            wa, na, ba = w, total, beta.copy()
+        else:
+            wa, na, ba = w[idx], total[idx], beta[idx]
+        s = np.subtract(ba[:, :, None], ba[:, None, :])
+        np.negative(s, out=s)
+        np.exp(s, out=s)
+        s += 1.0
+        np.reciprocal(s, out=s)  # s[i, j] = P(i beats j)
+        grad = wa.sum(axis=2) - np.einsum("bij,bij->bi", na, s)
+        lap = s * s
+        np.subtract(s, lap, out=lap)
+        lap *= na  # n_ij s_ij (1 - s_ij): the curvature
+        diag = np.arange(k)
+        # the diagonal is the row sum; a 1e-12 ridge keeps a resample in which some model was never compared
+        # solvable (its row is otherwise zero) without moving the fixed point, where the gradient is zero
+        lap[:, diag, diag] = -lap.sum(axis=2) - 1e-12
+        np.negative(lap, out=lap)  # the weighted graph Laplacian
+        step = np.zeros_like(ba)
+        step[:, :-1] = np.linalg.solve(lap[:, :-1, :-1], grad[:, :-1, None])[..., 0]
+        # step halving only for members far from the optimum (cold start, non-existent MLE); near it the
+        # Newton step of a concave likelihood is safe and the likelihood check would dominate the run time
+        scale = np.ones(len(idx))
+        far = np.flatnonzero(np.abs(step).max(axis=1) > 0.5)
+        if len(far):
+            ll_old = _log_likelihood(wa[far], ba[far])
+            for _ in range(30):
+                ll_new = _log_likelihood(wa[far], ba[far] + scale[far, None] * step[far])
+                worse = ll_new < ll_old - 1e-12 * np.abs(ll_old)
+                if not worse.any():
+                    break
+                scale[far] = np.where(worse, scale[far] / 2.0, scale[far])
+        new = ba + scale[:, None] * step
+        beta[idx] = new
+        done = np.abs(scale[:, None] * step).max(axis=1) < tol
+        converged[idx[done]] = True
+        active[idx[done]] = False
+    beta = beta - beta.mean(axis=1, keepdims=True)
+    return (beta[0], converged[0]) if single else (beta, converged)
+
+
+def _strengths(beta: np.ndarray) -> np.ndarray:
+    e = np.exp(beta - beta.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def elo_ratings(strength: np.ndarray, anchor: int | None = None, *, base: float = _ELO_BASE) -> np.ndarray:
+    """Elo-style ratings 400 * log10(s_i / s_ref) + base; s_ref is the anchor's strength, else the geometric mean.
+
+    A 400-point gap means 10:1 odds, as in Elo and Chatbot Arena.
+
+    >>> elo_ratings(np.array([10.0, 1.0]), anchor=1).tolist()
+    [1400.0, 1000.0]
+    """
+    log_s = np.log10(strength)
+    ref = log_s[..., anchor] if anchor is not None else log_s.mean(axis=-1)
+    return base + _ELO_SCALE * (log_s - np.expand_dims(ref, -1))
+
+
+def _check_mle_exists(wins: np.ndarray, models: tuple[str, ...]) -> None:
+    """The MLE exists iff the directed graph 'i won something from j' is strongly connected."""
+    n_comp, labels = connected_components(sparse.csr_matrix(wins > 0), directed=True, connection="strong")
+    if n_comp > 1:
+        sizes = np.bincount(labels)
+        small = np.flatnonzero(labels == np.argmin(sizes))
+        names = [models[i] for i in small[:5]]
+        raise ValueError(
+            f"Bradley-Terry maximum likelihood does not exist: the models split into {n_comp} groups that never "
+            f"lose (or never win) against each other, e.g. {names}. Judge more pairs across the groups."
+        )
+
+
+_BOOT_CHUNKS = 2  # fixed, so that a seed gives the same intervals on any number of cores
+
+
+def _bootstrap_chunk(
+    a: sparse.csr_matrix, count: np.ndarray, beta: np.ndarray, k: int, n: int, seed_seq: np.random.SeedSequence
+) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed_seq)
+    weights = rng.poisson(count, size=(n, len(count))).astype(float)
+    wins = np.asarray((a @ weights.T).T).reshape(n, k, k)
+    # warm start at the point estimate; Newton converges quadratically, so after a step below 1e-4 the
+    # remaining error in a log-strength is of order 1e-8 (about 2e-6 rating points), far below any interval
+    return fit_strengths(wins, beta0=beta, tol=1e-4, max_iter=50)
+
+
+def _bootstrap_fits(
+    a: sparse.csr_matrix, count: np.ndarray, beta: np.ndarray, k: int, n_boot: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Poisson-bootstrap refits in two chunks on two threads (numpy and LAPACK release the GIL)."""
+    seeds = np.random.SeedSequence(seed).spawn(_BOOT_CHUNKS)
+    sizes = [len(part) for part in np.array_split(np.arange(n_boot), _BOOT_CHUNKS)]
+    with ThreadPoolExecutor(max_workers=_BOOT_CHUNKS) as pool:
+        parts = list(pool.map(lambda i: _bootstrap_chunk(a, count, beta, k, sizes[i], seeds[i]), range(_BOOT_CHUNKS)))
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def bradley_terry(
+    cells: PairCells,
+    *,
+    n_boot: int = 1000,
+    seed: int = 0,
+    confidence: float = 0.95,
+    anchor: str | None = None,
+) -> BradleyTerry:
+    """Fit Bradley-Terry strengths with a seeded Poisson bootstrap over judgments.
+
+    Each bootstrap resample reweights every judgment by Poisson(1); aggregated, a cell of count c gets
+    weight Poisson(c). Intervals are percentiles of the ratings (and strengths) over resamples.
+    Raises ValueError when the point-estimate MLE does not exist.
+    """
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    if n_boot < 0:
+        raise ValueError(f"n_boot must be >= 0, got {n_boot}")
+    models = cells.models
+    k = len(models)
+    if k < 2:
+        raise ValueError(f"Bradley-Terry needs at least two models, got {list(models)}")
+    anchor_idx = None
+    if anchor is not None:
+        if anchor not in models:
+            raise ValueError(f"anchor {anchor!r} is not among the models {list(models)}")
+        anchor_idx = models.index(anchor)
+    a = _cell_to_matrix(cells)
+    count = cells.count.astype(float)
+    wins = (a @ count).reshape(k, k)
+    _check_mle_exists(wins, models)
+    beta, ok = fit_strengths(wins)
+    if not ok:
+        raise ValueError("Bradley-Terry Newton iterations did not converge")
+    strength = _strengths(beta)
+    rating = elo_ratings(strength, anchor_idx)
+    n = np.bincount(cells.left, weights=count, minlength=k) + np.bincount(cells.right, weights=count, minlength=k)
+
+    lo_r = hi_r = lo_s = hi_s = np.full(k, np.nan)
+    failed = 0
+    if n_boot > 0:
+        boot_beta, boot_ok = _bootstrap_fits(a, count, beta, k, n_boot, seed)
+        failed = int((~boot_ok).sum())
+        boot_s = _strengths(boot_beta[boot_ok])
+        boot_r = elo_ratings(boot_s, anchor_idx)
+        q = [(1 - confidence) / 2 * 100, (1 + confidence) / 2 * 100]
+        if len(boot_s):
+            lo_r, hi_r = np.percentile(boot_r, q, axis=0)
+            lo_s, hi_s = np.percentile(boot_s, q, axis=0)
+    return BradleyTerry(
+        models=models,
+        strength=strength,
+        rating=rating,
+        ci_low=lo_r,
+        ci_high=hi_r,
+        strength_ci_low=lo_s,
+        strength_ci_high=hi_s,
+        n=n,
+        anchor=anchor,
+        n_boot=n_boot,
+        n_failed_resamples=failed,
+        confidence=confidence,
+        seed=seed,
+    )

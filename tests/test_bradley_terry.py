@@ -1,0 +1,169 @@
+"""Bradley-Terry against evalica's published LLMFAO scores and hand-computed cases.
+
+The LLMFAO files (dustalov/evalica, Apache-2.0; see ../shared/reference/llmfao/README.md) are read in
+place from the shared reference folder beside the repository.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from judges.bradley_terry import (
+    average_win_rate,
+    bradley_terry,
+    elo_ratings,
+    fit_strengths,
+    pair_cells,
+    pair_matrix,
+)
+
+LLMFAO = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference" / "llmfao"
+_WINNER = {"left": 0.0, "right": 1.0, "tie": 0.5}
+
+
+@pytest.fixture(scope="module")
+def llmfao():
+    if not (LLMFAO / "llmfao.csv").exists():
+        pytest.fail(f"reference data missing: {LLMFAO.resolve()} (CI keeps shared/ beside the clone)")
+    votes = pd.read_csv(LLMFAO / "llmfao.csv")
+    golden = pd.read_csv(LLMFAO / "llmfao-golden.csv")
+    cells = pair_cells(votes["left"], votes["right"], votes["winner"].map(_WINNER))
+    return votes, golden, cells
+
+
+def _golden(golden: pd.DataFrame, algorithm: str) -> pd.Series:
+    return golden[golden["algorithm"] == algorithm].set_index("item")["score"]
+
+
+def test_llmfao_data_is_what_the_readme_says(llmfao):
+    votes, _, cells = llmfao
+    assert len(votes) == 8931 and len(cells.models) == 59
+    assert votes["winner"].value_counts().to_dict() == {"tie": 3471, "left": 2911, "right": 2549}
+    assert int(cells.count.sum()) == 8931
+
+
+def test_reproduces_evalica_bradley_terry_to_1e9(llmfao):
+    _, golden, cells = llmfao
+    result = bradley_terry(cells, n_boot=0)
+    expected = _golden(golden, "bradley_terry")
+    ours = pd.Series(result.strength, index=list(result.models))
+    assert set(ours.index) == set(expected.index)
+    assert np.abs(ours - expected.reindex(ours.index)).max() < 1e-9
+    assert math.isclose(result.strength.sum(), 1.0, abs_tol=1e-12)
+
+
+def test_reproduces_evalica_average_win_rate_to_1e9(llmfao):
+    _, golden, cells = llmfao
+    ours = pd.Series(average_win_rate(pair_matrix(cells)), index=list(cells.models))
+    expected = _golden(golden, "average_win_rate")
+    assert np.abs(ours - expected.reindex(ours.index)).max() < 1e-9
+
+
+def test_llmfao_fit_satisfies_the_likelihood_equations(llmfao):
+    # at the MLE every model's expected wins equal its observed wins (ties counted as halves)
+    _, _, cells = llmfao
+    wins = pair_matrix(cells)
+    s = bradley_terry(cells, n_boot=0).strength
+    expected = ((wins + wins.T) * s[:, None] / (s[:, None] + s[None, :])).sum(axis=1)
+    np.testing.assert_allclose(expected, wins.sum(axis=1), rtol=1e-10)
+
+
+def test_two_models_hand_computed():
+    # a beats b twice, b beats a once: s_a / s_b = 2, strengths 2/3 and 1/3, 400*log10(2) = 120.41 apart
+    cells = pair_cells(["a", "a", "a"], ["b", "b", "b"], [0.0, 0.0, 1.0])
+    result = bradley_terry(cells, n_boot=0, anchor="b")
+    assert result.strength.tolist() == pytest.approx([2 / 3, 1 / 3], abs=1e-12)
+    assert result.rating.tolist() == pytest.approx([1000 + 400 * math.log10(2), 1000.0], abs=1e-9)
+    assert result.n.tolist() == [3, 3]
+
+
+def test_tie_is_half_a_win_each_side():
+    # one win for a and one tie: a has 1.5 wins, b 0.5, so s_a / s_b = 3
+    beta, ok = fit_strengths(pair_matrix(pair_cells(["a", "b"], ["b", "a"], [0.0, 0.5])))
+    assert ok and math.exp(beta[0] - beta[1]) == pytest.approx(3.0, rel=1e-12)
+
+
+def test_unscored_judgments_are_dropped_not_tied():
+    cells = pair_cells(["a", "a", "a"], ["b", "b", "b"], [0.0, 1.0, np.nan])
+    assert int(cells.count.sum()) == 2
+    assert pair_matrix(cells).tolist() == [[0.0, 1.0], [1.0, 0.0]]
+
+
+def test_elo_anchor_and_default_centre():
+    s = np.array([0.5, 0.25, 0.25])
+    assert elo_ratings(s, anchor=1).tolist() == pytest.approx([1000 + 400 * math.log10(2), 1000, 1000])
+    assert elo_ratings(s).mean() == pytest.approx(1000.0)
+
+
+def test_no_mle_when_a_model_never_loses():
+    cells = pair_cells(["a", "a", "b"], ["b", "c", "c"], [0.0, 0.0, 0.5])
+    with pytest.raises(ValueError, match="does not exist"):
+        bradley_terry(cells, n_boot=0)
+
+
+def test_unknown_anchor_names_the_models():
+    cells = pair_cells(["a", "b"], ["b", "a"], [0.0, 0.0])
+    with pytest.raises(ValueError, match=r"'zzz' is not among the models \['a', 'b'\]"):
+        bradley_terry(cells, n_boot=0, anchor="zzz")
+
+
+def _simulated(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    quality = np.array([0.0, 0.4, 0.8, 1.2])
+    left = rng.integers(0, 4, n)
+    right = (left + rng.integers(1, 4, n)) % 4
+    p_right = 1 / (1 + np.exp(-(quality[right] - quality[left])))
+    outcome = (rng.random(n) < p_right).astype(float)
+    names = np.array(["m0", "m1", "m2", "m3"])
+    return names[left], names[right], outcome, quality
+
+
+def test_bootstrap_is_seeded_covers_the_estimate_and_shrinks_with_data():
+    left, right, outcome, _ = _simulated(4000, seed=1)
+    cells = pair_cells(left, right, outcome)
+    a = bradley_terry(cells, n_boot=300, seed=7, anchor="m0")
+    b = bradley_terry(cells, n_boot=300, seed=7, anchor="m0")
+    np.testing.assert_array_equal(a.ci_low, b.ci_low)
+    assert a.n_failed_resamples == 0
+    assert (a.ci_low <= a.rating + 1e-9).all() and (a.rating <= a.ci_high + 1e-9).all()
+    assert a.ci_low[0] == a.ci_high[0] == 1000.0  # the anchor is fixed by construction
+    assert (a.strength_ci_low < a.strength).all() and (a.strength < a.strength_ci_high).all()
+    big = bradley_terry(pair_cells(*_simulated(16000, seed=2)[:3]), n_boot=300, seed=7, anchor="m0")
+    ratio = (a.ci_high - a.ci_low)[1:] / (big.ci_high - big.ci_low)[1:]
+    assert ((ratio > 1.5) & (ratio < 2.6)).all()  # 4x the data, about half the width
+
+
+def test_recovers_simulated_strengths():
+    left, right, outcome, quality = _simulated(40000, seed=3)
+    result = bradley_terry(pair_cells(left, right, outcome), n_boot=0)
+    beta = np.log(result.strength)
+    np.testing.assert_allclose(beta - beta[0], quality - quality[0], atol=0.08)
+
+
+def test_resamples_without_an_mle_are_counted_and_left_out():
+    # one win each way: many resamples drop one of the two, and then the MLE does not exist
+    cells = pair_cells(["a", "b"], ["b", "a"], [0.0, 0.0])
+    result = bradley_terry(cells, n_boot=200, seed=0)
+    assert 0 < result.n_failed_resamples < 200
+    assert np.isfinite(result.ci_low).all()
+
+
+def test_leaderboard_frame_is_sorted_with_the_json_columns():
+    cells = pair_cells(["a", "a", "a", "b"], ["b", "c", "c", "c"], [0.0, 1.0, 0.5, 0.0])
+    frame = bradley_terry(cells, n_boot=50, seed=0).to_frame()
+    assert list(frame.columns) == ["model", "strength", "rating", "ci_low", "ci_high", "n"]
+    assert frame["strength"].is_monotonic_decreasing
+    assert frame["strength"].sum() == pytest.approx(1.0)
+
+
+def test_docstring_examples():
+    import doctest
+
+    import judges.bradley_terry as module
+
+    assert doctest.testmod(module).failed == 0
