@@ -1,0 +1,219 @@
+"""Which prompts to answer: the store's annotated prompts by split/category/id, or a prompt file.
+
+A prompt file is JSONL, CSV or Parquet with a ``prompt_id`` (or ``id``) column and either ``messages`` (a
+list of ``{"role", "content"}``, or its JSON text) or ``text``/``prompt``. Every problem is reported with the
+file and line (JSONL, CSV) or row (Parquet) and nothing is loaded; the sampler writes nothing either.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+SPLITS = ("eval", "train", "all")
+_FILE_SUFFIXES = (".jsonl", ".json", ".csv", ".parquet")
+COLUMNS = ["prompt_id", "messages", "text", "category"]
+
+
+class PromptError(ValueError):
+    """A prompt set that cannot be sampled; the message names the file, line or prompt id."""
+
+
+@dataclass(frozen=True)
+class PromptSet:
+    """Validated prompts. ``frame`` columns: prompt_id, messages (JSON text), text, category.
+
+    ``from_file`` is the path the prompts came from when they are not (all) in the store yet; the sampler
+    adds them to the store's ``prompts`` table so their answers can be shown and judged.
+    """
+
+    frame: pd.DataFrame
+    description: str
+    from_file: Path | None = None
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def messages(self, prompt_id: str) -> list[dict[str, str]]:
+        row = self.frame.loc[self.frame["prompt_id"] == prompt_id].iloc[0]
+        return json.loads(row["messages"])
+
+
+def select_prompts(
+    store: Any,
+    prompts: str | Path | pd.DataFrame | None = None,
+    *,
+    category: str | None = None,
+    ids: list[str] | None = None,
+) -> PromptSet:
+    """Resolve ``prompts`` (None = the eval split; 'eval' | 'train' | 'all'; a file path; a DataFrame)."""
+    if isinstance(prompts, pd.DataFrame):
+        frame = _validate_records(prompts.to_dict("records"), where=lambda i: f"DataFrame row {i}")
+        pset = PromptSet(frame, "DataFrame", from_file=None)
+        needs_store = True
+    elif prompts is None or (isinstance(prompts, str) and prompts in SPLITS):
+        split = "eval" if prompts is None else str(prompts)
+        pset = PromptSet(_store_prompts(store, split), f"store split {split!r}")
+        needs_store = False
+    else:
+        path = Path(prompts)
+        if not path.exists():
+            raise PromptError(
+                f"prompts {str(prompts)!r}: no such file, and not a split name (valid splits: {', '.join(SPLITS)})"
+            )
+        pset = PromptSet(read_prompt_file(path), str(path), from_file=path)
+        needs_store = True
+    frame = pset.frame
+    if category is not None:
+        frame = frame[frame["category"] == category]
+    if ids is not None:
+        missing = sorted(set(ids) - set(frame["prompt_id"]))
+        if missing:
+            raise PromptError(f"prompt id(s) not in {pset.description}: {', '.join(missing[:10])}")
+        frame = frame[frame["prompt_id"].isin(ids)]
+    frame = frame.reset_index(drop=True)
+    description = pset.description + (f", category {category!r}" if category else "") + (
+        f", {len(ids)} ids" if ids is not None else ""
+    )
+    return PromptSet(frame, description, from_file=pset.from_file if needs_store else None)
+
+
+def read_prompt_file(path: str | Path) -> pd.DataFrame:
+    """Read and validate a JSONL/CSV/Parquet prompt file; errors name the file and line or row."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".json"):
+        records, where = _read_jsonl(path), (lambda i: f"{path}:{i + 1}")
+    elif suffix == ".csv":
+        with path.open(newline="", encoding="utf-8") as handle:
+            records = list(csv.DictReader(handle))
+        # header is line 1; a record spanning lines (quoted newlines) is named by its first row number
+        where = lambda i: f"{path}:{i + 2}"  # noqa: E731
+    elif suffix == ".parquet":
+        records, where = pd.read_parquet(path).to_dict("records"), (lambda i: f"{path} row {i}")
+    else:
+        raise PromptError(f"{path}: unknown prompt file type {suffix!r}; valid: {', '.join(_FILE_SUFFIXES)}")
+    if not records:
+        raise PromptError(f"{path}: no prompts")
+    return _validate_records(records, where=where)
+
+
+def messages_hash(messages_json: str) -> str:
+    return hashlib.sha256(messages_json.encode()).hexdigest()
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    records = []
+    with path.open(encoding="utf-8") as handle:
+        for lineno, line in enumerate(handle, start=1):
+            if not line.strip():
+                raise PromptError(f"{path}:{lineno}: empty line; every line must be one JSON object")
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise PromptError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
+            if not isinstance(record, dict):
+                raise PromptError(f"{path}:{lineno}: expected a JSON object, got {type(record).__name__}")
+            records.append(record)
+    return records
+
+
+def _validate_records(records: list[dict[str, Any]], *, where: Any) -> pd.DataFrame:
+    rows: list[dict[str, Any]] = []
+    first_seen: dict[str, str] = {}
+    for i, record in enumerate(records):
+        place = where(i)
+        prompt_id = _prompt_id(record, place)
+        if prompt_id in first_seen:
+            raise PromptError(f"{place}: duplicate prompt_id {prompt_id!r} (first at {first_seen[prompt_id]})")
+        first_seen[prompt_id] = place
+        messages = _messages(record, place, prompt_id)
+        category = record.get("category")
+        rows.append(
+            {
+                "prompt_id": prompt_id,
+                "messages": json.dumps(messages, ensure_ascii=False),
+                "text": _last_user_text(messages),
+                "category": None if _missing(category) else str(category),
+            }
+        )
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _prompt_id(record: dict[str, Any], place: str) -> str:
+    value = record.get("prompt_id", record.get("id"))
+    if _missing(value) or not str(value).strip():
+        raise PromptError(f"{place}: missing prompt_id (or id)")
+    return str(value)
+
+
+def _messages(record: dict[str, Any], place: str, prompt_id: str) -> list[dict[str, str]]:
+    raw = record.get("messages")
+    if not _missing(raw):
+        if isinstance(raw, str):
+            try:
+                raw = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                raise PromptError(f"{place}: prompt {prompt_id!r}: field 'messages' is not JSON ({exc.msg})") from None
+        if hasattr(raw, "tolist"):  # numpy array from Parquet
+            raw = raw.tolist()
+        if not isinstance(raw, list) or not raw:
+            raise PromptError(f"{place}: prompt {prompt_id!r}: field 'messages' must be a non-empty list")
+        messages = []
+        for j, message in enumerate(raw):
+            if not isinstance(message, dict) or "role" not in message or "content" not in message:
+                raise PromptError(f"{place}: prompt {prompt_id!r}: messages[{j}] needs 'role' and 'content'")
+            messages.append({"role": str(message["role"]), "content": str(message["content"] or "")})
+        if not any(m["content"].strip() for m in messages):
+            raise PromptError(f"{place}: prompt {prompt_id!r} has no text (all messages are empty)")
+        if messages[-1]["role"] != "user":
+            raise PromptError(
+                f"{place}: prompt {prompt_id!r}: the last message must be the user's, got {messages[-1]['role']!r}"
+            )
+        return messages
+    text = record.get("text", record.get("prompt"))
+    if _missing(text) or not str(text).strip():
+        raise PromptError(f"{place}: prompt {prompt_id!r} has no text (give 'text', 'prompt' or 'messages')")
+    return [{"role": "user", "content": str(text)}]
+
+
+def _last_user_text(messages: list[dict[str, str]]) -> str:
+    return next(m["content"] for m in reversed(messages) if m["role"] == "user")
+
+
+def _missing(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _store_prompts(store: Any, split: str) -> pd.DataFrame:
+    where = "" if split == "all" else "WHERE p.split = ?"
+    params = [] if split == "all" else [split]
+    frame = store.query(
+        f"""
+        SELECT p.prompt_id, p.messages, p.text, coalesce(p.category, t.category) AS category
+        FROM prompts p
+        LEFT JOIN (
+            SELECT prompt_id, arg_max(category, created_at) AS category FROM prompt_tags GROUP BY prompt_id
+        ) t USING (prompt_id)
+        {where}
+        ORDER BY p.prompt_id
+        """,
+        params,
+    )
+    records = []
+    for record in frame.to_dict("records"):
+        if _missing(record.get("messages")):
+            record["messages"] = None
+        records.append(record)
+    return _validate_records(records, where=lambda i: f"store prompt row {i}")

@@ -1,0 +1,289 @@
+"""``sample(store, checkpoint, prompts=..., config=...)``: answer a prompt set, generating only what is missing.
+
+Recipe: validate the prompts and the checkpoint (nothing is written if either is bad); look up which
+(prompt, checkpoint, params_hash, sample_index) answers the store already holds; register the checkpoint and
+any file prompts; generate the rest in chunks, committing each chunk to ``generations`` before starting the
+next. A run killed at any moment loses at most the chunk in flight, and a rerun makes no model calls for
+answers already stored, so the old checkpoint's answers from earlier rounds are reused, never regenerated.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from rlhf.sampler.backend import GenerationOutput, GenerationRequest, SamplingBackend
+from rlhf.sampler.checkpoint import ResolvedCheckpoint, resolve_checkpoint
+from rlhf.sampler.config import SamplerConfig, derive_seed
+from rlhf.sampler.prompts import PromptError, PromptSet, select_prompts
+
+BackendFactory = Callable[[ResolvedCheckpoint, SamplerConfig], SamplingBackend]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a run stands; passed to the ``progress`` callback after every batch and chunk."""
+
+    total: int  # answers this run has to produce
+    done: int
+    completion_tokens: int
+    elapsed_s: float
+    committed: int  # answers already written to the store by this run
+
+
+@dataclass(frozen=True)
+class SampleResult:
+    checkpoint_id: str
+    params_hash: str
+    backend: str
+    prompts: int
+    requested: int  # prompts x samples_per_prompt
+    reused: int  # already in the store; no model call
+    generated: int  # written by this run (including skipped-too-long rows)
+    skipped: int  # of generated: prompts too long for the context
+    truncated: int
+    failed: int  # not written (backend errors); a rerun retries them
+    completion_tokens: int
+    elapsed_s: float
+    errors: tuple[str, ...] = field(default=())
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.completion_tokens / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    def summary(self) -> str:
+        text = (
+            f"{self.checkpoint_id}: {self.requested} answers for {self.prompts} prompts "
+            f"({self.reused} reused, {self.generated} generated, {self.skipped} skipped as too long, "
+            f"{self.truncated} truncated, {self.failed} failed); {self.completion_tokens} tokens in "
+            f"{self.elapsed_s:.1f} s ({self.tokens_per_s:.1f} tokens/s); params {self.params_hash}, "
+            f"backend {self.backend}"
+        )
+        return text
+
+
+def sample(
+    store: Any,
+    checkpoint: str,
+    *,
+    prompts: str | Path | pd.DataFrame | None = None,
+    category: str | None = None,
+    ids: list[str] | None = None,
+    config: SamplerConfig | None = None,
+    backend: SamplingBackend | BackendFactory | None = None,
+    progress: Callable[[Progress], None] | None = None,
+) -> SampleResult:
+    """Answer every selected prompt with ``checkpoint``; see the module docstring for the recipe.
+
+    ``prompts``: None or 'eval' (the store's eval split), 'train', 'all', a JSONL/CSV/Parquet path, or a
+    DataFrame with prompt_id and text or messages. ``backend``: an instance or a factory, for tests and
+    for callers that keep a model loaded; by default it is built from ``config.backend`` only when something
+    has to be generated.
+    """
+    config = config or SamplerConfig()
+    started = time.perf_counter()
+    prompt_set = select_prompts(store, prompts, category=category, ids=ids)
+    if len(prompt_set) == 0:
+        raise PromptError(f"no prompts selected from {prompt_set.description}")
+    new_prompts = _new_prompt_rows(store, prompt_set)
+    resolved = resolve_checkpoint(store, checkpoint, config)
+    params_hash = config.params_hash
+    requested = _requests(prompt_set, config)
+    done = _stored_keys(store, resolved.checkpoint_id, params_hash)
+    pending = [r for r in requested if (r.prompt_id, r.sample_index) not in done]
+    reused = len(requested) - len(pending)
+
+    registrations = {}
+    if resolved.new_row is not None:
+        registrations["checkpoints"] = [resolved.new_row]
+    if new_prompts:
+        registrations["prompts"] = new_prompts
+    if registrations:
+        store.append_batch(registrations, on_conflict="keep")
+
+    counts = _Counts()
+    engine: SamplingBackend | None = None
+    if pending:
+        engine = _make_backend(backend, resolved, config)
+        try:
+            ordered = engine.order(pending)
+            for start in range(0, len(ordered), config.chunk_size):
+                chunk = ordered[start : start + config.chunk_size]
+                outputs = engine.generate(chunk, _batch_reporter(counts, len(pending), started, progress))
+                rows = _rows(chunk, outputs, resolved, config, engine.name, counts)
+                if rows:
+                    store.append("generations", rows, on_conflict="keep")
+                counts.committed += len(rows)
+                if progress:
+                    progress(counts.progress(len(pending), started))
+        finally:
+            if backend is None or not _is_instance(backend):
+                engine.close()
+    return SampleResult(
+        checkpoint_id=resolved.checkpoint_id,
+        params_hash=params_hash,
+        backend=engine.name if engine is not None else config.backend,
+        prompts=len(prompt_set),
+        requested=len(requested),
+        reused=reused,
+        generated=counts.committed,
+        skipped=counts.skipped,
+        truncated=counts.truncated,
+        failed=len(counts.errors),
+        completion_tokens=counts.tokens,
+        elapsed_s=time.perf_counter() - started,
+        errors=tuple(counts.errors[:20]),
+    )
+
+
+@dataclass
+class _Counts:
+    done: int = 0
+    tokens: int = 0
+    committed: int = 0
+    skipped: int = 0
+    truncated: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def progress(self, total: int, started: float) -> Progress:
+        return Progress(total, self.done, self.tokens, time.perf_counter() - started, self.committed)
+
+
+def _batch_reporter(
+    counts: _Counts, total: int, started: float, progress: Callable[[Progress], None] | None
+) -> Callable[[int, int], None]:
+    def report(answers: int, tokens: int) -> None:
+        counts.done += answers
+        counts.tokens += tokens
+        if progress:
+            progress(counts.progress(total, started))
+
+    return report
+
+
+def _requests(prompt_set: PromptSet, config: SamplerConfig) -> list[GenerationRequest]:
+    requests = []
+    for record in prompt_set.frame.to_dict("records"):
+        messages = json.loads(record["messages"])
+        if config.system_prompt and messages[0]["role"] != "system":
+            messages = [{"role": "system", "content": config.system_prompt}, *messages]
+        pairs = tuple((m["role"], m["content"]) for m in messages)
+        for k in range(config.samples_per_prompt):
+            seed = derive_seed(config.seed, record["prompt_id"], k)
+            requests.append(GenerationRequest(record["prompt_id"], k, pairs, seed))
+    return requests
+
+
+def _stored_keys(store: Any, checkpoint_id: str, params_hash: str) -> set[tuple[str, int]]:
+    frame = store.query(
+        "SELECT prompt_id, sample_index FROM generations WHERE checkpoint_id = ? AND params_hash = ?",
+        [checkpoint_id, params_hash],
+    )
+    return {(str(p), int(k)) for p, k in zip(frame["prompt_id"], frame["sample_index"])}
+
+
+def _new_prompt_rows(store: Any, prompt_set: PromptSet) -> list[dict[str, Any]]:
+    """Prompts from a file or DataFrame that the store lacks; a stored id with other text is an error."""
+    if prompt_set.from_file is None and prompt_set.description != "DataFrame":
+        return []
+    frame = prompt_set.frame
+    stored = store.query(
+        "SELECT prompt_id, messages FROM prompts WHERE prompt_id IN (SELECT unnest(?::VARCHAR[]))",
+        [list(frame["prompt_id"])],
+    )
+    stored_messages = dict(zip(stored["prompt_id"], stored["messages"]))
+    rows = []
+    for record in frame.to_dict("records"):
+        pid = record["prompt_id"]
+        if pid in stored_messages:
+            if _canonical(stored_messages[pid]) != _canonical(record["messages"]):
+                raise PromptError(
+                    f"{prompt_set.description}: prompt {pid!r} is already in the store with different text; "
+                    "give it a new prompt_id"
+                )
+            continue
+        rows.append(
+            {
+                "prompt_id": pid,
+                "messages": record["messages"],
+                "text": record["text"],
+                "category": record["category"],
+                "source": str(prompt_set.from_file or "sampler"),
+            }
+        )
+    return rows
+
+
+def _canonical(messages_json: Any) -> Any:
+    try:
+        return [(m["role"], m["content"]) for m in json.loads(messages_json)]
+    except (TypeError, ValueError, KeyError):
+        return messages_json
+
+
+def _rows(
+    chunk: Sequence[GenerationRequest],
+    outputs: Sequence[GenerationOutput],
+    resolved: ResolvedCheckpoint,
+    config: SamplerConfig,
+    backend_name: str,
+    counts: _Counts,
+) -> list[dict[str, Any]]:
+    if len(outputs) != len(chunk):
+        raise RuntimeError(f"backend {backend_name} returned {len(outputs)} outputs for {len(chunk)} requests")
+    params = config.params_json
+    rows = []
+    for request, out in zip(chunk, outputs):
+        if out.error is not None:
+            counts.errors.append(f"{request.prompt_id}#{request.sample_index}: {out.error}")
+            continue
+        if out.finish_reason == "skipped":
+            counts.skipped += 1
+        elif out.skipped_reason:
+            counts.truncated += 1
+        rows.append(
+            {
+                "checkpoint_id": resolved.checkpoint_id,
+                "prompt_id": request.prompt_id,
+                "params_hash": config.params_hash,
+                "params": params,
+                "seed": request.seed,
+                "sample_index": request.sample_index,
+                "text": out.text,
+                "prompt_tokens": out.prompt_tokens,
+                "completion_tokens": out.completion_tokens,
+                "latency_s": out.latency_s,
+                "finish_reason": out.finish_reason,
+                "skipped_reason": out.skipped_reason,
+                "backend": backend_name,
+            }
+        )
+    return rows
+
+
+def _is_instance(backend: Any) -> bool:
+    return hasattr(backend, "generate") and hasattr(backend, "order")
+
+
+def _make_backend(
+    backend: SamplingBackend | BackendFactory | None, resolved: ResolvedCheckpoint, config: SamplerConfig
+) -> SamplingBackend:
+    if backend is not None:
+        return backend if _is_instance(backend) else backend(resolved, config)
+    if config.backend == "transformers":
+        from rlhf.sampler.transformers_backend import TransformersBackend
+
+        return TransformersBackend.load(str(resolved.path), config)
+    if config.backend == "vllm":
+        from rlhf.sampler.vllm_backend import VLLMBackend
+
+        return VLLMBackend.load(str(resolved.path), config)
+    from rlhf.sampler.openai_backend import OpenAIBackend
+
+    return OpenAIBackend(str(resolved.api_model), config)
