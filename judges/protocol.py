@@ -1,0 +1,44 @@
+"""What every pairwise judge is: a typed callable from shown pairs to verdicts.
+
+A judge sees a ``PairItem`` (a question and two answers in the order shown) and returns one
+``Verdict`` per item, in order. It never learns which model wrote which answer; the driver
+(``judges.run``) shows every pair in both orders and un-mirrors the verdicts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, Sequence, runtime_checkable
+
+from judges.verdict import Verdict
+
+
+@dataclass(frozen=True)
+class PairItem:
+    question: str  # the prompt as the judge should read it (multi-turn prompts as a transcript)
+    first: str  # the answer shown first (label A in templates)
+    second: str  # the answer shown second (label B)
+    prompt_id: str | None = None
+    reference: str | None = None  # the prompt's reference answer, when it has one
+    category: str | None = None
+
+    def swapped(self) -> "PairItem":
+        return PairItem(self.question, self.second, self.first, self.prompt_id, self.reference, self.category)
+
+
+@runtime_checkable
+class PairwiseJudge(Protocol):
+    judge_id: str  # stable name, e.g. 'llm-default'
+    judge_version: str  # changes whenever the verdicts could change (template hash, model hash, mode)
+    template_hash: str  # sha256 of the prompt template file; '' for judges without one
+
+    def judge(self, items: Sequence[PairItem]) -> list[Verdict]:
+        """One verdict per item, in input order; failures are unscored verdicts, never exceptions."""
+        ...
+
+
+@runtime_checkable
+class ExplainingJudge(PairwiseJudge, Protocol):
+    def explain(self, items: Sequence[PairItem]) -> list[str | None]:
+        """A generated rationale per item (for the pairs someone will read: losses, disagreements)."""
+        ...
