@@ -1,0 +1,101 @@
+"""`rlhf sample --checkpoint X [--prompts eval|FILE]`: answer a prompt set, generating only what is missing."""
+
+from __future__ import annotations
+
+import click
+
+from rlhf.commands import BadInput
+
+
+@click.command()
+@click.option("--checkpoint", required=True, help="Model directory, LoRA adapter, checkpoint_id, 'default', "
+              "or a served model name with --backend openai.")
+@click.option("--prompts", "prompts", default="eval", show_default=True,
+              help="Store split (eval | train | all) or a JSONL/CSV/Parquet prompt file.")
+@click.option("--category", default=None, help="Only prompts of this category.")
+@click.option("--id", "ids", multiple=True, help="Only these prompt ids (repeatable).")
+@click.option("--samples-per-prompt", "-k", default=1, show_default=True, type=int)
+@click.option("--backend", type=click.Choice(["transformers", "vllm", "openai"]), default="transformers",
+              show_default=True)
+@click.option("--max-new-tokens", default=256, show_default=True, type=int)
+@click.option("--temperature", default=0.0, show_default=True, type=float, help="0 = greedy.")
+@click.option("--top-p", default=1.0, show_default=True, type=float)
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--batch-size", default=32, show_default=True, type=int, help="Start; halves on out-of-memory.")
+@click.option("--chunk-size", default=128, show_default=True, type=int, help="Answers committed per chunk.")
+@click.option("--on-too-long", type=click.Choice(["skip", "truncate"]), default="skip", show_default=True)
+@click.option("--max-prompt-tokens", default=None, type=int, help="Default: context minus max-new-tokens.")
+@click.option("--system-prompt", default=None)
+@click.option("--device", default=None, help="cpu | cuda (default: cuda when available).")
+@click.option("--threads", default=None, type=int, help="torch CPU threads.")
+@click.option("--base-url", default=None, help="OpenAI-compatible server, e.g. http://host:8000/v1")
+@click.option("--api-model", default=None, help="Served model name (default: --checkpoint).")
+@click.option("--api-key-env", default=None, help="Environment variable holding the API key.")
+@click.option("--max-concurrency", default=16, show_default=True, type=int)
+@click.option("--no-progress", is_flag=True, help="No progress bar (the summary line is still printed).")
+@click.pass_context
+def sample(ctx: click.Context, checkpoint: str, prompts: str, category: str | None, ids: tuple[str, ...],
+           samples_per_prompt: int, backend: str, max_new_tokens: int, temperature: float, top_p: float,
+           seed: int, batch_size: int, chunk_size: int, on_too_long: str, max_prompt_tokens: int | None,
+           system_prompt: str | None, device: str | None, threads: int | None, base_url: str | None,
+           api_model: str | None, api_key_env: str | None, max_concurrency: int, no_progress: bool) -> None:
+    """Answer every selected prompt with CHECKPOINT and store the answers.
+
+    Answers already stored for the same prompt, checkpoint content and sampling parameters are reused;
+    a killed run resumes where its last committed chunk ended. Exit 0 when every answer is stored,
+    1 when some requests failed (rerun to retry them), 2 on bad input (nothing written).
+    """
+    from rlhf.sampler import CheckpointError, PromptError, SamplerConfig
+    from rlhf.sampler import sample as run_sample
+    from rlhf.sampler.vllm_backend import VLLMNotInstalled
+    from rlhf.store import Store
+
+    try:
+        config = SamplerConfig(
+            backend=backend, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed,
+            samples_per_prompt=samples_per_prompt, batch_size=batch_size, chunk_size=chunk_size,
+            on_too_long=on_too_long, max_prompt_tokens=max_prompt_tokens, system_prompt=system_prompt,
+            device=device, num_threads=threads, base_url=base_url, api_model=api_model, api_key_env=api_key_env,
+            max_concurrency=max_concurrency,
+        )
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    store = Store.open((ctx.obj or {}).get("store_dir"))
+    bar = _ProgressBar(disabled=no_progress)
+    try:
+        result = run_sample(store, checkpoint, prompts=prompts, category=category, ids=list(ids) or None,
+                            config=config, progress=bar)
+    except (PromptError, CheckpointError) as exc:
+        raise BadInput(str(exc)) from None
+    except VLLMNotInstalled as exc:
+        raise BadInput(str(exc)) from None
+    finally:
+        bar.close()
+    click.echo(result.summary())
+    for error in result.errors:
+        click.echo(f"  failed: {error}", err=True)
+    if result.failed:
+        raise click.ClickException(f"{result.failed} answers failed and were not stored; rerun to retry them")
+
+
+class _ProgressBar:
+    """tqdm over answers: done/total, tokens/s and time left (tqdm's ETA)."""
+
+    def __init__(self, *, disabled: bool) -> None:
+        self.disabled = disabled
+        self.bar = None
+
+    def __call__(self, progress) -> None:
+        if self.disabled:
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=progress.total, unit="answer", desc="sampling", dynamic_ncols=True)
+        self.bar.update(progress.done - self.bar.n)
+        rate = progress.completion_tokens / progress.elapsed_s if progress.elapsed_s > 0 else 0.0
+        self.bar.set_postfix(tok_s=f"{rate:.1f}", committed=progress.committed, refresh=False)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
