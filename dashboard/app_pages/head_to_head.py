@@ -1,0 +1,66 @@
+"""Head to head: any two checkpoints on the prompts both were judged on, and the matrix across all."""
+
+import streamlit as st
+
+from dashboard import charts, queries, stats, ui
+
+st.title("Head to head")
+ctx = ui.load()
+judges = ui.judge_options(ctx.judges)
+if not judges:
+    ui.warn_unscored_only(ctx.judges)
+    st.info("No judge has a scored verdict yet.")
+    st.stop()
+
+cells = queries.preference_cells(ctx.path, ctx.version, None)
+models = list(dict.fromkeys([*ctx.rounds["checkpoint_id"].dropna(), *sorted(set(cells["model_a"]) | set(cells["model_b"]))]))
+c1, c2, c3 = st.columns(3)
+a = c1.selectbox("Baseline checkpoint", range(len(models)), index=0, format_func=lambda i: models[i], key="h2h-a")
+b = c2.selectbox("Challenger checkpoint", range(len(models)), index=len(models) - 1, format_func=lambda i: models[i],
+                 key="h2h-b")
+judge = c3.selectbox("Judge", judges, key="h2h-judge")
+old, new = models[a], models[b]
+
+if old == new:
+    st.info("Pick two different checkpoints.")
+else:
+    raw = queries.pair_judgments(ctx.path, ctx.version, old, new, judge)
+    head = stats.headline(raw, old, new)
+    if head is None:
+        st.info("These two checkpoints were never judged against each other by this judge. "
+                "The Bradley-Terry prediction below still compares them through the other checkpoints.")
+    else:
+        cols = st.columns(5)
+        cols[0].metric("Challenger win rate", ui.pct(head.win_rate))
+        cols[1].metric("95% interval", f"{ui.pct(head.ci_low)} to {ui.pct(head.ci_high)}")
+        cols[2].metric("p-value (sign test)", f"{head.p_value:.3g}")
+        cols[3].metric("Prompts (n)", f"{head.n_total}")
+        cols[4].metric("Unscored", f"{head.n_unscored}")
+        if head.p_value >= 0.05:
+            st.warning("NOT SIGNIFICANT at the 5% level.")
+        by_cat = stats.by_category(raw, old, new)
+        if by_cat is not None:
+            st.caption("By category (same prompts, same judge)")
+            ui.table(by_cat, "head_to_head_categories")
+    board = stats.leaderboard(ctx.path, ctx.version, judge)
+    if not isinstance(board, str) and {old, new} <= set(board["model"]):
+        predicted = stats.predicted_matrix(board).loc[new, old]
+        st.metric("Bradley-Terry predicted win rate of the challenger", ui.pct(predicted))
+
+st.subheader("Win-rate matrix")
+mode = st.radio("Cells", ["observed (judged pairs only)", "Bradley-Terry predicted (every pair)"], horizontal=True,
+                key="h2h-mode")
+if mode.startswith("observed"):
+    matrix = stats.observed_matrix(ctx.path, ctx.version, judge)
+else:
+    board = stats.leaderboard(ctx.path, ctx.version, judge)
+    matrix = stats.predicted_matrix(board) if not isinstance(board, str) else None
+    if matrix is None:
+        st.info("Bradley-Terry cannot be fitted on this judge's verdicts.")
+        st.text(board)
+if matrix is not None and not matrix.empty:
+    order = [m for m in models if m in matrix.index]
+    matrix = matrix.loc[order, order]
+    st.plotly_chart(charts.matrix_heatmap(matrix, "Row checkpoint's win rate against the column checkpoint"),
+                    key="h2h-matrix")
+    ui.table(matrix.reset_index(names="checkpoint"), "win_rate_matrix")

@@ -1,0 +1,60 @@
+"""Judge health: can the judges be trusted? Position bias, ties, failures, length bias, agreement."""
+
+import streamlit as st
+
+from dashboard import charts, lineage, queries, stats, ui
+
+st.title("Judge health")
+ctx = ui.load()
+ui.warn_unscored_only(ctx.judges)
+comps = ctx.comparisons.frame
+
+st.subheader("Per round")
+prev = ctx.comparisons.of_kind(lineage.VS_PREVIOUS)
+if prev.empty:
+    prev = comps
+trends = queries.judge_trends(ctx.path, ctx.version, tuple(prev["old"]), tuple(prev["new"]))
+trends = prev.merge(trends, on=["old", "new"], how="inner").sort_values(["position", "judge"])
+metric_names = {
+    "position_consistency": "Position consistency (both orders pick the same answer)",
+    "first_position_win_rate": "First-position win rate (0.5 = no position bias)",
+    "tie_rate": "Tie rate (scored verdicts at exactly 0.5)",
+    "unscored_rate": "Unscored rate (verdicts with an error)",
+}
+pick = st.selectbox("Metric over rounds", list(metric_names), format_func=metric_names.get, key="jh-metric")
+st.plotly_chart(charts.metric_lines(trends.dropna(subset=[pick]), "round_id", pick, "judge", metric_names[pick],
+                                    pick, (0, 1)), key="jh-trend")
+
+st.subheader("One comparison in detail")
+round_ids = list(dict.fromkeys(comps["round_id"]))
+c1, c2 = st.columns(2)
+round_id = c1.selectbox("Round", round_ids, index=len(round_ids) - 1, key="jh-round")
+kind = c2.radio("Compared", list(comps[comps["round_id"] == round_id]["kind"]), horizontal=True, key="jh-kind")
+pair = comps[(comps["round_id"] == round_id) & (comps["kind"] == kind)].iloc[0]
+raw = queries.pair_judgments(ctx.path, ctx.version, pair["old"], pair["new"])
+if raw.empty:
+    st.info("No judgments for this comparison yet.")
+    st.stop()
+health = stats.judge_table(ctx.path, ctx.version, raw, pair["old"], pair["new"])
+st.caption("Raw win rate beside the length-controlled one (AlpacaEval-2-style logistic fit on the length "
+           "difference, predicted at equal length); rates are over verdicts, consistency over prompts.")
+ui.table(health, "judge_health")
+if health["n_scored_prompts"].eq(0).any():
+    ui.say("warning", "{} of these judges returned only unscored verdicts on this comparison.",
+           int(health["n_scored_prompts"].eq(0).sum()))
+
+st.subheader("Win rate against length difference")
+bins = stats.length_bins(raw)
+if bins.empty:
+    st.info("No scored verdicts with known lengths.")
+else:
+    st.plotly_chart(charts.length_bias_chart(bins, "Does the judge prefer the longer answer?"), key="jh-length")
+
+st.subheader("Agreement between judges")
+agreement = stats.agreement(raw, pair["old"], pair["new"])
+if agreement is None:
+    st.info("Agreement needs at least two judges with scored verdicts on the same prompts.")
+else:
+    st.plotly_chart(charts.matrix_heatmap(agreement, "Share of shared prompts where two judges pick the same answer"),
+                    key="jh-agreement")
+    ui.table(agreement.reset_index(names="judge"), "judge_agreement")

@@ -1,0 +1,310 @@
+"""Every SQL statement the dashboard runs, each a cached function of bound parameters.
+
+Why one module: pages stay thin, and the only door to the data is `rlhf.store.Store.query`, which opens a
+fresh in-memory DuckDB over immutable Parquet parts, so the dashboard never holds a database file and never
+blocks a nightly append. Filters from widgets reach SQL only as bound parameters.
+
+Caching: `data_version` (counts and latest timestamps, cached 10 s) changes when a batch lands, and every
+other query takes it as an argument, so a nightly append shows within seconds while unchanged data is
+served from cache (ttl 1 h as a memory bound). Aggregation happens in DuckDB; only per-round summaries, one
+comparison's judgments, or a page of prompts come back to pandas.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+import streamlit as st
+
+from rlhf.store import Store
+
+VERSION_TTL_S = 10
+DATA_TTL_S = 3600
+LOW_N = 20  # cells with fewer scored prompts are marked as low-n
+
+
+def store_dir() -> str | None:
+    """The store the dashboard reads: $RLHF_STORE, else the store's documented default."""
+    return os.environ.get("RLHF_STORE") or None
+
+
+@st.cache_resource(show_spinner=False)
+def _store(path: str | None) -> Store:
+    return Store.open(path)
+
+
+def _q(path: str | None, sql: str, params: list | None = None) -> pd.DataFrame:
+    return _store(path).query(sql, params or [])
+
+
+@st.cache_data(ttl=VERSION_TTL_S, show_spinner=False)
+def data_version(path: str | None) -> str:
+    """Changes whenever any table gains rows: the cache key of every other query."""
+    frame = _q(
+        path,
+        """SELECT (SELECT count(*) FROM judgments) AS j, (SELECT count(*) FROM round_events) AS e,
+                  (SELECT count(*) FROM training_metrics) AS t, (SELECT count(*) FROM checkpoints) AS c,
+                  (SELECT count(*) FROM prompts) AS p, (SELECT count(*) FROM generations) AS g,
+                  (SELECT count(*) FROM prompt_tags) AS pt""",
+    )
+    return "-".join(str(int(v)) for v in frame.iloc[0])
+
+
+_cache = st.cache_data(ttl=DATA_TTL_S, show_spinner=False, max_entries=200)
+
+
+@_cache
+def rounds(path: str | None, version: str) -> pd.DataFrame:
+    """One row per round in start order, with its policy checkpoint and the stage now running."""
+    return _q(
+        path,
+        """
+        WITH pol AS (SELECT round_id, arg_max(checkpoint_id, created_at) AS checkpoint_id
+                     FROM checkpoints WHERE kind = 'policy' GROUP BY round_id),
+             st AS (SELECT round_id, arg_max(stage, updated_at) FILTER (WHERE status = 'running') AS running_stage
+                    FROM round_stages GROUP BY round_id)
+        SELECT r.round_id, r.parent_round_id, r.status, r.started_at, r.finished_at,
+               pol.checkpoint_id, st.running_stage
+        FROM rounds r LEFT JOIN pol USING (round_id) LEFT JOIN st USING (round_id)
+        ORDER BY r.started_at, r.round_id""",
+    )
+
+
+@_cache
+def checkpoints(path: str | None, version: str) -> pd.DataFrame:
+    return _q(
+        path,
+        """SELECT c.checkpoint_id, c.round_id, c.kind, c.parent_checkpoint_id, c.base_model, c.content_hash,
+                  c.created_at
+           FROM checkpoints c ORDER BY c.created_at, c.checkpoint_id""",
+    )
+
+
+@_cache
+def judge_counts(path: str | None, version: str) -> pd.DataFrame:
+    """Per judge: verdicts, scored verdicts, the most common error."""
+    return _q(
+        path,
+        """SELECT judge, count(*) AS verdicts, count(preference) AS scored,
+                  count(*) - count(preference) AS unscored, mode(error) AS top_error
+           FROM judgments GROUP BY judge ORDER BY scored DESC, judge""",
+    )
+
+
+_PAIRS_CTE = """pairs AS (SELECT unnest(?::VARCHAR[]) AS old, unnest(?::VARCHAR[]) AS new),
+oriented AS (
+  SELECT p.old, p.new, j.judge, j.prompt_id, j."order", j.error, j.category AS j_category,
+         CASE WHEN j.model_b = p.new THEN j.preference ELSE 1 - j.preference END AS pref,
+         (j.model_a = p.new) = (j."order" = 'ab') AS new_shown_first
+  FROM judgments j JOIN pairs p
+    ON least(j.model_a, j.model_b) = least(p.old, p.new) AND greatest(j.model_a, j.model_b) = greatest(p.old, p.new)
+  WHERE j.model_a <> j.model_b),
+per_prompt AS (
+  SELECT old, new, judge, prompt_id, avg(pref) AS pref, count(*) AS verdicts, count(pref) AS scored,
+         any_value(j_category) AS j_category
+  FROM oriented GROUP BY old, new, judge, prompt_id)"""
+
+_STATS = """count(pref) AS n, count(*) FILTER (WHERE pref > 0.5) AS wins,
+   count(*) FILTER (WHERE pref < 0.5) AS losses, count(*) FILTER (WHERE pref = 0.5) AS ties,
+   count(*) FILTER (WHERE pref IS NULL) AS unscored, avg(pref) AS win_rate,
+   stddev_samp(pref) / sqrt(count(pref)) AS standard_error"""
+
+
+@_cache
+def pair_summary(path: str | None, version: str, olds: tuple[str, ...], news: tuple[str, ...]) -> pd.DataFrame:
+    """Per (old, new, judge): prompts won/lost/tied by `new`, unscored prompts, mean preference and its SE.
+
+    The unit is the prompt: a prompt's preference is the mean of its scored verdicts (both orders) after
+    orienting them to P(new better); a prompt with no scored verdict counts as unscored.
+    """
+    return _q(
+        path,
+        f"WITH {_PAIRS_CTE} SELECT old, new, judge, {_STATS} FROM per_prompt GROUP BY old, new, judge",
+        [list(olds), list(news)],
+    )
+
+
+@_cache
+def pair_judgments(path: str | None, version: str, old: str, new: str, judge: str | None = None) -> pd.DataFrame:
+    """Every judgment of one comparison, raw and oriented: the input of the statistics functions.
+
+    Columns: judge, prompt_id, model_a, model_b, order, preference (raw, P(model_b better)), error,
+    length_a, length_b, category, pref_new (P(new better)), length_new, length_old.
+    """
+    return _q(
+        path,
+        """SELECT j.judge, j.prompt_id, j.model_a, j.model_b, j."order", j.preference, j.error,
+                  j.length_a, j.length_b, coalesce(j.category, pc.category) AS category,
+                  CASE WHEN j.model_b = $new THEN j.preference ELSE 1 - j.preference END AS pref_new,
+                  CASE WHEN j.model_b = $new THEN j.length_b ELSE j.length_a END AS length_new,
+                  CASE WHEN j.model_b = $new THEN j.length_a ELSE j.length_b END AS length_old
+           FROM judgments j LEFT JOIN prompt_categories pc USING (prompt_id)
+           WHERE ((j.model_a = $old AND j.model_b = $new) OR (j.model_a = $new AND j.model_b = $old))
+             AND ($judge::VARCHAR IS NULL OR j.judge = $judge)
+           ORDER BY j.judge, j.prompt_id, j."order" """,
+        {"old": old, "new": new, "judge": judge},
+    )
+
+
+@_cache
+def category_summary(
+    path: str | None, version: str, olds: tuple[str, ...], news: tuple[str, ...], judge: str
+) -> pd.DataFrame:
+    """Per (old, new, category) for one judge: the same statistics as `pair_summary`."""
+    return _q(
+        path,
+        f"""WITH {_PAIRS_CTE}
+        SELECT old, new, coalesce(pp.j_category, pc.category, '(none)') AS category, {_STATS}
+        FROM per_prompt pp LEFT JOIN prompt_categories pc USING (prompt_id)
+        WHERE judge = ? GROUP BY ALL""",
+        [list(olds), list(news), judge],
+    )
+
+
+@_cache
+def cell_prompts(path: str | None, version: str, old: str, new: str, judge: str, category: str) -> pd.DataFrame:
+    """The prompts behind one heatmap cell, lowest preference for `new` first."""
+    return _q(
+        path,
+        f"""WITH {_PAIRS_CTE}
+        SELECT pp.prompt_id, pp.pref AS preference_new, pp.scored AS scored_verdicts, pp.verdicts,
+               p.text AS prompt
+        FROM per_prompt pp LEFT JOIN prompt_categories pc USING (prompt_id) LEFT JOIN prompts p USING (prompt_id)
+        WHERE pp.judge = ? AND coalesce(pp.j_category, pc.category, '(none)') = ?
+        ORDER BY pp.pref NULLS LAST, pp.prompt_id""",
+        [[old], [new], judge, category],
+    )
+
+
+@_cache
+def preference_cells(path: str | None, version: str, judge: str | None) -> pd.DataFrame:
+    """Scored judgments collapsed to (model_a, model_b, preference bucket of 0.05) with counts.
+
+    The mean preference within a bucket is kept, so the wins matrix (all Bradley-Terry's point estimate
+    depends on) is exactly that of the raw judgments, while 1M judgments arrive as a few thousand rows.
+    """
+    return _q(
+        path,
+        """SELECT model_a, model_b, avg(preference) AS preference, count(*) AS n
+           FROM judgments
+           WHERE preference IS NOT NULL AND model_a <> model_b AND ($judge::VARCHAR IS NULL OR judge = $judge)
+           GROUP BY model_a, model_b, round(preference * 20)""",
+        {"judge": judge},
+    )
+
+
+@_cache
+def regressions(
+    path: str | None,
+    version: str,
+    old: str,
+    new: str,
+    judge: str | None,
+    category: str | None,
+    search: str | None,
+    limit: int = 500,
+) -> pd.DataFrame:
+    """Prompts where `new` lost (mean oriented preference < 0.5), most confident loss first."""
+    pattern = None if not search else "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return _q(
+        path,
+        f"""WITH {_PAIRS_CTE},
+        texts AS (SELECT p.prompt_id, p.text AS prompt, coalesce(pc.category, '(none)') AS category
+                  FROM prompts p LEFT JOIN prompt_categories pc USING (prompt_id)),
+        gens AS (SELECT checkpoint_id, prompt_id, arg_max(text, created_at) AS text
+                 FROM generations WHERE checkpoint_id IN (?, ?) GROUP BY ALL)
+        SELECT pp.prompt_id, pp.judge, pp.pref AS preference_new, 0.5 - pp.pref AS confidence,
+               coalesce(pp.j_category, t.category, '(none)') AS category, t.prompt,
+               length(gn.text) AS length_new, length(go.text) AS length_old
+        FROM per_prompt pp LEFT JOIN texts t USING (prompt_id)
+        LEFT JOIN gens gn ON gn.prompt_id = pp.prompt_id AND gn.checkpoint_id = pp.new
+        LEFT JOIN gens go ON go.prompt_id = pp.prompt_id AND go.checkpoint_id = pp.old
+        WHERE pp.pref < 0.5
+          AND (?::VARCHAR IS NULL OR pp.judge = ?)
+          AND (?::VARCHAR IS NULL OR coalesce(pp.j_category, t.category, '(none)') = ?)
+          AND (?::VARCHAR IS NULL OR t.prompt ILIKE ? ESCAPE '\\' OR gn.text ILIKE ? ESCAPE '\\'
+               OR go.text ILIKE ? ESCAPE '\\')
+        ORDER BY pp.pref, pp.prompt_id, pp.judge
+        LIMIT ?""",
+        [[old], [new], old, new, judge, judge, category, category, pattern, pattern, pattern, pattern, int(limit)],
+    )
+
+
+@_cache
+def prompt_detail(path: str | None, version: str, prompt_id: str, old: str, new: str) -> pd.DataFrame:
+    """Every verdict (each judge, each order) on one prompt for one comparison, with texts and rationales."""
+    return _q(
+        path,
+        """SELECT judge, "order", model_a, model_b, preference,
+                  CASE WHEN model_b = $new THEN preference ELSE 1 - preference END AS preference_new,
+                  error, rationale, prompt_text, answer_a, answer_b, length_a, length_b
+           FROM judgment_pairs
+           WHERE prompt_id = $pid
+             AND ((model_a = $old AND model_b = $new) OR (model_a = $new AND model_b = $old))
+           ORDER BY judge, "order" """,
+        {"pid": prompt_id, "old": old, "new": new},
+    )
+
+
+@_cache
+def answers(path: str | None, version: str, prompt_id: str, old: str, new: str) -> pd.DataFrame:
+    """The prompt and both checkpoints' answers (latest generation of each)."""
+    return _q(
+        path,
+        """SELECT g.checkpoint_id, arg_max(g.text, g.created_at) AS answer, any_value(p.text) AS prompt
+           FROM generations g LEFT JOIN prompts p USING (prompt_id)
+           WHERE g.prompt_id = $pid AND g.checkpoint_id IN ($old, $new) GROUP BY g.checkpoint_id""",
+        {"pid": prompt_id, "old": old, "new": new},
+    )
+
+
+@_cache
+def judge_trends(path: str | None, version: str, olds: tuple[str, ...], news: tuple[str, ...]) -> pd.DataFrame:
+    """Per (old, new, judge): verdict-level health rates, aggregated in DuckDB.
+
+    unscored_rate: unscored verdicts / verdicts. tie_rate: scored verdicts at exactly 0.5 / scored.
+    first_position_win_rate: scored non-tie verdicts where the answer shown first won / scored non-tie.
+    position_consistency: prompts with both orders scored and non-tied whose two verdicts pick the same
+    answer / such prompts.
+    """
+    return _q(
+        path,
+        f"""WITH {_PAIRS_CTE},
+        v AS (SELECT *, CASE WHEN pref = 0.5 OR pref IS NULL THEN NULL
+                             WHEN new_shown_first THEN pref > 0.5 ELSE pref < 0.5 END AS first_won
+              FROM oriented),
+        both_orders AS (
+          SELECT old, new, judge, prompt_id,
+                 any_value(pref > 0.5) FILTER (WHERE "order" = 'ab' AND pref <> 0.5) AS ab_new,
+                 any_value(pref > 0.5) FILTER (WHERE "order" = 'ba' AND pref <> 0.5) AS ba_new
+          FROM oriented GROUP BY ALL),
+        consistency AS (
+          SELECT old, new, judge, avg(CASE WHEN ab_new = ba_new THEN 1.0 ELSE 0.0 END) AS position_consistency,
+                 count(*) AS consistency_n
+          FROM both_orders WHERE ab_new IS NOT NULL AND ba_new IS NOT NULL GROUP BY ALL)
+        SELECT v.old, v.new, v.judge, count(*) AS verdicts,
+               (count(*) - count(pref)) / count(*) AS unscored_rate,
+               count(*) FILTER (WHERE pref = 0.5) / nullif(count(pref), 0) AS tie_rate,
+               avg(CASE WHEN first_won THEN 1.0 WHEN NOT first_won THEN 0.0 END) AS first_position_win_rate,
+               any_value(c.position_consistency) AS position_consistency,
+               any_value(c.consistency_n) AS consistency_n
+        FROM v LEFT JOIN consistency c USING (old, new, judge)
+        GROUP BY v.old, v.new, v.judge""",
+        [list(olds), list(news)],
+    )
+
+
+@_cache
+def training_metrics(path: str | None, version: str) -> pd.DataFrame:
+    return _q(
+        path,
+        """SELECT m.round_id, m.stage, m.step, m.name, m.value, r.started_at
+           FROM training_metrics m LEFT JOIN rounds r USING (round_id)
+           ORDER BY r.started_at NULLS LAST, m.round_id, m.stage, m.name, m.step""",
+    )
+
+
+@_cache
+def prompt_count(path: str | None, version: str) -> int:
+    return int(_q(path, "SELECT count(*) AS n FROM prompts").iloc[0, 0])

@@ -1,0 +1,161 @@
+"""Glue between the dashboard's query results and the project's statistics functions in `judges/`.
+
+No statistic is defined here: win rates, intervals, p-values, Bradley-Terry, length control and judge health
+all come from `judges.winrate`, `judges.bradley_terry`, `judges.length_control` and `judges.health`. This
+module only reshapes query frames into their inputs and caches the heavier results by data version.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from dashboard import queries
+from judges import bradley_terry as bt
+from judges import length_control, winrate
+
+SEED = 0
+N_BOOT = 1000
+BT_BOOT = 200
+
+
+def prompt_prefs(raw: pd.DataFrame, old: str, new: str) -> pd.DataFrame:
+    """One judge's judgments of (old, new) as the helper's per-prompt frame: P(new better) per prompt."""
+    return winrate.prompt_preferences(raw, model=new, baseline=old)
+
+
+def headline(raw: pd.DataFrame, old: str, new: str) -> winrate.WinRate | None:
+    """The helper's win rate of `new` over `old` for one judge's judgments; None when nothing is scored."""
+    if raw.empty or raw["preference"].notna().sum() == 0:
+        return None
+    return winrate.win_rate(prompt_prefs(raw, old, new)["preference"], n_boot=N_BOOT, seed=SEED)
+
+
+def by_category(raw: pd.DataFrame, old: str, new: str) -> pd.DataFrame | None:
+    """The helper's win rate per category, one row per category with its n."""
+    if raw.empty or raw["preference"].notna().sum() == 0:
+        return None
+    cells = winrate.win_rate_by(prompt_prefs(raw, old, new), "category", n_boot=N_BOOT, seed=SEED)
+    rows = [{"category": k, **v.to_dict()} for k, v in cells.items()]
+    return pd.DataFrame(rows)[["category", "win_rate", "ci_low", "ci_high", "p_value", "n_total", "n_unscored",
+                               "n_wins", "n_losses", "n_ties"]]
+
+
+def length_controlled(raw: pd.DataFrame, old: str, new: str) -> length_control.LengthControlled | None:
+    prefs = prompt_prefs(raw, old, new)
+    return length_control.lc_win_rate(prefs["preference"].to_numpy(), prefs["length_model"].to_numpy(),
+                                      prefs["length_baseline"].to_numpy())
+
+
+@st.cache_data(ttl=queries.DATA_TTL_S, show_spinner=False, max_entries=50)
+def leaderboard(path: str | None, version: str, judge: str | None) -> pd.DataFrame | str:
+    """Bradley-Terry over every checkpoint from bucketed preference cells; a message string if it cannot fit.
+
+    Anchored on the first checkpoint of the store's first round when it is among the models.
+    """
+    cells_frame = queries.preference_cells(path, version, judge)
+    if cells_frame.empty:
+        return "No scored judgments for this selection."
+    models = sorted(set(cells_frame["model_a"]) | set(cells_frame["model_b"]))
+    cells = _cells(cells_frame, models)
+    rounds = queries.rounds(path, version)
+    first = rounds["checkpoint_id"].dropna()
+    anchor = first.iloc[0] if len(first) and first.iloc[0] in models else None
+    try:
+        fit = bt.bradley_terry(cells, n_boot=BT_BOOT, seed=SEED, anchor=anchor)
+    except ValueError as exc:
+        return str(exc)
+    frame = fit.to_frame()
+    frame["anchor"] = anchor
+    return frame
+
+
+def _cells(cells_frame: pd.DataFrame, models: list[str]) -> bt.PairCells:
+    index = {m: i for i, m in enumerate(models)}
+    return bt.PairCells(
+        models=tuple(models),
+        left=cells_frame["model_a"].map(index).to_numpy(dtype=np.int64),
+        right=cells_frame["model_b"].map(index).to_numpy(dtype=np.int64),
+        preference=cells_frame["preference"].to_numpy(dtype=float),
+        count=cells_frame["n"].to_numpy(dtype=np.int64),
+    )
+
+
+def anchor_of(board: pd.DataFrame) -> str:
+    anchor = board["anchor"].dropna()
+    return str(anchor.iloc[0]) if len(anchor) else "the geometric mean"
+
+
+@st.cache_data(ttl=queries.DATA_TTL_S, show_spinner=False, max_entries=50)
+def observed_matrix(path: str | None, version: str, judge: str | None) -> pd.DataFrame:
+    """Row model's verdict-level win rate against the column model (ties half), NaN where never judged."""
+    cells_frame = queries.preference_cells(path, version, judge)
+    models = sorted(set(cells_frame["model_a"]) | set(cells_frame["model_b"]))
+    if not models:
+        return pd.DataFrame()
+    wins = bt.pair_matrix(_cells(cells_frame, models))
+    total = wins + wins.T
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(total > 0, wins / np.where(total > 0, total, 1), np.nan)
+    return pd.DataFrame(rate, index=models, columns=models)
+
+
+def predicted_matrix(board: pd.DataFrame) -> pd.DataFrame:
+    """Bradley-Terry's P(row beats column) = s_row / (s_row + s_col) for every pair."""
+    s = board.set_index("model")["strength"]
+    values = s.to_numpy()[:, None] / (s.to_numpy()[:, None] + s.to_numpy()[None, :])
+    np.fill_diagonal(values, np.nan)
+    return pd.DataFrame(values, index=s.index, columns=s.index)
+
+
+def judge_table(path: str | None, version: str, raw: pd.DataFrame, old: str, new: str) -> pd.DataFrame:
+    """Per judge on one comparison: verdict-level health rates (SQL) beside raw and length-controlled win rates."""
+    rates = queries.judge_trends(path, version, (old,), (new,)).drop(columns=["old", "new"])
+    rows = []
+    for judge, part in raw.groupby("judge", sort=True):
+        head = headline(part, old, new)
+        lc = length_controlled(part, old, new) if head is not None else None
+        rows.append({
+            "judge": judge,
+            "n_scored_prompts": head.n_total if head else 0,
+            "n_unscored_prompts": head.n_unscored if head else int(part["prompt_id"].nunique()),
+            "win_rate": head.win_rate if head else np.nan,
+            "lc_win_rate": lc.lc_win_rate if lc else np.nan,
+            "length_coef": lc.coef_length if lc else np.nan,
+        })
+    return pd.DataFrame(rows).merge(rates, on="judge", how="left")
+
+
+def length_bins(raw: pd.DataFrame, n_bins: int = 8) -> pd.DataFrame:
+    """Mean oriented verdict per judge within quantile bins of the length difference (new - old)."""
+    scored = raw.dropna(subset=["pref_new", "length_new", "length_old"])
+    if scored.empty:
+        return pd.DataFrame(columns=["judge", "bin_mid", "win_rate", "n"])
+    diff = (scored["length_new"] - scored["length_old"]).astype(float)
+    edges = np.unique(np.quantile(diff, np.linspace(0, 1, n_bins + 1)))
+    if len(edges) < 2:
+        edges = np.array([diff.min() - 0.5, diff.max() + 0.5])
+    bins = pd.cut(diff, edges, include_lowest=True)
+    frame = scored.assign(bin=bins, diff=diff)
+    out = frame.groupby(["judge", "bin"], observed=True).agg(
+        bin_mid=("diff", "median"), win_rate=("pref_new", "mean"), n=("pref_new", "size")).reset_index()
+    return out.drop(columns=["bin"])
+
+
+def agreement(raw: pd.DataFrame, old: str, new: str) -> pd.DataFrame | None:
+    """Judge x judge share of shared scored, non-tied prompts where both pick the same answer."""
+    sides = {}
+    for judge, part in raw.groupby("judge", sort=True):
+        if part["preference"].notna().any():
+            prefs = prompt_prefs(part, old, new).set_index("prompt_id")["preference"]
+            sides[judge] = np.sign(prefs - 0.5).replace(0, np.nan)
+    if len(sides) < 2:
+        return None
+    judges = sorted(sides)
+    table = pd.DataFrame(index=judges, columns=judges, dtype=float)
+    for a in judges:
+        for b in judges:
+            both = pd.concat([sides[a], sides[b]], axis=1, join="inner").dropna()
+            table.loc[a, b] = float((both.iloc[:, 0] == both.iloc[:, 1]).mean()) if len(both) else np.nan
+    return table

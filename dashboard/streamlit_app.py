@@ -1,0 +1,29 @@
+"""The dashboard's frame: page list and navigation. Pages live in app_pages/, SQL in queries.py.
+
+Run with `rlhf dashboard` (binds 127.0.0.1) or `streamlit run dashboard/streamlit_app.py` with RLHF_STORE set.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+_ROOT = Path(__file__).resolve().parent.parent
+if str(_ROOT) not in sys.path:  # `streamlit run` puts only dashboard/ on the path
+    sys.path.insert(0, str(_ROOT))
+
+import streamlit as st  # noqa: E402
+
+st.set_page_config(page_title="rlhf-rounds", layout="wide")
+
+_HERE = Path(__file__).resolve().parent / "app_pages"
+PAGES = [
+    st.Page(_HERE / "progress.py", title="Progress", default=True),
+    st.Page(_HERE / "categories.py", title="Categories"),
+    st.Page(_HERE / "head_to_head.py", title="Head to head"),
+    st.Page(_HERE / "regressions.py", title="Regressions and samples"),
+    st.Page(_HERE / "judge_health.py", title="Judge health"),
+    st.Page(_HERE / "training.py", title="Training"),
+]
+
+st.navigation(PAGES).run()
