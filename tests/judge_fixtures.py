@@ -8,7 +8,7 @@ QUESTIONS = [
     ("What is the capital of France?", "Paris", "The capital of France is Paris.", "The capital of France is Rome."),
     ("What is 10 minus 7?", "3", "10 - 7 = 3, so the answer is 3.", "The answer is 3."),
     ("Write a short poem about the sea.", None, "The waves roll in under a grey sky.", "Sea."),
-    ("What is 9 + 10?", "19", "The answer is 21.", "The answer is 19."),
+    ("What is 9 + 10?", "19", "The answer is 19.", "The answer is 21."),
 ]
 
 
