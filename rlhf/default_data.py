@@ -43,7 +43,7 @@ _SPLITS: tuple[str, ...] = ("train", "eval")
 _ROLES: tuple[str, ...] = ("system", "user", "assistant")
 
 _PROMPT_FIELDS = {"prompt_id": True, "messages": True, "category": False, "reference": False,
-                  "source": False, "tags": False}  # name -> required
+                  "source": False, "tags": False, "split": False}  # name -> required
 _PREFERENCE_FIELDS = {"id": True, "prompt": True, "chosen": True, "rejected": True, "category": False}
 
 _PREFERENCE_COLUMNS = ["id", "prompt", "chosen", "rejected", "category"]
@@ -83,7 +83,8 @@ def load_prompts(path: Path | str, *, split: Split) -> pd.DataFrame:
 
     Each line: ``{"prompt_id", "messages", "category", "reference", "source", "tags"}``; ``prompt_id`` and
     ``messages`` are required, the rest may be missing or null. ``messages`` ends with a user turn.
-    ``created_at`` is left null for the store to fill.
+    The split comes from the ``split`` argument; a line may also carry ``"split"`` (as files for
+    ``rlhf append prompts`` do), which must then agree. ``created_at`` is left null for the store to fill.
     """
     if split not in _SPLITS:
         raise ValueError(f"split must be one of {_SPLITS}, got {split!r}")
@@ -91,6 +92,8 @@ def load_prompts(path: Path | str, *, split: Split) -> pd.DataFrame:
     rows = []
     for line_no, record in _read_jsonl(path, _PROMPT_FIELDS, id_field="prompt_id"):
         messages = _check_messages(record["messages"], path, line_no, "messages", last_role="user")
+        if record.get("split", split) != split:
+            raise DataError(path, line_no, "split", f"is {record['split']!r} but this file is loaded as {split!r}")
         tags = record.get("tags") or []
         if not isinstance(tags, list) or not all(isinstance(t, str) and t for t in tags):
             raise DataError(path, line_no, "tags", "must be a list of non-empty strings or null")
@@ -102,7 +105,7 @@ def load_prompts(path: Path | str, *, split: Split) -> pd.DataFrame:
             raise DataError(path, line_no, "source", f"must be a non-empty string or null, got {source!r}")
         rows.append({
             "prompt_id": record["prompt_id"],
-            "messages": json.dumps(messages, ensure_ascii=False),
+            "messages": json.dumps(messages, sort_keys=True, ensure_ascii=False),  # the store's canonical form
             "text": next(m["content"] for m in reversed(messages) if m["role"] == "user"),
             "content_hash": prompt_content_hash(messages),
             "category": record.get("category"),
