@@ -1,0 +1,77 @@
+"""Eval prompts are never trained on: a content-hash check that refuses a round whose training prompts or
+preference pairs repeat an eval prompt.
+
+Identity is by content (`rlhf.default_data.prompt_content_hash`: case, spacing and Unicode form do not
+matter), not by id, because the same question under two ids is the leak that matters.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+from rlhf.default_data import prompt_content_hash
+from rlhf.rounds.pairs import Pair
+
+
+@dataclass(frozen=True)
+class Overlap:
+    kind: str  # 'train prompt' | 'preference pair'
+    item_id: str
+    eval_prompt_id: str
+
+
+class OverlapError(ValueError):
+    """Training data that repeats eval prompts; the message names every overlapping id (first 20)."""
+
+    def __init__(self, overlaps: Sequence[Overlap]) -> None:
+        self.overlaps = tuple(overlaps)
+        shown = "; ".join(f"{o.kind} {o.item_id} = eval prompt {o.eval_prompt_id}" for o in overlaps[:20])
+        more = f"; and {len(overlaps) - 20} more" if len(overlaps) > 20 else ""
+        super().__init__(
+            f"refusing the round: {len(overlaps)} training item(s) have the same content as eval prompts "
+            f"({shown}{more}). Remove them from the training data or the eval split."
+        )
+
+
+def _hash(messages_json: str) -> str:
+    return prompt_content_hash(json.loads(messages_json))
+
+
+def eval_hashes(store: Any) -> dict[str, str]:
+    """content hash -> eval prompt id, for every prompt in the store's eval split."""
+    frame = store.query("SELECT prompt_id, messages FROM prompts WHERE split = 'eval' ORDER BY prompt_id")
+    return {_hash(m): str(pid) for pid, m in zip(frame["prompt_id"], frame["messages"]) if m}
+
+
+def find_overlaps(
+    store: Any, *, train_prompt_ids: Iterable[str], pairs: Iterable[Pair]
+) -> list[Overlap]:
+    evals = eval_hashes(store)
+    if not evals:
+        return []
+    ids = list(train_prompt_ids)
+    frame = store.query(
+        "SELECT prompt_id, messages FROM prompts WHERE prompt_id IN (SELECT unnest(?::VARCHAR[]))", [ids]
+    )
+    found = []
+    for pid, messages in zip(frame["prompt_id"], frame["messages"]):
+        hit = evals.get(_hash(messages))
+        if hit is not None:
+            found.append(Overlap("train prompt", str(pid), hit))
+    for pair in pairs:
+        hit = evals.get(prompt_content_hash([dict(m) for m in pair.prompt]))
+        if hit is not None:
+            found.append(Overlap("preference pair", pair.pair_id, hit))
+    return found
+
+
+def check_no_overlap(store: Any, *, train_prompt_ids: Iterable[str], pairs: Iterable[Pair]) -> None:
+    """Raise OverlapError naming the overlapping ids; return quietly when the training data is clean."""
+    found = find_overlaps(store, train_prompt_ids=train_prompt_ids, pairs=pairs)
+    if found:
+        raise OverlapError(found)
+
+
+__all__ = ["Overlap", "OverlapError", "check_no_overlap", "eval_hashes", "find_overlaps"]

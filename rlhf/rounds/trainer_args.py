@@ -1,0 +1,43 @@
+"""Build TRL's own config objects (trl.RewardConfig / trl.DPOConfig) from a recipe section.
+
+The recipe's keys pass through unchanged; under them sit defaults that suit a round run by a program rather
+than a person at a notebook: no hub, no wandb, no intermediate checkpoints, a log line every step, and on a
+machine without CUDA `use_cpu` with bf16 off (TRL turns bf16 on by default, which CPU runs do not want).
+Gradient checkpointing is off by default: it saves memory that small models do not need and costs time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+
+def _defaults(seed: int) -> dict[str, Any]:
+    import torch
+
+    out: dict[str, Any] = {
+        "report_to": "none",
+        "save_strategy": "no",
+        "logging_steps": 1,
+        "gradient_checkpointing": False,
+        "seed": seed,
+        "data_seed": seed,
+        "disable_tqdm": True,
+        "dataloader_num_workers": 0,
+        "push_to_hub": False,
+    }
+    if not torch.cuda.is_available():
+        out.update({"use_cpu": True, "bf16": False, "fp16": False})
+    return out
+
+
+def build_trl_config(cls_name: str, keys: Mapping[str, Any], *, output_dir: Path, seed: int, **fixed: Any):
+    """`trl.<cls_name>(**defaults | keys | fixed, output_dir=...)`."""
+    import trl
+
+    cls = getattr(trl, cls_name)
+    kwargs = {**_defaults(seed), **dict(keys), **fixed, "output_dir": str(output_dir)}
+    return cls(**kwargs)
+
+
+__all__ = ["build_trl_config"]
