@@ -1,0 +1,200 @@
+"""`rlhf winrate` and `rlhf leaderboard`: the judged numbers, read from the store.
+
+Both read the `judgment_pairs` view, so judgments appended from outside (`rlhf append judgments`) count
+the same as the ones our judges wrote. The statistics live in judges/; this module only selects rows,
+calls them and prints.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import click
+import pandas as pd
+
+from judges.bradley_terry import bradley_terry, pair_cells
+from judges.length_control import lc_win_rate
+from judges.winrate import WinRate, pair_preferences, prompt_preferences, win_rate, win_rate_by
+from rlhf.store import Store
+
+_COLUMNS = 'judge, prompt_id, category, model_a, model_b, "order", preference, length_a, length_b, round_id'
+
+
+class BadInput(click.ClickException):
+    """A request the data cannot answer (no such model, judge or round): exit code 2."""
+
+    exit_code = 2
+
+
+def _store(ctx: click.Context) -> Store:
+    return Store.open((ctx.obj or {}).get("store_dir"))
+
+
+def _known(store: Store) -> tuple[list[str], list[str]]:
+    models = store.query("SELECT DISTINCT m FROM (SELECT model_a AS m FROM judgments UNION SELECT model_b FROM judgments)")
+    judges = store.query("SELECT DISTINCT judge FROM judgments")
+    return sorted(models["m"].dropna().tolist()), sorted(judges["judge"].dropna().tolist())
+
+
+def _fmt(x: float | None, width: int = 7) -> str:
+    return f"{'-':>{width}}" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:>{width}.3f}"
+
+
+def _clean(x):
+    return None if isinstance(x, float) and math.isnan(x) else x
+
+
+@click.command()
+@click.option("--model", required=True, help="The checkpoint whose win rate is reported (B).")
+@click.option("--baseline", required=True, help="The checkpoint it is compared with (A).")
+@click.option("--judge", default=None, help="Judge id; required when several judges scored the pair.")
+@click.option("--round", "round_id", default=None, help="Only judgments recorded for this round.")
+@click.option("--by", type=click.Choice(["category"]), default=None, help="Break down by prompt category.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (fractions in [0, 1]).")
+@click.option("--seed", default=0, show_default=True, type=int, help="Bootstrap seed.")
+@click.option("--n-boot", default=2000, show_default=True, type=click.IntRange(0), help="Bootstrap resamples.")
+@click.option("--confidence", default=0.95, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True))
+@click.pass_context
+def winrate(
+    ctx: click.Context,
+    model: str,
+    baseline: str,
+    judge: str | None,
+    round_id: str | None,
+    by: str | None,
+    as_json: bool,
+    seed: int,
+    n_boot: int,
+    confidence: float,
+) -> None:
+    """Win rate of --model over --baseline: per prompt, both orders averaged, with a bootstrap interval."""
+    store = _store(ctx)
+    sql = f"SELECT {_COLUMNS} FROM judgment_pairs WHERE ((model_a = ? AND model_b = ?) OR (model_a = ? AND model_b = ?))"
+    params: list = [baseline, model, model, baseline]
+    if judge is not None:
+        sql, params = sql + " AND judge = ?", params + [judge]
+    if round_id is not None:
+        sql, params = sql + " AND round_id = ?", params + [round_id]
+    rows = store.query(sql, params)
+    if rows.empty:
+        models, judges = _known(store)
+        raise BadInput(
+            f"no judgments of --model {model!r} against --baseline {baseline!r}"
+            + (f" by --judge {judge!r}" if judge else "")
+            + (f" in --round {round_id!r}" if round_id else "")
+            + f" in {store.root}. Models with judgments: {models or 'none'}; judges: {judges or 'none'}."
+        )
+    try:
+        prompts = prompt_preferences(rows, model, baseline, judge)
+    except ValueError as err:
+        raise BadInput(f"{err} with --judge") from err
+    result = win_rate(prompts["preference"], confidence=confidence, n_boot=n_boot, seed=seed)
+    lc = lc_win_rate(prompts["preference"], prompts["length_model"], prompts["length_baseline"])
+    consistency = prompts["consistent"].dropna()
+    out = {
+        **result.to_dict(),
+        "lc_win_rate": lc.lc_win_rate if lc else None,
+        "lc_extrapolated": lc.extrapolated if lc else None,
+        "position_consistency": float(consistency.mean()) if len(consistency) else None,
+        "model": model,
+        "baseline": baseline,
+        "judge": judge if judge is not None else (rows["judge"].dropna().iloc[0] if rows["judge"].notna().any() else None),
+        "round": round_id,
+    }
+    cells = win_rate_by(prompts, by, confidence=confidence, n_boot=n_boot, seed=seed) if by else {}
+    if by:
+        out[f"by_{by}"] = {key: cell.to_dict() for key, cell in cells.items()}
+    if as_json:
+        click.echo(json.dumps(out, indent=2))
+        return
+    _print_winrate(out, result, cells, by)
+
+
+def _print_winrate(out: dict, result: WinRate, cells: dict[str, WinRate], by: str | None) -> None:
+    pct = round(result.confidence * 100)
+    click.echo(f"{out['model']} vs {out['baseline']}   judge {out['judge']}" + (f"   round {out['round']}" if out["round"] else ""))
+    lines = [
+        ("win rate", f"{_fmt(result.win_rate)}   {pct}% CI [{_fmt(result.ci_low, 0)}, {_fmt(result.ci_high, 0)}]"
+         f"   (paired bootstrap, {result.n_boot} resamples, seed {result.seed})"),
+        ("std error", _fmt(result.standard_error)),
+        ("p-value", f"{_fmt(result.p_value)}   (one-sided sign test: {out['model']} better)"),
+        ("lc win rate", _fmt(out["lc_win_rate"]) + "   (length-controlled"
+         + ("; every answer on one side of equal length: an extrapolation)" if out["lc_extrapolated"] else ")")),
+        ("consistency", _fmt(out["position_consistency"]) + "   (both orders agree)"),
+        ("prompts", f"{result.n_total:>7}   wins {result.n_wins}, losses {result.n_losses}, ties {result.n_ties};"
+         f" unscored {result.n_unscored}"),
+    ]
+    for label, text in lines:
+        click.echo(f"  {label:<12}{text}")
+    if by:
+        width = max([len(by), *(len(k) for k in cells)])
+        click.echo(f"\n  {by:<{width}}  {'n':>5}  {'win':>7}  {'ci_low':>7}  {'ci_high':>7}  {'wins':>5}  {'losses':>6}  {'ties':>5}  {'unscored':>8}")
+        for key, c in cells.items():
+            click.echo(
+                f"  {key:<{width}}  {c.n_total:>5}  {_fmt(c.win_rate)}  {_fmt(c.ci_low)}  {_fmt(c.ci_high)}"
+                f"  {c.n_wins:>5}  {c.n_losses:>6}  {c.n_ties:>5}  {c.n_unscored:>8}"
+            )
+
+
+@click.command()
+@click.option("--judge", default=None, help="Judge id; required when several judges are in the store.")
+@click.option("--anchor", default=None, help="Checkpoint rated 1000 (default: geometric mean of strengths at 1000).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: per model model, strength, rating, ci_low, ci_high, n.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Bootstrap seed.")
+@click.option("--n-boot", default=1000, show_default=True, type=click.IntRange(0), help="Bootstrap resamples.")
+@click.option("--confidence", default=0.95, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True))
+@click.pass_context
+def leaderboard(
+    ctx: click.Context, judge: str | None, anchor: str | None, as_json: bool, seed: int, n_boot: int, confidence: float
+) -> None:
+    """Bradley-Terry strengths and Elo-style ratings over every checkpoint, with bootstrap intervals."""
+    store = _store(ctx)
+    sql = f"SELECT {_COLUMNS} FROM judgment_pairs" + (" WHERE judge = ?" if judge is not None else "")
+    rows = store.query(sql, [judge] if judge is not None else [])
+    models, judges = _known(store)
+    if rows.empty:
+        raise BadInput(
+            f"no judgments" + (f" by --judge {judge!r}" if judge else "") + f" in {store.root}. "
+            f"Judges: {judges or 'none'}; models: {models or 'none'}."
+        )
+    present = sorted(rows["judge"].dropna().unique().tolist())
+    if judge is None and len(present) > 1:
+        raise BadInput(f"several judges scored these models {present}; pick one with --judge (pooling counts pairs twice)")
+    if anchor is not None and anchor not in set(rows["model_a"]) | set(rows["model_b"]):
+        raise BadInput(f"--anchor {anchor!r} has no judgments; models: {models}")
+    pairs = pair_preferences(rows)
+    try:
+        cells = pair_cells(pairs["model_x"], pairs["model_y"], pairs["preference"])
+        result = bradley_terry(cells, n_boot=n_boot, seed=seed, confidence=confidence, anchor=anchor)
+    except ValueError as err:
+        raise BadInput(str(err)) from err
+    frame = result.to_frame()
+    if as_json:
+        records = [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+        click.echo(json.dumps(records, indent=2))
+        return
+    _print_leaderboard(frame, result.confidence, seed, n_boot, anchor, result.n_failed_resamples, present)
+
+
+def _print_leaderboard(
+    frame: pd.DataFrame, confidence: float, seed: int, n_boot: int, anchor: str | None, failed: int, judges: list[str]
+) -> None:
+    width = max(5, *(len(m) for m in frame["model"]))
+    pct = round(confidence * 100)
+    click.echo(
+        f"Bradley-Terry, judge {', '.join(judges)}; rating 1000 = {anchor or 'geometric mean'};"
+        f" {pct}% bootstrap CI ({n_boot} resamples, seed {seed}"
+        + (f", {failed} without an MLE left out" if failed else "")
+        + ")"
+    )
+    click.echo(f"  {'model':<{width}}  {'strength':>8}  {'rating':>7}  {'ci_low':>7}  {'ci_high':>7}  {'n':>6}")
+    for row in frame.itertuples(index=False):
+        click.echo(
+            f"  {row.model:<{width}}  {row.strength:>8.4f}  {row.rating:>7.1f}  {_fmt1(row.ci_low)}  {_fmt1(row.ci_high)}"
+            f"  {row.n:>6}"
+        )
+
+
+def _fmt1(x: float) -> str:
+    return f"{'-':>7}" if math.isnan(x) else f"{x:>7.1f}"
