@@ -27,8 +27,7 @@ _REQUIRED_IN_FILE = {
 }
 
 
-def _split_prompt_text(kind: Kind, file: RecordFile) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    frame = file.frame.rename(columns=_ALIASES.get(kind, {}))
+def _split_prompt_text(kind: Kind, frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     text_col = next((c for c in _PROMPT_TEXT if c in frame.columns and kind != "prompts"), None)
     prompts = None
     if text_col:
@@ -47,7 +46,7 @@ def _check_columns(kind: Kind, file: RecordFile, frame: pd.DataFrame) -> None:
     for column in _REQUIRED_IN_FILE[kind]:
         if column not in frame.columns:
             raise InputError(f"{file.where(0)}: field {column!r} is missing (required for {kind})")
-    unknown = [c for c in frame.columns if c not in TABLES[kind]]
+    unknown = [c for c in frame.columns if c not in TABLES[kind] and not (kind != "prompts" and c in _PROMPT_TEXT)]
     if unknown:
         raise InputError(
             f"{file.where(0)}: unknown field {unknown[0]!r} for {kind}; "
@@ -79,8 +78,9 @@ def append_files(store: Store, kind: Kind, paths: Sequence[str | Path]) -> dict[
     batch: dict[str, list[pd.DataFrame]] = {kind: [], "prompts": []}
     origin: list[tuple[str, RecordFile, int]] = []  # (table, file, offset) to map rows back to lines
     for file in files:
-        frame, prompts = _split_prompt_text(kind, file)
+        frame = file.frame.rename(columns=_ALIASES.get(kind, {}))
         _check_columns(kind, file, frame)
+        frame, prompts = _split_prompt_text(kind, frame)
         if prompts is not None and len(prompts):
             known |= set(prompts["prompt_id"].astype(str))
             batch["prompts"].append(prompts.assign(source=str(file.path)))
@@ -92,6 +92,8 @@ def append_files(store: Store, kind: Kind, paths: Sequence[str | Path]) -> dict[
     merged = {t: pd.concat(fs, ignore_index=True) for t, fs in batch.items() if fs and sum(map(len, fs))}
     if "prompts" in merged and kind != "prompts":
         merged["prompts"] = merged["prompts"].drop_duplicates("prompt_id")
+    if kind not in merged:
+        return {kind: AppendResult(kind, 0, 0)}  # files with no records: nothing to do, and that is fine
     try:
         return store.append_batch(merged, source=str(files[0].path) if len(files) == 1 else "append")
     except RecordError as exc:

@@ -17,7 +17,7 @@ from rlhf.schema import KEYS, REQUIRED, TABLES
 _SEP = "chr(31)"
 _NULL = "chr(0)"
 # Columns that never count as "content" when deciding whether a re-append is the same record.
-_VOLATILE = {"created_at", "judgment_id", "generation_id"}
+_VOLATILE = {"created_at", "judgment_id", "generation_id", "source"}
 
 _ENUMS: dict[tuple[str, str], tuple[str, ...]] = {
     ("prompts", "split"): ("train", "eval"),

@@ -1,0 +1,125 @@
+"""`rlhf append`: formats, errors that name file/line/field, nothing half-written, fuzzed reader."""
+
+from __future__ import annotations
+
+import json
+import string
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rlhf.cli import main
+from rlhf.store import Store
+from rlhf.store.ingest import append_files
+from rlhf.store.readers import InputError
+
+ROWS = [
+    {"prompt_id": "q1", "prompt": "What is 2+2?", "model_a": "old", "model_b": "new", "preference": 0.8, "judge": "human", "category": "math"},
+    {"prompt_id": "q2", "prompt": "Capital of France?", "model_a": "old", "model_b": "new", "preference": None, "judge": "human", "error": "skipped"},
+    {"prompt_id": "q3", "prompt": "Say hi", "model_a": "old", "model_b": "new", "preference": 0.5, "judge": "human", "answer_a": "hi", "answer_b": "hello"},
+]
+
+
+def write_jsonl(path, rows, *, extra_lines=()):
+    lines = [json.dumps(r) for r in rows] + list(extra_lines)
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def run(store_dir, *args):
+    return CliRunner().invoke(main, ["--store", str(store_dir), *args], catch_exceptions=False)
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+def test_append_each_format_twice_adds_once(tmp_path, fmt):
+    frame = pd.DataFrame(ROWS)
+    path = tmp_path / f"j.{fmt}"
+    if fmt == "jsonl":
+        write_jsonl(path, ROWS)
+    elif fmt == "csv":
+        frame.to_csv(path, index=False)
+    else:
+        frame.to_parquet(path)
+    first = run(tmp_path / "s", "append", "judgments", str(path))
+    assert first.exit_code == 0, first.output
+    assert "judgments: 3 added" in first.output and "prompts: 3 added" in first.output
+    second = run(tmp_path / "s", "append", "judgments", str(path))
+    assert "judgments: 0 added, 3 already stored" in second.output
+    store = Store.open(tmp_path / "s")
+    got = store.query("SELECT prompt_id, preference, category, length_b FROM judgment_pairs ORDER BY prompt_id")
+    assert got["preference"].tolist()[0] == 0.8 and pd.isna(got["preference"][1])
+    assert got["category"][0] == "math" and got["length_b"][2] == 5
+
+
+@pytest.mark.parametrize(
+    ("bad_line", "expected"),
+    [
+        ('{"prompt_id": "q9", "prompt": "x", "model_a": "a"', ":4: malformed JSON"),
+        ('{"prompt_id": "q9", "prompt": "x", "model_a": "a", "model_b": "b", "judge": "h", "preference": 1.5}', ":4: field 'preference'"),
+        ('{"prompt_id": "q9", "model_a": "a", "model_b": "b", "judge": "h", "preference": 0.5}', ":4: field 'prompt_id': unknown prompt 'q9'"),
+        ('{"prompt_id": "q9", "prompt": "x", "model_a": "a", "model_b": "", "judge": "h", "preference": 0.5}', ":4: field 'model_b' is empty"),
+        ('{"prompt_id": "q1", "prompt": "What is 2+2?", "model_a": "old", "model_b": "new", "preference": 0.1, "judge": "human"}', ":4: field 'key': duplicate key with different content"),
+        ('[1, 2]', ":4: expected a JSON object"),
+    ],
+)
+def test_bad_line_names_file_line_field_and_writes_nothing(tmp_path, bad_line, expected):
+    path = write_jsonl(tmp_path / "bad.jsonl", ROWS, extra_lines=[bad_line])
+    result = run(tmp_path / "s", "append", "judgments", str(path))
+    assert result.exit_code == 2
+    assert str(path) + expected in result.output
+    store = Store.open(tmp_path / "s")
+    assert store.count("judgments") == 0 and store.count("prompts") == 0
+
+
+def test_missing_field_and_conflict_with_stored_rows(tmp_path):
+    no_judge = [{k: v for k, v in r.items() if k != "judge"} for r in ROWS]
+    result = run(tmp_path / "s", "append", "judgments", str(write_jsonl(tmp_path / "a.jsonl", no_judge)))
+    assert result.exit_code == 2 and "field 'judge' is missing" in result.output
+    assert run(tmp_path / "s", "append", "judgments", str(write_jsonl(tmp_path / "b.jsonl", ROWS))).exit_code == 0
+    changed = [dict(r) for r in ROWS]
+    changed[2]["preference"] = 0.0
+    result = run(tmp_path / "s", "append", "judgments", str(write_jsonl(tmp_path / "c.jsonl", changed)))
+    assert result.exit_code == 2
+    assert f"{tmp_path / 'c.jsonl'}:3: field 'key': a stored record has the same key and different content" in result.output
+
+
+def test_several_files_are_one_batch(tmp_path):
+    good = write_jsonl(tmp_path / "good.jsonl", ROWS)
+    bad = write_jsonl(tmp_path / "bad.jsonl", [dict(ROWS[0], prompt_id="z", preference=2)])
+    result = run(tmp_path / "s", "append", "judgments", str(good), str(bad))
+    assert result.exit_code == 2 and f"{bad}:1: field 'preference'" in result.output
+    assert Store.open(tmp_path / "s").count("judgments") == 0
+
+
+def test_store_path_prints_the_analyst_file(tmp_path):
+    result = run(tmp_path / "s", "store", "path")
+    assert result.output.strip() == str((tmp_path / "s" / "catalog.duckdb").absolute())
+
+
+_text = st.text(alphabet=string.printable, max_size=40)
+_value = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=True), _text)
+_row = st.dictionaries(
+    st.sampled_from(["prompt_id", "prompt", "model_a", "model_b", "judge", "preference", "order", "category", "zzz"]),
+    _value,
+    max_size=9,
+)
+_line = st.one_of(_row.map(json.dumps), _text)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(_line, min_size=1, max_size=6))
+def test_fuzzed_files_either_land_whole_or_fail_cleanly(tmp_path_factory, lines):
+    root = tmp_path_factory.mktemp("fuzz")
+    path = root / "f.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    store = Store.open(root / "s")
+    try:
+        results = append_files(store, "judgments", [path])
+    except InputError as exc:
+        assert str(path) in str(exc)
+        assert store.count("judgments") == 0 and store.count("prompts") == 0
+    else:
+        assert store.count("judgments") == results["judgments"].added
