@@ -1,0 +1,97 @@
+"""Length-controlled win rate: a planted length bias is removed, a real quality gap is kept."""
+
+from __future__ import annotations
+
+import doctest
+
+import numpy as np
+import pytest
+
+import judges.length_control
+from judges.length_control import lc_win_rate
+from judges.winrate import win_rate
+
+
+def _lengths(n: int, shift: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    baseline = rng.integers(200, 800, n).astype(float)
+    return baseline + rng.normal(shift, 300, n), baseline
+
+
+def test_planted_length_bias_is_removed():
+    # equal quality; the judge favours the longer answer and the model writes longer answers
+    rng = np.random.default_rng(0)
+    length_model, length_baseline = _lengths(3000, shift=250, rng=rng)
+    delta = length_model - length_baseline
+    p_true = 1 / (1 + np.exp(-1.5 * np.tanh(delta / delta.std(ddof=1))))
+    verdicts = (rng.random(len(delta)) < p_true).astype(float)
+
+    raw = win_rate(verdicts, n_boot=0).win_rate
+    lc = lc_win_rate(verdicts, length_model, length_baseline)
+    assert raw > 0.62  # the bias shows in the raw number
+    assert lc.lc_win_rate == pytest.approx(0.5, abs=0.03)
+    assert lc.coef_length == pytest.approx(1.5, abs=0.25)
+    assert not lc.extrapolated
+
+
+def test_planted_bias_with_soft_preferences_and_a_different_bias_shape():
+    # the judge's bias is logistic in the raw character difference, not tanh: still close to 0.5
+    rng = np.random.default_rng(1)
+    length_model, length_baseline = _lengths(3000, shift=200, rng=rng)
+    soft = 1 / (1 + np.exp(-(length_model - length_baseline) / 400))
+    assert np.mean(soft) > 0.6
+    assert lc_win_rate(soft, length_model, length_baseline).lc_win_rate == pytest.approx(0.5, abs=0.03)
+
+
+def test_quality_gap_without_length_bias_is_kept():
+    rng = np.random.default_rng(2)
+    length_model, length_baseline = _lengths(3000, shift=250, rng=rng)
+    verdicts = (rng.random(3000) < 0.7).astype(float)
+    lc = lc_win_rate(verdicts, length_model, length_baseline)
+    assert lc.lc_win_rate == pytest.approx(0.7, abs=0.035)
+
+
+def test_fit_solves_the_soft_label_likelihood_equations():
+    # at the (nearly unpenalised) optimum: sum_x (p_x - s_x) * feature_x = 0 for each feature
+    rng = np.random.default_rng(3)
+    length_model, length_baseline = _lengths(500, shift=100, rng=rng)
+    p = rng.random(500)
+    lc = lc_win_rate(p, length_model, length_baseline, length_l2=0.0)
+    feature = np.tanh((length_model - length_baseline) / lc.length_sd)
+    s = 1 / (1 + np.exp(-(lc.coef_intercept + lc.coef_length * feature)))
+    assert abs(np.sum(p - s)) < 1e-4
+    assert abs(np.sum((p - s) * feature)) < 1e-4
+    assert lc.lc_win_rate == pytest.approx(1 / (1 + np.exp(-lc.coef_intercept)))
+
+
+def test_equal_lengths_give_the_plain_mean_and_missing_lengths_give_none():
+    p = np.array([0.9, 0.6, 0.3, 0.8])
+    same = lc_win_rate(p, np.full(4, 100.0), np.full(4, 100.0))
+    assert same.lc_win_rate == pytest.approx(p.mean(), abs=1e-6) and same.coef_length == 0.0
+    assert lc_win_rate(p, np.full(4, np.nan), np.full(4, 100.0)) is None
+    part = lc_win_rate(np.array([0.9, np.nan, 0.3]), np.array([10.0, 20, np.nan]), np.array([10.0, 10, 10]))
+    assert part.n == 1
+
+
+def test_length_term_that_cannot_be_told_from_the_intercept_is_shrunk_not_extrapolated():
+    # every answer of the model is 50-89 characters longer: tanh(d / sd) is about 1 everywhere
+    p = np.where(np.arange(40) % 3 == 0, 0.2, 0.8)
+    delta = 50.0 + np.arange(40)
+    lc = lc_win_rate(p, 100 + delta, np.full(40, 100.0))
+    assert lc.extrapolated and lc.share_longer == 1.0
+    assert lc.lc_win_rate == pytest.approx(p.mean(), abs=0.05)
+
+
+def test_instruction_difficulty_covariate_is_used():
+    rng = np.random.default_rng(4)
+    n = 3000
+    difficulty = rng.normal(0, 1, n)
+    length_model, length_baseline = _lengths(n, shift=0, rng=rng)
+    p = 1 / (1 + np.exp(-(0.4 + 1.0 * difficulty)))
+    lc = lc_win_rate(p, length_model, length_baseline, difficulty)
+    assert lc.coef_difficulty == pytest.approx(1.0, abs=1e-3)
+    assert lc.coef_intercept == pytest.approx(0.4, abs=1e-3)
+    assert lc.lc_win_rate == pytest.approx(np.mean(p), abs=1e-3)
+
+
+def test_docstring_examples():
+    assert doctest.testmod(judges.length_control).failed == 0
