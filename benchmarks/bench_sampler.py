@@ -1,0 +1,136 @@
+"""Sampler throughput on the default model (SmolLM2-135M-Instruct) against a naive one-prompt-at-a-time loop.
+
+    .venv/bin/python benchmarks/bench_sampler.py [--threads 2] [--prompts 64] [--new-tokens 64] [--repeats 3]
+
+Greedy decoding. Tokens/s count the answer tokens actually produced (up to and including the end token),
+so an answer that stops early is not padded out. The sampler runs through ``rlhf.sampler.sample`` on a
+fresh temporary store each repeat (prompt encoding, batching, store commits included); the model is loaded
+once and hashing the checkpoint is timed separately. The compute-limit estimate uses FLOPs per token =
+2 x parameters against float32 matmul throughput measured here with torch on the same threads.
+On a CUDA machine, ``--device cuda`` also times the bfloat16 path (static cache + compile at large batch).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def matmul_gflops(threads: int, n: int = 2048, repeats: int = 5, dtype=torch.float32) -> float:
+    torch.set_num_threads(threads)
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+    for _ in range(2):
+        a @ b
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        times.append(time.perf_counter() - start)
+    return 2 * n**3 / statistics.median(times) / 1e9
+
+
+def load_prompt_frame(n: int):
+    from rlhf.sampler import read_prompt_file
+
+    frame = read_prompt_file(REPO / "data" / "eval_prompts.jsonl")
+    step = max(1, len(frame) // n)
+    return frame.iloc[::step].head(n).reset_index(drop=True)  # spread over categories and lengths
+
+
+def naive_loop(model, tokenizer, frame, new_tokens: int) -> tuple[int, float]:
+    """The baseline: one prompt at a time, plain generate."""
+    import json
+
+    tokens, start = 0, time.perf_counter()
+    with torch.inference_mode():
+        for messages in frame["messages"]:
+            text = tokenizer.apply_chat_template(json.loads(messages), tokenize=False, add_generation_prompt=True)
+            inputs = tokenizer(text, add_special_tokens=False, return_tensors="pt").to(model.device)
+            out = model.generate(**inputs, max_new_tokens=new_tokens, do_sample=False,
+                                 pad_token_id=tokenizer.pad_token_id)
+            tokens += out.shape[1] - inputs["input_ids"].shape[1]
+    return tokens, time.perf_counter() - start
+
+
+def sampler_run(model, tokenizer, frame, config) -> tuple[int, float, int]:
+    from rlhf.sampler import sample
+    from rlhf.sampler.transformers_backend import TransformersBackend
+    from rlhf.store import Store
+
+    backend = TransformersBackend(model, tokenizer, config)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store.open(Path(tmp) / "store")
+        path = str(Path(model.name_or_path))
+        start = time.perf_counter()
+        result = sample(store, path, prompts=frame, config=config, backend=backend)
+        elapsed = time.perf_counter() - start
+    return result.completion_tokens, elapsed, backend.model_calls
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--prompts", type=int, default=64)
+    parser.add_argument("--naive-prompts", type=int, default=8)
+    parser.add_argument("--new-tokens", type=int, default=64)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--batch-sizes", default="16,32,64")
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args()
+
+    from rlhf.models import content_hash, default_model_dir, load_causal_lm
+    from rlhf.sampler import SamplerConfig
+
+    torch.set_num_threads(args.threads)
+    peak = matmul_gflops(args.threads)
+    print(f"torch {torch.__version__}, {args.threads} threads; float32 matmul 2048^3: {peak:.1f} GFLOP/s")
+
+    model_dir = default_model_dir()
+    start = time.perf_counter()
+    content_hash(model_dir)
+    hash_s = time.perf_counter() - start
+    model, tokenizer = load_causal_lm(model_dir, device=args.device)
+    params = sum(p.numel() for p in model.parameters())
+    flops_per_token = 2 * params
+    print(f"model {model_dir.name}: {params / 1e6:.1f}M parameters, {model.dtype}, attention "
+          f"{model.config._attn_implementation}; checkpoint hash {hash_s:.1f} s (once per sample() call)")
+
+    frame = load_prompt_frame(args.prompts)
+    naive_rates = []
+    for _ in range(args.repeats):
+        tokens, seconds = naive_loop(model, tokenizer, frame.head(args.naive_prompts), args.new_tokens)
+        naive_rates.append(tokens / seconds)
+    naive = statistics.median(naive_rates)
+    print(f"naive loop, {args.naive_prompts} prompts x {args.new_tokens} new tokens: "
+          f"median {naive:.1f} tokens/s over {args.repeats} repeats {[round(r, 1) for r in naive_rates]}")
+
+    variants = [(int(b), True) for b in args.batch_sizes.split(",")] + [(32, False)]
+    for batch_size, sort in variants:
+        config = SamplerConfig(max_new_tokens=args.new_tokens, batch_size=batch_size, sort_by_length=sort,
+                               chunk_size=max(128, batch_size), device=args.device)
+        repeats = args.repeats if sort else 1
+        rates, gen_rates = [], []
+        for _ in range(repeats):
+            tokens, seconds, calls = sampler_run(model, tokenizer, frame, config)
+            rates.append(tokens / seconds)
+            gen_rates.append(tokens / max(seconds - hash_s, 1e-9))
+        rate = statistics.median(rates)
+        gen_rate = statistics.median(gen_rates)
+        fraction = gen_rate * flops_per_token / (peak * 1e9)
+        print(
+            f"sampler batch {batch_size:3d} sort_by_length={sort!s:5}: median {rate:6.1f} tokens/s end to end "
+            f"({gen_rate:6.1f} without the checkpoint hash) = {gen_rate / naive:4.1f}x naive; "
+            f"{gen_rate * flops_per_token / 1e9:5.1f} GFLOP/s = {fraction:5.1%} of the matmul limit; "
+            f"{tokens} tokens, {calls} generate calls; repeats {[round(r, 1) for r in rates]}"
+        )
+
+
+if __name__ == "__main__":
+    main()
