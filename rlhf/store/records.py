@@ -6,7 +6,6 @@ milliseconds, and every problem names the row (0-based position in the input) an
 
 from __future__ import annotations
 
-import hashlib
 import json
 
 import duckdb
@@ -46,9 +45,10 @@ def _canonical_json(value) -> str | None:
 
 
 def messages_hash(messages_json: str) -> str:
-    """sha256 of the canonical JSON of a message list (whitespace and key order do not matter)."""
-    canonical = json.dumps(json.loads(messages_json), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    """The prompt content hash of a message list given as JSON (see `prompt_content_hash`)."""
+    from rlhf.default_data import prompt_content_hash  # one definition for the store and the leakage check
+
+    return prompt_content_hash(json.loads(messages_json))
 
 
 def _prepare_frame(table: str, rows) -> pd.DataFrame:
