@@ -1,0 +1,174 @@
+"""`rlhf judge` and `rlhf tag`: run a configured judge over two checkpoints' answers, or tag prompts.
+
+`rlhf judge --judge CONFIG.yaml|NAME --model-a OLD --model-b NEW [--round R]` judges every prompt both
+checkpoints answered, in both orders, and writes `judgments` rows (P(NEW better), un-mirrored).
+With `--round R` alone, NEW is that round's policy checkpoint and OLD its parent checkpoint.
+Reruns reuse the cache (no model calls for pairs already judged) and resume a crashed run.
+Exit codes: 0 done; 1 the run failed (server down, retryable failures left); 2 bad input.
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from rlhf.store import Store
+
+
+class BadInput(click.ClickException):
+    exit_code = 2
+
+
+def _store(ctx: click.Context) -> Store:
+    return Store.open((ctx.obj or {}).get("store_dir"))
+
+
+def _config(value: str, expected_kinds: tuple[str, ...], option: str):
+    from judges.config import resolve_config
+
+    try:
+        config = resolve_config(value)
+    except (ValueError, FileNotFoundError) as exc:
+        raise BadInput(f"{option} {value}: {exc}") from None
+    if config.kind not in expected_kinds:
+        raise BadInput(f"{option} {value}: kind {config.kind!r} cannot be used here; expected {', '.join(expected_kinds)}")
+    return config
+
+
+def _round_models(store: Store, round_id: str) -> tuple[str, str]:
+    rows = store.query(
+        "SELECT checkpoint_id, parent_checkpoint_id FROM checkpoints WHERE round_id = ? AND kind = 'policy' "
+        "ORDER BY created_at DESC LIMIT 1",
+        [round_id],
+    )
+    if rows.empty:
+        known = store.query("SELECT DISTINCT round_id FROM checkpoints WHERE kind = 'policy' ORDER BY 1")["round_id"]
+        raise BadInput(f"--round {round_id}: no policy checkpoint recorded for it; known rounds: "
+                       f"{', '.join(map(str, known)) or 'none'}")
+    new, parent = rows.iloc[0]["checkpoint_id"], rows.iloc[0]["parent_checkpoint_id"]
+    if parent is None or (isinstance(parent, float)) or not str(parent):
+        raise BadInput(f"--round {round_id}: checkpoint {new} has no parent checkpoint; give --model-a")
+    return str(parent), str(new)
+
+
+def _check_models(store: Store, *models: str) -> None:
+    known = set(store.query("SELECT DISTINCT checkpoint_id FROM generations")["checkpoint_id"].dropna())
+    for model in models:
+        if model not in known:
+            raise BadInput(f"no generations for checkpoint {model!r}; checkpoints with generations: "
+                           f"{', '.join(sorted(known)) or 'none'}")
+
+
+@click.command()
+@click.option("--judge", "judge_spec", required=True, help="Judge config YAML, or a built-in name (llm-default, llm-reasoning, reference).")
+@click.option("--model-a", default=None, help="Baseline checkpoint id (A).")
+@click.option("--model-b", default=None, help="Checkpoint id being evaluated (B); preference = P(B better).")
+@click.option("--round", "round_id", default=None, help="Record the judgments for this round; alone, judge its policy vs its parent.")
+@click.option("--prompt-id", "prompt_ids", multiple=True, help="Only these prompts (repeatable).")
+@click.option("--one-order", is_flag=True, help="One order per prompt (chosen from its id) instead of both.")
+@click.option("--params-hash", default=None, help="Only generations made with these sampling parameters.")
+@click.option("--chunk", default=32, show_default=True, type=click.IntRange(1), help="Prompts per committed chunk.")
+@click.option("--threads", default=None, type=click.IntRange(1), help="torch CPU threads.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
+@click.pass_context
+def judge(ctx, judge_spec, model_a, model_b, round_id, prompt_ids, one_order, params_hash, chunk, threads, as_json):
+    """Judge two checkpoints' answers in both orders and store the verdicts."""
+    from judges.config import build_judge
+    from judges.run import JudgeRunError, judge_pairs
+    from rlhf.openai_client import OpenAIClientError
+
+    config = _config(judge_spec, ("llm", "openai", "reward", "reference"), "--judge")
+    store = _store(ctx)
+    if model_a is None and model_b is None and round_id is not None:
+        model_a, model_b = _round_models(store, round_id)
+    if not model_a or not model_b:
+        raise BadInput("give --model-a and --model-b, or --round R to judge a round's policy against its parent")
+    if model_a == model_b:
+        raise BadInput(f"--model-a and --model-b are the same checkpoint ({model_a})")
+    _check_models(store, model_a, model_b)
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    try:
+        judge_obj = build_judge(config)
+    except (OSError, ValueError) as exc:
+        raise BadInput(f"--judge {judge_spec}: cannot build judge {config.name}: {exc}") from None
+
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, unit="verdict", desc=f"judge {config.name}", disable=as_json, leave=False)
+
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    try:
+        result = judge_pairs(
+            store, judge_obj, model_a, model_b,
+            prompts=list(prompt_ids) or None, round_id=round_id, both_orders=not one_order,
+            params_hash=params_hash, chunk_prompts=chunk, progress=progress,
+        )
+    except (JudgeRunError, OpenAIClientError) as exc:
+        bar.close()
+        raise click.ClickException(str(exc)) from None  # exit 1: the job failed
+    bar.close()
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), indent=2, default=str))
+    else:
+        click.echo(_summary(result))
+    if result.n_retry_failed:
+        raise click.ClickException(f"{result.n_retry_failed} verdicts failed with retryable errors; rerun to retry them")
+
+
+def _summary(r) -> str:
+    pc = "-" if r.position_consistency is None else f"{r.position_consistency:.3f} ({r.n_consistent}/{r.n_both_scored})"
+    wr = "-" if r.win_rate is None else f"{r.win_rate:.3f}"
+    lines = [
+        f"judge {r.judge} [{r.judge_version}]: {r.model_b} (B) vs {r.model_a} (A)" + (f", round {r.round_id}" if r.round_id else ""),
+        f"  prompts judged: {r.n_prompts}   answered by one side only: {r.n_missing}",
+        f"  verdicts: {r.n_verdicts} ({r.n_judged} judged now, {r.n_cached} from cache), rows added: {r.n_rows_added}",
+        f"  unscored: {r.n_unscored}   retryable failures (not stored): {r.n_retry_failed}",
+        f"  mean P(B better) over prompts: {wr}   position consistency: {pc}",
+        f"  tokens: {r.prompt_tokens} prompt + {r.completion_tokens} completion, cost ${r.cost_usd:.4f}, {r.elapsed_s:.1f} s",
+    ]
+    if r.n_rationales:
+        lines.append(f"  rationales generated: {r.n_rationales}")
+    for error in r.errors:
+        lines.append(f"  error: {error[:200]}")
+    lines.append("  (win rate with intervals: rlhf winrate --model B --baseline A --judge J)")
+    return "\n".join(lines)
+
+
+@click.command()
+@click.option("--tagger", "tagger_spec", default="tagger-default", show_default=True, help="Tagger config YAML or built-in name.")
+@click.option("--all", "include_categorised", is_flag=True, help="Also tag prompts that have a category.")
+@click.option("--prompt-id", "prompt_ids", multiple=True, help="Only these prompts (repeatable).")
+@click.option("--threads", default=None, type=click.IntRange(1), help="torch CPU threads.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def tag(ctx, tagger_spec, include_categorised, prompt_ids, threads, as_json):
+    """Label prompts that lack a category with one of the configured categories (zero-shot)."""
+    from judges.tagger import PromptTagger, tag_prompts
+
+    config = _config(tagger_spec, ("tagger",), "--tagger")
+    store = _store(ctx)
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    try:
+        tagger = PromptTagger(config)
+    except (OSError, ValueError) as exc:
+        raise BadInput(f"--tagger {tagger_spec}: cannot load model {config.model}: {exc}") from None
+    result = tag_prompts(store, tagger, prompt_ids=list(prompt_ids) or None, include_categorised=include_categorised)
+    if as_json:
+        click.echo(json.dumps(result.__dict__, indent=2, default=str))
+        return
+    click.echo(f"tagger {result.tagger} [{result.tagger_version}]: {result.n_candidates} prompts need a tag, "
+               f"{result.n_tagged} tagged now, {result.n_already} already tagged, {result.n_too_long} too long "
+               f"({result.elapsed_s:.1f} s)")
+    for category, n in sorted(result.counts.items(), key=lambda kv: -kv[1]):
+        click.echo(f"  {category}: {n}")
