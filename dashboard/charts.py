@@ -19,8 +19,8 @@ _PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#
 
 def _layout(fig: go.Figure, title: str, y_title: str, height: int = 380) -> go.Figure:
     fig.update_layout(
-        title=title, height=height, margin=dict(l=50, r=20, t=50, b=40), yaxis_title=y_title,
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="right", x=1), hovermode="x unified",
+        title=title, height=height, margin=dict(l=50, r=20, t=50, b=60), yaxis_title=y_title,
+        legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0), hovermode="x unified",
     )
     return fig
 
@@ -43,7 +43,7 @@ def win_rate_lines(frame: pd.DataFrame, title: str) -> go.Figure:
         se = part["standard_error"].fillna(0.0).to_numpy()
         lo = np.clip(part["win_rate"].to_numpy() - Z95 * se, 0, 1)
         hi = np.clip(part["win_rate"].to_numpy() + Z95 * se, 0, 1)
-        fig.add_trace(go.Scatter(x=x + x[::-1], y=np.concatenate([hi, lo[::-1]]), fill="toself",
+        fig.add_trace(go.Scatter(x=x + x[::-1], y=np.concatenate([hi, lo[::-1]]), fill="toself", mode="lines",
                                  fillcolor=_rgba(color, 0.15), line=dict(width=0), hoverinfo="skip",
                                  showlegend=False, legendgroup=name, name=f"{name} 95% band"))
         fig.add_trace(go.Scatter(x=x, y=part["win_rate"], mode="lines+markers", name=name, legendgroup=name,

@@ -29,13 +29,34 @@ def store_dir() -> str | None:
     return os.environ.get("RLHF_STORE") or None
 
 
-@st.cache_resource(show_spinner=False)
-def _store(path: str | None) -> Store:
-    return Store.open(path)
+class _Views:
+    """One in-memory DuckDB holding the store's views, kept for the process (rebuilt every 10 minutes).
+
+    `Store.query` builds every view on a fresh connection (about 150 ms here); keeping the in-memory database
+    and taking a cursor per query costs about 5 ms. It holds no database file: the views read immutable
+    Parquet parts through a glob evaluated at each query, so new batches show and appends never wait.
+    """
+
+    def __init__(self, path: str | None):
+        self.store = Store.open(path)
+        self._context = self.store.connect()
+        self.con = self._context.__enter__()
+
+    def query(self, sql: str, params) -> pd.DataFrame:
+        cursor = self.con.cursor()
+        try:
+            return cursor.execute(sql, params).df()
+        finally:
+            cursor.close()
 
 
-def _q(path: str | None, sql: str, params: list | None = None) -> pd.DataFrame:
-    return _store(path).query(sql, params or [])
+@st.cache_resource(show_spinner=False, ttl=600)
+def _views(path: str | None) -> _Views:
+    return _Views(path)
+
+
+def _q(path: str | None, sql: str, params: list | dict | None = None) -> pd.DataFrame:
+    return _views(path).query(sql, params if params is not None else [])
 
 
 @st.cache_data(ttl=VERSION_TTL_S, show_spinner=False)

@@ -98,3 +98,7 @@ def round_label(ctx: Context, round_id: str) -> str:
 
 def pct(value: float | None) -> str:
     return "n/a" if value is None or pd.isna(value) else f"{100 * value:.1f}%"
+
+
+def interval(low: float, high: float) -> str:
+    return "n/a" if pd.isna(low) or pd.isna(high) else f"{100 * low:.1f}-{100 * high:.1f}%"

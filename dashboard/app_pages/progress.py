@@ -35,7 +35,7 @@ if head is None:
 else:
     cols = st.columns(5)
     cols[0].metric("Win rate", ui.pct(head.win_rate))
-    cols[1].metric("95% interval", f"{ui.pct(head.ci_low)} to {ui.pct(head.ci_high)}")
+    cols[1].metric("95% interval", ui.interval(head.ci_low, head.ci_high))
     cols[2].metric("p-value (sign test)", f"{head.p_value:.3g}")
     cols[3].metric("Prompts (n)", f"{head.n_total}")
     cols[4].metric("Unscored", f"{head.n_unscored}")

@@ -1,0 +1,67 @@
+"""`rlhf dashboard` serves the Streamlit dashboard; `rlhf synthetic` writes a synthetic store to try it on.
+
+The dashboard binds 127.0.0.1 unless told otherwise: it has no login of its own (docs/dashboard.md says how
+to put it behind a proxy or turn on Streamlit's OIDC login).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+from rlhf.store import Store
+
+APP = Path(__file__).resolve().parents[2] / "dashboard" / "streamlit_app.py"
+
+
+def streamlit_command(app: Path, host: str, port: int, headless: bool = True) -> list[str]:
+    """The `streamlit run` command line for the dashboard on host:port (telemetry off, no browser opened)."""
+    return [
+        sys.executable, "-m", "streamlit", "run", str(app),
+        "--server.address", host,
+        "--server.port", str(port),
+        "--server.headless", "true" if headless else "false",
+        "--browser.gatherUsageStats", "false",
+        "--server.fileWatcherType", "none",
+        "--client.toolbarMode", "viewer",
+    ]
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to bind. 0.0.0.0 exposes the dashboard, which has no password, to the network.")
+@click.option("--port", default=8501, show_default=True, type=click.IntRange(1, 65535))
+@click.pass_context
+def dashboard(ctx: click.Context, host: str, port: int) -> None:
+    """Serve the dashboard over the store (--store / RLHF_STORE) at http://HOST:PORT."""
+    store = Store.open((ctx.obj or {}).get("store_dir"))
+    if not APP.exists():
+        raise click.ClickException(f"dashboard app not found at {APP}")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"warning: binding {host}: anyone who can reach this port can read the store", err=True)
+    env = {**os.environ, "RLHF_STORE": str(store.root)}
+    click.echo(f"dashboard over {store.root} at http://{host}:{port}")
+    raise SystemExit(subprocess.call(streamlit_command(APP, host, port), env=env))
+
+
+@click.command()
+@click.option("--rounds", default=6, show_default=True, type=click.IntRange(0, 1000), help="Rounds, round 0 included.")
+@click.option("--prompts", default=200, show_default=True, type=click.IntRange(1, 1_000_000))
+@click.option("--judges", default=3, show_default=True, type=click.IntRange(1, 6))
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--running/--no-running", default=True, show_default=True, help="Leave the last round running.")
+@click.pass_context
+def synthetic(ctx: click.Context, rounds: int, prompts: int, judges: int, seed: int, running: bool) -> None:
+    """Write synthetic rounds, judgments and training metrics into the store (to try the dashboard)."""
+    from rlhf.synthetic import SyntheticConfig, generate
+
+    store = Store.open((ctx.obj or {}).get("store_dir"))
+    config = SyntheticConfig(rounds=rounds, prompts=prompts, judges=judges, seed=seed, running_round=running)
+    added = generate(store, config)
+    for table, n in added.items():
+        click.echo(f"{table:<18} {n:>10,} added")
+    click.echo(f"store: {store.root}")
