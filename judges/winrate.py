@@ -16,7 +16,6 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binomtest
 
 from judges.bootstrap import bootstrap_means, percentile_interval
 
@@ -61,6 +60,8 @@ def sign_test(n_wins: int, n_losses: int) -> float:
     >>> round(sign_test(8, 2), 6)  # P(X >= 8), X ~ Binomial(10, 1/2) = 56/1024
     0.054688
     """
+    from scipy.stats import binomtest  # scipy.stats takes about a second to import; only pay when used
+
     n = n_wins + n_losses
     if n == 0:
         return 1.0
