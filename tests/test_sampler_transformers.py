@@ -54,9 +54,11 @@ def _plain_generate(model, tokenizer, request: GenerationRequest, max_new_tokens
     return tokenizer.decode(new, skip_special_tokens=True)
 
 
-def test_batched_greedy_equals_plain_per_prompt_generate(varied_lm):
+@pytest.mark.parametrize("compact", [True, False], ids=["compacting-loop", "hf-generate"])
+def test_batched_greedy_equals_plain_per_prompt_generate(varied_lm, compact):
     model, tokenizer = varied_lm
-    backend = TransformersBackend(model, tokenizer, SamplerConfig(max_new_tokens=12, batch_size=3))
+    backend = TransformersBackend(model, tokenizer, SamplerConfig(max_new_tokens=12, batch_size=3,
+                                                                  compact_finished=compact))
     requests = _requests()
     outputs = backend.generate(backend.order(requests))
     by_id = {r.prompt_id: o for r, o in zip(backend.order(requests), outputs)}
@@ -76,7 +78,7 @@ def test_sorting_puts_similar_lengths_together(varied_lm):
 def test_seeded_sampling_does_not_depend_on_batching_and_varies_with_seed(varied_lm):
     model, tokenizer = varied_lm
     config = dict(max_new_tokens=10, temperature=1.0, top_p=0.95)
-    big = TransformersBackend(model, tokenizer, SamplerConfig(batch_size=8, **config))
+    big = TransformersBackend(model, tokenizer, SamplerConfig(batch_size=8, compact_finished=False, **config))
     one = TransformersBackend(model, tokenizer, SamplerConfig(batch_size=1, sort_by_length=False, **config))
     requests = _requests()
     texts_big = {r.prompt_id: o.text for r, o in zip(big.order(requests), big.generate(big.order(requests)))}
@@ -107,26 +109,39 @@ def test_seeded_sampler_matches_the_distribution():
     assert not torch.equal(noise[0], uniform_noise(torch.tensor([1]), 4, 1000)[0])
 
 
-def test_out_of_memory_halves_the_batch_and_returns_every_answer(varied_lm):
+class _OOMAbove:
+    """Wraps model.forward: a batch larger than ``limit`` raises out-of-memory, as a full GPU would."""
+
+    def __init__(self, model, limit: int):
+        self.model, self.limit, self.sizes = model, limit, []
+
+    def __enter__(self):
+        real = self.model.forward
+
+        def forward(*args, **kwargs):
+            rows = kwargs["input_ids"].shape[0]
+            if not self.sizes or kwargs["input_ids"].shape[1] > 1:  # record prefills only
+                self.sizes.append(rows)
+            if rows > self.limit:
+                raise torch.OutOfMemoryError("simulated: CUDA out of memory")
+            return real(*args, **kwargs)
+
+        self.model.forward = forward
+        return self
+
+    def __exit__(self, *exc):
+        del self.model.forward
+
+
+@pytest.mark.parametrize("compact", [True, False], ids=["compacting-loop", "hf-generate"])
+def test_out_of_memory_halves_the_batch_and_returns_every_answer(varied_lm, compact):
     model, tokenizer = varied_lm
-    backend = TransformersBackend(model, tokenizer, SamplerConfig(max_new_tokens=6, batch_size=8))
-    real_generate = model.generate
-    sizes = []
-
-    def generate_with_limit(*args, **kwargs):
-        rows = kwargs["input_ids"].shape[0]
-        sizes.append(rows)
-        if rows > 2:
-            raise torch.OutOfMemoryError("simulated: CUDA out of memory")
-        return real_generate(*args, **kwargs)
-
-    model.generate = generate_with_limit
-    try:
-        requests = _requests()
+    backend = TransformersBackend(model, tokenizer, SamplerConfig(max_new_tokens=6, batch_size=8,
+                                                                  compact_finished=compact))
+    requests = _requests()
+    with _OOMAbove(model, limit=2) as oom:
         outputs = backend.generate(backend.order(requests))
-    finally:
-        del model.generate
-    assert sizes[:3] == [8, 4, 2] and set(sizes[3:]) == {2}
+    assert oom.sizes[:3] == [8, 4, 2] and set(oom.sizes[3:]) == {2}
     assert backend.batch_size == 2 and backend.oom_events == 2
     expected = {r.prompt_id: _plain_generate(model, tokenizer, r, 6) for r in requests}
     assert {r.prompt_id: o.text for r, o in zip(backend.order(requests), outputs)} == expected
@@ -135,14 +150,36 @@ def test_out_of_memory_halves_the_batch_and_returns_every_answer(varied_lm):
 def test_out_of_memory_at_batch_one_is_raised(varied_lm):
     model, tokenizer = varied_lm
     backend = TransformersBackend(model, tokenizer, SamplerConfig(max_new_tokens=2, batch_size=2))
-
-    def always_oom(*args, **kwargs):
-        raise torch.OutOfMemoryError("simulated")
-
-    model.generate = always_oom
-    try:
-        with pytest.raises(torch.OutOfMemoryError):
-            backend.generate(_requests()[:2])
-    finally:
-        del model.generate
+    with _OOMAbove(model, limit=0), pytest.raises(torch.OutOfMemoryError):
+        backend.generate(_requests()[:2])
     assert backend.batch_size == 1
+
+
+def test_rows_that_stop_early_leave_the_batch_and_the_others_still_match_generate(varied_lm):
+    """Make a token the model often writes mid-answer the end token, so rows finish at different steps."""
+    from collections import Counter
+
+    model, tokenizer = varied_lm
+    requests = _requests()
+    probe = TransformersBackend(model, tokenizer, SamplerConfig(max_new_tokens=12, batch_size=8))
+    encoded = [probe.encode(r) for r in requests]
+    free_runs = [
+        model.generate(torch.tensor([ids]), max_new_tokens=12, do_sample=False, eos_token_id=None,
+                       pad_token_id=tokenizer.pad_token_id)[0, len(ids):].tolist()
+        for ids in encoded
+    ]
+    first_seen = Counter(tok for run in free_runs for tok in set(run[1:8]))
+    stop_token = first_seen.most_common(1)[0][0]
+    backend = TransformersBackend(model, tokenizer, SamplerConfig(max_new_tokens=12, batch_size=8))
+    backend.eos_ids = [stop_token]
+    outputs = backend.generate(requests)
+    expected = []
+    for ids in encoded:
+        run = model.generate(torch.tensor([ids]), max_new_tokens=12, do_sample=False, eos_token_id=stop_token,
+                             pad_token_id=tokenizer.pad_token_id)[0, len(ids):].tolist()
+        expected.append(run[: run.index(stop_token) + 1] if stop_token in run else run)
+    assert [o.completion_tokens for o in outputs] == [len(e) for e in expected]
+    assert len({len(e) for e in expected}) >= 3  # rows really left the batch at different steps
+    assert [o.finish_reason for o in outputs] == ["stop" if stop_token in e else "length" for e in expected]
+    decoded = [tokenizer.decode([t for t in e if t != stop_token], skip_special_tokens=True) for e in expected]
+    assert [o.text for o in outputs] == decoded

@@ -48,6 +48,10 @@ class SamplerConfig:
         default=None,
         metadata={"help": "Static KV cache + torch.compile; None = on for CUDA at batch >= static_min_batch."},
     )
+    compact_finished: bool = field(
+        default=True,
+        metadata={"help": "Drop finished answers from the batch (dynamic-cache path); False = plain generate."},
+    )
     static_min_batch: int = field(default=64, metadata={"help": "Smallest batch that uses the static path."})
     num_threads: int | None = field(default=None, metadata={"help": "torch CPU threads (None: leave as is)."})
     # OpenAI-compatible server

@@ -70,10 +70,14 @@ class SeededSampler:
 
     def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
         step = input_ids.shape[1] - self.prompt_length
-        logits = scores.float() / self.temperature
-        logits = logits.masked_fill(top_p_mask(logits, self.top_p), float("-inf"))
-        noise = uniform_noise(self.seeds.to(scores.device), step, scores.shape[-1])
-        gumbel = -torch.log(-torch.log(noise))
-        choice = torch.argmax(logits + gumbel, dim=-1, keepdim=True)
+        choice = seeded_choice(scores, self.seeds.to(scores.device), step, self.temperature, self.top_p)
         out = torch.full_like(scores, float("-inf"))
-        return out.scatter(-1, choice, 0.0)
+        return out.scatter(-1, choice[:, None], 0.0)
+
+
+def seeded_choice(scores: torch.Tensor, seeds: torch.Tensor, step: int, temperature: float, top_p: float) -> torch.Tensor:
+    """One token id per row: a sample from softmax(scores / temperature) within the top-p nucleus."""
+    logits = scores.float() / temperature
+    logits = logits.masked_fill(top_p_mask(logits, top_p), float("-inf"))
+    gumbel = -torch.log(-torch.log(uniform_noise(seeds, step, scores.shape[-1])))
+    return torch.argmax(logits + gumbel, dim=-1)

@@ -22,6 +22,8 @@ from typing import Any
 
 from rlhf.sampler.backend import BatchCallback, GenerationOutput, GenerationRequest
 from rlhf.sampler.config import SamplerConfig
+from rlhf.sampler.decode import Chooser, decode_compacting, greedy_chooser, supports_compacting
+from rlhf.sampler.seeded import SeededSampler, seeded_choice
 
 _STATIC_BUCKET = 64  # prompt lengths are padded up to a multiple of this on the static-cache path
 
@@ -142,6 +144,38 @@ class TransformersBackend:
             attention[row, width - len(enc.input_ids) :] = 1
         for row in range(len(batch), rows):  # filler rows on the static path copy the last prompt
             input_ids[row], attention[row] = input_ids[len(batch) - 1], attention[len(batch) - 1]
+        seeds = [req.seed for _, req in batch] + [0] * (rows - len(batch))
+        started = time.perf_counter()
+        with torch.inference_mode():
+            self.model_calls += 1
+            input_ids, attention = input_ids.to(self.device), attention.to(self.device)
+            if not static and self.config.compact_finished and supports_compacting(self.model):
+                new_tokens = decode_compacting(
+                    self.model, input_ids, attention, max_new_tokens=self.config.max_new_tokens,
+                    eos_ids=self.eos_ids, choose=self._chooser(seeds),
+                )
+            else:
+                generated = self.model.generate(
+                    input_ids=input_ids, attention_mask=attention, **self._generate_kwargs(seeds, width, static)
+                )
+                new_tokens = generated[:, width:].tolist()
+        latency = time.perf_counter() - started
+        return [
+            self._output(tokens, enc, latency) for tokens, (enc, _) in zip(new_tokens, batch)
+        ]
+
+    def _chooser(self, seeds: list[int]) -> Chooser:
+        if self.config.greedy:
+            return greedy_chooser
+        seed_tensor = torch_tensor(seeds, self.device)
+        temperature, top_p = self.config.temperature, self.config.top_p
+
+        def choose(logits: Any, rows: Any, step: int) -> Any:
+            return seeded_choice(logits, seed_tensor[rows], step, temperature, top_p)
+
+        return choose
+
+    def _generate_kwargs(self, seeds: list[int], width: int, static: bool) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
             "max_new_tokens": self.config.max_new_tokens,
             "do_sample": False,
@@ -154,25 +188,12 @@ class TransformersBackend:
         if not self.config.greedy:
             from transformers import LogitsProcessorList
 
-            from rlhf.sampler.seeded import SeededSampler
-
-            seeds = [req.seed for _, req in batch] + [0] * (rows - len(batch))
             sampler = SeededSampler(seeds, prompt_length=width, temperature=self.config.temperature,
                                     top_p=self.config.top_p)
             kwargs["logits_processor"] = LogitsProcessorList([sampler])
         if static:
             kwargs["cache_implementation"] = "static"
-        started = time.perf_counter()
-        with torch.inference_mode():
-            self.model_calls += 1
-            generated = self.model.generate(
-                input_ids=input_ids.to(self.device), attention_mask=attention.to(self.device), **kwargs
-            )
-        latency = time.perf_counter() - started
-        new_tokens = generated[: len(batch), width:].tolist()
-        return [
-            self._output(tokens, enc, latency) for tokens, (enc, _) in zip(new_tokens, batch)
-        ]
+        return kwargs
 
     def _output(self, tokens: list[int], enc: _Encoded, latency: float) -> GenerationOutput:
         stop_at = next((i for i, t in enumerate(tokens) if t in self.eos_ids), None)
@@ -252,6 +273,12 @@ def _free_cache() -> None:
     gc.collect()
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
+
+
+def torch_tensor(values: list[int], device: Any) -> Any:
+    import torch
+
+    return torch.tensor(values, dtype=torch.int64, device=device)
 
 
 def _round_up(value: int, multiple: int) -> int:
