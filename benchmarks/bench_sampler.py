@@ -111,11 +111,13 @@ def main() -> None:
     print(f"naive loop, {args.naive_prompts} prompts x {args.new_tokens} new tokens: "
           f"median {naive:.1f} tokens/s over {args.repeats} repeats {[round(r, 1) for r in naive_rates]}")
 
-    variants = [(int(b), True) for b in args.batch_sizes.split(",")] + [(32, False)]
-    for batch_size, sort in variants:
-        config = SamplerConfig(max_new_tokens=args.new_tokens, batch_size=batch_size, sort_by_length=sort,
-                               chunk_size=max(128, batch_size), device=args.device)
-        repeats = args.repeats if sort else 1
+    batch_sizes = [int(b) for b in args.batch_sizes.split(",")]
+    variants = [dict(batch_size=b) for b in batch_sizes]
+    variants += [dict(batch_size=max(batch_sizes), compact_finished=False), dict(batch_size=32, sort_by_length=False)]
+    for i, variant in enumerate(variants):
+        config = SamplerConfig(max_new_tokens=args.new_tokens, chunk_size=max(128, variant["batch_size"]),
+                               device=args.device, **variant)
+        repeats = args.repeats if i < len(batch_sizes) else max(1, args.repeats - 1)
         rates, gen_rates = [], []
         for _ in range(repeats):
             tokens, seconds, calls = sampler_run(model, tokenizer, frame, config)
@@ -124,11 +126,13 @@ def main() -> None:
         rate = statistics.median(rates)
         gen_rate = statistics.median(gen_rates)
         fraction = gen_rate * flops_per_token / (peak * 1e9)
+        label = f"batch {config.batch_size:3d} sort={config.sort_by_length!s:5} compact={config.compact_finished!s:5}"
         print(
-            f"sampler batch {batch_size:3d} sort_by_length={sort!s:5}: median {rate:6.1f} tokens/s end to end "
+            f"sampler {label}: median {rate:6.1f} tokens/s end to end "
             f"({gen_rate:6.1f} without the checkpoint hash) = {gen_rate / naive:4.1f}x naive; "
             f"{gen_rate * flops_per_token / 1e9:5.1f} GFLOP/s = {fraction:5.1%} of the matmul limit; "
-            f"{tokens} tokens, {calls} generate calls; repeats {[round(r, 1) for r in rates]}"
+            f"{tokens} tokens, {calls} generate calls; repeats {[round(r, 1) for r in rates]}",
+            flush=True,
         )
 
 
