@@ -10,7 +10,8 @@ from rlhf.cli import main
 
 
 def _write_prompts(path, n=3):
-    path.write_text("".join(json.dumps({"prompt_id": f"f{i}", "text": f"What is {i} + {i}?"}) + "\n" for i in range(n)))
+    path.write_text("".join(json.dumps({"prompt_id": f"f{i}", "text": f"What is {i} + {i}?", "category": "math",
+                                        "split": "train", "reference": str(2 * i)}) + "\n" for i in range(n)))
     return path
 
 
@@ -24,6 +25,12 @@ def test_cli_samples_a_file_then_reuses(tmp_path, tiny_lm_dir):
     assert "6 answers for 3 prompts (0 reused, 6 generated" in first.output
     second = CliRunner().invoke(main, args)
     assert second.exit_code == 0 and "(6 reused, 0 generated" in second.output
+    from rlhf.store import Store
+
+    stored = Store.open(store_dir).query("SELECT * FROM prompts ORDER BY prompt_id")
+    assert list(stored["prompt_id"]) == ["f0", "f1", "f2"] and set(stored["category"]) == {"math"}
+    assert set(stored["split"]) == {"train"} and list(stored["reference"]) == ["0", "2", "4"]
+    assert set(stored["source"]) == {str(prompts)}
 
 
 def test_cli_bad_input_exits_2_and_names_the_problem(tmp_path, tiny_lm_dir):

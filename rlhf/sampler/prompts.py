@@ -1,7 +1,8 @@
 """Which prompts to answer: the store's annotated prompts by split/category/id, or a prompt file.
 
 A prompt file is JSONL, CSV or Parquet with a ``prompt_id`` (or ``id``) column and either ``messages`` (a
-list of ``{"role", "content"}``, or its JSON text) or ``text``/``prompt``. Every problem is reported with the
+list of ``{"role", "content"}``, or its JSON text) or ``text``/``prompt``; optional ``category``, ``split``
+(train | eval) and ``reference``. Every problem is reported with the
 file and line (JSONL, CSV) or row (Parquet) and nothing is loaded; the sampler writes nothing either.
 """
 
@@ -18,7 +19,7 @@ import pandas as pd
 
 SPLITS = ("eval", "train", "all")
 _FILE_SUFFIXES = (".jsonl", ".json", ".csv", ".parquet")
-COLUMNS = ["prompt_id", "messages", "text", "category"]
+COLUMNS = ["prompt_id", "messages", "text", "category", "split", "reference"]
 
 
 class PromptError(ValueError):
@@ -29,12 +30,13 @@ class PromptError(ValueError):
 class PromptSet:
     """Validated prompts. ``frame`` columns: prompt_id, messages (JSON text), text, category.
 
-    ``from_file`` is the path the prompts came from when they are not (all) in the store yet; the sampler
-    adds them to the store's ``prompts`` table so their answers can be shown and judged.
+    ``from_store`` is False for prompts from a file or a DataFrame: the sampler adds the ones the store lacks
+    to its ``prompts`` table (``source`` names the file) so their answers can be shown and judged.
     """
 
     frame: pd.DataFrame
     description: str
+    from_store: bool = True
     from_file: Path | None = None
 
     def __len__(self) -> int:
@@ -55,20 +57,17 @@ def select_prompts(
     """Resolve ``prompts`` (None = the eval split; 'eval' | 'train' | 'all'; a file path; a DataFrame)."""
     if isinstance(prompts, pd.DataFrame):
         frame = _validate_records(prompts.to_dict("records"), where=lambda i: f"DataFrame row {i}")
-        pset = PromptSet(frame, "DataFrame", from_file=None)
-        needs_store = True
+        pset = PromptSet(frame, "DataFrame", from_store=False)
     elif prompts is None or (isinstance(prompts, str) and prompts in SPLITS):
         split = "eval" if prompts is None else str(prompts)
         pset = PromptSet(_store_prompts(store, split), f"store split {split!r}")
-        needs_store = False
     else:
         path = Path(prompts)
         if not path.exists():
             raise PromptError(
                 f"prompts {str(prompts)!r}: no such file, and not a split name (valid splits: {', '.join(SPLITS)})"
             )
-        pset = PromptSet(read_prompt_file(path), str(path), from_file=path)
-        needs_store = True
+        pset = PromptSet(read_prompt_file(path), str(path), from_store=False, from_file=path)
     frame = pset.frame
     if category is not None:
         frame = frame[frame["category"] == category]
@@ -81,7 +80,7 @@ def select_prompts(
     description = pset.description + (f", category {category!r}" if category else "") + (
         f", {len(ids)} ids" if ids is not None else ""
     )
-    return PromptSet(frame, description, from_file=pset.from_file if needs_store else None)
+    return PromptSet(frame, description, from_store=pset.from_store, from_file=pset.from_file)
 
 
 def read_prompt_file(path: str | Path) -> pd.DataFrame:
@@ -134,13 +133,17 @@ def _validate_records(records: list[dict[str, Any]], *, where: Any) -> pd.DataFr
             raise PromptError(f"{place}: duplicate prompt_id {prompt_id!r} (first at {first_seen[prompt_id]})")
         first_seen[prompt_id] = place
         messages = _messages(record, place, prompt_id)
-        category = record.get("category")
+        split = _optional(record.get("split"))
+        if split is not None and split not in ("train", "eval"):
+            raise PromptError(f"{place}: prompt {prompt_id!r}: split {split!r}; valid: train, eval")
         rows.append(
             {
                 "prompt_id": prompt_id,
                 "messages": json.dumps(messages, ensure_ascii=False),
                 "text": _last_user_text(messages),
-                "category": None if _missing(category) else str(category),
+                "category": _optional(record.get("category")),
+                "split": split,
+                "reference": _optional(record.get("reference")),
             }
         )
     return pd.DataFrame(rows, columns=COLUMNS)
@@ -187,6 +190,10 @@ def _last_user_text(messages: list[dict[str, str]]) -> str:
     return next(m["content"] for m in reversed(messages) if m["role"] == "user")
 
 
+def _optional(value: Any) -> str | None:
+    return None if _missing(value) or not str(value).strip() else str(value)
+
+
 def _missing(value: Any) -> bool:
     if value is None:
         return True
@@ -201,7 +208,8 @@ def _store_prompts(store: Any, split: str) -> pd.DataFrame:
     params = [] if split == "all" else [split]
     frame = store.query(
         f"""
-        SELECT p.prompt_id, p.messages, p.text, coalesce(p.category, t.category) AS category
+        SELECT p.prompt_id, p.messages, p.text, coalesce(p.category, t.category) AS category, p.split,
+               p.reference
         FROM prompts p
         LEFT JOIN (
             SELECT prompt_id, arg_max(category, created_at) AS category FROM prompt_tags GROUP BY prompt_id

@@ -190,7 +190,7 @@ def _stored_keys(store: Any, checkpoint_id: str, params_hash: str) -> set[tuple[
 
 def _new_prompt_rows(store: Any, prompt_set: PromptSet) -> list[dict[str, Any]]:
     """Prompts from a file or DataFrame that the store lacks; a stored id with other text is an error."""
-    if prompt_set.from_file is None and prompt_set.description != "DataFrame":
+    if prompt_set.from_store:
         return []
     frame = prompt_set.frame
     stored = store.query(
@@ -214,6 +214,8 @@ def _new_prompt_rows(store: Any, prompt_set: PromptSet) -> list[dict[str, Any]]:
                 "messages": record["messages"],
                 "text": record["text"],
                 "category": record["category"],
+                "split": record["split"] or "eval",
+                "reference": record["reference"],
                 "source": str(prompt_set.from_file or "sampler"),
             }
         )
