@@ -156,7 +156,7 @@ def test_too_long_prompts_are_skipped_with_a_reason_or_truncated(store, tiny_lm_
     assert (skip.generated, skip.skipped) == (3, 1)
     row = store.query("SELECT * FROM generations WHERE prompt_id = 'p02'").iloc[0]
     assert row["finish_reason"] == "skipped" and pd.isna(row["text"])
-    assert "limit is 40" in row["skipped_reason"] and row["prompt_tokens"] > 40
+    assert "limit is 40 (max_prompt_tokens)" in row["skipped_reason"] and row["prompt_tokens"] > 40
     trunc = sample(store, str(tiny_lm_dir), prompts=frame,
                    config=SamplerConfig(max_new_tokens=3, max_prompt_tokens=40, on_too_long="truncate"))
     assert trunc.truncated == 1

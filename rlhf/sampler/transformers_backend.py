@@ -49,7 +49,7 @@ class TransformersBackend:
         self.device = next(model.parameters()).device
         self.eos_ids = _eos_ids(model, tokenizer)
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else self.eos_ids[0]
-        self.prompt_limit = _prompt_limit(model, config)
+        self.prompt_limit, self.limit_source = _prompt_limit(model, config)
         self.oom_events = 0
         self.model_calls = 0
         self._encoded: dict[GenerationRequest, list[int]] = {}
@@ -90,7 +90,7 @@ class TransformersBackend:
         if len(ids) <= limit:
             return _Encoded(index, ids, len(ids), None)
         if self.config.on_too_long == "skip":
-            reason = f"prompt has {len(ids)} tokens; the limit is {limit} (context minus max_new_tokens)"
+            reason = f"prompt has {len(ids)} tokens; the limit is {limit} ({self.limit_source})"
             return _Encoded(index, [], len(ids), reason)
         return _Encoded(index, ids[-limit:], len(ids), f"truncated: kept the last {limit} of {len(ids)} prompt tokens")
 
@@ -230,16 +230,18 @@ def _eos_ids(model: Any, tokenizer: Any) -> list[int]:
     return ids
 
 
-def _prompt_limit(model: Any, config: SamplerConfig) -> int:
+def _prompt_limit(model: Any, config: SamplerConfig) -> tuple[int, str]:
+    """The most prompt tokens an answer leaves room for, and where that limit comes from."""
     context = getattr(model.config, "max_position_embeddings", None) or 10**9
     limit = context - config.max_new_tokens
-    if config.max_prompt_tokens is not None:
-        limit = min(limit, config.max_prompt_tokens)
+    source = f"context {context} minus max_new_tokens {config.max_new_tokens}"
+    if config.max_prompt_tokens is not None and config.max_prompt_tokens < limit:
+        limit, source = config.max_prompt_tokens, "max_prompt_tokens"
     if limit < 1:
         raise ValueError(
             f"max_new_tokens={config.max_new_tokens} leaves no room for a prompt in a context of {context} tokens"
         )
-    return limit
+    return limit, source
 
 
 def _dtype(name: str | None, device: str) -> Any:
