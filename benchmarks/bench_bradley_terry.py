@@ -16,6 +16,7 @@ Prints medians (wall clock, this machine) side by side:
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
@@ -38,13 +39,15 @@ def simulate(n: int, k: int, seed: int) -> pd.DataFrame:
     return frame.astype({"model_x": "string", "model_y": "string"})
 
 
-def _median_time(fn, repeats: int) -> tuple[float, object]:
-    times, out = [], None
+def _median_time(fn, repeats: int) -> tuple[float, float, object]:
+    """Median wall-clock seconds, median CPU seconds (all threads of this process), last result."""
+    walls, cpus, out = [], [], None
     for _ in range(repeats):
-        start = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         out = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), out
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return statistics.median(walls), statistics.median(cpus), out
 
 
 def ours(frame: pd.DataFrame, n_boot: int):
@@ -106,35 +109,37 @@ def main() -> None:
     frame = simulate(args.judgments, args.checkpoints, seed=0)
     print(f"{args.judgments:,} judgments, {args.checkpoints} checkpoints, {args.resamples} bootstrap resamples")
     rows = []
-    t_agg, cells = _median_time(lambda: pair_cells(frame["model_x"], frame["model_y"], frame["preference"]),
+    t_agg, c_agg, cells = _median_time(lambda: pair_cells(frame["model_x"], frame["model_y"], frame["preference"]),
                                 args.repeats)  # fmt: skip
-    t_point, point = _median_time(lambda: bradley_terry(cells, n_boot=0), args.repeats)
-    t_all, result = _median_time(lambda: ours(frame, args.resamples), args.repeats)
-    rows.append(("ours: aggregate 1M judgments to pair cells", t_agg))
-    rows.append(("ours: point estimate (from cells)", t_point))
-    rows.append((f"ours: end to end with {args.resamples} resamples", t_all))
+    t_point, c_point, point = _median_time(lambda: bradley_terry(cells, n_boot=0), args.repeats)
+    t_all, c_all, result = _median_time(lambda: ours(frame, args.resamples), args.repeats)
+    rows.append((f"ours: aggregate {args.judgments:,} judgments to pair cells", t_agg, c_agg))
+    rows.append(("ours: point estimate (from cells)", t_point, c_point))
+    rows.append((f"ours: end to end with {args.resamples} resamples", t_all, c_all))
     print(f"  ours: {len(cells.count)} cells; {result.n_failed_resamples} resamples without an MLE")
 
     try:
-        t_ev, ev = _median_time(lambda: with_evalica(frame), max(1, args.repeats // 2))
+        t_ev, c_ev, ev = _median_time(lambda: with_evalica(frame), max(1, args.repeats // 2))
         ev_scores = ev.scores.reindex(list(point.models)).to_numpy()
         ev_scores = ev_scores / ev_scores.sum()
-        rows.append(("evalica.bradley_terry: point estimate only", t_ev))
+        rows.append(("evalica.bradley_terry: point estimate only", t_ev, c_ev))
         print(f"  evalica vs ours: max |strength difference| = {np.abs(ev_scores - point.strength).max():.2e}")
     except ImportError:
         print("  evalica not installed: pip install -e '.[bench]'")
     try:
         n_sk = args.sklearn_resamples
-        t_sk, fits = _median_time(lambda: arena_hard_sklearn(frame, n_sk), 1)
+        t_sk, c_sk, fits = _median_time(lambda: arena_hard_sklearn(frame, n_sk), 1)
+        scale = args.resamples / n_sk
         rows.append((f"Arena-Hard sklearn refit x{args.resamples} (extrapolated from {n_sk})",
-                     t_sk / n_sk * args.resamples))  # fmt: skip
+                     t_sk * scale, c_sk * scale))  # fmt: skip
     except ImportError:
         print("  scikit-learn not installed: pip install -e '.[bench]'")
 
-    width = max(len(name) for name, _ in rows)
-    print(f"  {'method':<{width}}  median seconds")
-    for name, seconds in rows:
-        print(f"  {name:<{width}}  {seconds:>10.3f}")
+    width = max(len(name) for name, _, _ in rows)
+    print(f"  {'method':<{width}}  {'wall s':>9}  {'CPU s':>9}   (medians; CPU sums both threads)")
+    for name, wall, cpu in rows:
+        print(f"  {name:<{width}}  {wall:>9.3f}  {cpu:>9.3f}")
+    print(f"  load average while measuring: {', '.join(f'{x:.1f}' for x in os.getloadavg())} (2 cores shared)")
 
 
 if __name__ == "__main__":
