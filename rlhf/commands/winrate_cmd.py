@@ -14,6 +14,7 @@ import click
 import pandas as pd
 
 from judges.bradley_terry import bradley_terry, pair_cells
+from judges.health import judge_health
 from judges.length_control import lc_win_rate
 from judges.winrate import WinRate, pair_preferences, prompt_preferences, win_rate, win_rate_by
 from rlhf.store import Store
@@ -91,16 +92,24 @@ def winrate(
         raise BadInput(f"{err} with --judge") from err
     result = win_rate(prompts["preference"], confidence=confidence, n_boot=n_boot, seed=seed)
     lc = lc_win_rate(prompts["preference"], prompts["length_model"], prompts["length_baseline"])
-    consistency = prompts["consistent"].dropna()
+    judge_name = judge if judge is not None else str(rows["judge"].dropna().iloc[0])
+    health = judge_health(rows, judge_name)
     out = {
         **result.to_dict(),
         "lc_win_rate": lc.lc_win_rate if lc else None,
         "lc_extrapolated": lc.extrapolated if lc else None,
-        "position_consistency": float(consistency.mean()) if len(consistency) else None,
         "model": model,
         "baseline": baseline,
-        "judge": judge if judge is not None else (rows["judge"].dropna().iloc[0] if rows["judge"].notna().any() else None),
+        "judge": judge_name,
         "round": round_id,
+        "judge_health": {
+            "position_consistency": _clean(health.position_consistency),
+            "n_both_orders": health.n_consistency_prompts,
+            "first_position_win_rate": _clean(health.first_position_win_rate),
+            "tie_rate": _clean(health.tie_rate),
+            "unscored_rate": _clean(health.unscored_rate),
+            "n_verdicts": health.n_verdicts,
+        },
     }
     cells = win_rate_by(prompts, by, confidence=confidence, n_boot=n_boot, seed=seed) if by else {}
     if by:
@@ -121,7 +130,10 @@ def _print_winrate(out: dict, result: WinRate, cells: dict[str, WinRate], by: st
         ("p-value", f"{_fmt(result.p_value)}   (one-sided sign test: {out['model']} better)"),
         ("lc win rate", _fmt(out["lc_win_rate"]) + "   (length-controlled"
          + ("; every answer on one side of equal length: an extrapolation)" if out["lc_extrapolated"] else ")")),
-        ("consistency", _fmt(out["position_consistency"]) + "   (both orders agree)"),
+        ("judge health", f"{_fmt(out['judge_health']['position_consistency'])}   position consistency"
+         f" ({out['judge_health']['n_both_orders']} prompts in both orders); first shown wins"
+         f" {_fmt(out['judge_health']['first_position_win_rate'], 0)}; ties {_fmt(out['judge_health']['tie_rate'], 0)};"
+         f" unscored {_fmt(out['judge_health']['unscored_rate'], 0)} of {out['judge_health']['n_verdicts']} verdicts"),
         ("prompts", f"{result.n_total:>7}   wins {result.n_wins}, losses {result.n_losses}, ties {result.n_ties};"
          f" unscored {result.n_unscored}"),
     ]
