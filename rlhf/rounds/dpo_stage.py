@@ -84,6 +84,7 @@ def train_dpo(
     from trl import DPOTrainer
 
     from rlhf.rounds.checkpoint import save_trainer_model
+    from rlhf.rounds.loading import load_for_training
     from rlhf.rounds.metrics import StoreMetricsCallback
     from rlhf.rounds.trainer_args import build_trl_config
 
@@ -94,10 +95,12 @@ def train_dpo(
         raise StageError("dpo stage: no preference pairs from rejection sampling (every prompt's answers scored "
                          "alike, or round.min_reward_gap is too high); raise round.k or lower min_reward_gap")
     work_dir = Path(work_dir or output_dir.parent / f".{output_dir.name}.work")
-    args = build_trl_config("DPOConfig", config.dpo, output_dir=work_dir, seed=config.seed)
+    args = build_trl_config("DPOConfig", _without_init_kwargs(config.dpo), output_dir=work_dir, seed=config.seed)
     callback = StoreMetricsCallback(store, round_id=round_id, stage="dpo")
+    model, tokenizer = load_for_training(init_model, "policy", config.dpo.get("model_init_kwargs"))
     trainer = DPOTrainer(
-        model=str(init_model),
+        model=model,
+        processing_class=tokenizer,
         args=args,
         train_dataset=Dataset.from_list([p.trl_row() for p in pairs]),
         callbacks=[callback],
@@ -126,6 +129,11 @@ def train_dpo(
         final_accuracy=_last(callback.rows, "rewards/accuracies"),
         seconds=round(time.perf_counter() - started, 3),
     )
+
+
+def _without_init_kwargs(keys):
+    # applied by load_for_training; TRL would warn that they are ignored for an instantiated model
+    return {k: v for k, v in keys.items() if k != "model_init_kwargs"}
 
 
 def main(argv: Sequence[str] | None = None) -> None:

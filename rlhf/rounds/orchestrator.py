@@ -135,6 +135,14 @@ def add_round(config: RoundConfig, store: Any, checkpoint_path: str | Path, *, e
 
     check_causal_lm(path, label=str(path))
     plan = plan_round(config, store, new=not _resumable_add(store, path))
+    if plan.previous_reward_model is None:  # nothing to fill `kind: reward` judges without a model
+        usable = tuple(j for j in config.judges if not (j.get("kind") == "reward" and not j.get("model")))
+        if not usable:
+            raise StageError("round add: no reward model exists yet and every configured judge needs one; "
+                             "configure another judge (e.g. kind: llm) in the recipe")
+        if len(usable) < len(config.judges):
+            echo("  no reward model in the store yet: the reward-model judge is left out")
+        config = config.replace(judges=usable)
     echo(f"round {plan.round_id}: adding {path} after {plan.parent_policy_id}")
     _start(store, plan, config, detail={"added_checkpoint": str(path)})
     stages: dict[str, dict[str, Any]] = {}

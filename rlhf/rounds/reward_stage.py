@@ -76,6 +76,7 @@ def train_reward_model(
     from trl import RewardTrainer
 
     from rlhf.rounds.checkpoint import save_trainer_model
+    from rlhf.rounds.loading import load_for_training
     from rlhf.rounds.metrics import StoreMetricsCallback
     from rlhf.rounds.trainer_args import build_trl_config
 
@@ -87,10 +88,12 @@ def train_reward_model(
                          "<store>/preferences/*.jsonl, round.preference_files or earlier rounds)")
     train_pairs, heldout_pairs = split_heldout(pairs, config.heldout_fraction, config.seed)
     work_dir = Path(work_dir or output_dir.parent / f".{output_dir.name}.work")
-    args = build_trl_config("RewardConfig", config.reward, output_dir=work_dir, seed=config.seed)
+    args = build_trl_config("RewardConfig", _without_init_kwargs(config.reward), output_dir=work_dir, seed=config.seed)
     callback = StoreMetricsCallback(store, round_id=round_id, stage="reward")
+    model, tokenizer = load_for_training(init_model, "reward", config.reward.get("model_init_kwargs"))
     trainer = RewardTrainer(
-        model=str(init_model),
+        model=model,
+        processing_class=tokenizer,
         args=args,
         train_dataset=_dataset(train_pairs),
         eval_dataset=_dataset(heldout_pairs),
@@ -136,6 +139,11 @@ def train_reward_model(
         train_loss=float(output.training_loss) if output.training_loss is not None else None,
         seconds=round(time.perf_counter() - started, 3),
     )
+
+
+def _without_init_kwargs(keys):
+    # applied by load_for_training; TRL would warn that they are ignored for an instantiated model
+    return {k: v for k, v in keys.items() if k != "model_init_kwargs"}
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -19,7 +19,6 @@ def _defaults(seed: int) -> dict[str, Any]:
         "report_to": "none",
         "save_strategy": "no",
         "logging_steps": 1,
-        "gradient_checkpointing": False,
         "seed": seed,
         "data_seed": seed,
         "disable_tqdm": True,
@@ -36,7 +35,10 @@ def build_trl_config(cls_name: str, keys: Mapping[str, Any], *, output_dir: Path
     import trl
 
     cls = getattr(trl, cls_name)
-    kwargs = {**_defaults(seed), **dict(keys), **fixed, "output_dir": str(output_dir)}
+    defaults = _defaults(seed)
+    if not {"gradient_checkpointing", "activation_checkpointing"} & set(keys):
+        defaults["activation_checkpointing"] = False  # TRL defaults it on; the old name warns in transformers 5
+    kwargs = {**defaults, **dict(keys), **fixed, "output_dir": str(output_dir)}
     return cls(**kwargs)
 
 

@@ -1,0 +1,98 @@
+"""`rlhf demo`: the first command a new user runs (`make demo`).
+
+Loads the embedded default data into the store, runs rounds of the default recipe (recipes/default.yaml)
+on CPU with SmolLM2-135M-Instruct, printing each stage and its time, then serves the dashboard on
+127.0.0.1. `--rounds N` is the number of finished rounds the store should hold: a rerun after a crash
+resumes, and a rerun after success only serves. `--no-serve` is for scripts and CI.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from rlhf.commands import BadInput
+from rlhf.commands.round_cmd import _load, _run, default_recipe
+
+
+def load_default_data(store) -> dict[str, int]:
+    """The shipped eval and training prompts into the store (idempotent). Seed pairs are read from data/
+    by each round's reward stage."""
+    from rlhf.default_data import default_eval_prompts, default_train_prompts
+
+    added = {}
+    for name, frame in (("eval", default_eval_prompts()), ("train", default_train_prompts())):
+        added[name] = store.append("prompts", frame.drop(columns=["created_at"]), source="rlhf demo").added
+    return added
+
+
+def _done_rounds(store) -> int:
+    return int(store.query("SELECT count(*) AS n FROM rounds WHERE status = 'done'")["n"].iloc[0])
+
+
+@click.command()
+@click.option("--rounds", default=2, show_default=True, type=click.IntRange(1, 100),
+              help="Finished rounds the store should hold when the demo ends.")
+@click.option("--no-serve", is_flag=True, help="Do not serve the dashboard afterwards (scripts, CI).")
+@click.option("--store", "store_dir", type=click.Path(file_okay=False), default=None,
+              help="Store directory (default: the group's --store / $RLHF_STORE / the default store).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="Recipe to run instead of recipes/default.yaml.")
+@click.option("--port", default=8501, show_default=True, type=int, help="Dashboard port on 127.0.0.1.")
+@click.pass_context
+def demo(ctx: click.Context, rounds: int, no_serve: bool, store_dir: str | None, config_path: str | None,
+         port: int) -> None:
+    """Run two rounds of the embedded default on CPU, then serve the dashboard on 127.0.0.1."""
+    import datasets
+    import transformers
+
+    from rlhf.models import default_model_dir
+    from rlhf.rounds.orchestrator import run_round
+    from rlhf.store import Store
+
+    datasets.disable_progress_bars()
+    transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    started = time.perf_counter()
+    store_dir = store_dir or (ctx.obj or {}).get("store_dir")
+    store = Store.open(store_dir)
+    config = _load(config_path or default_recipe())
+    click.echo(f"store: {store.root}")
+
+    t0 = time.perf_counter()
+    if config.policy == "default":
+        click.echo(f"default model: {default_model_dir()} ({time.perf_counter() - t0:.1f} s)")
+    t0 = time.perf_counter()
+    added = load_default_data(store)
+    click.echo(f"default data: {added['eval']} eval and {added['train']} training prompts added "
+               f"({time.perf_counter() - t0:.1f} s)")
+
+    done = _done_rounds(store)
+    timings = []
+    for _ in range(max(0, rounds - done)):
+        result = _run(run_round, config, store, echo=click.echo)
+        timings.append(result)
+    if not timings:
+        click.echo(f"the store already holds {done} finished round(s); nothing to run")
+    for r in timings:
+        stages = ", ".join(f"{s} {d.get('seconds', 0):.0f}s" for s, d in r.stages.items())
+        click.echo(f"  {r.round_id}: {r.seconds:.0f} s ({stages})")
+    total = time.perf_counter() - started
+    click.echo(f"demo: {len(timings)} round(s) in {total:.0f} s ({total / 60:.1f} min) on "
+               f"{config.num_threads or 'default'} thread(s)")
+    click.echo(f"see it: rlhf --store {store.root} round status; rlhf --store {store.root} dashboard")
+    if no_serve:
+        return
+    try:
+        from rlhf.commands.dashboard_cmd import dashboard
+    except ImportError as exc:
+        raise BadInput(f"cannot serve the dashboard ({exc}); rerun with --no-serve") from None
+    ctx.obj = {**(ctx.obj or {}), "store_dir": str(store.root)}
+    params = {p.name for p in dashboard.params}
+    kwargs = {k: v for k, v in {"host": "127.0.0.1", "port": port}.items() if k in params}
+    ctx.invoke(dashboard, **kwargs)
+
+
+__all__ = ["demo", "load_default_data"]

@@ -1,0 +1,121 @@
+"""`rlhf round run|status|add`: run or resume a round from a recipe, see where rounds stand, and join a
+checkpoint trained elsewhere to the chain (evaluation only).
+
+Exit codes: 0 done; 1 a stage failed (the round is recorded as failed; rerun to resume); 2 bad input (a
+recipe error naming file and key, eval prompts in the training data, a path that is not a model).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from rlhf.commands import BadInput
+
+RECIPES_DIR = Path(__file__).resolve().parent.parent.parent / "recipes"
+
+
+def default_recipe() -> Path:
+    return RECIPES_DIR / "default.yaml"
+
+
+def _store(ctx: click.Context):
+    from rlhf.store import Store
+
+    return Store.open((ctx.obj or {}).get("store_dir"))
+
+
+def _load(path: str | Path):
+    from rlhf.rounds.config import ConfigError, load_config
+
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise BadInput(str(exc)) from None
+
+
+def _run(fn, *args, **kwargs):
+    """Map failures onto exit codes: bad input 2, a failed stage 1."""
+    from rlhf.default_data import DataError
+    from rlhf.rounds.config import ConfigError
+    from rlhf.rounds.overlap import OverlapError
+    from rlhf.rounds.pairs import PairError
+    from rlhf.sampler import CheckpointError, PromptError
+
+    try:
+        return fn(*args, **kwargs)
+    except (ConfigError, OverlapError, PairError, DataError, CheckpointError, PromptError) as exc:
+        raise BadInput(str(exc)) from None
+    except click.ClickException:
+        raise
+    except Exception as exc:  # the stage is recorded failed with its traceback; a rerun resumes it
+        raise click.ClickException(f"{type(exc).__name__}: {exc}") from exc
+
+
+@click.group("round")
+def round_() -> None:
+    """RLHF rounds: reward model, rejection-sampled DPO, checkpoint, evaluation."""
+
+
+@round_.command("run")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="Round recipe (YAML). Default: recipes/default.yaml.")
+@click.option("--new", is_flag=True, help="Start a new round even if the latest one is unfinished.")
+@click.pass_context
+def run(ctx: click.Context, config_path: str | None, new: bool) -> None:
+    """Run the next round, or resume the latest unfinished one where it stopped."""
+    from rlhf.rounds.orchestrator import run_round
+
+    config = _load(config_path or default_recipe())
+    store = _store(ctx)
+    result = _run(run_round, config, store, echo=click.echo, new=new)
+    click.echo(f"policy {result.policy_checkpoint_id} (round {result.round_id}, {result.seconds:.1f} s)")
+
+
+@round_.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Where each round stands: its status and every stage's status and time."""
+    from rlhf.rounds.orchestrator import STAGES, round_status
+
+    rows = round_status(_store(ctx))
+    if as_json:
+        click.echo(json.dumps(rows, default=str, indent=2))
+        return
+    if not rows:
+        click.echo("no rounds yet: rlhf round run --config recipes/default.yaml (or rlhf demo)")
+        return
+    click.echo(f"{'round':<12} {'parent':<12} {'status':<8} " + " ".join(f"{s:<16}" for s in STAGES))
+    for r in rows:
+        cells = []
+        for s in STAGES:
+            st = r["stages"].get(s, "-")
+            secs = r["seconds"].get(s)
+            cells.append(f"{st + (f' {secs:.0f}s' if isinstance(secs, (int, float)) else ''):<16}")
+        parent = r["parent_round_id"] if isinstance(r["parent_round_id"], str) else "-"
+        click.echo(f"{r['round_id']:<12} {parent:<12} {r['status']:<8} " + " ".join(cells))
+
+
+@round_.command("add")
+@click.option("--checkpoint", "checkpoint_path", required=True, type=click.Path(file_okay=False),
+              help="A policy model directory trained elsewhere.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="Recipe whose eval_sampler and judges evaluate it. Default: recipes/default.yaml.")
+@click.pass_context
+def add(ctx: click.Context, checkpoint_path: str, config_path: str | None) -> None:
+    """Register an uploaded policy as the next round and evaluate it against the previous round's policy."""
+    from rlhf.rounds.orchestrator import add_round
+
+    if not Path(checkpoint_path).is_dir():
+        raise BadInput(f"--checkpoint {checkpoint_path}: no such directory")
+    config = _load(config_path or default_recipe())
+    store = _store(ctx)
+    result = _run(add_round, config, store, checkpoint_path, echo=click.echo)
+    click.echo(f"round {result.round_id}: {result.policy_checkpoint_id} evaluated against "
+               f"{result.parent_checkpoint_id} in {result.seconds:.1f} s")
+
+
+__all__ = ["round_"]

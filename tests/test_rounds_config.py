@@ -1,0 +1,87 @@
+"""Recipes: keys map one to one onto config classes, and every mistake names the file and the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rlhf.rounds.config import ConfigError, RoundConfig, config_from_dict, config_from_json, load_config
+from rlhf.rounds.pairs import Pair, derive_pair_id, split_heldout
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("name", ["default.yaml", "gpu.yaml"])
+def test_shipped_recipes_load(name):
+    config = load_config(REPO / "recipes" / name)
+    assert config.judges and config.source.endswith(name)
+    assert config_from_json(config.to_json()).to_json() == config.to_json()
+
+
+def test_default_recipe_is_cpu_sized():
+    config = load_config(REPO / "recipes" / "default.yaml")
+    assert config.policy == "default" and config.finetune == "lora"
+    assert {j["kind"] for j in config.judges} >= {"reward", "llm"}
+
+
+def _write(tmp_path, text):
+    path = tmp_path / "r.yaml"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("round: {k: 4}\nreward: {max_step: 3}\njudges: [{kind: reference}]\n", "reward.max_step: not a field of trl.RewardConfig"),
+        ("dpo: {betta: 0.1}\njudges: [{kind: reference}]\n", "dpo.betta: not a field of trl.DPOConfig"),
+        ("dpo: {output_dir: /x}\njudges: [{kind: reference}]\n", "dpo.output_dir: set by the round"),
+        ("round: {kk: 4}\njudges: [{kind: reference}]\n", "round.kk: not a round setting"),
+        ("lora: {rank: 4}\njudges: [{kind: reference}]\n", "lora.rank: not a LoRA setting"),
+        ("round: {k: 1}\njudges: [{kind: reference}]\n", "round.k: rejection sampling needs at least 2"),
+        ("round: {finetune: half}\njudges: [{kind: reference}]\n", "round.finetune"),
+        ("eval_sampler: {temprature: 0}\njudges: [{kind: reference}]\n", "eval_sampler: unknown sampler setting"),
+        ("rejection_sampler: {samples_per_prompt: 3}\njudges: [{kind: reference}]\n", "set by the round (round.k"),
+        ("judges: [{kind: llm, modle: x}]\n", "judges[0]: unknown key(s) modle"),
+        ("round: {k: 4}\n", "judges: configure at least one judge"),
+        ("rounds: {k: 4}\njudges: [{kind: reference}]\n", "unknown section 'rounds'"),
+    ],
+)
+def test_bad_recipes_name_file_and_key(tmp_path, text, expected):
+    path = _write(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(path) in str(err.value)
+    assert expected in str(err.value)
+
+
+def test_yaml_syntax_error_names_line(tmp_path):
+    path = _write(tmp_path, "round:\n  k: 4\n  seed: [1,\njudges: []\n")
+    with pytest.raises(ConfigError, match=rf"{path}:\d+: invalid YAML"):
+        load_config(path)
+
+
+def test_trainer_keys_pass_through_unchanged():
+    config = config_from_dict({"reward": {"max_steps": 7, "max_length": 64}, "judges": [{"kind": "reference"}]})
+    assert dict(config.reward) == {"max_steps": 7, "max_length": 64}
+    with pytest.raises(TypeError):
+        config.reward["max_steps"] = 8  # frozen
+    with pytest.raises(Exception):
+        config.k = 3
+
+
+def test_heldout_split_is_deterministic_and_never_empty():
+    pairs = [Pair(derive_pair_id([{"role": "user", "content": str(i)}], "a", "b"), ({"role": "user", "content": str(i)},),
+                  "a", "b") for i in range(40)]
+    a = split_heldout(pairs, 0.1, seed=0)
+    b = split_heldout(list(reversed(pairs)), 0.1, seed=0)
+    assert {p.pair_id for p in a[1]} == {p.pair_id for p in b[1]}
+    assert 0 < len(a[1]) < 12 and len(a[0]) + len(a[1]) == 40
+    train, held = split_heldout(pairs[:3], 0.01, seed=0)
+    assert len(held) == 1 and len(train) == 2
+
+
+def test_round_config_rejects_bad_round_id():
+    with pytest.raises(ConfigError, match="round.round_id"):
+        RoundConfig(round_id="../x", judges=({"kind": "reference"},))

@@ -1,0 +1,118 @@
+"""A whole round on the tiny local models: training changes the policy, the checkpoint and its records
+exist, judges wrote verdicts in both orders, metrics were logged; the next round builds on the last;
+eval prompts never get into training; a checkpoint trained elsewhere joins the chain."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from safetensors.torch import load_file
+
+from rlhf.models import content_hash
+from rlhf.rounds import OverlapError, add_round, config_from_dict, run_round
+from rounds_helpers import prompt_row, seed_store, tiny_recipe
+
+
+def _weights(path: Path) -> dict:
+    return load_file(str(Path(path) / "model.safetensors"))
+
+
+def test_full_round_then_next_round(store, tiny_lm_dir, tiny_rm_dir):
+    seed_store(store)
+    config = config_from_dict(tiny_recipe(tiny_lm_dir, tiny_rm_dir))
+    messages: list[str] = []
+    result = run_round(config, store, echo=messages.append)
+
+    assert result.status == "done" and result.round_id == "round-001"
+    # the policy's parameters changed
+    before, after = _weights(tiny_lm_dir), _weights(Path(result.round_dir) / "policy")
+    assert sorted(before) == sorted(after)  # LoRA merged: an ordinary model directory
+    assert any(not (before[k] == after[k]).all() for k in before)
+    # the checkpoint dir and its row, with a content hash matching the directory
+    row = store.query("SELECT * FROM checkpoints WHERE checkpoint_id = ?", [result.policy_checkpoint_id]).iloc[0]
+    assert Path(row["path"]).is_dir() and row["content_hash"] == content_hash(row["path"])
+    assert row["parent_checkpoint_id"] == result.parent_checkpoint_id and row["round_id"] == "round-001"
+    assert json.loads(row["config"])["round"]["k"] == 3 and row["code_revision"]
+    rm = store.query("SELECT * FROM checkpoints WHERE kind = 'reward_model'").iloc[0]
+    assert rm["content_hash"] == content_hash(rm["path"])
+    # the over-long people's pair was counted and named, not silently lost
+    reward = result.stages["reward"]
+    assert reward["pairs_dropped"] == 1 and reward["dropped_ids"] == ["people-long"]
+    assert reward["pairs_train"] + reward["pairs_heldout"] == 10 and reward["heldout_accuracy"] is not None
+    # rejection pairs: an artifact in the round dir, built from stored generations
+    pairs = __import__("pandas").read_parquet(Path(result.round_dir) / "rejection_pairs.parquet")
+    assert len(pairs) == result.stages["rejection"]["pairs"] > 0
+    gen_ids = set(store.query("SELECT generation_id FROM generations")["generation_id"])
+    assert set(pairs["chosen_generation_id"]) <= gen_ids and (pairs["chosen_reward"] > pairs["rejected_reward"]).all()
+    # judgments from both judges in both orders, and win rates
+    judged = store.query("SELECT judge, \"order\", count(*) AS n FROM judgments WHERE round_id = 'round-001' "
+                         "GROUP BY ALL ORDER BY ALL")
+    assert set(judged["judge"]) == {"reward-model", "llm-tiny"} and set(judged["order"]) == {"ab", "ba"}
+    assert (judged["n"] == 4).all()
+    rates = store.query("SELECT * FROM pair_winrates WHERE round_id = 'round-001'")
+    assert len(rates) == 2 and rates["win_rate"].between(0, 1).all()
+    assert result.stages["evaluate"]["judges"]["reward-model"]["win_rate_detail"]["n_total"] == 4
+    # training metrics per step
+    metrics = store.query("SELECT stage, name, count(*) AS n FROM training_metrics GROUP BY ALL")
+    names = set(zip(metrics["stage"], metrics["name"]))
+    assert {("dpo", "loss"), ("dpo", "rewards/margins"), ("dpo", "rewards/accuracies"), ("reward", "loss"),
+            ("reward", "heldout_accuracy")} <= names
+    assert int(metrics.loc[(metrics["stage"] == "dpo") & (metrics["name"] == "loss"), "n"].iloc[0]) == 3
+    # every stage recorded with timings
+    stages = store.query("SELECT stage, status, detail FROM round_stages WHERE round_id = 'round-001'")
+    assert set(stages["stage"]) == {"reward", "rejection", "dpo", "checkpoint", "evaluate"}
+    assert (stages["status"] == "done").all()
+    assert all(json.loads(d)["seconds"] >= 0 for d in stages["detail"])
+    assert store.query("SELECT status FROM rounds")["status"].tolist() == ["done"]
+    assert any("[evaluate] done" in m for m in messages)
+
+    # round 2 starts from round 1's policy and reward model and trains on round 1's rejection pairs too
+    second = run_round(config, store, echo=messages.append)
+    assert second.round_id == "round-002" and second.parent_checkpoint_id == result.policy_checkpoint_id
+    assert second.stages["reward"]["init_model"] == str(Path(result.round_dir) / "reward_model")
+    assert second.stages["reward"]["pairs_total"] == 11 + result.stages["rejection"]["pairs"]
+    parents = store.query("SELECT parent_round_id FROM rounds WHERE round_id = 'round-002'")
+    assert parents["parent_round_id"].iloc[0] == "round-001"
+    # round 1's policy answers to the eval prompts were reused, not regenerated
+    sampling = second.stages["evaluate"]["sampling"][result.policy_checkpoint_id]
+    assert sampling["reused"] == 4 and sampling["generated"] == 0
+
+
+def test_overlap_with_eval_refuses_and_names_ids(store, tiny_lm_dir, tiny_rm_dir):
+    seed_store(store, long_pair=False)
+    # a training prompt that is an eval prompt in other spacing and case, and a people's pair on another
+    store.append("prompts", [prompt_row("train-leak", "  name A colour. ", "train")])
+    with open(Path(store.root) / "preferences" / "leak.jsonl", "w") as fh:
+        fh.write(json.dumps({"id": "pair-leak", "prompt": [{"role": "user", "content": "Say hello."}],
+                             "chosen": [{"role": "assistant", "content": "Hello!"}],
+                             "rejected": [{"role": "assistant", "content": "No."}]}) + "\n")
+    config = config_from_dict(tiny_recipe(tiny_lm_dir, tiny_rm_dir))  # train_prompts null: every train prompt
+    with pytest.raises(OverlapError) as err:
+        run_round(config, store, echo=lambda _m: None)
+    text = str(err.value)
+    assert "train prompt train-leak = eval prompt eval-0" in text
+    assert "preference pair pair-leak = eval prompt eval-3" in text
+    assert store.count("round_events") == 0  # refused before anything was recorded
+
+
+def test_add_checkpoint_trained_elsewhere(store, tiny_lm_dir, tiny_rm_dir, tmp_path):
+    from rlhf.tiny import make_tiny_lm
+
+    seed_store(store, long_pair=False)
+    config = config_from_dict(tiny_recipe(tiny_lm_dir, tiny_rm_dir))
+    # no earlier round: the uploaded model is compared with the recipe's policy; no reward model exists yet,
+    # so only the LLM judge runs
+    upload = make_tiny_lm(tmp_path / "upload", seed=1)
+    result = add_round(config, store, upload, echo=lambda _m: None)
+    assert result.round_id == "round-001" and result.policy_checkpoint_id == "round-001-policy"
+    row = store.query("SELECT * FROM checkpoints WHERE checkpoint_id = 'round-001-policy'").iloc[0]
+    assert row["path"] == str(upload.resolve()) and row["content_hash"] == content_hash(upload)
+    stages = dict(store.query("SELECT stage, status FROM round_stages WHERE round_id = 'round-001'").values)
+    assert stages == {"reward": "skipped", "rejection": "skipped", "dpo": "skipped", "checkpoint": "done",
+                      "evaluate": "done"}
+    judged = store.query("SELECT DISTINCT judge, model_a, model_b FROM judgments WHERE round_id = 'round-001'")
+    assert judged.to_dict("records") == [{"judge": "llm-tiny", "model_a": result.parent_checkpoint_id,
+                                          "model_b": "round-001-policy"}]
