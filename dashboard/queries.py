@@ -169,6 +169,23 @@ def pair_judgments(path: str | None, version: str, old: str, new: str, judge: st
 
 
 @_cache
+def judgments_of_pairs(
+    path: str | None, version: str, olds: tuple[str, ...], news: tuple[str, ...], judge: str
+) -> pd.DataFrame:
+    """One judge's judgments of several comparisons (raw columns plus old/new), e.g. every round vs previous."""
+    return _q(
+        path,
+        """WITH pairs AS (SELECT unnest(?::VARCHAR[]) AS old, unnest(?::VARCHAR[]) AS new)
+        SELECT p.old, p.new, j.judge, j.prompt_id, j.model_a, j.model_b, j."order", j.preference, j.error,
+               j.length_a, j.length_b, j.category
+        FROM judgments j JOIN pairs p
+          ON least(j.model_a, j.model_b) = least(p.old, p.new) AND greatest(j.model_a, j.model_b) = greatest(p.old, p.new)
+        WHERE j.judge = ? AND j.model_a <> j.model_b""",
+        [list(olds), list(news), judge],
+    )
+
+
+@_cache
 def category_summary(
     path: str | None, version: str, olds: tuple[str, ...], news: tuple[str, ...], judge: str
 ) -> pd.DataFrame:
@@ -282,36 +299,33 @@ def answers(path: str | None, version: str, prompt_id: str, old: str, new: str) 
 
 @_cache
 def judge_trends(path: str | None, version: str, olds: tuple[str, ...], news: tuple[str, ...]) -> pd.DataFrame:
-    """Per (old, new, judge): verdict-level health rates, aggregated in DuckDB.
+    """Per (old, new, judge): verdict-level health rates in DuckDB, with `judges.health`'s definitions.
 
-    unscored_rate: unscored verdicts / verdicts. tie_rate: scored verdicts at exactly 0.5 / scored.
-    first_position_win_rate: scored non-tie verdicts where the answer shown first won / scored non-tie.
-    position_consistency: prompts with both orders scored and non-tied whose two verdicts pick the same
-    answer / such prompts.
+    unscored_rate: unscored verdicts / verdicts. tie_rate: scored verdicts at exactly 0.5 / scored verdicts.
+    first_position_win_rate: mean P(answer shown first is better) over scored verdicts (0.5 = no bias).
+    position_consistency: of prompts with a scored verdict in each display order, the share whose two
+    orders (each the mean of its scored verdicts) favour the same side (ties match ties).
     """
     return _q(
         path,
         f"""WITH {_PAIRS_CTE},
-        v AS (SELECT *, CASE WHEN pref = 0.5 OR pref IS NULL THEN NULL
-                             WHEN new_shown_first THEN pref > 0.5 ELSE pref < 0.5 END AS first_won
-              FROM oriented),
-        both_orders AS (
+        by_order AS (
           SELECT old, new, judge, prompt_id,
-                 any_value(pref > 0.5) FILTER (WHERE "order" = 'ab' AND pref <> 0.5) AS ab_new,
-                 any_value(pref > 0.5) FILTER (WHERE "order" = 'ba' AND pref <> 0.5) AS ba_new
+                 sign(avg(pref) FILTER (WHERE "order" = 'ab') - 0.5) AS ab_side,
+                 sign(avg(pref) FILTER (WHERE "order" = 'ba') - 0.5) AS ba_side
           FROM oriented GROUP BY ALL),
         consistency AS (
-          SELECT old, new, judge, avg(CASE WHEN ab_new = ba_new THEN 1.0 ELSE 0.0 END) AS position_consistency,
-                 count(*) AS consistency_n
-          FROM both_orders WHERE ab_new IS NOT NULL AND ba_new IS NOT NULL GROUP BY ALL)
-        SELECT v.old, v.new, v.judge, count(*) AS verdicts,
-               (count(*) - count(pref)) / count(*) AS unscored_rate,
-               count(*) FILTER (WHERE pref = 0.5) / nullif(count(pref), 0) AS tie_rate,
-               avg(CASE WHEN first_won THEN 1.0 WHEN NOT first_won THEN 0.0 END) AS first_position_win_rate,
-               any_value(c.position_consistency) AS position_consistency,
-               any_value(c.consistency_n) AS consistency_n
-        FROM v LEFT JOIN consistency c USING (old, new, judge)
-        GROUP BY v.old, v.new, v.judge""",
+          SELECT old, new, judge, avg(CASE WHEN ab_side = ba_side THEN 1.0 ELSE 0.0 END) AS position_consistency,
+                 count(*) AS n_consistency_prompts
+          FROM by_order WHERE ab_side IS NOT NULL AND ba_side IS NOT NULL GROUP BY ALL),
+        rates AS (
+          SELECT old, new, judge, count(*) AS n_verdicts,
+                 (count(*) - count(pref)) / count(*) AS unscored_rate,
+                 count(*) FILTER (WHERE pref = 0.5) / nullif(count(pref), 0) AS tie_rate,
+                 avg(CASE WHEN new_shown_first THEN pref ELSE 1 - pref END) AS first_position_win_rate
+          FROM oriented GROUP BY old, new, judge)
+        SELECT r.*, c.position_consistency, coalesce(c.n_consistency_prompts, 0) AS n_consistency_prompts
+        FROM rates r LEFT JOIN consistency c USING (old, new, judge)""",
         [list(olds), list(news)],
     )
 

@@ -12,8 +12,10 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import queries
-from judges import bradley_terry as bt
-from judges import length_control, winrate
+import judges.health as health
+import judges.length_control as length_control
+import judges.winrate as winrate
+from judges.bradley_terry import PairCells, bradley_terry, pair_matrix
 
 SEED = 0
 N_BOOT = 1000
@@ -63,7 +65,7 @@ def leaderboard(path: str | None, version: str, judge: str | None) -> pd.DataFra
     first = rounds["checkpoint_id"].dropna()
     anchor = first.iloc[0] if len(first) and first.iloc[0] in models else None
     try:
-        fit = bt.bradley_terry(cells, n_boot=BT_BOOT, seed=SEED, anchor=anchor)
+        fit = bradley_terry(cells, n_boot=BT_BOOT, seed=SEED, anchor=anchor)
     except ValueError as exc:
         return str(exc)
     frame = fit.to_frame()
@@ -71,9 +73,9 @@ def leaderboard(path: str | None, version: str, judge: str | None) -> pd.DataFra
     return frame
 
 
-def _cells(cells_frame: pd.DataFrame, models: list[str]) -> bt.PairCells:
+def _cells(cells_frame: pd.DataFrame, models: list[str]) -> PairCells:
     index = {m: i for i, m in enumerate(models)}
-    return bt.PairCells(
+    return PairCells(
         models=tuple(models),
         left=cells_frame["model_a"].map(index).to_numpy(dtype=np.int64),
         right=cells_frame["model_b"].map(index).to_numpy(dtype=np.int64),
@@ -94,7 +96,7 @@ def observed_matrix(path: str | None, version: str, judge: str | None) -> pd.Dat
     models = sorted(set(cells_frame["model_a"]) | set(cells_frame["model_b"]))
     if not models:
         return pd.DataFrame()
-    wins = bt.pair_matrix(_cells(cells_frame, models))
+    wins = pair_matrix(_cells(cells_frame, models))
     total = wins + wins.T
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = np.where(total > 0, wins / np.where(total > 0, total, 1), np.nan)
@@ -109,22 +111,27 @@ def predicted_matrix(board: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(values, index=s.index, columns=s.index)
 
 
-def judge_table(path: str | None, version: str, raw: pd.DataFrame, old: str, new: str) -> pd.DataFrame:
-    """Per judge on one comparison: verdict-level health rates (SQL) beside raw and length-controlled win rates."""
-    rates = queries.judge_trends(path, version, (old,), (new,)).drop(columns=["old", "new"])
+def judge_table(raw: pd.DataFrame, old: str, new: str) -> pd.DataFrame:
+    """Per judge on one comparison: the helper's health numbers beside raw and length-controlled win rates."""
     rows = []
-    for judge, part in raw.groupby("judge", sort=True):
+    for judge_name, part in raw.groupby("judge", sort=True):
+        h = health.judge_health(part, judge_name)
         head = headline(part, old, new)
         lc = length_controlled(part, old, new) if head is not None else None
         rows.append({
-            "judge": judge,
+            "judge": judge_name,
             "n_scored_prompts": head.n_total if head else 0,
-            "n_unscored_prompts": head.n_unscored if head else int(part["prompt_id"].nunique()),
             "win_rate": head.win_rate if head else np.nan,
             "lc_win_rate": lc.lc_win_rate if lc else np.nan,
             "length_coef": lc.coef_length if lc else np.nan,
+            "position_consistency": h.position_consistency,
+            "first_position_win_rate": h.first_position_win_rate,
+            "tie_rate": h.tie_rate,
+            "unscored_rate": h.unscored_rate,
+            "n_verdicts": h.n_verdicts,
+            "n_consistency_prompts": h.n_consistency_prompts,
         })
-    return pd.DataFrame(rows).merge(rates, on="judge", how="left")
+    return pd.DataFrame(rows)
 
 
 def length_bins(raw: pd.DataFrame, n_bins: int = 8) -> pd.DataFrame:
@@ -143,19 +150,40 @@ def length_bins(raw: pd.DataFrame, n_bins: int = 8) -> pd.DataFrame:
     return out.drop(columns=["bin"])
 
 
-def agreement(raw: pd.DataFrame, old: str, new: str) -> pd.DataFrame | None:
-    """Judge x judge share of shared scored, non-tied prompts where both pick the same answer."""
-    sides = {}
-    for judge, part in raw.groupby("judge", sort=True):
-        if part["preference"].notna().any():
-            prefs = prompt_prefs(part, old, new).set_index("prompt_id")["preference"]
-            sides[judge] = np.sign(prefs - 0.5).replace(0, np.nan)
-    if len(sides) < 2:
+def agreement(raw: pd.DataFrame) -> pd.DataFrame | None:
+    """Every pair of judges with scored verdicts: the helper's percent agreement and Cohen's kappa."""
+    judges = sorted(raw.loc[raw["preference"].notna(), "judge"].unique())
+    if len(judges) < 2:
         return None
-    judges = sorted(sides)
-    table = pd.DataFrame(index=judges, columns=judges, dtype=float)
-    for a in judges:
-        for b in judges:
-            both = pd.concat([sides[a], sides[b]], axis=1, join="inner").dropna()
-            table.loc[a, b] = float((both.iloc[:, 0] == both.iloc[:, 1]).mean()) if len(both) else np.nan
-    return table
+    rows = []
+    for i, x in enumerate(judges):
+        for y in judges[i + 1 :]:
+            a = health.judge_agreement(raw, x, y)
+            rows.append({"judge_x": x, "judge_y": y, "n": a.n, "percent_agreement": a.percent_agreement,
+                         "cohens_kappa": a.cohens_kappa})
+    return pd.DataFrame(rows)
+
+
+def agreement_matrix(pairs: pd.DataFrame, value: str = "percent_agreement") -> pd.DataFrame:
+    """Square judge x judge matrix of `value` from `agreement`'s rows (1 on the diagonal)."""
+    judges = sorted(set(pairs["judge_x"]) | set(pairs["judge_y"]))
+    matrix = pd.DataFrame(np.eye(len(judges)), index=judges, columns=judges)
+    for _, row in pairs.iterrows():
+        matrix.loc[row["judge_x"], row["judge_y"]] = matrix.loc[row["judge_y"], row["judge_x"]] = row[value]
+    return matrix
+
+
+@st.cache_data(ttl=queries.DATA_TTL_S, show_spinner=False, max_entries=50)
+def lc_by_comparison(path: str | None, version: str, olds: tuple[str, ...], news: tuple[str, ...],
+                     judge: str) -> pd.DataFrame:
+    """Raw and length-controlled win rate of one judge for each (old, new) comparison."""
+    raw = queries.judgments_of_pairs(path, version, olds, news, judge)
+    rows = []
+    for (old, new), part in raw.groupby(["old", "new"], sort=False):
+        if part["preference"].notna().any():
+            prefs = prompt_prefs(part, old, new)
+            lc = length_control.lc_win_rate(prefs["preference"].to_numpy(), prefs["length_model"].to_numpy(),
+                                            prefs["length_baseline"].to_numpy())
+            rows.append({"old": old, "new": new, "win_rate": float(prefs["preference"].mean()),
+                         "lc_win_rate": lc.lc_win_rate if lc else np.nan})
+    return pd.DataFrame(rows, columns=["old", "new", "win_rate", "lc_win_rate"])

@@ -47,7 +47,7 @@ class SyntheticConfig:
     broken_judge: bool = True  # add a judge whose verdicts on the latest round are all unscored
     regression_round: int | None = 3  # a round whose checkpoint is worse than its parent
     flat_last_round: bool = True  # the last judged round barely moves: its headline is not significant
-    payloads: tuple[str, ...] = ()  # hostile strings mixed into prompts, answers, rationales, categories
+    payloads: tuple[str, ...] = ()  # hostile strings in prompts, answers, rationales; the last in a category
     answer_chars: int = 300  # mean answer length of round 0
     untagged_share: float = 0.1  # prompts with no category whose category comes from prompt_tags
     training_steps: int = 10
@@ -114,7 +114,7 @@ def _prompts(config: SyntheticConfig, rng: np.random.Generator) -> tuple[pd.Data
         for i in range(0, n, 7):
             texts[i] = f"{texts[i]} {_payload(config, i)}"
         cats = cats.copy()
-        cats[3 % n] = f"{config.categories[0]} {_payload(config, 3)}"
+        cats[3 % n] = f"{config.categories[0]} {config.payloads[-1]}"  # the last payload names a category
     untagged = rng.random(n) < config.untagged_share
     frame = pd.DataFrame(
         {

@@ -25,6 +25,20 @@ pick = st.selectbox("Metric over rounds", list(metric_names), format_func=metric
 st.plotly_chart(charts.metric_lines(trends.dropna(subset=[pick]), "round_id", pick, "judge", metric_names[pick],
                                     pick, (0, 1)), key="jh-trend")
 
+st.subheader("Length-controlled win rate beside the raw one")
+lc_judges = ui.judge_options(ctx.judges)
+if lc_judges:
+    lc_judge = st.selectbox("Judge", lc_judges, key="jh-lc-judge")
+    lc = stats.lc_by_comparison(ctx.path, ctx.version, tuple(prev["old"]), tuple(prev["new"]), lc_judge)
+    lc = prev.merge(lc, on=["old", "new"], how="inner").sort_values("position")
+    long = lc.melt(id_vars=["round_id"], value_vars=["win_rate", "lc_win_rate"], var_name="measure",
+                   value_name="value")
+    st.plotly_chart(charts.metric_lines(long, "round_id", "value", "measure",
+                                        "Raw vs length-controlled win rate (each round vs previous)", "win rate",
+                                        (0, 1)), key="jh-lc")
+    st.caption("A raw win rate that rises while the length-controlled one stays flat means the gain is "
+               "mostly longer answers.")
+
 st.subheader("One comparison in detail")
 round_ids = list(dict.fromkeys(comps["round_id"]))
 c1, c2 = st.columns(2)
@@ -35,7 +49,7 @@ raw = queries.pair_judgments(ctx.path, ctx.version, pair["old"], pair["new"])
 if raw.empty:
     st.info("No judgments for this comparison yet.")
     st.stop()
-health = stats.judge_table(ctx.path, ctx.version, raw, pair["old"], pair["new"])
+health = stats.judge_table(raw, pair["old"], pair["new"])
 st.caption("Raw win rate beside the length-controlled one (AlpacaEval-2-style logistic fit on the length "
            "difference, predicted at equal length); rates are over verdicts, consistency over prompts.")
 ui.table(health, "judge_health")
@@ -51,10 +65,11 @@ else:
     st.plotly_chart(charts.length_bias_chart(bins, "Does the judge prefer the longer answer?"), key="jh-length")
 
 st.subheader("Agreement between judges")
-agreement = stats.agreement(raw, pair["old"], pair["new"])
+agreement = stats.agreement(raw)
 if agreement is None:
     st.info("Agreement needs at least two judges with scored verdicts on the same prompts.")
 else:
-    st.plotly_chart(charts.matrix_heatmap(agreement, "Share of shared prompts where two judges pick the same answer"),
+    st.plotly_chart(charts.matrix_heatmap(stats.agreement_matrix(agreement),
+                                          "Percent agreement (win / tie / loss) on prompts both judges scored"),
                     key="jh-agreement")
-    ui.table(agreement.reset_index(names="judge"), "judge_agreement")
+    ui.table(agreement, "judge_agreement")
