@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from judges.bootstrap import percentile_interval, resample_indices
+
 __all__ = ["LengthControlled", "lc_win_rate"]
 
 
@@ -32,7 +34,7 @@ class LengthControlled:
     difficulty was given. length_sd is the scale of the length difference in characters. n counts the
     prompts fitted (scored and with both lengths known). share_longer is the share of those prompts where
     the model's answer is longer; at 0 or 1 the prediction at equal length is an extrapolation and
-    ``extrapolated`` is True.
+    ``extrapolated`` is True. ci_low/ci_high: bootstrap interval of lc_win_rate (NaN when not asked for).
     """
 
     lc_win_rate: float
@@ -42,6 +44,8 @@ class LengthControlled:
     length_sd: float
     n: int
     share_longer: float
+    ci_low: float = float("nan")
+    ci_high: float = float("nan")
 
     @property
     def extrapolated(self) -> bool:
@@ -49,23 +53,36 @@ class LengthControlled:
         return self.share_longer in (0.0, 1.0)
 
 
-def _fit_soft_logistic(x: np.ndarray, y: np.ndarray, *, l2: np.ndarray, max_iter: int = 100) -> np.ndarray:
+def _fit_soft_logistic(
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    l2: np.ndarray,
+    weights: np.ndarray | None = None,
+    coef0: np.ndarray | None = None,
+    max_iter: int = 100,
+) -> np.ndarray:
     """Coefficients of a logistic regression with targets y in [0, 1] (soft labels), by Newton's method.
 
-    The soft-label log-likelihood sum y log s + (1 - y) log(1 - s) is the one AlpacaEval optimises by
+    The soft-label log-likelihood sum w y log s + w (1 - y) log(1 - s) is the one AlpacaEval optimises by
     duplicating every row with labels 1 and 0 weighted y and 1 - y. ``l2`` holds one ridge weight per
-    coefficient (a Gaussian prior with variance 1 / l2).
+    coefficient (a Gaussian prior with variance 1 / l2). ``weights`` (B, n) fits B weighted problems at
+    once (bootstrap resamples as counts per prompt) and returns (B, d); without it one fit, shape (d,).
+    ``coef0`` is the starting point (zeros by default; the full-sample fit for resamples).
     """
-    coef = np.zeros(x.shape[1])
+    w = np.ones((1, len(y))) if weights is None else np.asarray(weights, dtype=float)
+    d = x.shape[1]
+    outer = (x[:, :, None] * x[:, None, :]).reshape(len(x), d * d)  # so each Hessian is one matrix product
+    coef = np.zeros((len(w), d)) if coef0 is None else np.tile(coef0, (len(w), 1))
     for _ in range(max_iter):
-        s = 1.0 / (1.0 + np.exp(-(x @ coef)))
-        grad = x.T @ (y - s) - l2 * coef
-        hess = (x * (s * (1 - s))[:, None]).T @ x + np.diag(l2)
-        step = np.linalg.solve(hess, grad)
+        s = 1.0 / (1.0 + np.exp(-(coef @ x.T)))
+        grad = (w * (y - s)) @ x - l2 * coef
+        hess = ((w * s * (1 - s)) @ outer).reshape(len(w), d, d) + np.diag(l2)
+        step = np.linalg.solve(hess, grad[..., None])[..., 0]
         coef = coef + step
         if np.abs(step).max() < 1e-10:
             break
-    return coef
+    return coef[0] if weights is None else coef
 
 
 def lc_win_rate(
@@ -76,6 +93,9 @@ def lc_win_rate(
     *,
     length_l2: float = 1.0,
     l2: float = 1e-6,
+    n_boot: int = 0,
+    seed: int = 0,
+    confidence: float = 0.95,
 ) -> LengthControlled | None:
     """Length-controlled win rate from per-prompt preferences and answer lengths.
 
@@ -85,7 +105,9 @@ def lc_win_rate(
     when the data pin phi down, decisive when they cannot separate it from theta (every answer of the
     model longer by about the same amount), where it returns the raw win rate rather than an
     extrapolation. ``l2`` is a tiny ridge on every coefficient that keeps the fit finite when all
-    preferences are 0 or 1.
+    preferences are 0 or 1. With ``n_boot`` > 0, ci_low/ci_high are a percentile interval from the
+    same seeded paired bootstrap over prompts as the raw win rate (the model refitted per resample, the
+    length scale sd kept from the full sample).
 
     >>> lc = lc_win_rate(np.array([0.9, 0.9, 0.1, 0.1]), np.array([20, 30, 10, 0]), np.array([10, 10, 20, 20]))
     >>> round(lc.lc_win_rate, 6), lc.coef_length > 0
@@ -113,12 +135,20 @@ def lc_win_rate(
     ridge = np.full(len(columns), l2)
     if sd > 0:
         ridge[1] += length_l2
-    coef = _fit_soft_logistic(np.column_stack(columns), p, l2=ridge)
+    x = np.column_stack(columns)
+    coef = _fit_soft_logistic(x, p, l2=ridge)
     theta = coef[0]
     phi = float(coef[1]) if sd > 0 else 0.0
     psi = float(coef[-1]) if diff_x is not None else None
     at_zero = theta + (psi * diff_x if diff_x is not None else 0.0)
     lc = float(np.mean(1.0 / (1.0 + np.exp(-np.broadcast_to(at_zero, (n,))))))
+    low = high = float("nan")
+    if n_boot > 0:
+        counts = _resample_counts(n, n_boot, seed)
+        boot = _fit_soft_logistic(x, p, l2=ridge, weights=counts, coef0=coef)
+        boot_zero = boot[:, :1] + (boot[:, -1:] * diff_x[None, :] if diff_x is not None else 0.0)
+        boot_lc = (counts / n * (1.0 / (1.0 + np.exp(-np.broadcast_to(boot_zero, counts.shape))))).sum(axis=1)
+        low, high = percentile_interval(boot_lc, confidence)
     return LengthControlled(
         lc_win_rate=lc,
         coef_intercept=float(theta),
@@ -127,4 +157,13 @@ def lc_win_rate(
         length_sd=sd,
         n=n,
         share_longer=float((delta > 0).mean()),
+        ci_low=low,
+        ci_high=high,
     )
+
+
+def _resample_counts(n: int, n_boot: int, seed: int) -> np.ndarray:
+    """(n_boot, n) how often each prompt is drawn in each resample (the indices of ``resample_indices``)."""
+    idx = resample_indices(n, n_boot, seed)
+    flat = (np.arange(n_boot)[:, None] * n + idx).ravel()
+    return np.bincount(flat, minlength=n_boot * n).reshape(n_boot, n).astype(float)

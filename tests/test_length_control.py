@@ -93,5 +93,18 @@ def test_instruction_difficulty_covariate_is_used():
     assert lc.lc_win_rate == pytest.approx(np.mean(p), abs=1e-3)
 
 
+def test_lc_interval_is_seeded_and_covers_the_planted_truth():
+    rng = np.random.default_rng(5)
+    length_model, length_baseline = _lengths(1500, shift=250, rng=rng)
+    delta = length_model - length_baseline
+    verdicts = (rng.random(1500) < 1 / (1 + np.exp(-1.5 * np.tanh(delta / delta.std(ddof=1))))).astype(float)
+    a = lc_win_rate(verdicts, length_model, length_baseline, n_boot=300, seed=1)
+    assert a == lc_win_rate(verdicts, length_model, length_baseline, n_boot=300, seed=1)
+    assert a.ci_low < 0.5 < a.ci_high and a.ci_low < a.lc_win_rate < a.ci_high
+    raw = win_rate(verdicts, n_boot=300, seed=1)
+    assert raw.ci_low > 0.55  # the raw interval excludes equal quality; the length-controlled one does not
+    assert np.isnan(lc_win_rate(verdicts, length_model, length_baseline).ci_low)  # none unless asked
+
+
 def test_docstring_examples():
     assert doctest.testmod(judges.length_control).failed == 0

@@ -61,6 +61,7 @@ def test_winrate_json_matches_the_library(filled):
     assert (out["ci_low"], out["ci_high"]) == pytest.approx((expected.ci_low, expected.ci_high), abs=1e-12)
     assert (out["n_total"], out["n_unscored"], out["seed"]) == (29, 1, 5)
     assert 0 <= out["lc_win_rate"] <= 1 and 0 <= out["p_value"] <= 1
+    assert out["lc_ci_low"] <= out["lc_win_rate"] <= out["lc_ci_high"]
     health = out["judge_health"]
     assert (health["n_verdicts"], health["n_both_orders"]) == (60, 29)
     assert health["unscored_rate"] == pytest.approx(2 / 60)

@@ -91,12 +91,17 @@ def winrate(
     except ValueError as err:
         raise BadInput(f"{err} with --judge") from err
     result = win_rate(prompts["preference"], confidence=confidence, n_boot=n_boot, seed=seed)
-    lc = lc_win_rate(prompts["preference"], prompts["length_model"], prompts["length_baseline"])
+    lc = lc_win_rate(
+        prompts["preference"], prompts["length_model"], prompts["length_baseline"],
+        n_boot=n_boot, seed=seed, confidence=confidence,
+    )  # fmt: skip
     judge_name = judge if judge is not None else str(rows["judge"].dropna().iloc[0])
     health = judge_health(rows, judge_name)
     out = {
         **result.to_dict(),
         "lc_win_rate": lc.lc_win_rate if lc else None,
+        "lc_ci_low": _clean(lc.ci_low) if lc else None,
+        "lc_ci_high": _clean(lc.ci_high) if lc else None,
         "lc_extrapolated": lc.extrapolated if lc else None,
         "model": model,
         "baseline": baseline,
@@ -128,7 +133,8 @@ def _print_winrate(out: dict, result: WinRate, cells: dict[str, WinRate], by: st
          f"   (paired bootstrap, {result.n_boot} resamples, seed {result.seed})"),
         ("std error", _fmt(result.standard_error)),
         ("p-value", f"{_fmt(result.p_value)}   (one-sided sign test: {out['model']} better)"),
-        ("lc win rate", _fmt(out["lc_win_rate"]) + "   (length-controlled"
+        ("lc win rate", _fmt(out["lc_win_rate"]) + f"   {pct}% CI [{_fmt(out['lc_ci_low'], 0)}, {_fmt(out['lc_ci_high'], 0)}]"
+         + "   (length-controlled"
          + ("; every answer on one side of equal length: an extrapolation)" if out["lc_extrapolated"] else ")")),
         ("judge health", f"{_fmt(out['judge_health']['position_consistency'])}   position consistency"
          f" ({out['judge_health']['n_both_orders']} prompts in both orders); first shown wins"
