@@ -41,8 +41,12 @@ def _rows(judge: str = "J", seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-@pytest.fixture
-def filled(store):
+@pytest.fixture(scope="module")
+def filled(tmp_path_factory):
+    """One store for the read-only tests of this module (opening and filling one costs about a second)."""
+    from rlhf.store import Store
+
+    store = Store.open(tmp_path_factory.mktemp("winrate") / "store")
     store.append("judgments", _rows())
     return store
 
@@ -85,8 +89,10 @@ def test_winrate_unknown_model_is_exit_2_naming_what_exists(filled):
     assert "['ckpt-0', 'ckpt-1', 'ckpt-2']" in res.output
 
 
-def test_several_judges_need_a_choice(filled):
-    filled.append("judgments", _rows(judge="K", seed=1))
+def test_several_judges_need_a_choice(store):
+    store.append("judgments", _rows())
+    store.append("judgments", _rows(judge="K", seed=1))
+    filled = store
     res = _run(filled, "winrate", "--model", "ckpt-1", "--baseline", "ckpt-0")
     assert res.exit_code == 2 and "['J', 'K']" in res.output
     res = _run(filled, "winrate", "--model", "ckpt-1", "--baseline", "ckpt-0", "--judge", "K", "--json")
