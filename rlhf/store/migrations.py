@@ -48,7 +48,7 @@ def m002_backfill_judgment_lengths(root: Path, data_dir: Path) -> None:
             "OR (length_b IS NULL AND answer_b IS NOT NULL)" if {"length_a", "length_b"} <= set(cols) else
             "SELECT count(*) FROM read_parquet(?)",
             [str(part)],
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         if not missing:
             continue
         select = ", ".join(

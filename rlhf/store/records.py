@@ -102,41 +102,64 @@ def _sql_list(values: tuple[str, ...]) -> str:
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
 
-def _derived(table: str, given: set[str]) -> dict[str, str]:
-    """SQL expressions for columns the store fills when absent, over the typed relation `t`."""
+def _derived(table: str) -> list[dict[str, str]]:
+    """SQL for columns the store fills when NULL, in layers: a layer may use the columns of the ones before."""
     now = "current_timestamp::TIMESTAMP"
-    fills: dict[str, str] = {}
-    for ts in ("created_at", "event_at"):
-        if ts in TABLES[table]:
-            fills[ts] = now
+    first: dict[str, str] = {ts: now for ts in ("created_at", "event_at") if ts in TABLES[table]}
+    second: dict[str, str] = {}
     if table == "generations":
-        fills["params_hash"] = f"substr(md5(coalesce(params, '{{}}')), 1, 16)"
-        fills["sample_index"] = "0"
-        fills["generation_id"] = (
+        first["params_hash"] = "substr(md5(coalesce(params, '{}')), 1, 16)"
+        first["sample_index"] = "0"
+        second["generation_id"] = (
             f"substr(md5(concat_ws({_SEP}, checkpoint_id, prompt_id, params_hash, sample_index::VARCHAR)), 1, 20)"
         )
     if table == "judgments":
-        fills["judge_version"] = "'external'"
-        fills["order"] = "'ab'"
-        fills["length_a"] = "length(answer_a)"
-        fills["length_b"] = "length(answer_b)"
-        fills["judgment_id"] = (
+        first.update({"judge_version": "'external'", "order": "'ab'"})
+        first.update({"length_a": "length(answer_a)", "length_b": "length(answer_b)"})
+        second["judgment_id"] = (
             f"substr(md5(concat_ws({_SEP}, judge, judge_version, prompt_id, model_a, model_b, \"order\")), 1, 20)"
         )
     if table == "prompts":
-        fills["split"] = "'eval'"
-        fills["tags"] = "'[]'"
+        first.update({"split": "'eval'", "tags": "'[]'"})
     if table == "round_events":
-        fills["stage"] = "''"
-    return fills
+        first["stage"] = "''"
+    return [first, second]
 
 
 def _quote(column: str) -> str:
     return '"' + column + '"'
 
 
-def normalize(table: str, rows) -> pd.DataFrame:
-    """Typed, checked, filled records of `table` with `_key` and `_content` hashes; raises RecordError."""
+def _first_bad_row(con: duckdb.DuckDBPyConnection, relation: str, checks: list[tuple[str, str, str]], table: str) -> None:
+    """One pass over `relation` for every check; raise for the earliest failing row."""
+    if not checks:
+        return
+    parts = ", ".join(f"min(_row) FILTER (WHERE {cond})" for _, cond, _ in checks)
+    firsts = con.execute(f"SELECT {parts} FROM {relation}").fetchall()[0]
+    failing = [(row, i) for i, row in enumerate(firsts) if row is not None]
+    if not failing:
+        return
+    row, i = min(failing)
+    column, _, message = checks[i]
+    shown = con.execute(f"SELECT CAST({_quote(column)} AS VARCHAR) FROM {relation} WHERE _row = ?", [row]).fetchall()
+    shown = shown[0] if shown else None
+    got = "" if not shown or shown[0] is None else f" (got {shown[0]!r})"
+    raise RecordError(table, int(row), column, message + got)
+
+
+def content_columns(table: str) -> list[str]:
+    """The columns that decide whether a re-appended record is the same as the stored one."""
+    return [c for c in TABLES[table] if c not in _VOLATILE and not (table == "round_events" and c == "event_at")]
+
+
+def same_content(table: str, left: str, right: str) -> str:
+    """SQL that is true when rows `left` and `right` of `table` hold the same content (NULLs equal)."""
+    return " AND ".join(f"{left}.{_quote(c)} IS NOT DISTINCT FROM {right}.{_quote(c)}" for c in content_columns(table))
+
+
+def load(con: duckdb.DuckDBPyConnection, table: str, rows, name: str) -> int:
+    """Create temp table `name` in `con` holding typed, checked, filled records of `table` plus `_row`
+    (position in the input) and `_key` (a 64-bit hash of the natural key). Returns the row count; raises RecordError."""
     if table not in TABLES:
         raise RecordError(table, 0, "table", f"unknown table; valid: {', '.join(TABLES)}")
     frame = _prepare_frame(table, rows)
@@ -145,31 +168,37 @@ def normalize(table: str, rows) -> pd.DataFrame:
         if req not in frame.columns:
             raise RecordError(table, 0, req, "required column is missing")
     frame["_row"] = range(len(frame))
-    con = duckdb.connect()
-    con.register("raw", frame)
+    raw = f"_raw_{name}"
+    con.register(raw, frame)
     given = set(frame.columns)
-    # 1. cast what was given, detect values that do not cast
-    casts = []
+    # 1. cast what was given; a value that does not cast is an error, not a NULL
+    casts, cast_checks = [], []
     for column, sql_type in columns.items():
         if column in given:
             casts.append(f"TRY_CAST({_quote(column)} AS {sql_type}) AS {_quote(column)}")
+            if sql_type != "VARCHAR":
+                text = f"CAST({_quote(column)} AS VARCHAR)"
+                cast_checks.append(
+                    (column, f"{_quote(column)} IS NOT NULL AND TRY_CAST({_quote(column)} AS {sql_type}) IS NULL "
+                             f"AND {text} NOT IN ('', 'nan', 'NaN', 'None')", f"is not a valid {sql_type}")
+                )
         else:
             casts.append(f"NULL::{sql_type} AS {_quote(column)}")
-    con.execute(f"CREATE TEMP TABLE t AS SELECT _row, {', '.join(casts)} FROM raw")
-    for column, sql_type in columns.items():
-        if column not in given or sql_type == "VARCHAR":
-            continue
-        bad = con.execute(
-            f"SELECT r._row, CAST(r.{_quote(column)} AS VARCHAR) FROM raw r JOIN t USING (_row) "
-            f"WHERE r.{_quote(column)} IS NOT NULL AND t.{_quote(column)} IS NULL "
-            f"AND NOT (CAST(r.{_quote(column)} AS VARCHAR) IN ('', 'nan', 'NaN', 'None')) ORDER BY 1 LIMIT 1"
-        ).fetchone()
-        if bad:
-            raise RecordError(table, int(bad[0]), column, f"{bad[1]!r} is not a valid {sql_type}")
-    # 2. fill derived columns (in dependency order), only where NULL
-    for column, expression in _derived(table, given).items():
-        con.execute(f"UPDATE t SET {_quote(column)} = {expression} WHERE {_quote(column)} IS NULL")
-    # 3. value checks
+    _first_bad_row(con, raw, cast_checks, table)
+    relation = f"(SELECT _row, {', '.join(casts)} FROM {raw})"
+    # 2. fill derived columns where NULL, layer by layer
+    for layer in _derived(table):
+        if layer:
+            select = ", ".join(
+                f"coalesce({_quote(c)}, {layer[c]}) AS {_quote(c)}" if c in layer else _quote(c) for c in columns
+            )
+            relation = f"(SELECT _row, {select} FROM {relation})"
+    # 3. key and content hashes, then every value check in one pass
+    key = ", ".join(f"coalesce(CAST({_quote(c)} AS VARCHAR), {_NULL})" for c in KEYS[table])
+    con.execute(
+        f"CREATE TEMP TABLE {name} AS SELECT *, md5_number_upper(concat_ws({_SEP}, {key})) AS _key FROM {relation}"
+    )
+    con.unregister(raw)
     checks = [(req, f"{_quote(req)} IS NULL OR CAST({_quote(req)} AS VARCHAR) = ''", "is required") for req in REQUIRED[table]]
     for (tbl, column), allowed in _ENUMS.items():
         if tbl == table:
@@ -181,18 +210,5 @@ def normalize(table: str, rows) -> pd.DataFrame:
         ]
     if table == "generations":
         checks.append(("sample_index", "sample_index < 0", "must be >= 0"))
-    for column, condition, message in checks:
-        bad = con.execute(f"SELECT _row, CAST({_quote(column)} AS VARCHAR) FROM t WHERE {condition} ORDER BY _row LIMIT 1").fetchone()
-        if bad:
-            shown = "" if bad[1] is None else f" (got {bad[1]!r})"
-            raise RecordError(table, int(bad[0]), column, message + shown)
-    # 4. natural key and content hashes
-    key = ", ".join(f"coalesce(CAST({_quote(c)} AS VARCHAR), {_NULL})" for c in KEYS[table])
-    content_cols = [c for c in columns if c not in _VOLATILE and not (table == "round_events" and c == "event_at")]
-    content = ", ".join(f"coalesce(CAST({_quote(c)} AS VARCHAR), {_NULL})" for c in content_cols)
-    out = con.execute(
-        f"SELECT _row, {', '.join(_quote(c) for c in columns)}, md5_number_upper(concat_ws({_SEP}, {key})) AS _key, "
-        f"md5_number_upper(concat_ws({_SEP}, {content})) AS _content FROM t ORDER BY _row"
-    ).df()
-    con.close()
-    return out
+    _first_bad_row(con, name, checks, table)
+    return con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]

@@ -156,12 +156,14 @@ class Store:
         if (self.data_dir / "batches" / name).exists():
             return
         con = duckdb.connect()
-        frames = {}
-        for table, columns in TABLES.items():
-            cols = ", ".join(f'NULL::{t} AS "{c}"' for c, t in columns.items())
-            frames[table] = con.execute(f"SELECT {cols}, NULL::UBIGINT AS _key, NULL::UBIGINT AS _content LIMIT 0").df()
-        con.close()
-        self._publish(frames, name=name)
+        try:
+            empty = {}
+            for table, columns in TABLES.items():
+                cols = ", ".join(f'NULL::{t} AS "{c}"' for c, t in columns.items())
+                empty[table] = f"(SELECT {cols}, NULL::UBIGINT AS _key LIMIT 0)"
+            self._publish(con, empty, name=name)
+        finally:
+            con.close()
 
     def _write_catalog(self) -> None:
         tmp = self.root / f".catalog-{uuid.uuid4().hex}.duckdb"
@@ -218,62 +220,59 @@ class Store:
         content differs it is an error (`on_conflict="error"`, nothing written) or the stored row is kept
         (`on_conflict="keep"`, for caches and resumable jobs). Raises `records.RecordError` for bad rows.
         """
-        normalized: dict[str, pd.DataFrame] = {}
-        for table, rows in batch.items():
-            if source is not None and "source" in TABLES.get(table, {}):
-                rows = pd.DataFrame(rows) if not isinstance(rows, pd.DataFrame) else rows.copy()
-                if "source" not in rows.columns:
-                    rows["source"] = source
-                else:
-                    rows["source"] = rows["source"].fillna(source)
-            normalized[table] = self._dedupe_within(table, records.normalize(table, rows))
-        with self._write_lock():
-            results, frames = {}, {}
-            con = duckdb.connect()
-            try:
-                for table, frame in normalized.items():
-                    fresh, skipped = self._new_rows(con, table, frame, on_conflict)
-                    results[table] = AppendResult(table, len(fresh), skipped)
-                    if len(fresh):
-                        frames[table] = fresh
-            finally:
-                con.close()
-            if frames:
-                self._publish(frames)
-        return results
+        con = duckdb.connect()
+        try:
+            given: dict[str, int] = {}
+            for table, rows in batch.items():
+                if source is not None and "source" in TABLES.get(table, {}):
+                    rows = pd.DataFrame(rows) if not isinstance(rows, pd.DataFrame) else rows.copy()
+                    rows["source"] = rows["source"].fillna(source) if "source" in rows.columns else source
+                given[table] = records.load(con, table, rows, f"new_{table}")
+                self._dedupe_within(con, table)
+            with self._write_lock():
+                results = {}
+                for table in given:
+                    added = self._drop_stored(con, table, on_conflict)
+                    results[table] = AppendResult(table, added, given[table] - added)
+                to_write = {t: f"new_{t}" for t, r in results.items() if r.added}
+                if to_write:
+                    self._publish(con, to_write)
+            return results
+        finally:
+            con.close()
 
     @staticmethod
-    def _dedupe_within(table: str, frame: pd.DataFrame) -> pd.DataFrame:
-        if not frame["_key"].duplicated().any():
-            return frame
-        distinct = frame.groupby("_key")["_content"].nunique()
-        clashing = distinct[distinct > 1]
-        if len(clashing):
-            rows = frame.loc[frame["_key"] == clashing.index[0], "_row"].tolist()
-            raise records.RecordError(
-                table, int(rows[1]), "key", f"duplicate key with different content (also at row {rows[0]})"
-            )
-        return frame.drop_duplicates("_key", keep="first")
-
-    def _new_rows(self, con, table: str, frame: pd.DataFrame, on_conflict: str) -> tuple[pd.DataFrame, int]:
-        con.register("incoming", frame[["_row", "_key", "_content"]])
+    def _dedupe_within(con, table: str) -> None:
+        name = f"new_{table}"
+        if not con.execute(f"SELECT count(*) > count(DISTINCT _key) FROM {name}").fetchall()[0][0]:
+            return
         clash = con.execute(
-            f"SELECT i._row, e._content = i._content AS same FROM incoming i "
-            f"JOIN ({views.raw_table_sql(table, self.data_dir)}) e ON e._key = i._key ORDER BY i._row"
-        ).df()
-        con.unregister("incoming")
-        if on_conflict == "error":
-            different = clash[~clash["same"]]
-            if len(different):
-                row = int(different["_row"].iloc[0])
-                raise records.RecordError(
-                    table, row, "key", "a stored record has the same key and different content"
-                )
-        fresh = frame[~frame["_row"].isin(set(clash["_row"]))]
-        return fresh.drop(columns=["_row"]), len(frame) - len(fresh)
+            f"SELECT a._row, b._row FROM {name} a JOIN {name} b ON a._key = b._key AND a._row < b._row "
+            f"WHERE NOT ({records.same_content(table, 'a', 'b')}) ORDER BY b._row LIMIT 1"
+        ).fetchall()
+        if clash:
+            first, second = clash[0]
+            raise records.RecordError(
+                table, int(second), "key", f"duplicate key with different content (also at row {first})"
+            )
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT DISTINCT ON (_key) * FROM {name} ORDER BY _key, _row")
 
-    def _publish(self, frames: Mapping[str, pd.DataFrame], *, name: str | None = None) -> Path:
-        """Write parts into a staging directory, fsync, and rename it into the live snapshot."""
+    def _drop_stored(self, con, table: str, on_conflict: str) -> int:
+        """Remove from new_<table> the rows whose key is stored; return how many remain."""
+        name = f"new_{table}"
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE stored_{table} AS SELECT n._row, {records.same_content(table, 'n', 'e')} AS same "
+            f"FROM {name} n JOIN ({views.raw_table_sql(table, self.data_dir)}) e ON e._key = n._key"
+        )
+        if on_conflict == "error":
+            row = con.execute(f"SELECT min(_row) FROM stored_{table} WHERE NOT same").fetchall()[0][0]
+            if row is not None:
+                raise records.RecordError(table, int(row), "key", "a stored record has the same key and different content")
+        con.execute(f"DELETE FROM {name} WHERE _row IN (SELECT _row FROM stored_{table})")
+        return con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
+
+    def _publish(self, con, tables: Mapping[str, str], *, name: str | None = None) -> Path:
+        """Write each relation as a part into a staging directory, fsync, and rename it into the snapshot."""
         staging = self.root / "staging"
         if staging.exists():  # leftovers of a crashed writer; we hold the lock, so nobody else uses them
             for leftover in staging.iterdir():
@@ -281,16 +280,12 @@ class Store:
         batch_name = name or f"{_now().strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex[:8]}"
         tmp = staging / batch_name
         tmp.mkdir(parents=True)
-        con = duckdb.connect()
-        try:
-            for table, frame in frames.items():
-                con.register("part", frame)
-                target = str(tmp / f"{table}.parquet").replace("'", "''")
-                con.execute(f"COPY (SELECT * FROM part) TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
-                con.unregister("part")
-                _fsync_file(tmp / f"{table}.parquet")
-        finally:
-            con.close()
+        for table, relation in tables.items():
+            target = tmp / f"{table}.parquet"
+            columns = ", ".join(f'"{c}"' for c in [*TABLES[table], "_key"])
+            quoted = str(target).replace("'", "''")
+            con.execute(f"COPY (SELECT {columns} FROM {relation}) TO '{quoted}' (FORMAT parquet, COMPRESSION zstd)")
+            _fsync_file(target)
         _fsync_dir(tmp)
         final = self.data_dir / "batches" / batch_name
         os.rename(tmp, final)

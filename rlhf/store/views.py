@@ -22,7 +22,7 @@ def table_view_sql(table: str, data_dir: Path) -> str:
 
 
 def raw_table_sql(table: str, data_dir: Path) -> str:
-    """All columns including the hidden `_key` and `_content`, for the store's own checks."""
+    """All columns including the hidden `_key`, for the store's own checks."""
     glob = str(data_dir / "batches" / "*" / f"{table}.parquet").replace("'", "''")
     return f"SELECT * FROM read_parquet('{glob}', union_by_name = true)"
 
