@@ -87,6 +87,8 @@ def test_winrate_unknown_model_is_exit_2_naming_what_exists(filled):
     assert res.exit_code == 2
     assert "'ckpt-9'" in res.output and "'ckpt-0'" in res.output and "--judge 'J'" in res.output
     assert "['ckpt-0', 'ckpt-1', 'ckpt-2']" in res.output
+    same = _run(filled, "winrate", "--model", "ckpt-0", "--baseline", "ckpt-0")
+    assert same.exit_code == 2 and "both 'ckpt-0'" in same.output
 
 
 def test_several_judges_need_a_choice(store):

@@ -70,6 +70,8 @@ def winrate(
     confidence: float,
 ) -> None:
     """Win rate of --model over --baseline: per prompt, both orders averaged, with a bootstrap interval."""
+    if model == baseline:
+        raise BadInput(f"--model and --baseline are both {model!r}; a model's win rate over itself is 0.5 by definition")
     store = _store(ctx)
     sql = f"SELECT {_COLUMNS} FROM judgment_pairs WHERE ((model_a = ? AND model_b = ?) OR (model_a = ? AND model_b = ?))"
     params: list = [baseline, model, model, baseline]
