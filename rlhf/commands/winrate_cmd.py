@@ -33,7 +33,9 @@ def _store(ctx: click.Context) -> Store:
 
 
 def _known(store: Store) -> tuple[list[str], list[str]]:
-    models = store.query("SELECT DISTINCT m FROM (SELECT model_a AS m FROM judgments UNION SELECT model_b FROM judgments)")
+    models = store.query(
+        "SELECT DISTINCT m FROM (SELECT model_a AS m FROM judgments UNION SELECT model_b FROM judgments)"
+    )
     judges = store.query("SELECT DISTINCT judge FROM judgments")
     return sorted(models["m"].dropna().tolist()), sorted(judges["judge"].dropna().tolist())
 
@@ -129,32 +131,37 @@ def winrate(
 
 def _print_winrate(out: dict, result: WinRate, cells: dict[str, WinRate], by: str | None) -> None:
     pct = round(result.confidence * 100)
-    click.echo(f"{out['model']} vs {out['baseline']}   judge {out['judge']}" + (f"   round {out['round']}" if out["round"] else ""))
+    health = out["judge_health"]
+    lc_note = "; every answer on one side of equal length: an extrapolation" if out["lc_extrapolated"] else ""
+    title = f"{out['model']} vs {out['baseline']}   judge {out['judge']}"
+    click.echo(title + (f"   round {out['round']}" if out["round"] else ""))
     lines = [
         ("win rate", f"{_fmt(result.win_rate)}   {pct}% CI [{_fmt(result.ci_low, 0)}, {_fmt(result.ci_high, 0)}]"
-         f"   (paired bootstrap, {result.n_boot} resamples, seed {result.seed})"),
+                     f"   (paired bootstrap, {result.n_boot} resamples, seed {result.seed})"),
         ("std error", _fmt(result.standard_error)),
         ("p-value", f"{_fmt(result.p_value)}   (one-sided sign test: {out['model']} better)"),
-        ("lc win rate", _fmt(out["lc_win_rate"]) + f"   {pct}% CI [{_fmt(out['lc_ci_low'], 0)}, {_fmt(out['lc_ci_high'], 0)}]"
-         + "   (length-controlled"
-         + ("; every answer on one side of equal length: an extrapolation)" if out["lc_extrapolated"] else ")")),
-        ("judge health", f"{_fmt(out['judge_health']['position_consistency'])}   position consistency"
-         f" ({out['judge_health']['n_both_orders']} prompts in both orders); first shown wins"
-         f" {_fmt(out['judge_health']['first_position_win_rate'], 0)}; ties {_fmt(out['judge_health']['tie_rate'], 0)};"
-         f" unscored {_fmt(out['judge_health']['unscored_rate'], 0)} of {out['judge_health']['n_verdicts']} verdicts"),
-        ("prompts", f"{result.n_total:>7}   wins {result.n_wins}, losses {result.n_losses}, ties {result.n_ties};"
-         f" unscored {result.n_unscored}"),
-    ]
+        ("lc win rate", f"{_fmt(out['lc_win_rate'])}   {pct}% CI [{_fmt(out['lc_ci_low'], 0)},"
+                        f" {_fmt(out['lc_ci_high'], 0)}]   (length-controlled{lc_note})"),
+        ("judge health", f"{_fmt(health['position_consistency'])}   position consistency"
+                         f" ({health['n_both_orders']} prompts in both orders);"
+                         f" first shown wins {_fmt(health['first_position_win_rate'], 0)};"
+                         f" ties {_fmt(health['tie_rate'], 0)};"
+                         f" unscored {_fmt(health['unscored_rate'], 0)} of {health['n_verdicts']} verdicts"),
+        ("prompts", f"{result.n_total:>7}   wins {result.n_wins}, losses {result.n_losses},"
+                    f" ties {result.n_ties}; unscored {result.n_unscored}"),
+    ]  # fmt: skip
     for label, text in lines:
         click.echo(f"  {label:<12}{text}")
-    if by:
-        width = max([len(by), *(len(k) for k in cells)])
-        click.echo(f"\n  {by:<{width}}  {'n':>5}  {'win':>7}  {'ci_low':>7}  {'ci_high':>7}  {'wins':>5}  {'losses':>6}  {'ties':>5}  {'unscored':>8}")
-        for key, c in cells.items():
-            click.echo(
-                f"  {key:<{width}}  {c.n_total:>5}  {_fmt(c.win_rate)}  {_fmt(c.ci_low)}  {_fmt(c.ci_high)}"
-                f"  {c.n_wins:>5}  {c.n_losses:>6}  {c.n_ties:>5}  {c.n_unscored:>8}"
-            )
+    if not by:
+        return
+    width = max([len(by), *(len(k) for k in cells)])
+    heads = ("n", "win", "ci_low", "ci_high", "wins", "losses", "ties", "unscored")
+    widths = (5, 7, 7, 7, 5, 6, 5, 8)
+    click.echo(f"\n  {by:<{width}}" + "".join(f"  {h:>{w}}" for h, w in zip(heads, widths)))
+    for key, c in cells.items():
+        values = (c.n_total, _fmt(c.win_rate), _fmt(c.ci_low), _fmt(c.ci_high), c.n_wins, c.n_losses, c.n_ties,
+                  c.n_unscored)  # fmt: skip
+        click.echo(f"  {key:<{width}}" + "".join(f"  {v!s:>{w}}" for v, w in zip(values, widths)))
 
 
 @click.command()
