@@ -184,6 +184,7 @@ def average_win_rate(wins: np.ndarray) -> np.ndarray:
 
 
 def _log_likelihood(wins: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """Bradley-Terry log-likelihood sum_ij M[i,j] log sigmoid(beta_i - beta_j), batched over leading axes."""
     diff = beta[..., :, None] - beta[..., None, :]
     return -(wins * np.logaddexp(0.0, -diff)).sum(axis=(-2, -1))
 
@@ -256,6 +257,7 @@ def fit_strengths(
 
 
 def _strengths(beta: np.ndarray) -> np.ndarray:
+    """Log-strengths to strengths that sum to 1 (overflow-safe softmax)."""
     e = np.exp(beta - beta.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 
@@ -292,6 +294,7 @@ _BOOT_CHUNKS = 2  # fixed, so that a seed gives the same intervals on any number
 def _bootstrap_chunk(
     a: sparse.csr_matrix, count: np.ndarray, beta: np.ndarray, k: int, n: int, seed_seq: np.random.SeedSequence
 ) -> tuple[np.ndarray, np.ndarray]:
+    """Draw n Poisson-weight resamples of the cells and refit each; returns (log-strengths, converged)."""
     rng = np.random.default_rng(seed_seq)
     weights = rng.poisson(count, size=(n, len(count))).astype(float)
     wins = np.asarray((a @ weights.T).T).reshape(n, k, k)

@@ -126,6 +126,7 @@ def win_rate_by(
 
 
 def _side(x: pd.Series) -> pd.Series:
+    """+1 when x favours the model, -1 the baseline, 0 a tie."""
     return np.sign(x - 0.5)
 
 

@@ -29,10 +29,12 @@ class BadInput(click.ClickException):
 
 
 def _store(ctx: click.Context) -> Store:
+    """The store named by the group's --store option (else $RLHF_STORE, else the default)."""
     return Store.open((ctx.obj or {}).get("store_dir"))
 
 
 def _known(store: Store) -> tuple[list[str], list[str]]:
+    """Models and judges that have judgments, for error messages."""
     models = store.query(
         "SELECT DISTINCT m FROM (SELECT model_a AS m FROM judgments UNION SELECT model_b FROM judgments)"
     )
@@ -41,10 +43,12 @@ def _known(store: Store) -> tuple[list[str], list[str]]:
 
 
 def _fmt(x: float | None, width: int = 7) -> str:
+    """Three decimals, or a dash for a missing value."""
     return f"{'-':>{width}}" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:>{width}.3f}"
 
 
 def _clean(x):
+    """NaN to None for JSON."""
     return None if isinstance(x, float) and math.isnan(x) else x
 
 
@@ -224,4 +228,5 @@ def _print_leaderboard(
 
 
 def _fmt1(x: float) -> str:
+    """One decimal (ratings), or a dash for NaN."""
     return f"{'-':>7}" if math.isnan(x) else f"{x:>7.1f}"
