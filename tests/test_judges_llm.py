@@ -198,3 +198,38 @@ def test_tagger_picks_the_best_scoring_category_and_stores_version(store, tiny_l
     assert again.n_tagged == 0 and again.n_already == 2
     cats = store.query("SELECT prompt_id, category FROM prompt_categories ORDER BY 1")
     assert cats.loc[2, "category"] == "coding"  # a prompt's own category wins over any tag
+
+
+# -- the real default model (slow) --------------------------------------------------------------
+@pytest.mark.slow
+def test_default_model_judges_clearly_wrong_answers(store, capsys):
+    """SmolLM2-135M-Instruct as judge on three pairs where one answer is plainly wrong. We record what it
+    says; we do not assert that a 135M model is smart, only that the protocol holds."""
+    from rlhf.models import load_causal_lm, content_hash
+
+    model, tokenizer = load_causal_lm("default")
+    judge = LLMJudge(LLMJudgeConfig(model="default"), model=model, tokenizer=tokenizer,
+                     model_hash=content_hash("default"))
+    store.append("prompts", [
+        {"prompt_id": "cap", "text": "What is the capital of France?", "reference": "Paris"},
+        {"prompt_id": "mul", "text": "What is 12 times 3?", "reference": "36"},
+        {"prompt_id": "col", "text": "Name a primary color."},
+    ])
+    store.append("generations", [
+        {"checkpoint_id": "wrong", "prompt_id": "cap", "text": "The capital of France is Berlin."},
+        {"checkpoint_id": "right", "prompt_id": "cap", "text": "The capital of France is Paris."},
+        {"checkpoint_id": "wrong", "prompt_id": "mul", "text": "12 times 3 is 15."},
+        {"checkpoint_id": "right", "prompt_id": "mul", "text": "12 times 3 is 36."},
+        {"checkpoint_id": "wrong", "prompt_id": "col", "text": "Banana is a primary color."},
+        {"checkpoint_id": "right", "prompt_id": "col", "text": "Red is a primary color."},
+    ])
+    result = judge_pairs(store, judge, "wrong", "right")
+    rows = store.query('SELECT prompt_id, "order", preference, raw_output FROM judgments ORDER BY 1, 2')
+    assert len(rows) == 6 and rows.groupby("prompt_id")["order"].apply(set).eq({"ab", "ba"}).all()
+    assert rows["preference"].between(0, 1).all() and result.n_unscored == 0
+    masses = [json.loads(r)["verdict_mass"] for r in rows["raw_output"]]
+    with capsys.disabled():
+        print(f"\ndefault-model judge, P(right answer better): "
+              + ", ".join(f"{p}/{o}={v:.3f}" for p, o, v in rows[["prompt_id", "order", "preference"]].values)
+              + f"; mean {result.win_rate:.3f}; position consistency {result.position_consistency}; "
+              f"verdict mass {min(masses):.2f}-{max(masses):.2f}")
