@@ -45,6 +45,10 @@ def resolve_checkpoint(store: Any, checkpoint: str, config: SamplerConfig) -> Re
         path = registered.get("path")
         if not path:
             raise CheckpointError(f"checkpoint {checkpoint!r} is registered without a path; cannot load it")
+        if path == "default":
+            from rlhf.models import default_model_dir
+
+            path = str(default_model_dir())
         check_causal_lm(Path(path), label=f"checkpoint {checkpoint!r} at {path}")
         return ResolvedCheckpoint(checkpoint, str(path), registered.get("content_hash"), registered.get("base_model"))
     if checkpoint == "default":
