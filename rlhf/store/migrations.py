@@ -8,14 +8,17 @@ migration is for changes that must touch stored rows (a renamed column, a backfi
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-# (number, name, function(store_root, data_dir)); append only, never renumber.
-MIGRATIONS: list[tuple[int, str, Callable[[Path, Path], None]]] = []
+if TYPE_CHECKING:
+    from rlhf.store.store import Store
+
+# (number, name, function(store)); append only, never renumber. Each runs under the writer lock.
+MIGRATIONS: list[tuple[int, str, Callable[["Store"], None]]] = []
 
 
 def migration(number: int):
-    def register(fn: Callable[[Path, Path], None]):
+    def register(fn: Callable[["Store"], None]):
         MIGRATIONS.append((number, fn.__name__, fn))
         MIGRATIONS.sort(key=lambda m: m[0])
         return fn
@@ -24,21 +27,21 @@ def migration(number: int):
 
 
 @migration(1)
-def m001_layout(root: Path, data_dir: Path) -> None:
+def m001_layout(store: "Store") -> None:
     """Snapshots under snapshots/, the live one behind the `current` link, batches inside it."""
-    (data_dir / "batches").mkdir(parents=True, exist_ok=True)
-    (root / "meta").mkdir(exist_ok=True)
+    (store.data_dir / "batches").mkdir(parents=True, exist_ok=True)
+    (store.root / "meta").mkdir(exist_ok=True)
 
 
 @migration(2)
-def m002_backfill_judgment_lengths(root: Path, data_dir: Path) -> None:
+def m002_backfill_judgment_lengths(store: "Store") -> None:
     """Stores from before lengths were derived on append: fill length_a/length_b from answer texts.
 
     Rewrites each affected part as a new part (same rows, lengths filled) and swaps it in with one rename.
     """
     import duckdb
 
-    for part in sorted((data_dir / "batches").glob("*/judgments.parquet")):
+    for part in sorted((store.data_dir / "batches").glob("*/judgments.parquet")):
         con = duckdb.connect()
         cols = [r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(part)]).fetchall()]
         if not {"answer_a", "answer_b"} <= set(cols):
@@ -61,3 +64,22 @@ def m002_backfill_judgment_lengths(root: Path, data_dir: Path) -> None:
         con.execute(f"COPY (SELECT {keep}, {select} FROM read_parquet(?)) TO '{tmp}' (FORMAT parquet)", [str(part)])
         con.close()
         tmp.replace(part)
+
+
+@migration(3)
+def m003_winrate_rollups(store: "Store") -> None:
+    """Build the win-rate rollups (rlhf/store/rollups.py) for judgments stored before they existed."""
+    import duckdb
+
+    from rlhf.store import rollups, views
+    from rlhf.store.store import _batch_name
+
+    con = duckdb.connect()
+    try:
+        con.execute(f"CREATE TEMP TABLE new_judgments AS {views.table_select_sql('judgments', store.data_dir)}")
+        if not con.execute("SELECT count(*) FROM new_judgments").fetchall()[0][0]:
+            return
+        name = _batch_name()
+        store._publish(con, rollups.stage(con, store.data_dir, name), name=name)
+    finally:
+        con.close()

@@ -55,7 +55,7 @@ def _prepare_frame(table: str, rows) -> pd.DataFrame:
     """Python-side fills that SQL cannot do well: JSON columns, prompt messages and hashes."""
     frame = pd.DataFrame(rows) if not isinstance(rows, pd.DataFrame) else rows.copy()
     frame = frame.reset_index(drop=True)
-    unknown = [c for c in frame.columns if c not in TABLES[table] and not c.startswith("_")]
+    unknown = [c for c in frame.columns if c not in TABLES[table] and not str(c).startswith("_")]
     if unknown:
         raise RecordError(table, 0, unknown[0], f"unknown column; valid columns: {', '.join(TABLES[table])}")
     for column in ("config", "detail", "params", "messages", "tags"):

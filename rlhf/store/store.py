@@ -34,11 +34,16 @@ import duckdb
 import pandas as pd
 
 from rlhf.schema import TABLES
-from rlhf.store import records, views
+from rlhf.store import records, rollups, views
 from rlhf.store.migrations import MIGRATIONS
 
 ANALYST_STORAGE_VERSION = "v1.5.0"  # readable by the duckdb-cli 1.5.x on PyPI
-_SCHEMA_HASH = hashlib.sha256(json.dumps(TABLES, sort_keys=True).encode()).hexdigest()[:12]
+_SCHEMA_HASH = hashlib.sha256(json.dumps([TABLES, rollups.ROLLUPS], sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _stored_columns(table: str) -> list[str]:
+    """The columns a part of `table` holds on disk: the schema's plus the hidden key hash."""
+    return list(rollups.ROLLUPS[table]) if table in rollups.ROLLUPS else [*TABLES[table], "_key"]
 
 
 class StoreError(RuntimeError):
@@ -132,11 +137,14 @@ class Store:
             if not self.data_dir.exists():
                 (self.root / "snapshots" / "s000001").mkdir(parents=True, exist_ok=True)
                 self._point_current("snapshots/s000001")
+            (self.data_dir / "batches").mkdir(parents=True, exist_ok=True)
+            (self.root / "meta").mkdir(exist_ok=True)
+            self._ensure_schema_part()
             done = {m["number"] for m in self.applied_migrations()}
             for number, name, fn in MIGRATIONS:
                 if number in done:
                     continue
-                fn(self.root, self.data_dir)
+                fn(self)
                 with open(self.root / "meta" / "migrations.jsonl", "a") as fh:
                     fh.write(json.dumps({"number": number, "name": name, "applied_at": _now().isoformat()}) + "\n")
                     fh.flush()
@@ -158,9 +166,10 @@ class Store:
         con = duckdb.connect()
         try:
             empty = {}
-            for table, columns in TABLES.items():
-                cols = ", ".join(f'NULL::{t} AS "{c}"' for c, t in columns.items())
-                empty[table] = f"(SELECT {cols}, NULL::UBIGINT AS _key LIMIT 0)"
+            for table, columns in [*TABLES.items(), *rollups.ROLLUPS.items()]:
+                types = {**columns, **({} if table in rollups.ROLLUPS else {"_key": "UBIGINT"})}
+                cols = ", ".join(f'NULL::{t} AS "{c}"' for c, t in types.items())
+                empty[table] = f"(SELECT {cols} LIMIT 0)"
             self._publish(con, empty, name=name)
         finally:
             con.close()
@@ -235,8 +244,11 @@ class Store:
                     added = self._drop_stored(con, table, on_conflict)
                     results[table] = AppendResult(table, added, given[table] - added)
                 to_write = {t: f"new_{t}" for t, r in results.items() if r.added}
+                batch_name = _batch_name()
+                if "judgments" in to_write:
+                    to_write.update(rollups.stage(con, self.data_dir, batch_name))
                 if to_write:
-                    self._publish(con, to_write)
+                    self._publish(con, to_write, name=batch_name)
             return results
         finally:
             con.close()
@@ -277,12 +289,12 @@ class Store:
         if staging.exists():  # leftovers of a crashed writer; we hold the lock, so nobody else uses them
             for leftover in staging.iterdir():
                 shutil.rmtree(leftover, ignore_errors=True)
-        batch_name = name or f"{_now().strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex[:8]}"
+        batch_name = name or _batch_name()
         tmp = staging / batch_name
         tmp.mkdir(parents=True)
         for table, relation in tables.items():
             target = tmp / f"{table}.parquet"
-            columns = ", ".join(f'"{c}"' for c in [*TABLES[table], "_key"])
+            columns = ", ".join(f'"{c}"' for c in _stored_columns(table))
             quoted = str(target).replace("'", "''")
             con.execute(f"COPY (SELECT {columns} FROM {relation}) TO '{quoted}' (FORMAT parquet, COMPRESSION zstd)")
             _fsync_file(target)
@@ -307,8 +319,8 @@ class Store:
             (tmp / "batches" / "000001-compacted").mkdir(parents=True)
             con = duckdb.connect()
             try:
-                for table in TABLES:
-                    src = views.raw_table_sql(table, old)
+                for table in [*TABLES, *rollups.ROLLUPS]:
+                    src = rollups.compacted_sql(table, old) if table in rollups.ROLLUPS else views.raw_table_sql(table, old)
                     target = str(tmp / "batches" / "000001-compacted" / f"{table}.parquet").replace("'", "''")
                     con.execute(f"COPY ({src}) TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
             finally:
@@ -348,6 +360,10 @@ def _checked(table: str) -> str:
     if table not in TABLES and table not in views.DERIVED_VIEWS:
         raise StoreError(f"unknown table or view {table!r}")
     return table
+
+
+def _batch_name() -> str:
+    return f"{_now().strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex[:8]}"
 
 
 def _now() -> datetime:

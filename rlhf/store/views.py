@@ -9,22 +9,27 @@ from __future__ import annotations
 from pathlib import Path
 
 from rlhf.schema import TABLES
+from rlhf.store.parts import parts_sql
+from rlhf.store.rollups import live_prompt_rollup_sql
 
 
 def _q(column: str) -> str:
     return '"' + column + '"'
 
 
-def table_view_sql(table: str, data_dir: Path) -> str:
-    glob = str(data_dir / "batches" / "*" / f"{table}.parquet").replace("'", "''")
+def table_select_sql(table: str, data_dir: Path) -> str:
+    """The schema's columns of `table`, typed, over all its parts."""
     cols = ", ".join(f"CAST({_q(c)} AS {t}) AS {_q(c)}" for c, t in TABLES[table].items())
-    return f"CREATE OR REPLACE VIEW {table} AS SELECT {cols} FROM read_parquet('{glob}', union_by_name = true)"
+    return f"SELECT {cols} FROM ({parts_sql(table, data_dir)})"
+
+
+def table_view_sql(table: str, data_dir: Path) -> str:
+    return f"CREATE OR REPLACE VIEW {table} AS {table_select_sql(table, data_dir)}"
 
 
 def raw_table_sql(table: str, data_dir: Path) -> str:
     """All columns including the hidden `_key`, for the store's own checks."""
-    glob = str(data_dir / "batches" / "*" / f"{table}.parquet").replace("'", "''")
-    return f"SELECT * FROM read_parquet('{glob}', union_by_name = true)"
+    return parts_sql(table, data_dir)
 
 
 DERIVED_VIEWS: dict[str, str] = {
@@ -76,29 +81,26 @@ LEFT JOIN prompt_categories pc USING (prompt_id)
 LEFT JOIN generations ga ON ga.generation_id = j.generation_a
 LEFT JOIN generations gb ON gb.generation_id = j.generation_b""",
     # The unit of every win rate: one preference per prompt, the mean of its scored orders.
+    # Read from the rollup that appends keep current (rlhf/store/rollups.py); "{live_prompt_rollup}" is
+    # replaced by the live rows of that rollup.
     "prompt_preferences": """
 CREATE OR REPLACE VIEW prompt_preferences AS
-SELECT round_id, judge, model_a, model_b, prompt_id,
-       any_value(category) AS category,
-       avg(preference) AS preference,
-       count(*) AS n_verdicts,
-       count(preference) AS n_scored
-FROM (SELECT j.round_id, j.judge, j.model_a, j.model_b, j.prompt_id, j.preference,
-             coalesce(j.category, pc.category) AS category
-      FROM judgments j LEFT JOIN prompt_categories pc USING (prompt_id))
-GROUP BY ALL""",
+SELECT r.round_id, r.judge, r.model_a, r.model_b, r.prompt_id,
+       coalesce(r.category, pc.category) AS category,
+       CASE WHEN r.n_scored > 0 THEN r.sum_p / r.n_scored END AS preference,
+       r.n_verdicts, r.n_scored
+FROM ({live_prompt_rollup}) r LEFT JOIN prompt_categories pc USING (prompt_id)""",
     # Per pair of models per round and judge: how often model_b's answer beat model_a's.
     "pair_winrates": """
 CREATE OR REPLACE VIEW pair_winrates AS
-SELECT round_id, judge, model_a, model_b,
-       count(preference) AS n,
-       count(*) FILTER (WHERE preference > 0.5) AS wins,
-       count(*) FILTER (WHERE preference < 0.5) AS losses,
-       count(*) FILTER (WHERE preference = 0.5) AS ties,
-       count(*) FILTER (WHERE preference IS NULL) AS unscored,
-       avg(preference) AS win_rate,
-       stddev_samp(preference) / sqrt(count(preference)) AS standard_error
-FROM prompt_preferences GROUP BY round_id, judge, model_a, model_b""",
+SELECT round_id, judge, model_a, model_b, n, wins, losses, ties, unscored,
+       CASE WHEN n > 0 THEN sum_p / n END AS win_rate,
+       CASE WHEN n > 1 THEN sqrt(greatest(sum_p2 - sum_p * sum_p / n, 0) / (n - 1)) / sqrt(n) END AS standard_error
+FROM (SELECT round_id, judge, model_a, model_b,
+             sum(n)::BIGINT AS n, sum(wins)::BIGINT AS wins, sum(losses)::BIGINT AS losses,
+             sum(ties)::BIGINT AS ties, sum(unscored)::BIGINT AS unscored, sum(sum_p) AS sum_p, sum(sum_p2) AS sum_p2
+      FROM _pair_rollup WHERE judge IS NOT NULL GROUP BY round_id, judge, model_a, model_b)
+WHERE n + unscored > 0""",
     "category_winrates": """
 CREATE OR REPLACE VIEW category_winrates AS
 SELECT round_id, judge, model_a, model_b, coalesce(category, '(none)') AS category,
@@ -114,4 +116,10 @@ FROM prompt_preferences GROUP BY ALL""",
 
 
 def all_view_statements(data_dir: Path) -> list[str]:
-    return [table_view_sql(t, data_dir) for t in TABLES] + [sql.strip() for sql in DERIVED_VIEWS.values()]
+    from rlhf.store.rollups import ROLLUPS
+
+    hidden = [f"CREATE OR REPLACE VIEW {t} AS {parts_sql(t, data_dir)}" for t in ROLLUPS]
+    derived = [
+        sql.strip().replace("{live_prompt_rollup}", live_prompt_rollup_sql(data_dir)) for sql in DERIVED_VIEWS.values()
+    ]
+    return [table_view_sql(t, data_dir) for t in TABLES] + hidden + derived
