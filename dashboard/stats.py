@@ -187,3 +187,32 @@ def lc_by_comparison(path: str | None, version: str, olds: tuple[str, ...], news
             rows.append({"old": old, "new": new, "win_rate": float(prefs["preference"].mean()),
                          "lc_win_rate": lc.lc_win_rate if lc else np.nan})
     return pd.DataFrame(rows, columns=["old", "new", "win_rate", "lc_win_rate"])
+
+
+# --- cached entry points for pages: (store, data version, comparison) -> result -----------------------------
+_cached = st.cache_data(ttl=queries.DATA_TTL_S, show_spinner=False, max_entries=100)
+
+
+@_cached
+def headline_for(path: str | None, version: str, old: str, new: str, judge: str) -> winrate.WinRate | None:
+    return headline(queries.pair_judgments(path, version, old, new, judge), old, new)
+
+
+@_cached
+def by_category_for(path: str | None, version: str, old: str, new: str, judge: str) -> pd.DataFrame | None:
+    return by_category(queries.pair_judgments(path, version, old, new, judge), old, new)
+
+
+@_cached
+def judge_table_for(path: str | None, version: str, old: str, new: str) -> pd.DataFrame:
+    return judge_table(queries.pair_judgments(path, version, old, new), old, new)
+
+
+@_cached
+def agreement_for(path: str | None, version: str, old: str, new: str) -> pd.DataFrame | None:
+    return agreement(queries.pair_judgments(path, version, old, new))
+
+
+@_cached
+def length_bins_for(path: str | None, version: str, old: str, new: str) -> pd.DataFrame:
+    return length_bins(queries.pair_judgments(path, version, old, new))

@@ -91,7 +91,7 @@ def test_every_page_draws_and_hostile_text_stays_text(tmp_path, trap):
         page.goto(f"{base}/regressions")
         browser.wait_drawn(page, spec)
         box = page.get_by_label("Text search (prompt or either answer)")
-        box.fill("script")
+        box.fill("window.__xss = 1")
         box.press("Enter")
         page.wait_for_function(
             "() => [...document.querySelectorAll('[data-testid=\"stCode\"]')].some(e => e.textContent.includes('<script>'))",

@@ -24,8 +24,7 @@ old, new = models[a], models[b]
 if old == new:
     st.info("Pick two different checkpoints.")
 else:
-    raw = queries.pair_judgments(ctx.path, ctx.version, old, new, judge)
-    head = stats.headline(raw, old, new)
+    head = stats.headline_for(ctx.path, ctx.version, old, new, judge)
     if head is None:
         st.info("These two checkpoints were never judged against each other by this judge. "
                 "The Bradley-Terry prediction below still compares them through the other checkpoints.")
@@ -38,7 +37,7 @@ else:
         cols[4].metric("Unscored", f"{head.n_unscored}")
         if head.p_value >= 0.05:
             st.warning("NOT SIGNIFICANT at the 5% level.")
-        by_cat = stats.by_category(raw, old, new)
+        by_cat = stats.by_category_for(ctx.path, ctx.version, old, new, judge)
         if by_cat is not None:
             st.caption("By category (same prompts, same judge)")
             ui.table(by_cat, "head_to_head_categories")

@@ -45,11 +45,10 @@ c1, c2 = st.columns(2)
 round_id = c1.selectbox("Round", round_ids, index=len(round_ids) - 1, key="jh-round")
 kind = c2.radio("Compared", list(comps[comps["round_id"] == round_id]["kind"]), horizontal=True, key="jh-kind")
 pair = comps[(comps["round_id"] == round_id) & (comps["kind"] == kind)].iloc[0]
-raw = queries.pair_judgments(ctx.path, ctx.version, pair["old"], pair["new"])
-if raw.empty:
+health = stats.judge_table_for(ctx.path, ctx.version, pair["old"], pair["new"])
+if health.empty:
     st.info("No judgments for this comparison yet.")
     st.stop()
-health = stats.judge_table(raw, pair["old"], pair["new"])
 st.caption("Raw win rate beside the length-controlled one (AlpacaEval-2-style logistic fit on the length "
            "difference, predicted at equal length); rates are over verdicts, consistency over prompts.")
 ui.table(health, "judge_health")
@@ -58,14 +57,14 @@ if health["n_scored_prompts"].eq(0).any():
            int(health["n_scored_prompts"].eq(0).sum()))
 
 st.subheader("Win rate against length difference")
-bins = stats.length_bins(raw)
+bins = stats.length_bins_for(ctx.path, ctx.version, pair["old"], pair["new"])
 if bins.empty:
     st.info("No scored verdicts with known lengths.")
 else:
     st.plotly_chart(charts.length_bias_chart(bins, "Does the judge prefer the longer answer?"), key="jh-length")
 
 st.subheader("Agreement between judges")
-agreement = stats.agreement(raw)
+agreement = stats.agreement_for(ctx.path, ctx.version, pair["old"], pair["new"])
 if agreement is None:
     st.info("Agreement needs at least two judges with scored verdicts on the same prompts.")
 else:

@@ -28,8 +28,7 @@ st.subheader("Latest round")
 st.caption(f"Round {ui.round_label(ctx, latest['round_id'])}: {latest['new']} against {latest['old']} "
            f"({latest['kind']}). The unit is the prompt; both orders are averaged.")
 judge = st.selectbox("Judge", judge_names, key="progress-judge")
-raw = queries.pair_judgments(ctx.path, ctx.version, latest["old"], latest["new"], judge)
-head = stats.headline(raw, latest["old"], latest["new"])
+head = stats.headline_for(ctx.path, ctx.version, latest["old"], latest["new"], judge)
 if head is None:
     ui.say("warning", "Judge {} has no scored verdict on this comparison: every verdict is unscored.", judge)
 else:

@@ -3,6 +3,8 @@
 Prompts, answers and rationales are model output: shown only with st.code / st.text / st.dataframe.
 """
 
+import hashlib
+
 import streamlit as st
 
 from dashboard import lineage, queries, ui
@@ -41,9 +43,11 @@ if losses.empty:
 ui.table(losses, "regressions")
 
 st.subheader("Read one")
+# the key follows the filters, so a new list gets a fresh selector (labels never lag behind the table)
+pick_key = "reg-pick-" + hashlib.sha1(repr((round_id, kind, judge, category, search)).encode()).hexdigest()[:10]
 pick = st.selectbox("Prompt (rank in the list above)", range(len(losses)),
                     format_func=lambda i: f"#{i + 1}: preference for the new answer {losses['preference_new'].iloc[i]:.3f}",
-                    key="reg-pick")
+                    key=pick_key)
 chosen = losses.iloc[pick]
 texts = queries.answers(ctx.path, ctx.version, chosen["prompt_id"], pair["old"], pair["new"])
 verdicts = queries.prompt_detail(ctx.path, ctx.version, chosen["prompt_id"], pair["old"], pair["new"])
