@@ -41,6 +41,7 @@ class DPOResult:
     final_margin: float | None  # rewards/margins at the last logged step
     final_accuracy: float | None  # rewards/accuracies at the last logged step
     seconds: float
+    world_size: int = 1  # training processes (2+ under `accelerate launch`)
 
     def detail(self) -> dict[str, Any]:
         out = asdict(self)
@@ -128,6 +129,7 @@ def train_dpo(
         final_margin=_last(callback.rows, "rewards/margins"),
         final_accuracy=_last(callback.rows, "rewards/accuracies"),
         seconds=round(time.perf_counter() - started, 3),
+        world_size=int(trainer.args.world_size),
     )
 
 

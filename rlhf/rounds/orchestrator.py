@@ -437,12 +437,31 @@ def _launch(module: str, config: RoundConfig, store: Any, plan: RoundPlan, pairs
     cmd = [sys.executable, "-m", "accelerate.commands.launch"]
     if config.accelerate_config:
         cmd += ["--config_file", str(config.accelerate_config)]
+    if _single_machine_without_port(config.accelerate_config):
+        cmd += ["--main_process_port", str(_free_port())]  # two rounds on one host must not share a port
     cmd += ["-m", module, "--recipe", str(recipe), "--pairs", str(pairs_file), "--init", str(init),
             "--output", str(output), "--round-id", plan.round_id, "--store", str(store.root)]
     proc = subprocess.run(cmd)
     if proc.returncode != 0:
         raise StageError(f"{module} under accelerate launch exited with {proc.returncode}: {' '.join(cmd)}")
     return json.loads(output.with_suffix(".result.json").read_text())
+
+
+def _single_machine_without_port(accelerate_config: str | None) -> bool:
+    import yaml
+
+    if not accelerate_config:
+        return True
+    data = yaml.safe_load(Path(accelerate_config).read_text()) or {}
+    return int(data.get("num_machines", 1)) == 1 and not data.get("main_process_port")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def round_status(store: Any):

@@ -42,6 +42,7 @@ class RewardResult:
     steps: int
     train_loss: float | None
     seconds: float
+    world_size: int = 1  # training processes (2+ under `accelerate launch`)
 
     def detail(self) -> dict[str, Any]:
         out = asdict(self)
@@ -138,6 +139,7 @@ def train_reward_model(
         steps=int(trainer.state.global_step),
         train_loss=float(output.training_loss) if output.training_loss is not None else None,
         seconds=round(time.perf_counter() - started, 3),
+        world_size=int(trainer.args.world_size),
     )
 
 
