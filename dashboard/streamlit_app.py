@@ -16,6 +16,21 @@ import streamlit as st  # noqa: E402
 
 st.set_page_config(page_title="rlhf-rounds", layout="wide")
 
+
+def _login_required() -> bool:
+    """True when secrets carry an [auth] section (Streamlit's OIDC login; docs/dashboard.md)."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all: no login configured
+        return False
+
+
+if _login_required() and not st.user.get("is_logged_in", False):
+    st.title("rlhf-rounds dashboard")
+    st.write("Sign in to see the rounds.")
+    st.button("Log in", on_click=st.login)
+    st.stop()
+
 _HERE = Path(__file__).resolve().parent / "app_pages"
 PAGES = [
     st.Page(_HERE / "progress.py", title="Progress", default=True),

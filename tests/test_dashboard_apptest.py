@@ -372,3 +372,15 @@ def test_a_new_round_appears_without_a_restart(tmp_path, monkeypatch):
     assert not at.exception
     assert "Round r03" in at.caption[0].value
     assert _metric(at, "Win rate") == "90.0%"
+
+
+def test_login_is_required_when_secrets_have_an_auth_section(app_store, monkeypatch):
+    monkeypatch.setenv("RLHF_STORE", str(app_store.root))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x",
+                          "client_id": "id", "client_secret": "s",
+                          "server_metadata_url": "https://idp.example/.well-known/openid-configuration"}
+    at.run()
+    assert not at.exception
+    assert [b.label for b in at.button] == ["Log in"]
+    assert not at.get("plotly_chart") and not at.metric
