@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 import time
 import uuid
 from collections.abc import Iterator, Mapping
@@ -83,6 +84,9 @@ class Store:
 
     def __init__(self, root: Path):
         self.root = root
+        self._reader: duckdb.DuckDBPyConnection | None = None  # in-memory, views built once; see connect()
+        self._reader_stamp: float | None = None
+        self._reader_lock = threading.Lock()
 
     # ---- opening -------------------------------------------------------------------------------------
     @classmethod
@@ -336,16 +340,36 @@ class Store:
             return len(batches)
 
     # ---- reading -------------------------------------------------------------------------------------
+    def _reader_connection(self) -> duckdb.DuckDBPyConnection:
+        """The in-memory database holding the views, built once per Store (rebuilt if the catalog changes).
+
+        Creating the views binds them, which reads every part's footer; doing that once instead of per
+        query is what makes small queries cheap. It holds no file: views re-list the parts at each query.
+        """
+        stamp_file = self.root / "meta" / "catalog.json"
+        stamp = stamp_file.stat().st_mtime if stamp_file.exists() else None
+        with self._reader_lock:
+            if self._reader is None or stamp != self._reader_stamp:
+                if self._reader is not None:
+                    self._reader.close()
+                con = duckdb.connect()
+                con.execute("SET parquet_metadata_cache = true")  # parts are immutable: footers never change
+                for statement in views.all_view_statements(self.data_dir):
+                    con.execute(statement)
+                self._reader, self._reader_stamp = con, stamp
+            return self._reader
+
     @contextlib.contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A private in-memory DuckDB connection with every view; it holds no lock on any file."""
-        con = duckdb.connect()
+        """A cursor on a private in-memory DuckDB with every view; it holds no lock on any file.
+
+        Safe to use from several threads at once (one cursor each).
+        """
+        cursor = self._reader_connection().cursor()
         try:
-            for statement in views.all_view_statements(self.data_dir):
-                con.execute(statement)
-            yield con
+            yield cursor
         finally:
-            con.close()
+            cursor.close()
 
     def query(self, sql: str, params=None) -> pd.DataFrame:
         """Run one query over the views; parameters are bound, never formatted into the SQL."""
