@@ -197,7 +197,7 @@ def test_compaction_keeps_every_row_and_old_readers_working(store):
     assert store.count("judgments") == 20
     assert con.execute("SELECT count(*) FROM judgments").fetchone()[0] == 20
     con.close()
-    assert len(list((store.data_dir / "batches").iterdir())) == 2
+    assert len(list((store.data_dir / "batches").iterdir())) == 1
     assert store.append("judgments", judgments(4, start=0)).skipped == 4
 
 
@@ -242,3 +242,21 @@ def test_rollups_match_a_direct_computation_when_orders_arrive_in_different_appe
     np.testing.assert_allclose(after["win_rate"], direct["win_rate"], rtol=1e-12)
     pp = store.query("SELECT count(*) AS n FROM prompt_preferences")["n"][0]
     assert pp == len(rows.groupby(["round_id", "judge", "prompt_id"]))
+
+
+def test_many_small_appends_are_merged_automatically_and_large_batches_hard_linked(store, monkeypatch):
+    import rlhf.store.store as store_module
+
+    monkeypatch.setattr(store_module, "AUTO_MERGE_BATCHES", 6)
+    store.append("judgments", judgments(20_000, start=100_000))  # "large" once the threshold is lowered
+    large = next(p for p in (store.data_dir / "batches").iterdir() if (p / "judgments.parquet").exists())
+    monkeypatch.setattr(store_module, "SMALL_BATCH_BYTES", sum(f.stat().st_size for f in large.iterdir()))
+    reader = Store.open(store.root)
+    for i in range(8):
+        store.append("judgments", judgments(2, start=2 * i))
+        assert reader.count("judgments") == 20_000 + 2 * (i + 1)
+    assert store.data_dir.resolve().name != "s000001"  # at least one merge switched the snapshot
+    assert len(list((store.data_dir / "batches").iterdir())) <= 6
+    assert (store.data_dir / "batches" / large.name / "judgments.parquet").stat().st_nlink >= 2  # linked
+    assert store.query("SELECT sum(n) AS n FROM pair_winrates")["n"][0] == 10_008
+    assert store.append("judgments", judgments(16)).skipped == 16

@@ -39,6 +39,8 @@ from rlhf.store import records, rollups, views
 from rlhf.store.migrations import MIGRATIONS
 
 ANALYST_STORAGE_VERSION = "v1.5.0"  # readable by the duckdb-cli 1.5.x on PyPI
+AUTO_MERGE_BATCHES = 128  # more batches than this in the live snapshot: merge the small ones
+SMALL_BATCH_BYTES = 8 << 20
 _SCHEMA_HASH = hashlib.sha256(json.dumps([TABLES, rollups.ROLLUPS], sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -85,7 +87,7 @@ class Store:
     def __init__(self, root: Path):
         self.root = root
         self._reader: duckdb.DuckDBPyConnection | None = None  # in-memory, views built once; see connect()
-        self._reader_stamp: float | None = None
+        self._reader_stamp: tuple | None = None
         self._reader_lock = threading.Lock()
 
     # ---- opening -------------------------------------------------------------------------------------
@@ -153,7 +155,6 @@ class Store:
                     fh.write(json.dumps({"number": number, "name": name, "applied_at": _now().isoformat()}) + "\n")
                     fh.flush()
                     os.fsync(fh.fileno())
-            self._ensure_schema_part()
             self._write_catalog()
 
     def _point_current(self, target: str) -> None:
@@ -253,6 +254,8 @@ class Store:
                     to_write.update(rollups.stage(con, self.data_dir, batch_name))
                 if to_write:
                     self._publish(con, to_write, name=batch_name)
+                    if sum(1 for _ in (self.data_dir / "batches").iterdir()) > AUTO_MERGE_BATCHES:
+                        self._compact_locked(full=False, keep_old_s=3600.0)
             return results
         finally:
             con.close()
@@ -308,36 +311,60 @@ class Store:
         _fsync_dir(final.parent)
         return final
 
-    def compact(self, *, keep_old_s: float = 3600.0) -> int:
-        """Merge every batch into one per table in a new snapshot and switch `current` to it atomically.
+    def compact(self, *, full: bool = True, keep_old_s: float = 3600.0) -> int:
+        """Merge batches into a new snapshot and switch `current` to it atomically.
 
+        `full=True` merges everything into one part per table (and folds the rollups); `full=False`
+        merges only small batches and hard-links the large ones, which costs only the small ones' size.
         Readers that already listed the old snapshot's files keep reading them; old snapshots are removed
         at a later compaction once older than `keep_old_s`. Returns the number of batches merged.
         """
         with self._write_lock():
-            old = self.data_dir.resolve()
-            batches = sorted((old / "batches").iterdir())
-            number = int(old.name[1:]) + 1
-            new = self.root / "snapshots" / f"s{number:06d}"
-            tmp = self.root / "staging" / f"snapshot-{uuid.uuid4().hex}"
-            (tmp / "batches" / "000001-compacted").mkdir(parents=True)
-            con = duckdb.connect()
-            try:
-                for table in [*TABLES, *rollups.ROLLUPS]:
-                    src = rollups.compacted_sql(table, old) if table in rollups.ROLLUPS else views.raw_table_sql(table, old)
-                    target = str(tmp / "batches" / "000001-compacted" / f"{table}.parquet").replace("'", "''")
-                    con.execute(f"COPY ({src}) TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
-            finally:
-                con.close()
-            os.rename(tmp, new)
-            _fsync_dir(new.parent)
-            self._point_current(f"snapshots/{new.name}")
-            self._ensure_schema_part()
-            cutoff = time.time() - keep_old_s
-            for snap in (self.root / "snapshots").iterdir():
-                if snap.name not in (new.name, old.name) and snap.stat().st_mtime < cutoff:
-                    shutil.rmtree(snap, ignore_errors=True)
-            return len(batches)
+            return self._compact_locked(full=full, keep_old_s=keep_old_s)
+
+    def _compact_locked(self, *, full: bool, keep_old_s: float) -> int:
+        old = self.data_dir.resolve()
+        batches = sorted((old / "batches").iterdir())
+        if full:
+            merge, keep = batches, []
+        else:
+            size = {b: sum(f.stat().st_size for f in b.iterdir()) for b in batches}
+            merge = [b for b in batches if size[b] < SMALL_BATCH_BYTES]
+            keep = [b for b in batches if size[b] >= SMALL_BATCH_BYTES]
+            if len(merge) < 2:
+                return 0
+        new = self.root / "snapshots" / f"s{int(old.name[1:]) + 1:06d}"
+        tmp = self.root / "staging" / f"snapshot-{uuid.uuid4().hex}"
+        merged = tmp / "batches" / f"{_batch_name()}-merged"
+        merged.mkdir(parents=True)
+        for batch in keep:  # large batches move by hard link: no copy
+            (tmp / "batches" / batch.name).mkdir()
+            for part in batch.iterdir():
+                os.link(part, tmp / "batches" / batch.name / part.name)
+        con = duckdb.connect()
+        try:
+            for table in [*TABLES, *rollups.ROLLUPS]:
+                parts = [str(b / f"{table}.parquet") for b in merge if (b / f"{table}.parquet").exists()]
+                if not parts:
+                    continue
+                if full and table in rollups.ROLLUPS:
+                    src = rollups.compacted_sql(table, old)
+                else:
+                    src = f"SELECT * FROM read_parquet({parts!r}, union_by_name = true)"
+                target = str(merged / f"{table}.parquet").replace("'", "''")
+                con.execute(f"COPY ({src}) TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
+                _fsync_file(merged / f"{table}.parquet")
+        finally:
+            con.close()
+        _fsync_dir(merged)
+        os.rename(tmp, new)
+        _fsync_dir(new.parent)
+        self._point_current(f"snapshots/{new.name}")
+        cutoff = time.time() - keep_old_s
+        for snap in (self.root / "snapshots").iterdir():
+            if snap.name not in (new.name, old.name) and snap.stat().st_mtime < cutoff:
+                shutil.rmtree(snap, ignore_errors=True)
+        return len(merge)
 
     # ---- reading -------------------------------------------------------------------------------------
     def _reader_connection(self) -> duckdb.DuckDBPyConnection:
@@ -347,14 +374,15 @@ class Store:
         query is what makes small queries cheap. It holds no file: views re-list the parts at each query.
         """
         stamp_file = self.root / "meta" / "catalog.json"
-        stamp = stamp_file.stat().st_mtime if stamp_file.exists() else None
+        snapshot = self.data_dir.resolve()  # views bind the snapshot, so a compaction never moves files under them
+        stamp = (stamp_file.stat().st_mtime if stamp_file.exists() else None, snapshot)
         with self._reader_lock:
             if self._reader is None or stamp != self._reader_stamp:
                 if self._reader is not None:
                     self._reader.close()
                 con = duckdb.connect()
                 con.execute("SET parquet_metadata_cache = true")  # parts are immutable: footers never change
-                for statement in views.all_view_statements(self.data_dir):
+                for statement in views.all_view_statements(snapshot):
                     con.execute(statement)
                 self._reader, self._reader_stamp = con, stamp
             return self._reader
