@@ -73,13 +73,18 @@ def rating_chart(frame: pd.DataFrame, title: str) -> go.Figure:
     return _layout(fig, title, "rating (Elo scale)")
 
 
+def heatmap_axes(cells: pd.DataFrame, rounds: list[str]) -> tuple[list[str], list[str]]:
+    """(categories, round ids) in the heatmap's order; its clickable points run category-major over them."""
+    return sorted(cells["category"].unique()), [r for r in rounds if r in set(cells["round_id"])]
+
+
 def category_heatmap(cells: pd.DataFrame, rounds: list[str], low_n: int, title: str) -> go.Figure:
     """Category x round heatmap of win rate; each cell shows its n, low-n cells marked with '!'.
 
-    `cells`: category, round_id, win_rate, n.
+    `cells`: category, round_id, win_rate, n. Plotly heatmaps cannot be selected, so an invisible marker
+    sits on every cell: clicking a cell selects point i = category_index * len(rounds) + round_index.
     """
-    cats = sorted(cells["category"].unique())
-    cols = [r for r in rounds if r in set(cells["round_id"])]
+    cats, cols = heatmap_axes(cells, rounds)
     z = cells.pivot_table(index="category", columns="round_id", values="win_rate", aggfunc="first")
     n = cells.pivot_table(index="category", columns="round_id", values="n", aggfunc="first")
     z = z.reindex(index=cats, columns=cols)
@@ -91,9 +96,16 @@ def category_heatmap(cells: pd.DataFrame, rounds: list[str], low_n: int, title: 
         texttemplate="%{text}", zmin=0, zmax=1, zmid=0.5, colorscale="RdBu",
         colorbar=dict(title="win rate"), hovertemplate="%{y} %{x}: %{z:.3f} %{text}<extra></extra>",
     ))
+    fig.add_trace(go.Scatter(
+        x=[plot_label(c) for _ in cats for c in cols], y=[plot_label(c) for c in cats for _ in cols],
+        mode="markers", marker=dict(size=28, opacity=0, symbol="square"), hoverinfo="none", showlegend=False,
+        name="cells",
+    ))
     fig.update_xaxes(type="category")
     fig.update_yaxes(type="category", autorange="reversed")
-    return _layout(fig, title, "category", height=max(300, 40 * len(cats) + 120))
+    _layout(fig, title, "category", height=max(300, 40 * len(cats) + 120))
+    fig.update_layout(clickmode="event+select", hovermode="closest")
+    return fig
 
 
 def matrix_heatmap(matrix: pd.DataFrame, title: str) -> go.Figure:

@@ -102,3 +102,10 @@ def pct(value: float | None) -> str:
 
 def interval(low: float, high: float) -> str:
     return "n/a" if pd.isna(low) or pd.isna(high) else f"{100 * low:.1f}-{100 * high:.1f}%"
+
+
+def sync_choice(key: str, options: list, default) -> None:
+    """Give a keyed widget its default through session state (so code may also set it, e.g. on a chart
+    click) and reset it when its stored value is no longer among the options."""
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = default

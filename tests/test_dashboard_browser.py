@@ -86,6 +86,22 @@ def test_every_page_draws_and_hostile_text_stays_text(tmp_path, trap):
             assert page.evaluate("window.__xss") is None, spec
             page.screenshot(path=str(SCREENSHOTS / f"{spec.url_path or 'progress'}.png"), full_page=True)
 
+        # a click on a heatmap cell selects that cell's prompts
+        spec = next(s for s in browser.PAGES if s.url_path == "categories")
+        page.goto(f"{base}/categories")
+        browser.wait_drawn(page, spec)
+        plot = page.locator(".js-plotly-plot").first
+        x_tick, y_tick = plot.locator(".xtick text").first, plot.locator(".ytick text").first
+        want_round, want_category = x_tick.text_content(), y_tick.text_content()
+        assert want_round != "r04"  # the default selection is the latest round: the click must change it
+        xb, yb = x_tick.bounding_box(), y_tick.bounding_box()
+        page.mouse.click(xb["x"] + xb["width"] / 2, yb["y"] + yb["height"] / 2)
+        page.wait_for_function(
+            """([r, c]) => {
+                const v = [...document.querySelectorAll('[data-testid="stSelectbox"] input')].map(i => i.value);
+                return v.includes(r) && v.includes(c);
+            }""", arg=[want_round, want_category], timeout=30_000)
+
         # read hostile samples on the regressions page: search for them, open the first one
         spec = next(s for s in browser.PAGES if s.url_path == "regressions")
         page.goto(f"{base}/regressions")

@@ -26,20 +26,27 @@ if cells.empty:
     ui.say("info", "Judge {} has no scored verdict on these comparisons yet.", judge)
     st.stop()
 
-st.plotly_chart(
+event = st.plotly_chart(
     charts.category_heatmap(cells, list(comps["round_id"]), queries.LOW_N, f"Win rate of each round {kind}"),
-    key="cat-heatmap",
+    key="cat-heatmap", on_select="rerun", selection_mode="points",
 )
 low = cells[cells["n"] < queries.LOW_N]
 st.caption(f"Each cell: mean per-prompt preference for the newer checkpoint; n = scored prompts. Cells marked "
            f"'!' have n < {queries.LOW_N} ({len(low)} of {len(cells)} cells): read them with care.")
 
 st.subheader("Prompts in one cell")
+st.caption("Click a cell in the heatmap, or pick it here.")
+categories, round_ids = charts.heatmap_axes(cells, list(comps["round_id"]))
+ui.sync_choice("cat-cell-cat", list(range(len(categories))), 0)
+ui.sync_choice("cat-cell-round", round_ids, round_ids[-1])
+points = event.selection.points if event else []
+if points and st.session_state.get("cat-last-click") != points[0]["point_index"]:
+    st.session_state["cat-last-click"] = points[0]["point_index"]  # apply a click once, then let the boxes rule
+    row, col = divmod(points[0]["point_index"], len(round_ids))
+    st.session_state["cat-cell-cat"], st.session_state["cat-cell-round"] = row, round_ids[col]
 s1, s2 = st.columns(2)
-categories = sorted(cells["category"].unique())
-round_ids = [r for r in comps["round_id"] if r in set(cells["round_id"])]
 category = s1.selectbox("Category", range(len(categories)), format_func=lambda i: categories[i], key="cat-cell-cat")
-round_id = s2.selectbox("Round", round_ids, index=len(round_ids) - 1, key="cat-cell-round")
+round_id = s2.selectbox("Round", round_ids, key="cat-cell-round")
 cell = cells[(cells["category"] == categories[category]) & (cells["round_id"] == round_id)]
 if cell.empty:
     st.info("No scored prompts in this cell.")
