@@ -25,6 +25,13 @@ def _layout(fig: go.Figure, title: str, y_title: str, height: int = 380) -> go.F
     return fig
 
 
+def _category_x(fig: go.Figure, values) -> None:
+    """A categorical x axis in the order the frame lists its values (rounds in start order), not the order
+    in which the first trace happens to meet them."""
+    order = [plot_label(v) for v in dict.fromkeys(values)]
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=order)
+
+
 def _rgba(hex_color: str, alpha: float) -> str:
     r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgba({r},{g},{b},{alpha})"
@@ -51,7 +58,7 @@ def win_rate_lines(frame: pd.DataFrame, title: str) -> go.Figure:
                                  hovertemplate="%{y:.3f} (n=%{customdata[0]})"))
     fig.add_hline(y=0.5, line_dash="dot", line_color="grey")
     fig.update_yaxes(range=[0, 1])
-    fig.update_xaxes(type="category")
+    _category_x(fig, frame["round_id"])
     return _layout(fig, title, "win rate of the newer checkpoint")
 
 
@@ -69,7 +76,7 @@ def rating_chart(frame: pd.DataFrame, title: str) -> go.Figure:
                          arrayminus=(part["rating"] - part["ci_low"]).fillna(0)),
             text=[plot_label(m) for m in part["model"]], hovertemplate="%{text}: %{y:.0f}",
         ))
-    fig.update_xaxes(type="category")
+    _category_x(fig, frame["round_id"])
     return _layout(fig, title, "rating (Elo scale)")
 
 
@@ -144,7 +151,7 @@ def metric_lines(frame: pd.DataFrame, x: str, y: str, group: str, title: str, y_
     for i, (name, part) in enumerate(frame.groupby(group, sort=True)):
         fig.add_trace(go.Scatter(x=[plot_label(v) for v in part[x]], y=part[y], mode="lines+markers",
                                  name=plot_label(name), line=dict(color=_PALETTE[i % len(_PALETTE)])))
-    fig.update_xaxes(type="category")
+    _category_x(fig, frame[x])
     if y_range:
         fig.update_yaxes(range=list(y_range))
     return _layout(fig, title, y_title)
@@ -154,7 +161,7 @@ def step_lines(frame: pd.DataFrame, title: str, y_title: str) -> go.Figure:
     """Training curves: value over step, a line per round (numeric x)."""
     fig = go.Figure()
     for i, (name, part) in enumerate(frame.groupby("round_id", sort=True)):
-        fig.add_trace(go.Scatter(x=part["step"], y=part["value"], mode="lines", name=plot_label(name),
+        fig.add_trace(go.Scatter(x=part["step"], y=part["value"], mode="lines+markers", name=plot_label(name),
                                  line=dict(color=_PALETTE[i % len(_PALETTE)])))
     fig.update_xaxes(title="step")
     return _layout(fig, title, y_title)
