@@ -19,7 +19,7 @@ _PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#
 
 def _layout(fig: go.Figure, title: str, y_title: str, height: int = 380) -> go.Figure:
     fig.update_layout(
-        title=title, height=height, margin=dict(l=50, r=20, t=50, b=60), yaxis_title=y_title,
+        title=plot_label(title, limit=120), height=height, margin=dict(l=50, r=20, t=50, b=60), yaxis_title=y_title,
         legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0), hovermode="x unified",
     )
     return fig

@@ -27,7 +27,7 @@ class Context:
 
 
 def say(kind: str, template: str, *idents: object) -> None:
-    """st.info/warning/error/success with identifiers escaped: say('info', 'Round {} runs', rid)."""
+    """st.info/warning/error/success/caption with identifiers escaped: say('info', 'Round {} runs', rid)."""
     text = template.format(*(md_escape(i) if i is not None else "-" for i in idents))
     getattr(st, kind)(text)
 
@@ -90,10 +90,6 @@ def warn_unscored_only(judges: pd.DataFrame) -> None:
     for _, row in judges[(judges["scored"] == 0) & (judges["verdicts"] > 0)].iterrows():
         say("warning", "Judge {} has {} verdicts and all are unscored (most common error: {}); "
             "it is left out of win rates.", row["judge"], int(row["verdicts"]), row["top_error"])
-
-
-def round_label(ctx: Context, round_id: str) -> str:
-    return str(round_id)
 
 
 def pct(value: float | None) -> str:

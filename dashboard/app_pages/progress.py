@@ -25,8 +25,8 @@ latest = judged.sort_values("position").iloc[-1]
 latest_rows = judged[(judged["round_id"] == latest["round_id"]) & (judged["kind"] == latest["kind"])]
 judge_names = list(latest_rows.sort_values(["n", "judge"], ascending=[False, True])["judge"])
 st.subheader("Latest round")
-st.caption(f"Round {ui.round_label(ctx, latest['round_id'])}: {latest['new']} against {latest['old']} "
-           f"({latest['kind']}). The unit is the prompt; both orders are averaged.")
+ui.say("caption", "Round {}: {} against {} ({}). The unit is the prompt; both orders are averaged.",
+       latest["round_id"], latest["new"], latest["old"], latest["kind"])
 judge = st.selectbox("Judge", judge_names, key="progress-judge")
 head = stats.headline_for(ctx.path, ctx.version, latest["old"], latest["new"], judge)
 if head is None:

@@ -35,8 +35,8 @@ losses = queries.regressions(
     None if category == 0 else categories[category],
     search or None,
 )
-st.caption(f"{pair['new']} against {pair['old']}: prompts whose mean verdict (both orders) favours the older "
-           f"answer, most confident loss first; at most 500 rows.")
+ui.say("caption", "{} against {}: prompts whose mean verdict (both orders) favours the older answer, most "
+       "confident loss first; at most 500 rows.", pair["new"], pair["old"])
 if losses.empty:
     st.info("No losses match these filters.")
     st.stop()
