@@ -38,7 +38,7 @@ PAGES = (
     PageSpec("categories", "Win rate by category", 1),
     PageSpec("head_to_head", "Head to head", 1),
     PageSpec("regressions", "Regressions and samples", 0, '[data-testid="stCode"] code'),
-    PageSpec("judge_health", "Judge health", 4),
+    PageSpec("judge_health", "Judge health", 5),
     PageSpec("training", "Training", 5),
 )
 

@@ -331,6 +331,24 @@ def judge_trends(path: str | None, version: str, olds: tuple[str, ...], news: tu
 
 
 @_cache
+def agreement_trends(path: str | None, version: str, olds: tuple[str, ...], news: tuple[str, ...]) -> pd.DataFrame:
+    """Per (old, new, judge pair): percent agreement on the win/tie/loss class of each prompt both scored.
+
+    The same definition as `judges.health.judge_agreement` (classes by the side of 0.5, tie margin 0).
+    """
+    return _q(
+        path,
+        f"""WITH {_PAIRS_CTE},
+        cls AS (SELECT old, new, judge, prompt_id, sign(pref - 0.5) AS c FROM per_prompt WHERE pref IS NOT NULL)
+        SELECT a.old, a.new, a.judge AS judge_x, b.judge AS judge_y, count(*) AS n,
+               avg(CASE WHEN a.c = b.c THEN 1.0 ELSE 0.0 END) AS percent_agreement
+        FROM cls a JOIN cls b ON a.old = b.old AND a.new = b.new AND a.prompt_id = b.prompt_id AND a.judge < b.judge
+        GROUP BY a.old, a.new, a.judge, b.judge""",
+        [list(olds), list(news)],
+    )
+
+
+@_cache
 def training_metrics(path: str | None, version: str) -> pd.DataFrame:
     return _q(
         path,

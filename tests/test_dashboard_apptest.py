@@ -286,6 +286,9 @@ def test_judge_health_table_equals_health_and_length_control(app_store, monkeypa
     pc = next(t for t in trend if t["name"] == "llm-logprob")
     h = health.judge_health(raw[raw["judge"] == "llm-logprob"], "llm-logprob")
     assert _arr(pc["y"])[-1] == pytest.approx(h.position_consistency, abs=1e-12)
+    trend = next(t for t in specs[1]["data"] if t["name"] == "llm-logprob vs reward-model")
+    a = health.judge_agreement(raw, "llm-logprob", "reward-model")
+    assert _arr(trend["y"])[-1] == pytest.approx(a.percent_agreement, abs=1e-12)  # SQL trend = helper
     agreement = at.dataframe[1].value
     a = health.judge_agreement(raw, "llm-logprob", "reward-model")
     row = agreement[(agreement["judge_x"] == "llm-logprob") & (agreement["judge_y"] == "reward-model")].iloc[0]

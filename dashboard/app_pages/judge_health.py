@@ -25,6 +25,16 @@ pick = st.selectbox("Metric over rounds", list(metric_names), format_func=metric
 st.plotly_chart(charts.metric_lines(trends.dropna(subset=[pick]), "round_id", pick, "judge", metric_names[pick],
                                     pick, (0, 1)), key="jh-trend")
 
+agree = queries.agreement_trends(ctx.path, ctx.version, tuple(prev["old"]), tuple(prev["new"]))
+agree = prev.merge(agree, on=["old", "new"], how="inner").sort_values(["position", "judge_x", "judge_y"])
+if agree.empty:
+    st.info("Agreement between judges needs at least two judges with scored verdicts on the same prompts.")
+else:
+    agree["judges"] = agree["judge_x"] + " vs " + agree["judge_y"]
+    st.plotly_chart(charts.metric_lines(agree, "round_id", "percent_agreement", "judges",
+                                        "Agreement between judges per round (same win / tie / loss class)",
+                                        "percent agreement", (0, 1)), key="jh-agree-trend")
+
 st.subheader("Length-controlled win rate beside the raw one")
 lc_judges = ui.judge_options(ctx.judges)
 if lc_judges:
