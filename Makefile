@@ -27,7 +27,7 @@ test-fast: setup
 	$(BIN)/python -m pytest -q -m "not slow"
 
 demo: setup
-	$(BIN)/rlhf demo
+	$(BIN)/rlhf demo $(DEMO_ARGS)
 
 dashboard: setup
 	$(BIN)/rlhf dashboard
