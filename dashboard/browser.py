@@ -28,18 +28,19 @@ TRACE = ".js-plotly-plot .scatterlayer .trace, .js-plotly-plot .heatmaplayer .hm
 @dataclass(frozen=True)
 class PageSpec:
     url_path: str  # "" for the default page
+    nav: str  # its label in the sidebar (st.Page title)
     title: str  # the page's st.title text
     charts: int  # Plotly charts that must have drawn traces
     blocks: str = ""  # CSS selector of other elements that must be present (pages without charts)
 
 
 PAGES = (
-    PageSpec("", "Progress across rounds", 3),
-    PageSpec("categories", "Win rate by category", 1),
-    PageSpec("head_to_head", "Head to head", 1),
-    PageSpec("regressions", "Regressions and samples", 0, '[data-testid="stCode"] code'),
-    PageSpec("judge_health", "Judge health", 5),
-    PageSpec("training", "Training", 5),
+    PageSpec("", "Progress", "Progress across rounds", 3),
+    PageSpec("categories", "Categories", "Win rate by category", 1),
+    PageSpec("head_to_head", "Head to head", "Head to head", 1),
+    PageSpec("regressions", "Regressions and samples", "Regressions and samples", 0, '[data-testid="stCode"] code'),
+    PageSpec("judge_health", "Judge health", "Judge health", 5),
+    PageSpec("training", "Training", "Training", 5),
 )
 
 
@@ -107,8 +108,4 @@ def wait_drawn(page, spec: PageSpec, timeout_ms: float = 60_000) -> None:
 
 def open_via_sidebar(page, spec: PageSpec) -> None:
     """Navigate inside the running app (as a user does) by clicking the page's sidebar link."""
-    label = {"": "Progress"}.get(spec.url_path)
-    link = page.locator('[data-testid="stSidebarNav"] a').filter(has_text=label or spec.title.split(" (")[0])
-    if spec.url_path:
-        link = page.locator(f'[data-testid="stSidebarNav"] a[href$="/{spec.url_path}"]')
-    link.first.click()
+    page.locator('[data-testid="stSidebarNav"] a').filter(has_text=spec.nav).first.click()

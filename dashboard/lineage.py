@@ -49,7 +49,3 @@ def comparisons(rounds: pd.DataFrame) -> Comparisons:
         if new != root_ckpt:
             rows.append((row["round_id"], VS_ROUND0, root_ckpt, new, position, row["status"]))
     return Comparisons(pd.DataFrame(rows, columns=["round_id", "kind", "old", "new", "position", "status"]))
-
-
-def round_order(rounds: pd.DataFrame) -> list[str]:
-    return list(rounds["round_id"])

@@ -356,8 +356,3 @@ def training_metrics(path: str | None, version: str) -> pd.DataFrame:
            FROM training_metrics m LEFT JOIN rounds r USING (round_id)
            ORDER BY r.started_at NULLS LAST, m.round_id, m.stage, m.name, m.step""",
     )
-
-
-@_cache
-def prompt_count(path: str | None, version: str) -> int:
-    return int(_q(path, "SELECT count(*) AS n FROM prompts").iloc[0, 0])

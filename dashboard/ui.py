@@ -81,10 +81,6 @@ def judge_options(judges: pd.DataFrame, scored_only: bool = True) -> list[str]:
     return list(frame["judge"])
 
 
-def unscored_only_judges(judges: pd.DataFrame) -> list[str]:
-    return list(judges[(judges["scored"] == 0) & (judges["verdicts"] > 0)]["judge"])
-
-
 def warn_unscored_only(judges: pd.DataFrame) -> None:
     """A judge that returned no scored verdict at all is shown, with its most common error, not hidden."""
     for _, row in judges[(judges["scored"] == 0) & (judges["verdicts"] > 0)].iterrows():

@@ -1,6 +1,5 @@
 """Progress: did last night's round make the model better, by how much, and can we trust it."""
 
-import pandas as pd
 import streamlit as st
 
 from dashboard import charts, lineage, queries, stats, ui

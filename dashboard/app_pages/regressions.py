@@ -7,7 +7,7 @@ import hashlib
 
 import streamlit as st
 
-from dashboard import lineage, queries, ui
+from dashboard import queries, ui
 
 st.title("Regressions and samples")
 ctx = ui.load()
