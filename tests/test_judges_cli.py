@@ -67,3 +67,14 @@ def test_tag_command(store, tiny_lm_dir, tmp_path):
     data = json.loads(result.stdout)
     assert data["n_candidates"] == 1 and data["n_tagged"] == 1
     assert store.query("SELECT category FROM prompt_tags")["category"][0] in ("math", "writing")
+
+
+def test_judge_with_local_llm_config(store, tiny_lm_dir, tmp_path):
+    seed_store(store, n=2)
+    config = tmp_path / "llm.yaml"
+    config.write_text(f"kind: llm\nname: tiny-judge\nmodel: {tiny_lm_dir}\nbatch_size: 4\n")
+    result = _run(store, "judge", "--judge", str(config), "--model-a", "old", "--model-b", "new", "--threads", "1")
+    assert result.exit_code == 0, result.output
+    assert "judge tiny-judge [logprob:pairwise_verdict@" in result.stdout and "verdicts: 4 (4 judged now" in result.stdout
+    rows = store.query("SELECT judge, template_hash, preference FROM judgments")
+    assert len(rows) == 4 and rows["preference"].between(0, 1).all() and set(rows["judge"]) == {"tiny-judge"}
