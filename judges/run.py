@@ -197,15 +197,18 @@ def judge_pairs(
     step = chunk_prompts * (2 if both_orders else 1)
     for offset in range(0, len(todo), step):
         chunk = todo[offset : offset + step]
-        verdicts = judge.judge([w[2] for w in chunk])
-        if len(verdicts) != len(chunk) or not all(isinstance(v, Verdict) for v in verdicts):
-            raise JudgeRunError(f"judge {judge.judge_id} returned {len(verdicts)} verdicts for {len(chunk)} pairs")
-        entries = [(*w, v) for w, v in zip(chunk, verdicts)]
+        unique = list({w[3]: w for w in chunk}.values())  # identical shown pairs are judged once
+        verdicts = judge.judge([w[2] for w in unique])
+        if len(verdicts) != len(unique) or not all(isinstance(v, Verdict) for v in verdicts):
+            raise JudgeRunError(f"judge {judge.judge_id} returned {len(verdicts)} verdicts for {len(unique)} pairs")
+        by_key = {w[3]: v for w, v in zip(unique, verdicts)}
+        entries = [(*w, by_key[w[3]]) for w in chunk]
         if rationale_policy != "never":
             entries = _add_rationales(judge, entries, rationale_policy, tally)
         keep = [e for e in entries if not e[4].retryable]
         retry = [e for e in entries if e[4].retryable]
-        batch = {"judge_cache": cache_rows(judge, [(e[3], e[4]) for e in keep]), "judgments": rows_for(keep)}
+        fresh = {e[3]: e[4] for e in keep}  # one cache row per key
+        batch = {"judge_cache": cache_rows(judge, fresh.items()), "judgments": rows_for(keep)}
         added = store.append_batch(batch, on_conflict="keep")["judgments"].added if keep else 0
         tally.add(keep, cached=False, rows_added=added)
         tally.retry_failed(retry)

@@ -170,3 +170,15 @@ def test_rationales_only_where_asked(store):
 def test_same_model_twice_is_refused(store):
     with pytest.raises(ValueError, match="same checkpoint"):
         judge_pairs(store, ScriptedJudge(), "old", "old")
+
+
+def test_identical_pairs_under_two_prompt_ids_are_judged_once(store):
+    store.append("prompts", [{"prompt_id": "x1", "text": "Same?"}, {"prompt_id": "x2", "text": "Same?"}])
+    store.append("generations", [
+        {"checkpoint_id": m, "prompt_id": p, "text": t}
+        for p in ("x1", "x2") for m, t in (("old", "short"), ("new", "a longer answer"))
+    ])
+    judge = ScriptedJudge()
+    result = judge_pairs(store, judge, "old", "new")
+    assert judge.calls == 2 and result.n_verdicts == 4 and store.count("judge_cache") == 2
+    assert store.count("judgments") == 4
