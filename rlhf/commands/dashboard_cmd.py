@@ -7,7 +7,6 @@ to put it behind a proxy or turn on Streamlit's OIDC login).
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -45,7 +44,10 @@ def dashboard(ctx: click.Context, host: str, port: int) -> None:
         click.echo(f"warning: binding {host}: anyone who can reach this port can read the store", err=True)
     env = {**os.environ, "RLHF_STORE": str(store.root)}
     click.echo(f"dashboard over {store.root} at http://{host}:{port}")
-    raise SystemExit(subprocess.call(streamlit_command(APP, host, port), env=env))
+    sys.stdout.flush()
+    # become the server, so a signal to this process (Ctrl-C, a supervisor's SIGTERM) stops it directly
+    command = streamlit_command(APP, host, port)
+    os.execve(command[0], command, env)
 
 
 @click.command()
