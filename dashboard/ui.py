@@ -32,8 +32,11 @@ def say(kind: str, template: str, *idents: object) -> None:
     getattr(st, kind)(text)
 
 
-def load(need_comparisons: bool = True) -> Context:
-    """Load rounds and comparisons; stop the page with a clear message when there is nothing to show."""
+def load(need_comparisons: bool = True, need_rounds: bool = True) -> Context:
+    """Load rounds and comparisons; stop the page with a clear message when there is nothing to show.
+
+    need_rounds=False lets a page go on with judgments appended from outside and no round recorded.
+    """
     path = queries.store_dir()
     try:
         version = queries.data_version(path)
@@ -43,7 +46,15 @@ def load(need_comparisons: bool = True) -> Context:
         st.error("The store could not be read. Check RLHF_STORE and the store directory.")
         st.text(f"{type(exc).__name__}: {exc}")
         st.stop()
+    if rounds.empty and not need_rounds and judges["scored"].sum() > 0:
+        st.info("No rounds are recorded in this store, only judgments (appended from outside): checkpoints "
+                "below come from those judgments.")
+        return Context(path, version, rounds, lineage.comparisons(rounds), judges)
     if rounds.empty:
+        if judges["verdicts"].sum() > 0:
+            st.info("This store holds judgments but no rounds: the Head to head page compares any two "
+                    "judged checkpoints; this page follows rounds.")
+            st.stop()
         st.info(
             "The store has no rounds yet. Run a round (`rlhf round run ...`), append results "
             "(`rlhf append judgments FILE`), or try the dashboard on synthetic data: "

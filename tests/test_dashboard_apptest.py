@@ -360,6 +360,20 @@ def test_judge_with_only_unscored_verdicts_everywhere(tmp_path, monkeypatch):
             assert "all are unscored" in text or "No scored judgments" in text or "no scored verdict" in text, page
 
 
+def test_judgments_without_rounds_still_compare_head_to_head(tmp_path, monkeypatch):
+    """Judgments appended from outside (no round recorded): Head to head works, round pages say why not."""
+    store = Store.open(tmp_path / "outside")
+    store.append("judgments", [
+        {"judge": "human", "prompt_id": f"p{i}", "model_a": "base", "model_b": "tuned", "order": "ab",
+         "preference": 1.0 if i % 4 else 0.0} for i in range(12)])
+    at = _app(store.root, monkeypatch, "head_to_head")
+    assert _metric(at, "Challenger win rate") == "75.0%"  # 9 of 12 prompts: tuned over base
+    assert _metric(at, "Prompts (n)") == "12"
+    for page in ("progress", "categories", "regressions", "judge_health"):
+        at = _app(store.root, monkeypatch, None if page == "progress" else page)
+        assert any("judgments but no rounds" in m for m in _messages(at, "info")), page
+
+
 def test_a_new_round_appears_without_a_restart(tmp_path, monkeypatch):
     store = Store.open(tmp_path / "live")
     generate(store, SyntheticConfig(rounds=3, prompts=20, judges=1, running_round=False, broken_judge=False))

@@ -5,7 +5,7 @@ import streamlit as st
 from dashboard import charts, queries, stats, ui
 
 st.title("Head to head")
-ctx = ui.load()
+ctx = ui.load(need_comparisons=False, need_rounds=False)
 judges = ui.judge_options(ctx.judges)
 if not judges:
     ui.warn_unscored_only(ctx.judges)
