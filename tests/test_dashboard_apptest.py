@@ -338,6 +338,8 @@ def test_one_round_only_says_there_is_nothing_to_compare(tmp_path, monkeypatch):
         messages = " ".join(_messages(at, "info"))
         if page == "training":
             assert "No training metrics" in messages
+        elif page == "head_to_head":  # it compares any judged checkpoints, and round 0 has none to compare
+            assert "No judge has a scored verdict yet" in messages
         else:
             assert "Only one round so far" in messages, page
 
