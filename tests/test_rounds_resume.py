@@ -15,10 +15,20 @@ from rounds_helpers import seed_store, tiny_recipe, write_recipe
 
 
 def _cli(store_dir, *args, env=None):
+    """`rlhf` in a subprocess: the only way to SIGKILL it mid-stage."""
     return subprocess.run(
         [sys.executable, "-m", "rlhf.cli", "--store", str(store_dir), *args],
         capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=300,
     )
+
+
+def _cli_here(store_dir, *args):
+    """`rlhf` in this process (no second torch/TRL import)."""
+    from click.testing import CliRunner
+
+    from rlhf.cli import main
+
+    return CliRunner().invoke(main, ["--store", str(store_dir), *args], catch_exceptions=False)
 
 
 def test_killed_round_resumes_at_unfinished_stage(tmp_path, tiny_lm_dir, tiny_rm_dir):
@@ -34,13 +44,13 @@ def test_killed_round_resumes_at_unfinished_stage(tmp_path, tiny_lm_dir, tiny_rm
     answers = store.query("SELECT count(*) AS n FROM generations")["n"].iloc[0]
     assert answers == 6 * 3  # the answers were committed before the kill
 
-    status = _cli(store_dir, "round", "status")
-    assert status.returncode == 0 and "round-001" in status.stdout and "running" in status.stdout
+    status = _cli_here(store_dir, "round", "status")
+    assert status.exit_code == 0 and "round-001" in status.output and "running" in status.output
 
-    resumed = _cli(store_dir, "round", "run", "--config", str(recipe))
-    assert resumed.returncode == 0, resumed.stderr[-3000:]
-    assert "round round-001 (resuming)" in resumed.stdout
-    assert "[reward] already done" in resumed.stdout
+    resumed = _cli_here(store_dir, "round", "run", "--config", str(recipe))
+    assert resumed.exit_code == 0, resumed.output[-3000:]
+    assert "round round-001 (resuming)" in resumed.output
+    assert "[reward] already done" in resumed.output
     store = Store.open(store_dir)
     events = store.query("SELECT stage, status, detail FROM round_events WHERE round_id = 'round-001' "
                          "AND stage <> '' ORDER BY event_at")
@@ -50,14 +60,14 @@ def test_killed_round_resumes_at_unfinished_stage(tmp_path, tiny_lm_dir, tiny_rm
     assert rejection["reused"] == 18 and rejection["generated"] == 0
     assert store.query("SELECT status FROM rounds")["status"].tolist() == ["done"]
 
-    final = _cli(store_dir, "round", "status", "--json")
-    rows = json.loads(final.stdout)
+    final = _cli_here(store_dir, "round", "status", "--json")
+    rows = json.loads(final.output)
     assert rows[0]["status"] == "done" and set(rows[0]["stages"].values()) == {"done"}
 
 
 def test_cli_bad_recipe_exits_2_naming_key(tmp_path):
     recipe = tmp_path / "bad.yaml"
     recipe.write_text("dpo: {betta: 0.1}\njudges: [{kind: reference}]\n")
-    result = _cli(tmp_path / "store", "round", "run", "--config", str(recipe))
-    assert result.returncode == 2
-    assert f"{recipe}: dpo.betta: not a field of trl.DPOConfig" in result.stderr
+    result = _cli_here(tmp_path / "store", "round", "run", "--config", str(recipe))
+    assert result.exit_code == 2
+    assert f"{recipe}: dpo.betta: not a field of trl.DPOConfig" in result.output

@@ -100,7 +100,8 @@ class RoundConfig:
     k: int = 4  # answers per training prompt in rejection sampling
     min_reward_gap: float = 0.0  # best-worst reward gap below which no DPO pair is formed
     dpo_pairs: Literal["round", "all"] = "round"  # this round's rejection pairs, or all rounds' so far
-    finetune: Literal["lora", "full"] = "lora"
+    finetune: Literal["lora", "full"] = "lora"  # the policy in DPO
+    reward_finetune: Literal["lora", "full"] = "full"  # the reward model (LoRA: the score head trains in full)
     lora: LoraSettings = field(default_factory=LoraSettings)
     num_threads: int | None = None  # torch CPU threads; None = leave torch's default
     launcher: Literal["inline", "accelerate"] = "inline"  # training stages in-process or `accelerate launch`
@@ -125,6 +126,8 @@ class RoundConfig:
             raise ConfigError(f"round.dpo_pairs: 'round' or 'all', got {self.dpo_pairs!r}")
         if self.finetune not in ("lora", "full"):
             raise ConfigError(f"round.finetune: 'lora' or 'full', got {self.finetune!r}")
+        if self.reward_finetune not in ("lora", "full"):
+            raise ConfigError(f"round.reward_finetune: 'lora' or 'full', got {self.reward_finetune!r}")
         if self.launcher not in ("inline", "accelerate"):
             raise ConfigError(f"round.launcher: 'inline' or 'accelerate', got {self.launcher!r}")
         if self.k < 2:

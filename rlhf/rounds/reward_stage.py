@@ -99,6 +99,7 @@ def train_reward_model(
         train_dataset=_dataset(train_pairs),
         eval_dataset=_dataset(heldout_pairs),
         callbacks=[callback],
+        peft_config=_peft_config(config),
     )
     trainer.remove_callback(PrinterCallback)
     # TRL filtered over-long pairs inside __init__; count them before any training.
@@ -122,7 +123,7 @@ def train_reward_model(
               "name": "heldout_accuracy", "value": float(after)}],
             on_conflict="keep",
         )
-    save_trainer_model(trainer, Path(output_dir), merge_lora=False)
+    save_trainer_model(trainer, Path(output_dir), merge_lora=config.reward_finetune == "lora")
     if trainer.is_world_process_zero():
         shutil.rmtree(work_dir, ignore_errors=True)
     return RewardResult(
@@ -140,6 +141,21 @@ def train_reward_model(
         train_loss=float(output.training_loss) if output.training_loss is not None else None,
         seconds=round(time.perf_counter() - started, 3),
         world_size=int(trainer.args.world_size),
+    )
+
+
+def _peft_config(config: RoundConfig):
+    if config.reward_finetune != "lora":
+        return None
+    from peft import LoraConfig
+
+    # SEQ_CLS keeps the fresh scalar head ("score") trainable in full next to the adapters.
+    return LoraConfig(
+        r=config.lora.r,
+        lora_alpha=config.lora.alpha,
+        lora_dropout=config.lora.dropout,
+        target_modules=list(config.lora.target_modules),
+        task_type="SEQ_CLS",
     )
 
 
