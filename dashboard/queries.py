@@ -169,18 +169,23 @@ def pair_judgments(path: str | None, version: str, old: str, new: str, judge: st
 
 
 @_cache
-def judgments_of_pairs(
+def prompt_lengths(
     path: str | None, version: str, olds: tuple[str, ...], news: tuple[str, ...], judge: str
 ) -> pd.DataFrame:
-    """One judge's judgments of several comparisons (raw columns plus old/new), e.g. every round vs previous."""
+    """One judge, several comparisons: per prompt its preference for `new` (mean of scored verdicts, as
+    `judges.winrate.prompt_preferences`) and the mean lengths of both answers, the input of length control."""
     return _q(
         path,
         """WITH pairs AS (SELECT unnest(?::VARCHAR[]) AS old, unnest(?::VARCHAR[]) AS new)
-        SELECT p.old, p.new, j.judge, j.prompt_id, j.model_a, j.model_b, j."order", j.preference, j.error,
-               j.length_a, j.length_b, j.category
+        SELECT p.old, p.new, j.prompt_id,
+               avg(CASE WHEN j.model_b = p.new THEN j.preference ELSE 1 - j.preference END) AS preference,
+               avg(CASE WHEN j.model_b = p.new THEN j.length_b ELSE j.length_a END) AS length_model,
+               avg(CASE WHEN j.model_b = p.new THEN j.length_a ELSE j.length_b END) AS length_baseline
         FROM judgments j JOIN pairs p
           ON least(j.model_a, j.model_b) = least(p.old, p.new) AND greatest(j.model_a, j.model_b) = greatest(p.old, p.new)
-        WHERE j.judge = ? AND j.model_a <> j.model_b""",
+        WHERE j.judge = ? AND j.model_a <> j.model_b
+        GROUP BY p.old, p.new, j.prompt_id
+        ORDER BY p.old, p.new, j.prompt_id""",
         [list(olds), list(news), judge],
     )
 

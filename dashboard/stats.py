@@ -176,14 +176,18 @@ def agreement_matrix(pairs: pd.DataFrame, value: str = "percent_agreement") -> p
 @st.cache_data(ttl=queries.DATA_TTL_S, show_spinner=False, max_entries=50)
 def lc_by_comparison(path: str | None, version: str, olds: tuple[str, ...], news: tuple[str, ...],
                      judge: str) -> pd.DataFrame:
-    """Raw and length-controlled win rate of one judge for each (old, new) comparison."""
-    raw = queries.judgments_of_pairs(path, version, olds, news, judge)
+    """Raw and length-controlled win rate of one judge for each (old, new) comparison.
+
+    Per-prompt preferences and lengths come aggregated from DuckDB (one query for every round); the
+    length-controlled fit is `judges.length_control.lc_win_rate`.
+    """
+    per_prompt = queries.prompt_lengths(path, version, olds, news, judge)
     rows = []
-    for (old, new), part in raw.groupby(["old", "new"], sort=False):
-        if part["preference"].notna().any():
-            prefs = prompt_prefs(part, old, new)
-            lc = length_control.lc_win_rate(prefs["preference"].to_numpy(), prefs["length_model"].to_numpy(),
-                                            prefs["length_baseline"].to_numpy())
+    for (old, new), prefs in per_prompt.groupby(["old", "new"], sort=False):
+        if prefs["preference"].notna().any():
+            lc = length_control.lc_win_rate(prefs["preference"].to_numpy(dtype=float),
+                                            prefs["length_model"].to_numpy(dtype=float),
+                                            prefs["length_baseline"].to_numpy(dtype=float))
             rows.append({"old": old, "new": new, "win_rate": float(prefs["preference"].mean()),
                          "lc_win_rate": lc.lc_win_rate if lc else np.nan})
     return pd.DataFrame(rows, columns=["old", "new", "win_rate", "lc_win_rate"])

@@ -256,7 +256,8 @@ def test_every_query_binds_hostile_strings(app_store):
     assert queries.prompt_detail(path, version, h, h, h).empty
     assert queries.answers(path, version, h, h, h).empty
     assert queries.judge_trends(path, version, (h,), (h,)).empty
-    assert queries.judgments_of_pairs(path, version, (h,), (h,), h).empty
+    assert queries.prompt_lengths(path, version, (h,), (h,), h).empty
+    assert queries.agreement_trends(path, version, (h,), (h,)).empty
     # the hostile category exists: an exact, bound match finds its prompts
     cats = queries.category_summary(path, version, (LATEST_OLD,), (LATEST_NEW,), "llm-logprob")
     assert any(HOSTILE in c for c in cats["category"])
@@ -286,6 +287,15 @@ def test_judge_health_table_equals_health_and_length_control(app_store, monkeypa
     pc = next(t for t in trend if t["name"] == "llm-logprob")
     h = health.judge_health(raw[raw["judge"] == "llm-logprob"], "llm-logprob")
     assert _arr(pc["y"])[-1] == pytest.approx(h.position_consistency, abs=1e-12)
+    # raw vs length-controlled per round (SQL per-prompt input) equals the helpers on raw judgments
+    lc_trace = next(t for t in specs[2]["data"] if t["name"] == "lc_win_rate")
+    judge = at.selectbox(key="jh-lc-judge").value
+    want = []
+    for k in range(1, 6):
+        part = _judgments(app_store, policy_id(k - 1), policy_id(k), judge)
+        pp = winrate.prompt_preferences(part, model=policy_id(k), baseline=policy_id(k - 1))
+        want.append(length_control.lc_win_rate(pp["preference"], pp["length_model"], pp["length_baseline"]).lc_win_rate)
+    np.testing.assert_allclose(_arr(lc_trace["y"]), want, atol=1e-9)
     trend = next(t for t in specs[1]["data"] if t["name"] == "llm-logprob vs reward-model")
     a = health.judge_agreement(raw, "llm-logprob", "reward-model")
     assert _arr(trend["y"])[-1] == pytest.approx(a.percent_agreement, abs=1e-12)  # SQL trend = helper
