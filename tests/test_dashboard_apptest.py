@@ -34,10 +34,18 @@ CFG = SyntheticConfig(rounds=6, prompts=120, judges=3, seed=5, payloads=PAYLOADS
 LATEST_OLD, LATEST_NEW = policy_id(4), policy_id(5)
 
 
+HOSTILE_JUDGE = "judge'; DROP TABLE judgments; --<img src=x onerror=alert(1)>"
+
+
 @pytest.fixture(scope="module")
 def app_store(tmp_path_factory) -> Store:
     store = Store.open(tmp_path_factory.mktemp("dash") / "store")
     generate(store, CFG)
+    # a judge whose name is hostile, on every round's comparison with the previous one
+    store.append("judgments", [
+        {"judge": HOSTILE_JUDGE, "prompt_id": f"p{i:05d}", "model_a": policy_id(k - 1), "model_b": policy_id(k),
+         "order": o, "preference": 0.8 if (i + k) % 3 else 0.2, "round_id": f"r{k:02d}"}
+        for k in range(1, 6) for i in range(0, 40) for o in ("ab", "ba")])
     return store
 
 
@@ -243,6 +251,28 @@ def test_regressions_text_search_binds_quotes_semicolons_and_wildcards(app_store
     assert app_store.count("judgments") == before
 
 
+def test_every_judge_filter_takes_a_hostile_judge_name(app_store, monkeypatch):
+    """Quotes, semicolons and markup in a judge name pass through every judge selector as a bound value."""
+    before = app_store.count("judgments")
+    expected = _win_rate(app_store, LATEST_OLD, LATEST_NEW, HOSTILE_JUDGE)
+    at = _app(app_store.root, monkeypatch)
+    at.selectbox(key="progress-judge").set_value(HOSTILE_JUDGE)
+    at.selectbox(key="progress-bt-judge").set_value(HOSTILE_JUDGE).run()
+    assert not at.exception and _metric(at, "Win rate") == f"{100 * expected.win_rate:.1f}%"
+    assert _metric(at, "Prompts (n)") == "40"
+    for page, key in (("categories", "cat-judge"), ("head_to_head", "h2h-judge"), ("regressions", "reg-judge"),
+                      ("judge_health", "jh-lc-judge")):
+        at = _app(app_store.root, monkeypatch, page)
+        at.selectbox(key=key).set_value(HOSTILE_JUDGE).run()
+        assert not at.exception, page
+        assert at.get("plotly_chart") or len(at.dataframe[0].value) > 0, page
+    at = _app(app_store.root, monkeypatch, "regressions")
+    at.selectbox(key="reg-judge").set_value(HOSTILE_JUDGE).run()
+    losses = at.dataframe[0].value
+    assert set(losses["judge"]) == {HOSTILE_JUDGE} and len(losses) == expected.n_losses
+    assert app_store.count("judgments") == before
+
+
 def test_every_query_binds_hostile_strings(app_store):
     """Each filter argument of every query function takes quotes and semicolons as plain values."""
     path, version = str(app_store.root), queries.data_version(str(app_store.root))
@@ -277,7 +307,10 @@ def test_judge_health_table_equals_health_and_length_control(app_store, monkeypa
         prefs = winrate.prompt_preferences(part, model=LATEST_NEW, baseline=LATEST_OLD)
         if prefs["preference"].notna().any():
             lc = length_control.lc_win_rate(prefs["preference"], prefs["length_model"], prefs["length_baseline"])
-            assert row["lc_win_rate"] == pytest.approx(lc.lc_win_rate, abs=1e-12)
+            if lc is None:  # no lengths stored (the hostile judge's judgments carry none)
+                assert pd.isna(row["lc_win_rate"])
+            else:
+                assert row["lc_win_rate"] == pytest.approx(lc.lc_win_rate, abs=1e-12)
             assert row["win_rate"] == pytest.approx(prefs["preference"].mean(), abs=1e-12)
         else:
             assert row["n_scored_prompts"] == 0  # the unscored-only judge is listed, not dropped
