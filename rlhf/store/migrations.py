@@ -39,10 +39,10 @@ def m002_backfill_judgment_lengths(store: "Store") -> None:
 
     Rewrites each affected part as a new part (same rows, lengths filled) and swaps it in with one rename.
     """
-    import duckdb
+    from rlhf.store.store import _memory
 
     for part in sorted((store.data_dir / "batches").glob("*/judgments.parquet")):
-        con = duckdb.connect()
+        con = _memory()
         cols = [r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(part)]).fetchall()]
         if not {"answer_a", "answer_b"} <= set(cols):
             continue
@@ -69,12 +69,10 @@ def m002_backfill_judgment_lengths(store: "Store") -> None:
 @migration(3)
 def m003_winrate_rollups(store: "Store") -> None:
     """Build the win-rate rollups (rlhf/store/rollups.py) for judgments stored before they existed."""
-    import duckdb
-
     from rlhf.store import rollups, views
-    from rlhf.store.store import _batch_name
+    from rlhf.store.store import _batch_name, _memory
 
-    con = duckdb.connect()
+    con = _memory()
     try:
         con.execute(f"CREATE TEMP TABLE new_judgments AS {views.table_select_sql('judgments', store.data_dir)}")
         if not con.execute("SELECT count(*) FROM new_judgments").fetchall()[0][0]:

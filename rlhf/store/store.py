@@ -168,7 +168,7 @@ class Store:
         name = f"000000-schema-{_SCHEMA_HASH}"
         if (self.data_dir / "batches" / name).exists():
             return
-        con = duckdb.connect()
+        con = _memory()
         try:
             empty = {}
             for table, columns in [*TABLES.items(), *rollups.ROLLUPS.items()]:
@@ -234,7 +234,7 @@ class Store:
         content differs it is an error (`on_conflict="error"`, nothing written) or the stored row is kept
         (`on_conflict="keep"`, for caches and resumable jobs). Raises `records.RecordError` for bad rows.
         """
-        con = duckdb.connect()
+        con = _memory()
         try:
             given: dict[str, int] = {}
             for table, rows in batch.items():
@@ -341,7 +341,7 @@ class Store:
             (tmp / "batches" / batch.name).mkdir()
             for part in batch.iterdir():
                 os.link(part, tmp / "batches" / batch.name / part.name)
-        con = duckdb.connect()
+        con = _memory()
         try:
             for table in [*TABLES, *rollups.ROLLUPS]:
                 parts = [str(b / f"{table}.parquet") for b in merge if (b / f"{table}.parquet").exists()]
@@ -380,7 +380,7 @@ class Store:
             if self._reader is None or stamp != self._reader_stamp:
                 if self._reader is not None:
                     self._reader.close()
-                con = duckdb.connect()
+                con = _memory()
                 con.execute("SET parquet_metadata_cache = true")  # parts are immutable: footers never change
                 for statement in views.all_view_statements(snapshot):
                     con.execute(statement)
@@ -412,6 +412,13 @@ def _checked(table: str) -> str:
     if table not in TABLES and table not in views.DERIVED_VIEWS:
         raise StoreError(f"unknown table or view {table!r}")
     return table
+
+
+def _memory() -> duckdb.DuckDBPyConnection:
+    """A private in-memory DuckDB, quiet (no progress bars in nightly logs)."""
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    return con
 
 
 def _batch_name() -> str:
