@@ -33,7 +33,7 @@ class Progress:
     total: int  # answers this run has to produce
     done: int
     completion_tokens: int
-    elapsed_s: float
+    elapsed_s: float  # since the model was ready (loading excluded)
     committed: int  # answers already written to the store by this run
 
 
@@ -50,20 +50,22 @@ class SampleResult:
     truncated: int
     failed: int  # not written (backend errors); a rerun retries them
     completion_tokens: int
-    elapsed_s: float
+    elapsed_s: float  # the whole call: prompt and checkpoint checks, model load, generation, commits
+    generate_s: float = 0.0  # from the model being ready to the last commit
     errors: tuple[str, ...] = field(default=())
 
     @property
     def tokens_per_s(self) -> float:
-        return self.completion_tokens / self.elapsed_s if self.elapsed_s > 0 else 0.0
+        """Answer tokens per second of generation (model loading excluded)."""
+        return self.completion_tokens / self.generate_s if self.generate_s > 0 else 0.0
 
     def summary(self) -> str:
         text = (
             f"{self.checkpoint_id}: {self.requested} answers for {self.prompts} prompts "
             f"({self.reused} reused, {self.generated} generated, {self.skipped} skipped as too long, "
             f"{self.truncated} truncated, {self.failed} failed); {self.completion_tokens} tokens in "
-            f"{self.elapsed_s:.1f} s ({self.tokens_per_s:.1f} tokens/s); params {self.params_hash}, "
-            f"backend {self.backend}"
+            f"{self.generate_s:.1f} s of generation ({self.tokens_per_s:.1f} tokens/s), {self.elapsed_s:.1f} s in all; "
+            f"params {self.params_hash}, backend {self.backend}"
         )
         return text
 
@@ -109,20 +111,23 @@ def sample(
 
     counts = _Counts()
     engine: SamplingBackend | None = None
+    generate_s = 0.0
     if pending:
         engine = _make_backend(backend, resolved, config)
+        ready = time.perf_counter()
         try:
             ordered = engine.order(pending)
             for start in range(0, len(ordered), config.chunk_size):
                 chunk = ordered[start : start + config.chunk_size]
-                outputs = engine.generate(chunk, _batch_reporter(counts, len(pending), started, progress))
+                outputs = engine.generate(chunk, _batch_reporter(counts, len(pending), ready, progress))
                 rows = _rows(chunk, outputs, resolved, config, engine.name, counts)
                 if rows:
                     store.append("generations", rows, on_conflict="keep")
                 counts.committed += len(rows)
                 if progress:
-                    progress(counts.progress(len(pending), started))
+                    progress(counts.progress(len(pending), ready))
         finally:
+            generate_s = time.perf_counter() - ready
             if backend is None or not _is_instance(backend):
                 engine.close()
     return SampleResult(
@@ -138,6 +143,7 @@ def sample(
         failed=len(counts.errors),
         completion_tokens=counts.tokens,
         elapsed_s=time.perf_counter() - started,
+        generate_s=generate_s,
         errors=tuple(counts.errors[:20]),
     )
 
