@@ -168,3 +168,13 @@ def test_reference_judge_verdicts():
     assert got[6].preference is None and "p9 has no reference" in got[6].error
     strict = ReferenceJudge(ReferenceJudgeConfig(match="numeric", rel_tol=0.0, abs_tol=0.01))
     assert strict.judge([PairItem("pi?", "3.2", "3.141", reference="3.14159")])[0].preference == 1.0
+
+
+@pytest.mark.parametrize("module", ["judges.verdict", "judges._lm", "judges.reference_judge", "judges.llm_judge",
+                                    "judges.openai_judge"])
+def test_docstring_examples(module):
+    import doctest
+    import importlib
+
+    failures, tried = doctest.testmod(importlib.import_module(module))
+    assert tried > 0 and failures == 0
