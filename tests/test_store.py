@@ -202,11 +202,11 @@ def test_compaction_keeps_every_row_and_old_readers_working(store):
 
 
 DIRECT_WINRATES = """
-SELECT round_id, judge, model_a, model_b, count(p) AS n, count(*) FILTER (WHERE p > 0.5) AS wins,
+SELECT round_id, judge, judge_version, model_a, model_b, count(p) AS n, count(*) FILTER (WHERE p > 0.5) AS wins,
        count(*) FILTER (WHERE p < 0.5) AS losses, count(*) FILTER (WHERE p = 0.5) AS ties,
        count(*) FILTER (WHERE p IS NULL) AS unscored, avg(p) AS win_rate,
        stddev_samp(p) / sqrt(count(p)) AS standard_error
-FROM (SELECT round_id, judge, model_a, model_b, prompt_id, avg(preference) AS p FROM judgments GROUP BY ALL)
+FROM (SELECT round_id, judge, judge_version, model_a, model_b, prompt_id, avg(preference) AS p FROM judgments GROUP BY ALL)
 GROUP BY ALL ORDER BY ALL
 """
 
@@ -222,13 +222,14 @@ def test_rollups_match_a_direct_computation_when_orders_arrive_in_different_appe
         "model_a": [f"m{i // 120}" for i in range(n)],
         "model_b": [f"m{i // 120 + 1}" for i in range(n)],
         "judge": np.where(rng.random(n) < 0.5, "rm", "llm"),
+        "judge_version": np.where(rng.random(n) < 0.5, "v1", "v2"),
         "order": ["ab", "ba"] * (n // 2),
         "preference": np.where(rng.random(n) < 0.1, np.nan, rng.choice([0.0, 0.25, 0.5, 0.75, 1.0], n)),
-    }).drop_duplicates(["judge", "prompt_id", "round_id", "order"])
+    }).drop_duplicates(["judge", "judge_version", "prompt_id", "round_id", "order"])
     shuffled = rows.sample(frac=1.0, random_state=3)
     for bounds in np.array_split(np.arange(len(shuffled)), 7):  # a prompt's orders land in different batches
         store.append("judgments", shuffled.iloc[bounds])
-    cols = ["round_id", "judge", "model_a", "model_b", "n", "wins", "losses", "ties", "unscored"]
+    cols = ["round_id", "judge", "judge_version", "model_a", "model_b", "n", "wins", "losses", "ties", "unscored"]
     direct = store.query(DIRECT_WINRATES)
     rolled = store.query("SELECT * FROM pair_winrates ORDER BY ALL")
     assert rolled[cols].values.tolist() == direct[cols].values.tolist()
@@ -241,7 +242,7 @@ def test_rollups_match_a_direct_computation_when_orders_arrive_in_different_appe
     assert after[cols].values.tolist() == direct[cols].values.tolist()
     np.testing.assert_allclose(after["win_rate"], direct["win_rate"], rtol=1e-12)
     pp = store.query("SELECT count(*) AS n FROM prompt_preferences")["n"][0]
-    assert pp == len(rows.groupby(["round_id", "judge", "prompt_id"]))
+    assert pp == len(rows.groupby(["round_id", "judge", "judge_version", "prompt_id"]))
 
 
 def test_many_small_appends_are_merged_automatically_and_large_batches_hard_linked(store, monkeypatch):

@@ -27,6 +27,7 @@ ROLLUPS: dict[str, dict[str, str]] = {
         "_rid": "VARCHAR",
         "round_id": "VARCHAR",
         "judge": "VARCHAR",
+        "judge_version": "VARCHAR",
         "model_a": "VARCHAR",
         "model_b": "VARCHAR",
         "prompt_id": "VARCHAR",
@@ -39,6 +40,7 @@ ROLLUPS: dict[str, dict[str, str]] = {
     "_pair_rollup": {
         "round_id": "VARCHAR",
         "judge": "VARCHAR",
+        "judge_version": "VARCHAR",
         "model_a": "VARCHAR",
         "model_b": "VARCHAR",
         "n": "BIGINT",
@@ -50,8 +52,11 @@ ROLLUPS: dict[str, dict[str, str]] = {
         "sum_p2": "DOUBLE",
     },
 }
-_PAIR = "round_id, judge, model_a, model_b"
-_PKEY = "md5_number_upper(concat_ws(chr(31), coalesce(round_id, chr(0)), judge, model_a, model_b, prompt_id))"
+_PAIR = "round_id, judge, judge_version, model_a, model_b"
+_PKEY = (
+    "md5_number_upper(concat_ws(chr(31), coalesce(round_id, chr(0)), judge, coalesce(judge_version, chr(0)), "
+    "model_a, model_b, prompt_id))"
+)
 
 
 def _contribution(alias: str, sign: str) -> str:
@@ -89,7 +94,7 @@ def stage(con, data_dir: Path, batch_id: str) -> dict[str, str]:
     )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE new__prompt_rollup AS SELECT a._pkey, '{batch_id}-' || row_number() OVER () AS _rid, "
-        f"a.round_id, a.judge, a.model_a, a.model_b, a.prompt_id, coalesce(a.category, o.category) AS category, "
+        f"a.round_id, a.judge, a.judge_version, a.model_a, a.model_b, a.prompt_id, coalesce(a.category, o.category) AS category, "
         f"a.sum_p + coalesce(o.sum_p, 0) AS sum_p, a.n_scored + coalesce(o.n_scored, 0) AS n_scored, "
         f"a.n_verdicts + coalesce(o.n_verdicts, 0) AS n_verdicts FROM _agg a LEFT JOIN _old o USING (_pkey)"
     )

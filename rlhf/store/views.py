@@ -85,7 +85,7 @@ LEFT JOIN generations gb ON gb.generation_id = j.generation_b""",
     # replaced by the live rows of that rollup.
     "prompt_preferences": """
 CREATE OR REPLACE VIEW prompt_preferences AS
-SELECT r.round_id, r.judge, r.model_a, r.model_b, r.prompt_id,
+SELECT r.round_id, r.judge, r.judge_version, r.model_a, r.model_b, r.prompt_id,
        coalesce(r.category, pc.category) AS category,
        CASE WHEN r.n_scored > 0 THEN r.sum_p / r.n_scored END AS preference,
        r.n_verdicts, r.n_scored
@@ -93,17 +93,17 @@ FROM ({live_prompt_rollup}) r LEFT JOIN prompt_categories pc USING (prompt_id)""
     # Per pair of models per round and judge: how often model_b's answer beat model_a's.
     "pair_winrates": """
 CREATE OR REPLACE VIEW pair_winrates AS
-SELECT round_id, judge, model_a, model_b, n, wins, losses, ties, unscored,
+SELECT round_id, judge, judge_version, model_a, model_b, n, wins, losses, ties, unscored,
        CASE WHEN n > 0 THEN sum_p / n END AS win_rate,
        CASE WHEN n > 1 THEN sqrt(greatest(sum_p2 - sum_p * sum_p / n, 0) / (n - 1)) / sqrt(n) END AS standard_error
-FROM (SELECT round_id, judge, model_a, model_b,
+FROM (SELECT round_id, judge, judge_version, model_a, model_b,
              sum(n)::BIGINT AS n, sum(wins)::BIGINT AS wins, sum(losses)::BIGINT AS losses,
              sum(ties)::BIGINT AS ties, sum(unscored)::BIGINT AS unscored, sum(sum_p) AS sum_p, sum(sum_p2) AS sum_p2
-      FROM _pair_rollup WHERE judge IS NOT NULL GROUP BY round_id, judge, model_a, model_b)
+      FROM _pair_rollup WHERE judge IS NOT NULL GROUP BY round_id, judge, judge_version, model_a, model_b)
 WHERE n + unscored > 0""",
     "category_winrates": """
 CREATE OR REPLACE VIEW category_winrates AS
-SELECT round_id, judge, model_a, model_b, coalesce(category, '(none)') AS category,
+SELECT round_id, judge, judge_version, model_a, model_b, coalesce(category, '(none)') AS category,
        count(preference) AS n,
        count(*) FILTER (WHERE preference > 0.5) AS wins,
        count(*) FILTER (WHERE preference < 0.5) AS losses,
