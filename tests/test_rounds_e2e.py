@@ -12,7 +12,7 @@ import pytest
 from safetensors.torch import load_file
 
 from rlhf.models import content_hash
-from rlhf.rounds import OverlapError, add_round, config_from_dict, run_round
+from rlhf.rounds import OverlapError, config_from_dict, run_round
 from rounds_helpers import prompt_row, seed_store, tiny_recipe
 
 
@@ -99,20 +99,32 @@ def test_overlap_with_eval_refuses_and_names_ids(store, tiny_lm_dir, tiny_rm_dir
 
 
 def test_add_checkpoint_trained_elsewhere(store, tiny_lm_dir, tiny_rm_dir, tmp_path):
+    from click.testing import CliRunner
+
+    from rlhf.cli import main
     from rlhf.tiny import make_tiny_lm
+    from rounds_helpers import write_recipe
 
     seed_store(store, long_pair=False)
-    config = config_from_dict(tiny_recipe(tiny_lm_dir, tiny_rm_dir))
+    recipe = write_recipe(tmp_path / "r.yaml", tiny_recipe(tiny_lm_dir, tiny_rm_dir))
     # no earlier round: the uploaded model is compared with the recipe's policy; no reward model exists yet,
     # so only the LLM judge runs
     upload = make_tiny_lm(tmp_path / "upload", seed=1)
-    result = add_round(config, store, upload, echo=lambda _m: None)
-    assert result.round_id == "round-001" and result.policy_checkpoint_id == "round-001-policy"
+    cli = CliRunner().invoke(main, ["--store", str(store.root), "round", "add", "--checkpoint", str(upload),
+                                    "--config", str(recipe)], catch_exceptions=False)
+    assert cli.exit_code == 0, cli.output
+    assert "reward-model judge is left out" in cli.output
+    assert "round round-001: round-001-policy evaluated against" in cli.output
+    parent = store.query("SELECT checkpoint_id FROM checkpoints WHERE round_id IS NULL")["checkpoint_id"].iloc[0]
     row = store.query("SELECT * FROM checkpoints WHERE checkpoint_id = 'round-001-policy'").iloc[0]
     assert row["path"] == str(upload.resolve()) and row["content_hash"] == content_hash(upload)
     stages = dict(store.query("SELECT stage, status FROM round_stages WHERE round_id = 'round-001'").values)
     assert stages == {"reward": "skipped", "rejection": "skipped", "dpo": "skipped", "checkpoint": "done",
                       "evaluate": "done"}
     judged = store.query("SELECT DISTINCT judge, model_a, model_b FROM judgments WHERE round_id = 'round-001'")
-    assert judged.to_dict("records") == [{"judge": "llm-tiny", "model_a": result.parent_checkpoint_id,
-                                          "model_b": "round-001-policy"}]
+    assert judged.to_dict("records") == [{"judge": "llm-tiny", "model_a": parent, "model_b": "round-001-policy"}]
+    assert row["parent_checkpoint_id"] == parent
+    # a missing directory is bad input (exit 2), not a failed job
+    bad = CliRunner().invoke(main, ["--store", str(store.root), "round", "add", "--checkpoint",
+                                    str(tmp_path / "nope"), "--config", str(recipe)])
+    assert bad.exit_code == 2 and "no such directory" in bad.output

@@ -9,7 +9,7 @@ resumes, and a rerun after success only serves. `--no-serve` is for scripts and 
 from __future__ import annotations
 
 import time
-from pathlib import Path
+import warnings
 
 import click
 
@@ -52,6 +52,7 @@ def demo(ctx: click.Context, rounds: int, no_serve: bool, store_dir: str | None,
     from rlhf.rounds.orchestrator import run_round
     from rlhf.store import Store
 
+    warnings.filterwarnings("ignore", category=FutureWarning)  # deprecation notices from transformers/TRL
     datasets.disable_progress_bars()
     transformers.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()

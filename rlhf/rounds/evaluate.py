@@ -58,8 +58,9 @@ def choose_eval_prompts(store: Any, *, limit: int | None, seed: int) -> list[str
     return sorted(ids)
 
 
-def _win_rate(store: Any, *, judge: str, judge_version: str, model_a: str, model_b: str, round_id: str,
-              prompt_ids: list[str], seed: int) -> dict[str, Any]:
+def _win_rate(store: Any, *, judge: str, judge_version: str, model_a: str, model_b: str, prompt_ids: list[str],
+              seed: int) -> dict[str, Any]:
+    """Win rate of model_b over model_a from the stored judgments: per prompt the mean of its orders."""
     from judges.winrate import win_rate
 
     frame = store.query(
@@ -127,7 +128,6 @@ def evaluate(
             judge_version=run.judge_version,
             model_a=previous_checkpoint_id,
             model_b=new_checkpoint_id,
-            round_id=round_id,
             prompt_ids=prompt_ids,
             seed=config.seed,
         )

@@ -97,7 +97,6 @@ def score_answers(
         if isinstance(ids, dict) or hasattr(ids, "keys"):
             ids = list(ids["input_ids"])
         sequences.append(list(ids)[-max_length:] if max_length else list(ids))
-    scores: list[float] = []
     order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
     by_index: dict[int, float] = {}
     with torch.inference_mode():
@@ -114,8 +113,7 @@ def score_answers(
             logits = model(input_ids=input_ids, attention_mask=mask).logits.squeeze(-1)
             for row, i in enumerate(order[start : start + batch_size]):
                 by_index[i] = float(logits[row])
-    scores = [by_index[i] for i in range(len(sequences))]
-    return scores
+    return [by_index[i] for i in range(len(sequences))]
 
 
 def _generations(store: Any, checkpoint_id: str, params_hash: str, prompt_ids: list[str]):
@@ -140,7 +138,6 @@ def run_rejection_sampling(
 ) -> RejectionResult:
     import pandas as pd
 
-    from rlhf.rounds.pairs import write_pairs
     from rlhf.sampler import sample
 
     started = time.perf_counter()

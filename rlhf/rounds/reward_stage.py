@@ -117,7 +117,7 @@ def train_reward_model(
     if after is not None and store is not None and trainer.is_world_process_zero():
         store.append(
             "training_metrics",
-            [{"round_id": round_id, "stage": "reward", "step": -1, "name": "heldout_accuracy_before",
+            [{"round_id": round_id, "stage": "reward", "step": 0, "name": "heldout_accuracy_before",
               "value": float(before)},
              {"round_id": round_id, "stage": "reward", "step": int(trainer.state.global_step),
               "name": "heldout_accuracy", "value": float(after)}],
