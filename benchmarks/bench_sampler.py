@@ -119,13 +119,15 @@ def main() -> None:
     last: dict[int, tuple[int, int]] = {}
     cpu0, wall0 = time.process_time(), time.perf_counter()
     # Interleaved repeats: on a shared machine every variant sees the same mix of load.
-    for _ in range(args.repeats):
+    for repeat in range(args.repeats):
         tokens, seconds = naive_loop(model, tokenizer, frame.head(args.naive_prompts), args.new_tokens)
         naive_rates.append(tokens / seconds)
+        print(f"  repeat {repeat}: naive {tokens} tokens in {seconds:.1f} s", flush=True)
         for i, config in enumerate(configs):
             tokens, seconds, calls = sampler_run(model, tokenizer, frame, config, digest)
             rates[i].append(tokens / seconds)
             last[i] = (tokens, calls)
+            print(f"  repeat {repeat}: variant {i} {tokens} tokens in {seconds:.1f} s", flush=True)
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     naive = statistics.median(naive_rates)
     print(f"naive loop, {args.naive_prompts} prompts x {args.new_tokens} new tokens: "
