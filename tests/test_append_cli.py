@@ -109,7 +109,7 @@ _row = st.dictionaries(
 _line = st.one_of(_row.map(json.dumps), _text)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lines=st.lists(_line, min_size=1, max_size=6))
 def test_fuzzed_files_either_land_whole_or_fail_cleanly(tmp_path_factory, lines):
     root = tmp_path_factory.mktemp("fuzz")
