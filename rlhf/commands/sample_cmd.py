@@ -21,7 +21,7 @@ from rlhf.commands import BadInput
 @click.option("--temperature", default=0.0, show_default=True, type=float, help="0 = greedy.")
 @click.option("--top-p", default=1.0, show_default=True, type=float)
 @click.option("--seed", default=0, show_default=True, type=int)
-@click.option("--batch-size", default=32, show_default=True, type=int, help="Start; halves on out-of-memory.")
+@click.option("--batch-size", default=64, show_default=True, type=int, help="Start; halves on out-of-memory.")
 @click.option("--chunk-size", default=128, show_default=True, type=int, help="Answers committed per chunk.")
 @click.option("--on-too-long", type=click.Choice(["skip", "truncate"]), default="skip", show_default=True)
 @click.option("--max-prompt-tokens", default=None, type=int, help="Default: context minus max-new-tokens.")

@@ -39,7 +39,7 @@ class SamplerConfig:
     on_too_long: OnTooLong = field(
         default="skip", metadata={"help": "skip (record a skipped row with the reason) | truncate (keep the end)"}
     )
-    batch_size: int = field(default=32, metadata={"help": "Starting batch size; halves on out-of-memory."})
+    batch_size: int = field(default=64, metadata={"help": "Starting batch size; halves on out-of-memory."})
     sort_by_length: bool = field(default=True, metadata={"help": "Batch prompts of similar length together."})
     chunk_size: int = field(default=128, metadata={"help": "Answers committed to the store per chunk."})
     device: str | None = field(default=None, metadata={"help": "cpu | cuda | None (cuda when available)."})
