@@ -47,7 +47,10 @@ def default_model_dir() -> Path:
     source = _gguf_dir()
     tokenizer = AutoTokenizer.from_pretrained(source, gguf_file=_GGUF_FILE)
     gguf_model = AutoModelForCausalLM.from_pretrained(source, gguf_file=_GGUF_FILE, dtype=torch.float32)
-    model = AutoModelForCausalLM.from_config(gguf_model.config)
+    config = gguf_model.config
+    if hasattr(config, "quantization_config"):  # dequantized to float32: nothing quantized is left
+        del config.quantization_config
+    model = AutoModelForCausalLM.from_config(config)
     model.load_state_dict(gguf_model.state_dict())
     model.generation_config = gguf_model.generation_config
     target.parent.mkdir(parents=True, exist_ok=True)
