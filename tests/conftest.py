@@ -38,12 +38,3 @@ def store(tmp_path):
     from rlhf.store import Store
 
     return Store.open(tmp_path / "store")
-
-
-@pytest.fixture(scope="session")
-def reference_dir() -> Path:
-    """../shared/reference beside the checkout (CI lays shared/ beside its clone the same way)."""
-    for candidate in (REPO.parent / "shared" / "reference", REPO / "shared" / "reference"):
-        if candidate.exists():
-            return candidate
-    pytest.skip("shared/reference not found beside the checkout")
