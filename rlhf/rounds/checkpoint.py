@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from rlhf.durable import fsync_dir, fsync_tree
 from rlhf.revision import code_revision
 
 
@@ -30,22 +31,6 @@ class Checkpoint:
     base_model: str | None
 
 
-def _fsync_tree(root: Path) -> None:
-    for dirpath, _dirs, files in os.walk(root):
-        for name in files:
-            with open(os.path.join(dirpath, name), "rb") as fh:
-                os.fsync(fh.fileno())
-        _fsync_dir(Path(dirpath))
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def save_atomically(write: Callable[[Path], None], final_dir: Path) -> Path:
     """Run `write(tmp_dir)` and rename the result to `final_dir`; an existing `final_dir` is replaced whole."""
     final_dir = Path(final_dir)
@@ -54,7 +39,7 @@ def save_atomically(write: Callable[[Path], None], final_dir: Path) -> Path:
     tmp.mkdir()
     try:
         write(tmp)
-        _fsync_tree(tmp)
+        fsync_tree(tmp)
         if final_dir.exists():  # a finished earlier attempt: move it aside, then drop it after the swap
             old = final_dir.parent / f".{final_dir.name}.old-{uuid.uuid4().hex[:8]}"
             os.rename(final_dir, old)
@@ -62,7 +47,7 @@ def save_atomically(write: Callable[[Path], None], final_dir: Path) -> Path:
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.rename(tmp, final_dir)
-        _fsync_dir(final_dir.parent)
+        fsync_dir(final_dir.parent)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -15,7 +15,6 @@ Also a script, for `accelerate launch`:
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import time
 from dataclasses import asdict, dataclass
@@ -23,7 +22,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from rlhf.rounds.config import RoundConfig
-from rlhf.rounds.pairs import Pair, read_pairs_file
+from rlhf.rounds.launch import stage_main
+from rlhf.rounds.pairs import Pair
 from rlhf.rounds.reward_stage import StageError
 
 
@@ -87,7 +87,7 @@ def train_dpo(
     from rlhf.rounds.checkpoint import save_trainer_model
     from rlhf.rounds.loading import load_for_training
     from rlhf.rounds.metrics import StoreMetricsCallback
-    from rlhf.rounds.trainer_args import build_trl_config
+    from rlhf.rounds.trainer_args import build_trl_config, without_init_kwargs
 
     started = time.perf_counter()
     if config.num_threads:
@@ -96,7 +96,7 @@ def train_dpo(
         raise StageError("dpo stage: no preference pairs from rejection sampling (every prompt's answers scored "
                          "alike, or round.min_reward_gap is too high); raise round.k or lower min_reward_gap")
     work_dir = Path(work_dir or output_dir.parent / f".{output_dir.name}.work")
-    args = build_trl_config("DPOConfig", _without_init_kwargs(config.dpo), output_dir=work_dir, seed=config.seed)
+    args = build_trl_config("DPOConfig", without_init_kwargs(config.dpo), output_dir=work_dir, seed=config.seed)
     callback = StoreMetricsCallback(store, round_id=round_id, stage="dpo")
     model, tokenizer = load_for_training(init_model, "policy", config.dpo.get("model_init_kwargs"))
     trainer = DPOTrainer(
@@ -133,42 +133,9 @@ def train_dpo(
     )
 
 
-def _without_init_kwargs(keys):
-    # applied by load_for_training; TRL would warn that they are ignored for an instantiated model
-    return {k: v for k, v in keys.items() if k != "model_init_kwargs"}
-
-
 def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point for `accelerate launch -m rlhf.rounds.dpo_stage`; writes result JSON beside OUT."""
-    import json
-
-    from accelerate import PartialState
-
-    from rlhf.rounds.config import load_config
-
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--recipe", required=True)
-    parser.add_argument("--pairs", required=True, help="Parquet/JSONL of preference pairs")
-    parser.add_argument("--init", required=True, help="starting policy directory")
-    parser.add_argument("--output", required=True, help="policy directory to write")
-    parser.add_argument("--round-id", required=True)
-    parser.add_argument("--store", default=None)
-    ns = parser.parse_args(argv)
-    store = None
-    if ns.store:
-        from rlhf.store import Store
-
-        store = Store.open(ns.store)
-    result = train_dpo(
-        load_config(ns.recipe),
-        pairs=read_pairs_file(ns.pairs),
-        init_model=ns.init,
-        output_dir=Path(ns.output),
-        round_id=ns.round_id,
-        store=store,
-    )
-    if PartialState().is_main_process:
-        Path(ns.output).with_suffix(".result.json").write_text(json.dumps(result.detail()))
+    """Entry point for `accelerate launch -m rlhf.rounds.dpo_stage`."""
+    stage_main(train_dpo, argv, description=__doc__.split("\n")[0], output_help="policy directory to write")
 
 
 if __name__ == "__main__":

@@ -42,4 +42,10 @@ def build_trl_config(cls_name: str, keys: Mapping[str, Any], *, output_dir: Path
     return cls(**kwargs)
 
 
-__all__ = ["build_trl_config"]
+def without_init_kwargs(keys: Mapping[str, Any]) -> dict[str, Any]:
+    """Recipe keys minus `model_init_kwargs`: those are applied when the model is loaded, and TRL warns
+    that they are ignored for a model passed in already instantiated."""
+    return {k: v for k, v in keys.items() if k != "model_init_kwargs"}
+
+
+__all__ = ["build_trl_config", "without_init_kwargs"]

@@ -34,6 +34,7 @@ from typing import Literal
 import duckdb
 import pandas as pd
 
+from rlhf.durable import fsync_dir, fsync_file
 from rlhf.schema import TABLES
 from rlhf.store import records, rollups, views
 from rlhf.store.migrations import MIGRATIONS
@@ -66,19 +67,6 @@ def default_store_dir() -> Path:
         return Path(os.environ["RLHF_STORE"])
     base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
     return base / "rlhf-rounds" / "store"
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_file(path: Path) -> None:
-    with open(path, "rb") as fh:
-        os.fsync(fh.fileno())
 
 
 class Store:
@@ -161,7 +149,7 @@ class Store:
         tmp = self.root / f".current-{uuid.uuid4().hex}"
         os.symlink(target, tmp)
         os.replace(tmp, self.root / "current")
-        _fsync_dir(self.root)
+        fsync_dir(self.root)
 
     def _ensure_schema_part(self) -> None:
         """A zero-row part with every current column, so every view binds even before the first append."""
@@ -197,7 +185,7 @@ class Store:
         stamp_tmp = stamp.with_suffix(".tmp")
         stamp_tmp.write_text(json.dumps(self._catalog_stamp()))
         os.replace(stamp_tmp, stamp)
-        _fsync_dir(self.root)
+        fsync_dir(self.root)
 
     # ---- writing -------------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -304,11 +292,11 @@ class Store:
             columns = ", ".join(f'"{c}"' for c in _stored_columns(table))
             quoted = str(target).replace("'", "''")
             con.execute(f"COPY (SELECT {columns} FROM {relation}) TO '{quoted}' (FORMAT parquet, COMPRESSION zstd)")
-            _fsync_file(target)
-        _fsync_dir(tmp)
+            fsync_file(target)
+        fsync_dir(tmp)
         final = self.data_dir / "batches" / batch_name
         os.rename(tmp, final)
-        _fsync_dir(final.parent)
+        fsync_dir(final.parent)
         return final
 
     def compact(self, *, full: bool = True, keep_old_s: float = 3600.0) -> int:
@@ -353,12 +341,12 @@ class Store:
                     src = f"SELECT * FROM read_parquet({parts!r}, union_by_name = true)"
                 target = str(merged / f"{table}.parquet").replace("'", "''")
                 con.execute(f"COPY ({src}) TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
-                _fsync_file(merged / f"{table}.parquet")
+                fsync_file(merged / f"{table}.parquet")
         finally:
             con.close()
-        _fsync_dir(merged)
+        fsync_dir(merged)
         os.rename(tmp, new)
-        _fsync_dir(new.parent)
+        fsync_dir(new.parent)
         self._point_current(f"snapshots/{new.name}")
         cutoff = time.time() - keep_old_s
         for snap in (self.root / "snapshots").iterdir():
