@@ -85,3 +85,12 @@ def test_heldout_split_is_deterministic_and_never_empty():
 def test_round_config_rejects_bad_round_id():
     with pytest.raises(ConfigError, match="round.round_id"):
         RoundConfig(round_id="../x", judges=({"kind": "reference"},))
+
+
+def test_lora_settings_map_onto_peft_for_policy_and_reward_model():
+    from rlhf.rounds.config import LoraSettings
+
+    policy = LoraSettings(r=4, alpha=8, dropout=0.1, target_modules=["q_proj"]).peft_config("CAUSAL_LM")
+    reward = LoraSettings().peft_config("SEQ_CLS")
+    assert (policy.r, policy.lora_alpha, policy.lora_dropout, set(policy.target_modules)) == (4, 8, 0.1, {"q_proj"})
+    assert str(policy.task_type).endswith("CAUSAL_LM") and str(reward.task_type).endswith("SEQ_CLS")

@@ -80,6 +80,18 @@ class LoraSettings:
         if not self.target_modules:
             raise ConfigError("lora.target_modules: give at least one module name, e.g. [q_proj, v_proj]")
 
+    def peft_config(self, task_type: str):
+        """These settings as a `peft.LoraConfig` for `task_type` (CAUSAL_LM, or SEQ_CLS for a reward model)."""
+        from peft import LoraConfig
+
+        return LoraConfig(
+            r=self.r,
+            lora_alpha=self.alpha,
+            lora_dropout=self.dropout,
+            target_modules=list(self.target_modules),
+            task_type=task_type,
+        )
+
 
 @dataclass(frozen=True)
 class RoundConfig:

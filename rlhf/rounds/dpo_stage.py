@@ -52,15 +52,7 @@ class DPOResult:
 def _peft_config(config: RoundConfig):
     if config.finetune != "lora":
         return None
-    from peft import LoraConfig
-
-    return LoraConfig(
-        r=config.lora.r,
-        lora_alpha=config.lora.alpha,
-        lora_dropout=config.lora.dropout,
-        target_modules=list(config.lora.target_modules),
-        task_type="CAUSAL_LM",
-    )
+    return config.lora.peft_config("CAUSAL_LM")
 
 
 def _last(rows: list[dict[str, Any]], name: str) -> float | None:

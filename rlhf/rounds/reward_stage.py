@@ -147,16 +147,8 @@ def train_reward_model(
 def _peft_config(config: RoundConfig):
     if config.reward_finetune != "lora":
         return None
-    from peft import LoraConfig
-
     # SEQ_CLS keeps the fresh scalar head ("score") trainable in full next to the adapters.
-    return LoraConfig(
-        r=config.lora.r,
-        lora_alpha=config.lora.alpha,
-        lora_dropout=config.lora.dropout,
-        target_modules=list(config.lora.target_modules),
-        task_type="SEQ_CLS",
-    )
+    return config.lora.peft_config("SEQ_CLS")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
