@@ -112,3 +112,14 @@ def load_lm(model_name: str, dtype: str, device: str | None):
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     return model, tokenizer, content_hash(model_name)
+
+
+def lm_for(owner: str, config, model, tokenizer, model_hash: str | None):
+    """(model, tokenizer, model_hash, pad_id): the model given to a judge or tagger, else the one its
+    config names. `owner` names the class in the error when a model comes without its tokenizer or hash."""
+    if model is None:
+        model, tokenizer, model_hash = load_lm(config.model, config.dtype, config.device)
+    elif tokenizer is None or model_hash is None:
+        raise ValueError(f"{owner}(model=...) also needs tokenizer= and model_hash=")
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    return model, tokenizer, model_hash, pad_id

@@ -26,7 +26,7 @@ import re
 import time
 from typing import Sequence
 
-from judges._lm import encode_chat, generate_greedy, last_logprobs, length_batches, load_lm, single_token_ids
+from judges._lm import encode_chat, generate_greedy, last_logprobs, length_batches, lm_for, single_token_ids
 from judges.config import LLMJudgeConfig
 from judges.protocol import PairItem
 from judges.template import JudgeTemplate, load_template
@@ -50,12 +50,8 @@ def parse_bracket_verdict(text: str) -> float | None:
 class LLMJudge:
     def __init__(self, config: LLMJudgeConfig | None = None, *, model=None, tokenizer=None, model_hash: str | None = None):
         self.config = config = config or LLMJudgeConfig()
-        if model is None:
-            model, tokenizer, model_hash = load_lm(config.model, config.dtype, config.device)
-        elif tokenizer is None or model_hash is None:
-            raise ValueError("LLMJudge(model=...) also needs tokenizer= and model_hash=")
+        model, tokenizer, model_hash, self.pad_id = lm_for("LLMJudge", config, model, tokenizer, model_hash)
         self.model, self.tokenizer = model, tokenizer
-        self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         self.template: JudgeTemplate = load_template(config.template)
         self.rationale_template: JudgeTemplate = load_template(config.rationale_template)
         self.judge_id = config.name

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from judges._lm import encode_chat, last_logprobs, length_batches, load_lm
+from judges._lm import encode_chat, last_logprobs, length_batches, lm_for
 from judges.config import TaggerConfig
 from judges.template import load_template
 
@@ -30,12 +30,8 @@ __all__ = ["PromptTagger", "TagResult", "tag_prompts"]
 class PromptTagger:
     def __init__(self, config: TaggerConfig | None = None, *, model=None, tokenizer=None, model_hash: str | None = None):
         self.config = config = config or TaggerConfig()
-        if model is None:
-            model, tokenizer, model_hash = load_lm(config.model, config.dtype, config.device)
-        elif tokenizer is None or model_hash is None:
-            raise ValueError("PromptTagger(model=...) also needs tokenizer= and model_hash=")
+        model, tokenizer, model_hash, self.pad_id = lm_for("PromptTagger", config, model, tokenizer, model_hash)
         self.model, self.tokenizer = model, tokenizer
-        self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         self.template = load_template(config.template)
         self.tagger_id = config.name
         categories_hash = hashlib.sha256(json.dumps(list(config.categories)).encode()).hexdigest()[:8]
