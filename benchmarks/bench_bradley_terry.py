@@ -3,7 +3,7 @@
 Run: .venv/bin/pip install -e '.[bench]'; .venv/bin/python benchmarks/bench_bradley_terry.py [--judgments N]
 
 Prints medians (wall clock, this machine) side by side:
-- ours: judges.bradley_terry from a DataFrame of string model names (as the store returns it):
+- ours: judges.stats.bradley_terry from a DataFrame of string model names (as the store returns it):
   aggregation to pair cells + point estimate + 1,000 Poisson-bootstrap refits;
 - evalica.bradley_terry (point estimate only; its default tolerance 1e-6), and how far its strengths
   are from ours;
@@ -23,7 +23,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from judges.bradley_terry import bradley_terry, pair_cells
+from judges.stats.bradley_terry import bradley_terry, pair_cells
 
 
 def simulate(n: int, k: int, seed: int) -> pd.DataFrame:

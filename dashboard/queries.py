@@ -173,7 +173,7 @@ def prompt_lengths(
     path: str | None, version: str, olds: tuple[str, ...], news: tuple[str, ...], judge: str
 ) -> pd.DataFrame:
     """One judge, several comparisons: per prompt its preference for `new` (mean of scored verdicts, as
-    `judges.winrate.prompt_preferences`) and the mean lengths of both answers, the input of length control."""
+    `judges.stats.winrate.prompt_preferences`) and the mean lengths of both answers, the input of length control."""
     return _q(
         path,
         """WITH pairs AS (SELECT unnest(?::VARCHAR[]) AS old, unnest(?::VARCHAR[]) AS new)
@@ -304,7 +304,7 @@ def answers(path: str | None, version: str, prompt_id: str, old: str, new: str) 
 
 @_cache
 def judge_trends(path: str | None, version: str, olds: tuple[str, ...], news: tuple[str, ...]) -> pd.DataFrame:
-    """Per (old, new, judge): verdict-level health rates in DuckDB, with `judges.health`'s definitions.
+    """Per (old, new, judge): verdict-level health rates in DuckDB, with `judges.stats.health`'s definitions.
 
     unscored_rate: unscored verdicts / verdicts. tie_rate: scored verdicts at exactly 0.5 / scored verdicts.
     first_position_win_rate: mean P(answer shown first is better) over scored verdicts (0.5 = no bias).
@@ -339,7 +339,7 @@ def judge_trends(path: str | None, version: str, olds: tuple[str, ...], news: tu
 def agreement_trends(path: str | None, version: str, olds: tuple[str, ...], news: tuple[str, ...]) -> pd.DataFrame:
     """Per (old, new, judge pair): percent agreement on the win/tie/loss class of each prompt both scored.
 
-    The same definition as `judges.health.judge_agreement` (classes by the side of 0.5, tie margin 0).
+    The same definition as `judges.stats.health.judge_agreement` (classes by the side of 0.5, tie margin 0).
     """
     return _q(
         path,

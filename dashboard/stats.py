@@ -1,7 +1,7 @@
 """Glue between the dashboard's query results and the project's statistics functions in `judges/`.
 
 No statistic is defined here: win rates, intervals, p-values, Bradley-Terry, length control and judge health
-all come from `judges.winrate`, `judges.bradley_terry`, `judges.length_control` and `judges.health`. This
+all come from `judges.stats.winrate`, `judges.stats.bradley_terry`, `judges.stats.length_control` and `judges.stats.health`. This
 module only reshapes query frames into their inputs and caches the heavier results by data version.
 """
 
@@ -12,10 +12,10 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import queries
-import judges.health as health
-import judges.length_control as length_control
-import judges.winrate as winrate
-from judges.bradley_terry import PairCells, bradley_terry, pair_matrix
+import judges.stats.health as health
+import judges.stats.length_control as length_control
+import judges.stats.winrate as winrate
+from judges.stats.bradley_terry import PairCells, bradley_terry, pair_matrix
 
 SEED = 0
 N_BOOT = 1000
@@ -179,7 +179,7 @@ def lc_by_comparison(path: str | None, version: str, olds: tuple[str, ...], news
     """Raw and length-controlled win rate of one judge for each (old, new) comparison.
 
     Per-prompt preferences and lengths come aggregated from DuckDB (one query for every round); the
-    length-controlled fit is `judges.length_control.lc_win_rate`.
+    length-controlled fit is `judges.stats.length_control.lc_win_rate`.
     """
     per_prompt = queries.prompt_lengths(path, version, olds, news, judge)
     rows = []

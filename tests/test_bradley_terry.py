@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from judges.bradley_terry import (
+from judges.stats.bradley_terry import (
     average_win_rate,
     bradley_terry,
     elo_ratings,
@@ -166,5 +166,5 @@ def test_docstring_examples():
     import importlib
 
     # by module path: the package re-exports the function bradley_terry under the module's own name
-    module = importlib.import_module("judges.bradley_terry")
+    module = importlib.import_module("judges.stats.bradley_terry")
     assert doctest.testmod(module).failed == 0

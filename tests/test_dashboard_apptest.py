@@ -14,10 +14,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import queries, stats
-import judges.health as health
-import judges.length_control as length_control
-import judges.winrate as winrate
-from judges.bradley_terry import bradley_terry, pair_cells, pair_matrix
+import judges.stats.health as health
+import judges.stats.length_control as length_control
+import judges.stats.winrate as winrate
+from judges.stats.bradley_terry import bradley_terry, pair_cells, pair_matrix
 from rlhf.store import Store
 from rlhf.synthetic import SyntheticConfig, generate, policy_id
 

@@ -7,8 +7,8 @@ import doctest
 import pandas as pd
 import pytest
 
-import judges.health
-from judges.health import cohens_kappa, judge_agreement, judge_health, outcome_classes
+import judges.stats.health
+from judges.stats.health import cohens_kappa, judge_agreement, judge_health, outcome_classes
 
 
 def _v(judge, prompt, a, b, order, pref):
@@ -85,4 +85,4 @@ def test_outcome_classes_keep_unscored_apart():
 
 
 def test_docstring_examples():
-    assert doctest.testmod(judges.health).failed == 0
+    assert doctest.testmod(judges.stats.health).failed == 0

@@ -7,9 +7,9 @@ import doctest
 import numpy as np
 import pytest
 
-import judges.length_control
-from judges.length_control import lc_win_rate
-from judges.winrate import win_rate
+import judges.stats.length_control
+from judges.stats.length_control import lc_win_rate
+from judges.stats.winrate import win_rate
 
 
 def _lengths(n: int, shift: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -107,4 +107,4 @@ def test_lc_interval_is_seeded_and_covers_the_planted_truth():
 
 
 def test_docstring_examples():
-    assert doctest.testmod(judges.length_control).failed == 0
+    assert doctest.testmod(judges.stats.length_control).failed == 0

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import judges.length_control as length_control
-import judges.winrate as winrate
+import judges.stats.length_control as length_control
+import judges.stats.winrate as winrate
 from rlhf.synthetic import BROKEN_JUDGE, JUDGES, SyntheticConfig, generate, policy_id
 
 

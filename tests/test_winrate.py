@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import judges.bootstrap
-import judges.winrate
-from judges.bootstrap import bootstrap_means, percentile_interval
-from judges.winrate import pair_preferences, prompt_preferences, sign_test, win_rate, win_rate_by
+import judges.stats.bootstrap
+import judges.stats.winrate
+from judges.stats.bootstrap import bootstrap_means, percentile_interval
+from judges.stats.winrate import pair_preferences, prompt_preferences, sign_test, win_rate, win_rate_by
 
 
 def _judgment(prompt, a, b, order, pref, **extra):
@@ -145,5 +145,5 @@ def test_pair_preferences_canonical_order():
 
 
 def test_docstring_examples():
-    assert doctest.testmod(judges.winrate).failed == 0
-    assert doctest.testmod(judges.bootstrap).failed == 0
+    assert doctest.testmod(judges.stats.winrate).failed == 0
+    assert doctest.testmod(judges.stats.bootstrap).failed == 0

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from judges.bradley_terry import bradley_terry, pair_cells
-from judges.winrate import pair_preferences, prompt_preferences, win_rate
+from judges.stats.bradley_terry import bradley_terry, pair_cells
+from judges.stats.winrate import pair_preferences, prompt_preferences, win_rate
 from rlhf.cli import main
 
 WINRATE_KEYS = {

@@ -3,7 +3,7 @@
 The sampler answers every eval prompt (or the recipe's capped, fixed subset) with both policies; answers
 already in the store are reused, so the previous policy's answers from the last round cost nothing. Every
 configured judge then scores each prompt in both orders (`judges.run.judge_pairs`), which writes the
-`judgments` rows; win rates with a bootstrap interval and a sign test (`judges.winrate`) are computed from
+`judgments` rows; win rates with a bootstrap interval and a sign test (`judges.stats.winrate`) are computed from
 the stored judgments and kept in the stage's detail. The store's `pair_winrates` view shows the same.
 """
 
@@ -61,7 +61,7 @@ def choose_eval_prompts(store: Any, *, limit: int | None, seed: int) -> list[str
 def _win_rate(store: Any, *, judge: str, judge_version: str, model_a: str, model_b: str, prompt_ids: list[str],
               seed: int) -> dict[str, Any]:
     """Win rate of model_b over model_a from the stored judgments: per prompt the mean of its orders."""
-    from judges.winrate import win_rate
+    from judges.stats.winrate import win_rate
 
     frame = store.query(
         "SELECT prompt_id, avg(preference) AS preference FROM judgments WHERE judge = ? AND judge_version = ? "

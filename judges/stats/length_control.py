@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from judges.bootstrap import percentile_interval, resample_indices
+from judges.stats.bootstrap import percentile_interval, resample_indices
 
 __all__ = ["LengthControlled", "lc_win_rate"]
 

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from judges.bootstrap import bootstrap_means, percentile_interval
+from judges.stats.bootstrap import bootstrap_means, percentile_interval
 
 __all__ = ["WinRate", "pair_preferences", "prompt_preferences", "sign_test", "win_rate", "win_rate_by"]
 
