@@ -1,7 +1,7 @@
 """Bradley-Terry against evalica's published LLMFAO scores and hand-computed cases.
 
-The LLMFAO files (dustalov/evalica, Apache-2.0; see ../shared/reference/llmfao/README.md) are read in
-place from the shared reference folder beside the repository.
+The LLMFAO files (dustalov/evalica, Apache-2.0) are vendored in tests/data/llmfao/ (README.md there gives
+their source and licence).
 """
 
 from __future__ import annotations
@@ -22,14 +22,14 @@ from judges.stats.bradley_terry import (
     pair_matrix,
 )
 
-LLMFAO = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference" / "llmfao"
+LLMFAO = Path(__file__).resolve().parent / "data" / "llmfao"
 _WINNER = {"left": 0.0, "right": 1.0, "tie": 0.5}
 
 
 @pytest.fixture(scope="module")
 def llmfao():
     if not (LLMFAO / "llmfao.csv").exists():
-        pytest.fail(f"reference data missing: {LLMFAO.resolve()} (CI keeps shared/ beside the clone)")
+        pytest.fail(f"vendored reference data missing: {LLMFAO}")
     votes = pd.read_csv(LLMFAO / "llmfao.csv")
     golden = pd.read_csv(LLMFAO / "llmfao-golden.csv")
     cells = pair_cells(votes["left"], votes["right"], votes["winner"].map(_WINNER))
