@@ -56,12 +56,6 @@ class LLMJudge:
         self.rationale_template: JudgeTemplate = load_template(config.rationale_template)
         self.judge_id = config.name
         self.template_hash = self.template.hash
-        version = f"{config.mode}:{self.template.name}@{self.template.hash[:12]}:model@{model_hash[:12]}"
-        if config.rationale != "never" or config.mode == "reasoning":
-            version += f":max_new_tokens={config.max_new_tokens}"
-        if config.rationale != "never":
-            version += f":rationale={config.rationale}@{self.rationale_template.hash[:12]}"
-        self.judge_version = version
         self.label_ids = {label: single_token_ids(tokenizer, label) for label in ("A", "B")}
         for label, ids in self.label_ids.items():
             if not ids:
@@ -70,6 +64,7 @@ class LLMJudge:
             raise ValueError(f"judge model {config.model}: verdict labels A and B share a token id")
         model_max = getattr(getattr(model, "config", None), "max_position_embeddings", None)
         self.max_length = min(config.max_length, model_max) if isinstance(model_max, int) else config.max_length
+        self.judge_version = self._version(model_hash)
         self.model_calls = 0  # pairs sent through the model (cache hits never reach here)
         self.forward_passes = 0
 
@@ -88,6 +83,19 @@ class LLMJudge:
         return out
 
     # -- private ------------------------------------------------------------------------------
+    def _version(self, model_hash: str) -> str:
+        """Every setting that can change a verdict: a different version is a different judge (and cache)."""
+        config = self.config
+        version = f"{config.mode}:{self.template.name}@{self.template.hash[:12]}:model@{model_hash[:12]}"
+        version += f":max_length={self.max_length}:dtype={config.dtype}"
+        if config.mode == "logprob":
+            version += f":min_verdict_mass={config.min_verdict_mass:g}"
+        if config.rationale != "never" or config.mode == "reasoning":
+            version += f":max_new_tokens={config.max_new_tokens}"
+        if config.rationale != "never":
+            version += f":rationale={config.rationale}@{self.rationale_template.hash[:12]}"
+        return version
+
     def _encode(self, template: JudgeTemplate, item: PairItem) -> list[int]:
         messages, prefix = template.render(question=item.question, answer_1=item.first, answer_2=item.second)
         return encode_chat(self.tokenizer, messages, prefix)

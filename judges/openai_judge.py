@@ -59,6 +59,19 @@ def parse_letter(text: str) -> float | None:
     return parse_bracket_verdict(text)
 
 
+def _public_url(url: str) -> str:
+    """``url`` without credentials and without a trailing slash.
+
+    >>> _public_url("https://user:secret@api.example.com/v1/")
+    'https://api.example.com/v1'
+    """
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit((parts.scheme, host, parts.path.rstrip("/"), parts.query, ""))
+
+
 def _logsumexp(values: list[float]) -> float:
     top = max(values)
     return top + math.log(sum(math.exp(v - top) for v in values))
@@ -81,12 +94,22 @@ class OpenAIJudge:
         self.rationale_template = load_template(config.rationale_template)
         self.judge_id = config.name
         self.template_hash = self.template.hash
-        version = f"openai:{config.model}:{config.mode}:{self.template.name}@{self.template.hash[:12]}"
-        version += f":top_logprobs={config.top_logprobs}" if config.mode == "logprob" else f":max_new_tokens={config.max_new_tokens}"
+        self.judge_version = self._version()
+        self.model_calls = 0
+
+    def _version(self) -> str:
+        """Every setting that can change a verdict: server, model, template, sampling. A different version is
+        a different judge (and cache). The URL's user:password part, if any, is left out."""
+        config = self.config
+        version = f"openai:{_public_url(config.base_url)}:{config.model}:{config.mode}"
+        version += f":{self.template.name}@{self.template.hash[:12]}:temperature=0:seed={config.seed}"
+        if config.mode == "logprob":
+            version += f":top_logprobs={config.top_logprobs}"
+        if config.mode == "reasoning" or config.rationale != "never":
+            version += f":max_new_tokens={config.max_new_tokens}"
         if config.rationale != "never":
             version += f":rationale={config.rationale}@{self.rationale_template.hash[:12]}"
-        self.judge_version = version
-        self.model_calls = 0
+        return version
 
     @property
     def ledger(self):

@@ -59,9 +59,10 @@ class RewardJudge:
         self.model, self.tokenizer = model, tokenizer
         self.judge_id = config.name
         self.template_hash = ""
-        self.judge_version = f"reward:model@{model_hash[:12]}:max_length={config.max_length}"
         model_max = getattr(model.config, "max_position_embeddings", None)
         self.max_length = min(config.max_length, model_max) if isinstance(model_max, int) else config.max_length
+        # every setting that can change a verdict; a different version is a different judge (and cache)
+        self.judge_version = f"reward:model@{model_hash[:12]}:max_length={self.max_length}:dtype={config.dtype}"
         self.model_calls = 0  # (prompt, answer) sequences scored
 
     def rewards(self, pairs: Sequence[tuple[str, str]]) -> list[float | None]:
