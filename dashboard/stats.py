@@ -14,6 +14,7 @@ import streamlit as st
 from dashboard import queries
 import judges.stats.health as health
 import judges.stats.length_control as length_control
+import judges.stats.preferences as preferences
 import judges.stats.winrate as winrate
 from judges.stats.bradley_terry import PairCells, bradley_terry, pair_matrix
 
@@ -24,7 +25,7 @@ BT_BOOT = 200
 
 def prompt_prefs(raw: pd.DataFrame, old: str, new: str) -> pd.DataFrame:
     """One judge's judgments of (old, new) as the helper's per-prompt frame: P(new better) per prompt."""
-    return winrate.prompt_preferences(raw, model=new, baseline=old)
+    return preferences.prompt_preferences(raw, model=new, baseline=old)
 
 
 def headline(raw: pd.DataFrame, old: str, new: str) -> winrate.WinRate | None:

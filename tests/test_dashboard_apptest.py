@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import queries, stats
 import judges.stats.health as health
 import judges.stats.length_control as length_control
+import judges.stats.preferences as preferences
 import judges.stats.winrate as winrate
 from judges.stats.bradley_terry import bradley_terry, pair_cells, pair_matrix
 from rlhf.store import Store
@@ -86,7 +87,7 @@ def _judgments(store: Store, old: str, new: str, judge: str | None = None) -> pd
 
 
 def _win_rate(store, old, new, judge) -> winrate.WinRate:
-    prefs = winrate.prompt_preferences(_judgments(store, old, new, judge), model=new, baseline=old)
+    prefs = preferences.prompt_preferences(_judgments(store, old, new, judge), model=new, baseline=old)
     return winrate.win_rate(prefs["preference"], n_boot=stats.N_BOOT, seed=stats.SEED)
 
 
@@ -139,7 +140,7 @@ def test_categories_heatmap_cells_equal_win_rate_by_category(app_store, monkeypa
     at.selectbox(key="cat-judge").set_value("reward-model").run()
     heat = _specs(at)[0]["data"][0]
     old, new = policy_id(1), policy_id(2)
-    prefs = winrate.prompt_preferences(_judgments(app_store, old, new, "reward-model"), model=new, baseline=old)
+    prefs = preferences.prompt_preferences(_judgments(app_store, old, new, "reward-model"), model=new, baseline=old)
     cells = winrate.win_rate_by(prefs, "category", n_boot=0)
     col = heat["x"].index("r02")
     from dashboard.safe_text import plot_label
@@ -210,7 +211,7 @@ def test_regressions_list_losses_most_confident_first_with_both_answers(app_stor
     at = _app(app_store.root, monkeypatch, "regressions")
     at.selectbox(key="reg-judge").set_value("llm-logprob").run()
     losses = at.dataframe[0].value
-    prefs = winrate.prompt_preferences(_judgments(app_store, LATEST_OLD, LATEST_NEW, "llm-logprob"),
+    prefs = preferences.prompt_preferences(_judgments(app_store, LATEST_OLD, LATEST_NEW, "llm-logprob"),
                                        model=LATEST_NEW, baseline=LATEST_OLD)
     lost = prefs[prefs["preference"] < 0.5].sort_values("preference")
     assert len(losses) == len(lost) > 0
@@ -304,7 +305,7 @@ def test_judge_health_table_equals_health_and_length_control(app_store, monkeypa
         row = table.loc[judge]
         for field in ("position_consistency", "first_position_win_rate", "tie_rate", "unscored_rate"):
             assert row[field] == pytest.approx(getattr(h, field), nan_ok=True, abs=1e-12), (judge, field)
-        prefs = winrate.prompt_preferences(part, model=LATEST_NEW, baseline=LATEST_OLD)
+        prefs = preferences.prompt_preferences(part, model=LATEST_NEW, baseline=LATEST_OLD)
         if prefs["preference"].notna().any():
             lc = length_control.lc_win_rate(prefs["preference"], prefs["length_model"], prefs["length_baseline"])
             if lc is None:  # no lengths stored (the hostile judge's judgments carry none)
@@ -326,7 +327,7 @@ def test_judge_health_table_equals_health_and_length_control(app_store, monkeypa
     want = []
     for k in range(1, 6):
         part = _judgments(app_store, policy_id(k - 1), policy_id(k), judge)
-        pp = winrate.prompt_preferences(part, model=policy_id(k), baseline=policy_id(k - 1))
+        pp = preferences.prompt_preferences(part, model=policy_id(k), baseline=policy_id(k - 1))
         want.append(length_control.lc_win_rate(pp["preference"], pp["length_model"], pp["length_baseline"]).lc_win_rate)
     np.testing.assert_allclose(_arr(lc_trace["y"]), want, atol=1e-9)
     trend = next(t for t in specs[1]["data"] if t["name"] == "llm-logprob vs reward-model")

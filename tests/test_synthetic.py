@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import judges.stats.length_control as length_control
-import judges.stats.winrate as winrate
+import judges.stats.preferences as preferences
 from rlhf.synthetic import BROKEN_JUDGE, JUDGES, SyntheticConfig, generate, policy_id
 
 
@@ -66,7 +66,7 @@ def test_planted_length_bias_is_removed_by_length_control(store):
                           broken_judge=False, regression_round=None)
     generate(store, cfg)
     raw = store.query("SELECT * FROM judgments WHERE model_a = ? AND model_b = ?", [policy_id(0), policy_id(7)])
-    prefs = winrate.prompt_preferences(raw, model=policy_id(7), baseline=policy_id(0))
+    prefs = preferences.prompt_preferences(raw, model=policy_id(7), baseline=policy_id(0))
     diff = prefs["length_model"] - prefs["length_baseline"]
     assert diff.mean() > 0  # the newer checkpoint writes longer answers
     assert np.corrcoef(diff, prefs["preference"])[0, 1] > 0.2  # and judges reward it

@@ -10,9 +10,12 @@ import pandas as pd
 import pytest
 
 import judges.stats.bootstrap
+import judges.stats.preferences
+import judges.stats.significance
 import judges.stats.winrate
 from judges.stats.bootstrap import bootstrap_means, percentile_interval
-from judges.stats.winrate import pair_preferences, prompt_preferences, sign_test, win_rate, win_rate_by
+from judges.stats.preferences import pair_preferences, prompt_preferences
+from judges.stats.winrate import win_rate, win_rate_by
 
 
 def _judgment(prompt, a, b, order, pref, **extra):
@@ -34,13 +37,19 @@ def test_hand_computed_soft_and_ties_and_unscored():
     # std of [1, .75, .5, .25] with ddof 1 = sqrt(0.3125 / 3); / sqrt(4)
     assert r.standard_error == pytest.approx(math.sqrt(0.3125 / 3) / 2)
     assert (r.n_wins, r.n_losses, r.n_ties, r.n_total, r.n_unscored) == (2, 1, 1, 4, 2)
-    assert r.p_value == pytest.approx(0.5)  # 2 wins of 3 non-ties: P(X >= 2 | n=3) = 4/8
+    assert math.isnan(r.p_value) and not r.significant  # no resamples, no test
+    # MDE = (z_.975 + z_.8) * SE = (1.959964 + 0.841621) * 0.161374
+    assert r.mde == pytest.approx(2.801585 * math.sqrt(0.3125 / 3) / 2, rel=1e-6)
 
 
-def test_sign_test_exact_binomial_tail():
-    assert sign_test(8, 2) == pytest.approx(56 / 1024, abs=1e-15)
-    assert sign_test(10, 0) == pytest.approx(1 / 1024, abs=1e-15)
-    assert sign_test(0, 0) == 1.0
+def test_two_sided_p_value_agrees_with_the_interval():
+    better = win_rate([1.0] * 30 + [0.0] * 10, n_boot=2000, seed=1)
+    worse = win_rate([0.0] * 30 + [1.0] * 10, n_boot=2000, seed=1)
+    assert better.significant and worse.significant  # a regression is as detectable as an improvement
+    assert better.p_value == pytest.approx(worse.p_value) and better.p_value < 0.01
+    assert better.ci_low > 0.5 and worse.ci_high < 0.5
+    even = win_rate([1.0] * 20 + [0.0] * 20, n_boot=2000, seed=1)
+    assert not even.significant and even.p_value > 0.5
 
 
 def test_bootstrap_interval_is_seeded_and_matches_normal_theory_for_large_n():
@@ -147,3 +156,5 @@ def test_pair_preferences_canonical_order():
 def test_docstring_examples():
     assert doctest.testmod(judges.stats.winrate).failed == 0
     assert doctest.testmod(judges.stats.bootstrap).failed == 0
+    assert doctest.testmod(judges.stats.preferences).failed == 0
+    assert doctest.testmod(judges.stats.significance).failed == 0

@@ -10,7 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from judges.stats.bradley_terry import bradley_terry, pair_cells
-from judges.stats.winrate import pair_preferences, prompt_preferences, win_rate
+from judges.stats.preferences import pair_preferences, prompt_preferences
+from judges.stats.winrate import win_rate
 from rlhf.cli import main
 
 WINRATE_KEYS = {

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from judges.stats.winrate import pair_preferences
+from judges.stats.preferences import pair_preferences
 
 __all__ = [
     "Agreement",

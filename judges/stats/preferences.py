@@ -1,128 +1,20 @@
-"""Win rate of one model over a baseline, with the uncertainty a lead needs to act on it.
+"""The unit of every win rate: one preference per prompt.
 
-The unit is the prompt. Every judgment is oriented to P(model better than baseline); a prompt judged in
-both display orders contributes the mean of its two verdicts, a prompt judged once contributes that one.
-Unscored verdicts (NULL preference) are left out and counted; a prompt with no scored verdict is an
-unscored prompt, never a tie. The definitions follow AlpacaEval so the numbers compare with its
-leaderboard: win rate = mean preference (soft verdicts count as their value, ties as 0.5), wins p > 0.5,
-losses p < 0.5, ties p = 0.5, standard error = sample standard deviation (ddof 1) / sqrt(n). On top of
-AlpacaEval we add a seeded paired bootstrap interval and a one-sided sign test.
+Every judgment is oriented to P(model better than baseline); a prompt judged in both display orders
+contributes the mean of its scored verdicts, a prompt judged once contributes that one. A verdict whose
+display order is unknown (``order`` NULL, e.g. imported from elsewhere) is averaged like any other but
+takes no part in position metrics. Unscored verdicts (NULL preference) are left out and counted; a prompt
+with no scored verdict is an unscored prompt (NaN), never a tie.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import asdict, dataclass
-
 import numpy as np
 import pandas as pd
 
-from judges.stats.bootstrap import bootstrap_means, percentile_interval
+__all__ = ["VERSION_COLUMNS", "pair_preferences", "prompt_preferences"]
 
-__all__ = ["WinRate", "pair_preferences", "prompt_preferences", "sign_test", "win_rate", "win_rate_by"]
-
-NO_CATEGORY = "(none)"
-
-
-@dataclass(frozen=True)
-class WinRate:
-    """Win rate of a model over a baseline on n_total scored prompts.
-
-    win_rate: mean per-prompt P(model better), in [0, 1]. standard_error: ddof-1 std / sqrt(n_total).
-    ci_low/ci_high: percentile interval of a seeded paired bootstrap over prompts (``confidence``,
-    ``n_boot`` resamples, ``seed``). p_value: one-sided sign test of "model better than baseline" over
-    wins and losses (ties dropped); 1.0 when there are none. n_total = n_wins + n_losses + n_ties
-    (scored prompts); n_unscored: prompts with no scored verdict, left out of everything else.
-    """
-
-    win_rate: float
-    standard_error: float
-    ci_low: float
-    ci_high: float
-    p_value: float
-    n_wins: int
-    n_losses: int
-    n_ties: int
-    n_total: int
-    n_unscored: int
-    confidence: float
-    n_boot: int
-    seed: int
-
-    def to_dict(self) -> dict[str, float | int | None]:
-        """The fields as JSON-ready values (NaN becomes None)."""
-        return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(self).items()}
-
-
-def sign_test(n_wins: int, n_losses: int) -> float:
-    """One-sided exact sign test p-value for "wins are more likely than losses" (ties already dropped).
-
-    >>> round(sign_test(8, 2), 6)  # P(X >= 8), X ~ Binomial(10, 1/2) = 56/1024
-    0.054688
-    """
-    from scipy.stats import binomtest  # scipy.stats takes about a second to import; only pay when used
-
-    n = n_wins + n_losses
-    if n == 0:
-        return 1.0
-    return float(binomtest(n_wins, n, 0.5, alternative="greater").pvalue)
-
-
-def win_rate(
-    preferences: np.ndarray | pd.Series | list[float],
-    *,
-    confidence: float = 0.95,
-    n_boot: int = 2000,
-    seed: int = 0,
-) -> WinRate:
-    """Summarise per-prompt preferences P(model better); NaN entries are unscored prompts.
-
-    >>> r = win_rate([1.0, 1.0, 0.5, 0.0, float("nan")], n_boot=0)
-    >>> r.win_rate, r.n_wins, r.n_losses, r.n_ties, r.n_total, r.n_unscored
-    (0.625, 2, 1, 1, 4, 1)
-    >>> round(r.standard_error, 6)  # std([1, 1, .5, 0], ddof=1) / 2 = 0.478714 / 2
-    0.239357
-    """
-    p = np.asarray(preferences, dtype=float)
-    if ((p < 0) | (p > 1)).any():
-        raise ValueError("preferences must lie in [0, 1] (or be NaN for unscored prompts)")
-    scored = p[~np.isnan(p)]
-    n = len(scored)
-    n_wins, n_losses = int((scored > 0.5).sum()), int((scored < 0.5).sum())
-    mean = float(scored.mean()) if n else float("nan")
-    se = float(scored.std(ddof=1) / math.sqrt(n)) if n > 1 else float("nan")
-    low, high = percentile_interval(bootstrap_means(scored, n_boot=n_boot, seed=seed), confidence)
-    return WinRate(
-        win_rate=mean,
-        standard_error=se,
-        ci_low=low,
-        ci_high=high,
-        p_value=sign_test(n_wins, n_losses),
-        n_wins=n_wins,
-        n_losses=n_losses,
-        n_ties=n - n_wins - n_losses,
-        n_total=n,
-        n_unscored=len(p) - n,
-        confidence=confidence,
-        n_boot=n_boot,
-        seed=seed,
-    )
-
-
-def win_rate_by(
-    prompts: pd.DataFrame, by: str = "category", *, confidence: float = 0.95, n_boot: int = 2000, seed: int = 0
-) -> dict[str, WinRate]:
-    """One WinRate per value of column ``by`` of a ``prompt_preferences`` frame (missing values: "(none)").
-
-    Each cell's n is its WinRate's n_total (and n_unscored); the same seed is used in every cell.
-    """
-    if by not in prompts.columns:
-        raise ValueError(f"cannot break down by {by!r}: no such column (have {list(prompts.columns)})")
-    keys = prompts[by].astype(object).where(prompts[by].notna(), NO_CATEGORY).astype(str)
-    return {
-        key: win_rate(group["preference"], confidence=confidence, n_boot=n_boot, seed=seed)
-        for key, group in prompts.groupby(keys, sort=True)
-    }
+VERSION_COLUMNS = ("judge", "judge_version")
 
 
 def _side(x: pd.Series) -> pd.Series:
@@ -141,7 +33,9 @@ def prompt_preferences(
     (NaN when every verdict was unscored), n_verdicts, n_unscored_verdicts, consistent (True/False when
     both display orders were scored: did they pick the same side; NA otherwise), category,
     length_model, length_baseline (characters; NaN when unknown). Raises ValueError when several judges
-    match and ``judge`` is None, since pooling judges would count a prompt twice.
+    match and ``judge`` is None, or when several judge versions match (filter to one version first:
+    a changed template or setting is a different judge), since pooling would count a prompt twice.
+    Verdicts with unknown order count in ``preference`` but not in ``consistent``.
     """
     forward = (judgments["model_a"] == baseline) & (judgments["model_b"] == model)
     mirrored = (judgments["model_a"] == model) & (judgments["model_b"] == baseline)
@@ -152,17 +46,19 @@ def prompt_preferences(
     judges = sorted(rows["judge"].dropna().unique().tolist()) if "judge" in rows else []
     if judge is None and len(judges) > 1:
         raise ValueError(f"judgments of {model!r} vs {baseline!r} come from several judges {judges}; pick one")
+    _one_version(rows)
     fwd = forward[keep].to_numpy()
     pref = rows["preference"].astype(float).to_numpy()
     oriented = np.where(fwd, pref, 1.0 - pref)
-    order = rows["order"].fillna("ab").to_numpy() if "order" in rows else np.full(len(rows), "ab")
+    order = rows["order"].to_numpy(dtype=object) if "order" in rows else np.full(len(rows), None, dtype=object)
+    known = pd.Series(order).isin(["ab", "ba"]).to_numpy()
     first_shown = np.where(order == "ba", rows["model_b"].to_numpy(), rows["model_a"].to_numpy())
     frame = pd.DataFrame(
         {
             "prompt_id": rows["prompt_id"].to_numpy(),
             "p": oriented,
-            "p_model_first": np.where(first_shown == model, oriented, np.nan),
-            "p_baseline_first": np.where(first_shown == model, np.nan, oriented),
+            "p_model_first": np.where(known & (first_shown == model), oriented, np.nan),
+            "p_baseline_first": np.where(known & (first_shown != model), oriented, np.nan),
             "category": rows["category"].to_numpy() if "category" in rows else None,
             "length_model": np.where(fwd, _lengths(rows, "b"), _lengths(rows, "a")),
             "length_baseline": np.where(fwd, _lengths(rows, "a"), _lengths(rows, "b")),
@@ -202,13 +98,15 @@ def pair_preferences(judgments: pd.DataFrame) -> pd.DataFrame:
     Models are sorted so that model_x < model_y; preference = P(model_y better), the mean of every
     scored verdict of that judge on that prompt and pair (both orders, both a/b assignments), NaN when
     all were unscored. Columns: judge, prompt_id, model_x, model_y, preference, n_verdicts, category.
-    This is what Bradley-Terry and judge agreement consume.
+    This is what Bradley-Terry and judge agreement consume. Raises ValueError when one judge appears with
+    several judge versions (filter to one version first).
 
     >>> j = pd.DataFrame({"judge": ["J", "J"], "prompt_id": ["p", "p"], "model_a": ["b", "a"],
     ...                   "model_b": ["a", "b"], "preference": [0.2, 0.6]})
     >>> pair_preferences(j)[["model_x", "model_y", "preference"]].values.tolist()
     [['a', 'b', 0.7]]
     """
+    _one_version(judgments)
     a = judgments["model_a"].astype(str).to_numpy()
     b = judgments["model_b"].astype(str).to_numpy()
     swap = a > b
@@ -227,3 +125,15 @@ def pair_preferences(judgments: pd.DataFrame) -> pd.DataFrame:
         preference=("p", "mean"), n_verdicts=("p", "size"), category=("category", "first")
     )
     return out.reset_index()
+
+
+def _one_version(rows: pd.DataFrame) -> None:
+    """Refuse to pool judge versions: each judge may appear with one judge_version only."""
+    if "judge_version" not in rows or rows.empty:
+        return
+    versions = rows.groupby("judge", dropna=False)["judge_version"].nunique(dropna=False)
+    pooled = versions[versions > 1]
+    if len(pooled):
+        name = pooled.index[0]
+        found = sorted(map(str, rows.loc[rows["judge"] == name, "judge_version"].unique()))
+        raise ValueError(f"judge {name!r} appears with several judge versions {found}; pick one (never pooled)")

@@ -16,7 +16,8 @@ import pandas as pd
 from judges.stats.bradley_terry import bradley_terry, pair_cells
 from judges.stats.health import judge_health
 from judges.stats.length_control import lc_win_rate
-from judges.stats.winrate import WinRate, pair_preferences, prompt_preferences, win_rate, win_rate_by
+from judges.stats.preferences import pair_preferences, prompt_preferences
+from judges.stats.winrate import WinRate, win_rate, win_rate_by
 from rlhf.store import Store
 
 _COLUMNS = 'judge, prompt_id, category, model_a, model_b, "order", preference, length_a, length_b, round_id'
