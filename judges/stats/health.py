@@ -8,6 +8,8 @@ LLM judge and humans) agree on the same pairs:
   same side (both for A, both for B, or both ties);
 - first-position win rate: mean P(the answer shown first is better) over scored verdicts; 0.5 means no
   position bias;
+- verdicts whose display order is unknown (``order`` NULL, e.g. imported) take no part in the two
+  position metrics above and are counted (``n_unknown_order``);
 - tie rate: share of scored verdicts that are exactly 0.5; unscored rate: share of verdicts with no score;
 - agreement: on (prompt, model pair) items both judges scored, percent agreement and Cohen's kappa over
   the classes win / tie / loss.
@@ -42,7 +44,8 @@ class JudgeHealth:
     """Health of one judge over its verdicts (see the module docstring for each number).
 
     n_consistency_prompts counts the (prompt, pair) items scored in both display orders, the
-    denominator of position_consistency (NaN when there are none).
+    denominator of position_consistency (NaN when there are none). n_unknown_order counts verdicts left
+    out of both position metrics because their display order is unknown.
     """
 
     judge: str
@@ -52,6 +55,7 @@ class JudgeHealth:
     first_position_win_rate: float
     position_consistency: float
     n_consistency_prompts: int
+    n_unknown_order: int = 0
 
 
 @dataclass(frozen=True)
@@ -65,17 +69,25 @@ class Agreement:
     cohens_kappa: float
 
 
+def _orders(judgments: pd.DataFrame) -> np.ndarray:
+    """Each verdict's display order, 'ab' or 'ba', None where unknown (NULL, missing column, other values)."""
+    if "order" not in judgments:
+        return np.full(len(judgments), None, dtype=object)
+    order = judgments["order"].to_numpy(dtype=object)
+    return np.where(pd.Series(order).isin(["ab", "ba"]).to_numpy(), order, None)
+
+
 def _first_shown_preference(judgments: pd.DataFrame) -> np.ndarray:
-    """P(the answer shown first is better) per verdict; NaN where unscored."""
+    """P(the answer shown first is better) per verdict; NaN where unscored or the order is unknown."""
     pref = judgments["preference"].astype(float).to_numpy()
-    order = judgments["order"].fillna("ab").to_numpy() if "order" in judgments else np.full(len(pref), "ab")
-    return np.where(order == "ba", pref, 1.0 - pref)
+    order = _orders(judgments)
+    return np.where(order == "ba", pref, np.where(order == "ab", 1.0 - pref, np.nan))
 
 
 def first_position_win_rate(judgments: pd.DataFrame) -> float:
     """Mean P(first-shown answer better) over scored verdicts; 0.5 means no position bias.
 
-    >>> first_position_win_rate(pd.DataFrame({"preference": [0.0, 1.0, None], "order": ["ab", "ba", "ab"]}))
+    >>> first_position_win_rate(pd.DataFrame({"preference": [0.0, 1.0, None, 1.0], "order": ["ab", "ba", "ab", None]}))
     1.0
     """
     first = _first_shown_preference(judgments)
@@ -94,10 +106,10 @@ def position_consistency(judgments: pd.DataFrame) -> tuple[float, int]:
     >>> position_consistency(j)
     (0.5, 2)
     """
-    order = judgments["order"].fillna("ab") if "order" in judgments else pd.Series("ab", judgments.index)
+    order = _orders(judgments)
     sides = []
     for shown in ("ab", "ba"):
-        part = pair_preferences(judgments[order.to_numpy() == shown])
+        part = pair_preferences(judgments[order == shown])
         sides.append(part.set_index(["judge", "prompt_id", "model_x", "model_y"])["preference"])
     both = pd.concat(sides, axis=1, keys=["ab", "ba"], join="inner").dropna()
     if both.empty:
@@ -123,6 +135,7 @@ def judge_health(judgments: pd.DataFrame, judge: str | None = None) -> JudgeHeal
         first_position_win_rate=first_position_win_rate(rows),
         position_consistency=consistency,
         n_consistency_prompts=n_items,
+        n_unknown_order=int(pd.isna(_orders(rows)).sum()),
     )
 
 
