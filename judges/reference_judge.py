@@ -92,6 +92,10 @@ def _is_number(text: str) -> bool:
 
 
 class ReferenceJudge:
+    # Only prompts with a reference can be judged: callers that know the prompts (the round's evaluate
+    # stage) give it only those and count the rest as skipped, instead of storing an unscored verdict.
+    requires_reference = True
+
     def __init__(self, config: ReferenceJudgeConfig | None = None) -> None:
         self.config = config or ReferenceJudgeConfig()
         self.judge_id = self.config.name

@@ -111,6 +111,10 @@ class RoundConfig:
     eval_prompts: int | None = None  # cap on eval prompts per round; None = all
     k: int = 4  # answers per training prompt in rejection sampling
     min_reward_gap: float = 0.0  # best-worst reward gap below which no DPO pair is formed
+    # How rejection sampling ranks a prompt's k answers: the reward model; the prompt's reference answer
+    # (exact/numeric match, judges.reference_judge; prompts without one give no pair); or both (reference
+    # first, the reward model breaks ties and ranks prompts without a reference).
+    rank_by: Literal["reward_model", "reference", "both"] = "reward_model"
     dpo_pairs: Literal["round", "all"] = "round"  # this round's rejection pairs, or all rounds' so far
     finetune: Literal["lora", "full"] = "lora"  # the policy in DPO
     reward_finetune: Literal["lora", "full"] = "full"  # the reward model (LoRA: the score head trains in full)
@@ -136,6 +140,8 @@ class RoundConfig:
             raise ConfigError(f"round.reward_init: 'previous' or 'base', got {self.reward_init!r}")
         if self.dpo_pairs not in ("round", "all"):
             raise ConfigError(f"round.dpo_pairs: 'round' or 'all', got {self.dpo_pairs!r}")
+        if self.rank_by not in ("reward_model", "reference", "both"):
+            raise ConfigError(f"round.rank_by: 'reward_model', 'reference' or 'both', got {self.rank_by!r}")
         if self.finetune not in ("lora", "full"):
             raise ConfigError(f"round.finetune: 'lora' or 'full', got {self.finetune!r}")
         if self.reward_finetune not in ("lora", "full"):

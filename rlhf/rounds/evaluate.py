@@ -5,6 +5,11 @@ already in the store are reused, so the previous policy's answers from the last 
 configured judge then scores each prompt in both orders (`judges.run.judge_pairs`), which writes the
 `judgments` rows; win rates with a bootstrap interval and a sign test (`judges.stats.winrate`) are computed from
 the stored judgments and kept in the stage's detail. The store's `pair_winrates` view shows the same.
+
+A judge that can only judge some prompts (the reference judge needs a reference answer) is given only
+those; the others are counted as skipped in its summary (`n_skipped`), never judged as ties. Each policy's
+reference accuracy (share of the reference answers it matched, with a Wilson interval) is recorded in the
+detail (`reference_accuracy`) and read back by `rlhf.store.queries.reference.reference_accuracy`.
 """
 
 from __future__ import annotations
@@ -24,7 +29,8 @@ class EvaluateResult:
     model_a: str  # previous policy
     model_b: str  # new policy
     sampling: dict[str, Any]  # checkpoint id -> sampler summary
-    judges: dict[str, Any]  # judge name -> judge run summary + win rate
+    judges: dict[str, Any]  # judge name -> judge run summary + win rate (+ n_skipped: prompts it cannot judge)
+    reference_accuracy: dict[str, Any]  # checkpoint id -> {n, n_correct, accuracy, ci_low, ci_high}
     seconds: float
 
     def detail(self) -> dict[str, Any]:
@@ -104,6 +110,12 @@ def evaluate(
             "seconds": round(time.perf_counter() - t0, 3),
         }
         echo(f"    sampled {checkpoint_id}: {result.summary()}")
+    accuracy = reference_accuracy_of(store, previous_checkpoint_id, new_checkpoint_id, prompt_ids, sc.params_hash)
+    with_reference = sorted(accuracy.pop("_prompt_ids"))
+    for checkpoint_id, acc in accuracy.items():
+        if acc["n"]:
+            echo(f"    reference accuracy {checkpoint_id}: {acc['n_correct']}/{acc['n']} = {acc['accuracy']:.1%} "
+                 f"[{acc['ci_low']:.1%}, {acc['ci_high']:.1%}]")
     judged = {}
     for i, spec in enumerate(config.judges):
         if spec.get("kind") == "reward" and not spec.get("model") and reward_model_dir is None:
@@ -112,23 +124,25 @@ def evaluate(
         jc = judge_config(spec, reward_model_dir=str(reward_model_dir), where=f"judges[{i}]")
         t0 = time.perf_counter()
         judge = build_judge(jc)
+        judge_prompts = with_reference if getattr(judge, "requires_reference", False) else prompt_ids
         run = judge_pairs(
             store,
             judge,
             previous_checkpoint_id,
             new_checkpoint_id,
-            prompts=prompt_ids,
+            prompts=judge_prompts,
             round_id=round_id,
             params_hash=sc.params_hash,
         )
         summary = run.as_dict()
+        summary["n_skipped"] = len(prompt_ids) - len(judge_prompts)  # cannot judge these: not judged, not ties
         summary["win_rate_detail"] = _win_rate(
             store,
             judge=run.judge,
             judge_version=run.judge_version,
             model_a=previous_checkpoint_id,
             model_b=new_checkpoint_id,
-            prompt_ids=prompt_ids,
+            prompt_ids=judge_prompts,
             seed=config.seed,
         )
         summary["seconds"] = round(time.perf_counter() - t0, 3)
@@ -137,7 +151,7 @@ def evaluate(
         if wr:
             echo(f"    judge {jc.name}: new policy wins {wr['win_rate']:.3f} "
                  f"[{wr['ci_low']:.3f}, {wr['ci_high']:.3f}] over {wr['n_total']} prompts "
-                 f"({wr['n_unscored']} unscored), {summary['seconds']:.1f} s")
+                 f"({wr['n_unscored']} unscored, {summary['n_skipped']} skipped), {summary['seconds']:.1f} s")
         del judge
     return EvaluateResult(
         prompts=len(prompt_ids),
@@ -145,8 +159,32 @@ def evaluate(
         model_b=new_checkpoint_id,
         sampling=sampling,
         judges=judged,
+        reference_accuracy=accuracy,
         seconds=round(time.perf_counter() - started, 3),
     )
 
 
-__all__ = ["EvaluateResult", "choose_eval_prompts", "evaluate", "sampler_config"]
+def reference_accuracy_of(store: Any, previous_checkpoint_id: str, new_checkpoint_id: str, prompt_ids: list[str],
+                          params_hash: str) -> dict[str, Any]:
+    """Per checkpoint: how many of the eval prompts with a reference it answered correctly (the reference
+    judge's matching rules), on the prompts both answered, with a 95% Wilson interval. The key
+    `_prompt_ids` holds the prompts with a reference that both answered."""
+    import pandas as pd
+
+    from judges.config import ReferenceJudgeConfig
+    from judges.reference_judge import is_correct
+    from judges.run import load_answer_pairs
+    from judges.stats.proportion import proportion
+
+    frame = load_answer_pairs(store, previous_checkpoint_id, new_checkpoint_id, params_hash=params_hash)
+    frame = frame[frame["prompt_id"].isin(set(prompt_ids)) & frame["answer_a"].notna() & frame["answer_b"].notna()]
+    frame = frame[frame["reference"].map(lambda r: isinstance(r, str) and bool(r.strip()) and not pd.isna(r))]
+    rules = ReferenceJudgeConfig()
+    out: dict[str, Any] = {"_prompt_ids": [str(p) for p in frame["prompt_id"]]}
+    for checkpoint_id, column in ((previous_checkpoint_id, "answer_a"), (new_checkpoint_id, "answer_b")):
+        correct = [is_correct(str(a), str(r), rules)[0] for a, r in zip(frame[column], frame["reference"])]
+        out[checkpoint_id] = proportion(sum(correct), len(correct)).to_dict()
+    return out
+
+
+__all__ = ["EvaluateResult", "choose_eval_prompts", "evaluate", "reference_accuracy_of", "sampler_config"]

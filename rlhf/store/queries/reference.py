@@ -1,0 +1,51 @@
+"""Reference accuracy: per round, the share of eval prompts with a reference answer that each checkpoint
+(the previous policy and the new one) answered correctly, with its 95% Wilson interval.
+
+The round's evaluate stage computes it (`rlhf.rounds.evaluate.reference_accuracy_of`, matching rules of
+`judges.reference_judge`) and records it in the stage's detail; this reads it back for the CLI, the demo's
+verdict and the dashboard's Progress page.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from rlhf.store import Store
+
+COLUMNS = ["round_id", "checkpoint", "role", "n", "n_correct", "accuracy", "ci_low", "ci_high"]
+
+_SQL = """
+SELECT s.round_id, s.detail, r.started_at
+FROM round_stages s JOIN rounds r USING (round_id)
+WHERE s.stage = 'evaluate' AND s.status = 'done'
+ORDER BY r.started_at, s.round_id
+"""
+
+
+def reference_accuracy(store: Store) -> pd.DataFrame:
+    """One row per (round, checkpoint): columns round_id, checkpoint, role ('previous' or 'new'), n,
+    n_correct, accuracy, ci_low, ci_high. Rounds evaluated on no prompt with a reference are left out;
+    rounds are in the order they started."""
+    rows = []
+    for round_id, detail in zip(*_stage_details(store)):
+        recorded = detail.get("reference_accuracy") or {}
+        for role, checkpoint in (("previous", detail.get("model_a")), ("new", detail.get("model_b"))):
+            acc = recorded.get(checkpoint)
+            if not acc or not acc.get("n"):
+                continue
+            rows.append({"round_id": round_id, "checkpoint": checkpoint, "role": role,
+                         **{k: acc.get(k) for k in ("n", "n_correct", "accuracy", "ci_low", "ci_high")}})
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _stage_details(store: Store) -> tuple[list[str], list[dict]]:
+    frame = store.query(_SQL)
+    details = [json.loads(d) if isinstance(d, str) and d else {} for d in frame["detail"]]
+    return [str(r) for r in frame["round_id"]], details
+
+
+__all__ = ["COLUMNS", "reference_accuracy"]
