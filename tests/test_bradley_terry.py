@@ -168,3 +168,48 @@ def test_docstring_examples():
     # by module path: the package re-exports the function bradley_terry under the module's own name
     module = importlib.import_module("judges.stats.bradley_terry")
     assert doctest.testmod(module).failed == 0
+
+
+def _clustered_judgments(n_prompts: int = 60, seed: int = 0) -> pd.DataFrame:
+    """Three models; on each prompt every pair is judged in both orders and the prompt decides the side."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for p in range(n_prompts):
+        easy = rng.random() < 0.6  # prompt-level effect shared by all of its items
+        for x, y in (("m0", "m1"), ("m1", "m2"), ("m0", "m2")):
+            pref = 0.9 if easy else 0.2
+            rows.append(("J", "v1", f"p{p}", x, y, "ab", pref))
+            rows.append(("J", "v1", f"p{p}", x, y, "ba", pref))
+    return pd.DataFrame(rows, columns=["judge", "judge_version", "prompt_id", "model_a", "model_b", "order", "preference"])
+
+
+def test_leaderboard_resamples_prompts_not_verdicts():
+    from judges.stats.bradley_terry import leaderboard
+    from judges.stats.preferences import pair_preferences
+
+    judgments = _clustered_judgments()
+    board = leaderboard(judgments, n_boot=400, seed=3)
+    assert board.n.tolist() == [120.0, 120.0, 120.0]  # 60 prompts x 2 pairs per model: one item per prompt and pair
+    # the same items with each item its own unit (what the dashboard used to do, per verdict) are narrower,
+    # because the three items of a prompt move together
+    items = pair_preferences(judgments)
+    per_item = bradley_terry(pair_cells(items["model_x"], items["model_y"], items["preference"]), n_boot=400, seed=3)
+    assert np.allclose(board.rating, per_item.rating)
+    width_prompts = (board.ci_high - board.ci_low)[0]
+    width_items = (per_item.ci_high - per_item.ci_low)[0]
+    assert width_prompts > 1.3 * width_items
+    again = leaderboard(judgments, n_boot=400, seed=3)
+    assert np.array_equal(again.ci_low, board.ci_low)  # seeded
+    # geometric-mean anchor: ratings average 1000
+    assert np.mean(board.rating) == pytest.approx(1000.0)
+
+
+def test_leaderboard_refuses_pooled_judges_and_versions():
+    from judges.stats.bradley_terry import leaderboard
+
+    j = _clustered_judgments(5)
+    other_version = j.assign(judge_version="v2")
+    with pytest.raises(ValueError, match="several judge versions"):
+        leaderboard(pd.concat([j, other_version]), n_boot=0)
+    with pytest.raises(ValueError, match="several judges"):
+        leaderboard(pd.concat([j, j.assign(judge="K")]), n_boot=0)

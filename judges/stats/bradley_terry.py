@@ -6,14 +6,23 @@ likelihood with every tie (and every soft preference) counted fractionally: a ve
 adds 1 - p to i's wins over j and p to j's wins over i, so a tie is half a win for each side. This is the
 definition evalica uses, and ``tests/test_bradley_terry.py`` reproduces its published LLMFAO scores.
 
-Speed comes from aggregation: judgments collapse to cells (model pair, verdict value) with counts, the
-Poisson bootstrap draws one weight per cell (the sum of n Poisson(1) weights is Poisson(n)), and Newton
-iterations run on all resamples at once as a batch of small linear systems.
+The resampling unit is the prompt. Each (prompt, model pair) item is one observation (its verdicts in
+both orders averaged, ``judges.stats.preferences.pair_preferences``), and a bootstrap resample redraws
+prompts: every item of a prompt moves together (a Poisson(1) weight per prompt). Cells built without
+prompts (``groups=None``, e.g. external votes) fall back to one Poisson weight per judgment.
+
+Anchor rule (one rule for the CLI and the dashboard, ``ANCHOR_RULE``): ratings are Elo-style, 400 *
+log10 odds, with the geometric mean of all strengths at 1000 unless an anchor checkpoint is named, which
+is then at 1000 exactly (and its interval is a point).
+
+Speed comes from aggregation: judgments collapse to cells (prompt, model pair, verdict value) with counts,
+the cells to a sparse map from prompt weights to the wins matrix, and Newton iterations run on all
+resamples at once as a batch of small linear systems; resamples are processed in chunks so memory stays
+bounded.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,18 +31,24 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 __all__ = [
+    "ANCHOR_RULE",
     "BradleyTerry",
     "PairCells",
     "average_win_rate",
     "bradley_terry",
     "elo_ratings",
     "fit_strengths",
+    "leaderboard",
     "pair_cells",
     "pair_matrix",
 ]
 
 _ELO_SCALE = 400.0
 _ELO_BASE = 1000.0
+ANCHOR_RULE = (
+    "Bradley-Terry over (prompt, model pair) items; 95% intervals from resampling prompts; "
+    "rating 1000 = the geometric mean of all strengths unless an anchor checkpoint is named"
+)
 
 
 @dataclass(frozen=True)
@@ -41,7 +56,8 @@ class PairCells:
     """Judgments aggregated to distinct (left, right, preference) cells.
 
     ``left``/``right`` index ``models``; ``preference`` is P(right better) in [0, 1]; ``count`` how many
-    judgments fell in the cell.
+    judgments fell in the cell. ``group`` (optional) indexes the prompt each cell belongs to, the unit
+    the bootstrap resamples; ``n_groups`` is the number of prompts.
     """
 
     models: tuple[str, ...]
@@ -49,9 +65,13 @@ class PairCells:
     right: np.ndarray
     preference: np.ndarray
     count: np.ndarray
+    group: np.ndarray | None = None
+    n_groups: int = 0
 
     def __post_init__(self) -> None:
         sizes = {len(self.left), len(self.right), len(self.preference), len(self.count)}
+        if self.group is not None:
+            sizes.add(len(self.group))
         if len(sizes) != 1:
             raise ValueError(f"PairCells arrays differ in length: {sorted(sizes)}")
         if len(self.preference) and (np.nanmin(self.preference) < 0 or np.nanmax(self.preference) > 1):
@@ -103,11 +123,13 @@ def pair_cells(
     right: np.ndarray | pd.Series | list,
     preference: np.ndarray | pd.Series | list,
     models: list[str] | tuple[str, ...] | None = None,
+    groups: np.ndarray | pd.Series | list | None = None,
 ) -> PairCells:
     """Aggregate judgments (left name, right name, P(right better)) into counted cells.
 
     NaN preferences (unscored) are dropped. Each pair is stored with left before right in ``models``
-    order: (b, a, p) becomes (a, b, 1 - p), the same judgment.
+    order: (b, a, p) becomes (a, b, 1 - p), the same judgment. With ``groups`` (one prompt id per row)
+    cells are kept apart per prompt, so that the bootstrap resamples prompts.
 
     >>> c = pair_cells(["a", "a", "b"], ["b", "b", "a"], [1.0, 1.0, 0.5])
     >>> c.models, c.count.tolist(), c.preference.tolist()
@@ -130,12 +152,27 @@ def pair_cells(
     ri = np.array([position[u] for u in right_names.tolist()], dtype=np.int64)[right_codes]
     keep = ~np.isnan(pref)
     li, ri, pref = li[keep], ri[keep], pref[keep]
+    gi, n_groups = None, 0
+    if groups is not None:
+        g_codes, g_names = pd.factorize(groups if isinstance(groups, (pd.Series, np.ndarray)) else np.asarray(groups))
+        if len(g_codes) != n_rows:
+            raise ValueError(f"groups and preference differ in length: {len(g_codes)}, {n_rows}")
+        gi = g_codes[keep]
+        gi, g_names = pd.factorize(gi)  # only prompts with a scored verdict count as units
+        n_groups = len(g_names)
     swap = li > ri  # (b, a, p) is the same judgment as (a, b, 1 - p): fewer cells, fewer bootstrap draws
     li, ri = np.where(swap, ri, li), np.where(swap, li, ri)
     pref = np.where(swap, 1.0 - pref, pref)
     level_idx, levels = pd.factorize(pref)  # hashing, not sorting: 1M judgments in milliseconds
     k = len(models)
     code = (li.astype(np.int64) * k + ri) * len(levels) + level_idx
+    if gi is not None:
+        code = gi.astype(np.int64) * (k * k * len(levels)) + code
+        cells, count = np.unique(code, return_counts=True)
+        grp, rest = np.divmod(cells, k * k * len(levels))
+        pair, lvl = np.divmod(rest, len(levels))
+        return PairCells(models, pair // k, pair % k, np.asarray(levels, dtype=float)[lvl], count.astype(np.int64),
+                         grp.astype(np.int64), n_groups)  # fmt: skip
     if k * k * len(levels) <= 50_000_000:
         counts = np.bincount(code, minlength=k * k * len(levels))
         cells = np.flatnonzero(counts)
@@ -288,30 +325,40 @@ def _check_mle_exists(wins: np.ndarray, models: tuple[str, ...]) -> None:
         )
 
 
-_BOOT_CHUNKS = 2  # fixed, so that a seed gives the same intervals on any number of cores
+_BOOT_CHUNK = 100  # resamples refitted at once: bounded memory, and the same intervals for any chunk count
 
 
-def _bootstrap_chunk(
-    a: sparse.csr_matrix, count: np.ndarray, beta: np.ndarray, k: int, n: int, seed_seq: np.random.SeedSequence
-) -> tuple[np.ndarray, np.ndarray]:
-    """Draw n Poisson-weight resamples of the cells and refit each; returns (log-strengths, converged)."""
-    rng = np.random.default_rng(seed_seq)
-    weights = rng.poisson(count, size=(n, len(count))).astype(float)
-    wins = np.asarray((a @ weights.T).T).reshape(n, k, k)
-    # warm start at the point estimate; Newton converges quadratically, so after a step below 1e-4 the
-    # remaining error in a log-strength is of order 1e-8 (about 2e-6 rating points), far below any interval
-    return fit_strengths(wins, beta0=beta, tol=1e-4, max_iter=50)
+def _unit_map(a: sparse.csr_matrix, cells: PairCells) -> tuple[sparse.csr_matrix, np.ndarray]:
+    """(sparse map from unit weights to the flattened wins matrix, Poisson means of the units).
+
+    Units are prompts when the cells carry them (each weighted Poisson(1)), else the cells themselves
+    (Poisson(count): the sum of count Poisson(1) judgment weights).
+    """
+    count = cells.count.astype(float)
+    if cells.group is None:
+        return a, count
+    to_group = sparse.csr_matrix((count, (np.arange(len(count)), cells.group)), shape=(len(count), cells.n_groups))
+    return (a @ to_group).tocsr(), np.ones(cells.n_groups)
 
 
 def _bootstrap_fits(
-    a: sparse.csr_matrix, count: np.ndarray, beta: np.ndarray, k: int, n_boot: int, seed: int
+    unit_map: sparse.csr_matrix, means: np.ndarray, beta: np.ndarray, k: int, n_boot: int, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Poisson-bootstrap refits in two chunks on two threads (numpy and LAPACK release the GIL)."""
-    seeds = np.random.SeedSequence(seed).spawn(_BOOT_CHUNKS)
-    sizes = [len(part) for part in np.array_split(np.arange(n_boot), _BOOT_CHUNKS)]
-    with ThreadPoolExecutor(max_workers=_BOOT_CHUNKS) as pool:
-        parts = list(pool.map(lambda i: _bootstrap_chunk(a, count, beta, k, sizes[i], seeds[i]), range(_BOOT_CHUNKS)))
-    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    """Poisson-bootstrap refits, ``_BOOT_CHUNK`` resamples at a time from one seeded stream."""
+    rng = np.random.default_rng(seed)
+    betas, oks = [], []
+    for start in range(0, n_boot, _BOOT_CHUNK):
+        size = min(_BOOT_CHUNK, n_boot - start)
+        weights = rng.poisson(means, size=(size, len(means))).astype(float)
+        wins = np.asarray((unit_map @ weights.T).T).reshape(size, k, k)
+        # warm start at the point estimate; Newton converges quadratically, so after a step below 1e-4 the
+        # remaining error in a log-strength is of order 1e-8 (about 2e-6 rating points), far below any interval
+        b, ok = fit_strengths(wins, beta0=beta, tol=1e-4, max_iter=50)
+        betas.append(b)
+        oks.append(ok)
+    if not betas:
+        return np.empty((0, k)), np.empty(0, dtype=bool)
+    return np.concatenate(betas), np.concatenate(oks)
 
 
 def bradley_terry(
@@ -322,11 +369,11 @@ def bradley_terry(
     confidence: float = 0.95,
     anchor: str | None = None,
 ) -> BradleyTerry:
-    """Fit Bradley-Terry strengths with a seeded Poisson bootstrap over judgments.
+    """Fit Bradley-Terry strengths with a seeded Poisson bootstrap over prompts (or judgments).
 
-    Each bootstrap resample reweights every judgment by Poisson(1); aggregated, a cell of count c gets
-    weight Poisson(c). Intervals are percentiles of the ratings (and strengths) over resamples.
-    Raises ValueError when the point-estimate MLE does not exist.
+    Each bootstrap resample reweights every prompt by Poisson(1) (cells with ``group``), else every
+    judgment (a cell of count c gets weight Poisson(c)). Intervals are percentiles of the ratings (and
+    strengths) over resamples. Raises ValueError when the point-estimate MLE does not exist.
     """
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
@@ -355,7 +402,8 @@ def bradley_terry(
     lo_r = hi_r = lo_s = hi_s = np.full(k, np.nan)
     failed = 0
     if n_boot > 0:
-        boot_beta, boot_ok = _bootstrap_fits(a, count, beta, k, n_boot, seed)
+        unit_map, means = _unit_map(a, cells)
+        boot_beta, boot_ok = _bootstrap_fits(unit_map, means, beta, k, n_boot, seed)
         failed = int((~boot_ok).sum())
         boot_s = _strengths(boot_beta[boot_ok])
         boot_r = elo_ratings(boot_s, anchor_idx)
@@ -378,3 +426,28 @@ def bradley_terry(
         confidence=confidence,
         seed=seed,
     )
+
+
+def leaderboard(
+    judgments: pd.DataFrame,
+    *,
+    anchor: str | None = None,
+    n_boot: int = 1000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> BradleyTerry:
+    """The leaderboard of one (judge, judge_version): the single definition the CLI and the dashboard use.
+
+    ``judgments`` has columns judge, prompt_id, model_a, model_b, preference (and judge_version, order).
+    Verdicts are combined per (prompt, model pair) item (both orders averaged), items are fitted with
+    their soft preferences, and the bootstrap resamples prompts (``ANCHOR_RULE``). Raises ValueError for
+    several judges or versions, fewer than two models, or a non-existent MLE.
+    """
+    from judges.stats.preferences import pair_preferences
+
+    judges = sorted(map(str, judgments["judge"].dropna().unique())) if "judge" in judgments else []
+    if len(judges) > 1:
+        raise ValueError(f"several judges {judges}; a leaderboard is one judge's (pooling counts pairs twice)")
+    items = pair_preferences(judgments)
+    cells = pair_cells(items["model_x"], items["model_y"], items["preference"], groups=items["prompt_id"])
+    return bradley_terry(cells, n_boot=n_boot, seed=seed, confidence=confidence, anchor=anchor)
