@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup test test-fast demo dashboard bench browser clean
+.PHONY: setup check test test-fast demo dashboard bench browser clean
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,7 +20,14 @@ setup: $(STAMP)
 browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test: setup browser
+# The field's checkers (configured in pyproject.toml): lint, format, types, import floors (docs/architecture.md).
+check: setup
+	$(BIN)/ruff check rlhf judges dashboard tests benchmarks
+	$(BIN)/ruff format --check rlhf judges dashboard tests benchmarks
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: setup browser check
 	$(BIN)/python -m pytest -q
 
 test-fast: setup

@@ -5,22 +5,21 @@ Every round, the sampler and the store read prompts through ``load_prompts`` and
 Formats follow TRL's conversational conventions (see data/README.md). A bad record stops the load with a
 ``DataError`` naming the file, the line, the field and what would be valid.
 
-``prompt_content_hash`` is the one definition of a prompt's identity by content: the store's
-``prompts.content_hash`` and the round's train/eval overlap check both use it.
+``prompt_content_hash`` (defined in ``rlhf.prompt_identity``, re-exported here) is the one definition of a
+prompt's identity by content: the store's ``prompts.content_hash`` and the train/eval overlap check use it.
 
 The data files live in the repository's ``data/`` folder, found relative to this package (``DATA_DIR``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import unicodedata
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
 
+from rlhf.prompt_identity import prompt_content_hash
 from rlhf.schema import TABLES
 
 __all__ = [
@@ -56,26 +55,6 @@ class DataError(ValueError):
         self.path, self.line, self.field = Path(path), line, field
         where = f"{path}:{line}"
         super().__init__(f"{where}: field '{field}': {message}" if field else f"{where}: {message}")
-
-
-def prompt_content_hash(messages: list[dict[str, Any]]) -> str:
-    """sha256 hex digest of a conversation's canonical JSON.
-
-    Canonical means: only ``role`` and ``content`` of each message, content Unicode-NFC normalised,
-    case-folded and with runs of whitespace collapsed to one space, JSON with sorted keys and no spaces.
-    Two prompts that differ only in spacing or letter case therefore hash alike, which is what a leakage
-    check between training and evaluation data needs.
-
-    >>> prompt_content_hash([{"role": "user", "content": "What is 2 + 2?"}]) == \\
-    ...     prompt_content_hash([{"role": "user", "content": "  what is 2 +  2? "}])
-    True
-    """
-    canonical = [
-        {"role": str(m["role"]), "content": " ".join(unicodedata.normalize("NFC", str(m["content"])).casefold().split())}
-        for m in messages
-    ]
-    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def load_prompts(path: Path | str, *, split: Split) -> pd.DataFrame:

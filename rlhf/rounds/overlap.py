@@ -1,17 +1,17 @@
 """Eval prompts are never trained on: a content-hash check that refuses a round whose training prompts or
 preference pairs repeat an eval prompt.
 
-Identity is by content (`rlhf.default_data.prompt_content_hash`: case, spacing and Unicode form do not
+Identity is by content (`rlhf.prompt_identity.prompt_content_hash`: case, spacing and Unicode form do not
 matter), not by id, because the same question under two ids is the leak that matters.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
 
-from rlhf.default_data import prompt_content_hash
+from rlhf.prompt_identity import messages_hash, prompt_content_hash
 from rlhf.rounds.pairs import Pair
 
 
@@ -35,14 +35,10 @@ class OverlapError(ValueError):
         )
 
 
-def _hash(messages_json: str) -> str:
-    return prompt_content_hash(json.loads(messages_json))
-
-
 def eval_hashes(store: Any) -> dict[str, str]:
     """content hash -> eval prompt id, for every prompt in the store's eval split."""
     frame = store.query("SELECT prompt_id, messages FROM prompts WHERE split = 'eval' ORDER BY prompt_id")
-    return {_hash(m): str(pid) for pid, m in zip(frame["prompt_id"], frame["messages"]) if m}
+    return {messages_hash(m): str(pid) for pid, m in zip(frame["prompt_id"], frame["messages"]) if m}
 
 
 def find_overlaps(
@@ -57,7 +53,7 @@ def find_overlaps(
     )
     found = []
     for pid, messages in zip(frame["prompt_id"], frame["messages"]):
-        hit = evals.get(_hash(messages))
+        hit = evals.get(messages_hash(messages))
         if hit is not None:
             found.append(Overlap("train prompt", str(pid), hit))
     for pair in pairs:

@@ -9,7 +9,6 @@ file and line (JSONL, CSV) or row (Parquet) and nothing is loaded; the sampler w
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,10 +100,6 @@ def read_prompt_file(path: str | Path) -> pd.DataFrame:
     if not records:
         raise PromptError(f"{path}: no prompts")
     return _validate_records(records, where=where)
-
-
-def messages_hash(messages_json: str) -> str:
-    return hashlib.sha256(messages_json.encode()).hexdigest()
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:

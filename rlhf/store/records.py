@@ -11,6 +11,7 @@ import json
 import duckdb
 import pandas as pd
 
+from rlhf.prompt_identity import messages_hash
 from rlhf.schema import KEYS, REQUIRED, TABLES
 
 _SEP = "chr(31)"
@@ -42,13 +43,6 @@ def _canonical_json(value) -> str | None:
     if isinstance(value, str):
         return value
     return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
-
-
-def messages_hash(messages_json: str) -> str:
-    """The prompt content hash of a message list given as JSON (see `prompt_content_hash`)."""
-    from rlhf.default_data import prompt_content_hash  # one definition for the store and the leakage check
-
-    return prompt_content_hash(json.loads(messages_json))
 
 
 def _prepare_frame(table: str, rows) -> pd.DataFrame:
