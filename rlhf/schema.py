@@ -77,7 +77,7 @@ TABLES: dict[str, dict[str, str]] = {
         "prompt_id": "VARCHAR",
         "model_a": "VARCHAR",
         "model_b": "VARCHAR",
-        "order": "VARCHAR",  # 'ab': A's answer shown first; 'ba': B's answer shown first
+        "order": "VARCHAR",  # 'ab': A's answer shown first; 'ba': B's answer shown first; NULL: unknown
         "preference": "DOUBLE",  # P(model_b's answer is better), already un-mirrored; NULL = unscored
         "error": "VARCHAR",  # why it is unscored
         "rationale": "VARCHAR",
@@ -111,6 +111,24 @@ TABLES: dict[str, dict[str, str]] = {
         "latency_s": "DOUBLE",
         "created_at": "TIMESTAMP",
     },
+    "judge_canaries": {  # a judge version's score on pairs whose better answer is known (judges/canaries.py)
+        "judge": "VARCHAR",
+        "judge_version": "VARCHAR",
+        "canary_set": "VARCHAR",  # content hash of the canary pairs it was scored on
+        "n": "INTEGER",  # decisive canary pairs with a scored verdict
+        "accuracy": "DOUBLE",  # see judges/stats/canary.py for every number
+        "ci_low": "DOUBLE",
+        "ci_high": "DOUBLE",
+        "tie_rate": "DOUBLE",
+        "position_consistency": "DOUBLE",
+        "position_bias": "DOUBLE",
+        "length_bias": "DOUBLE",
+        "informative": "BOOLEAN",  # the accuracy interval lies above 0.5
+        "n_verdicts": "INTEGER",
+        "n_unscored": "INTEGER",
+        "detail": "VARCHAR",  # JSON: accuracy and pairs per canary kind, judge calls, seconds
+        "created_at": "TIMESTAMP",
+    },
     "training_metrics": {
         "round_id": "VARCHAR",
         "stage": "VARCHAR",  # 'reward' | 'dpo' | ...
@@ -129,6 +147,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "generations": ("checkpoint_id", "prompt_id", "params_hash", "sample_index"),
     "judgments": ("judge", "judge_version", "prompt_id", "model_a", "model_b", "order"),
     "judge_cache": ("cache_key",),
+    "judge_canaries": ("judge", "judge_version", "canary_set"),
     "training_metrics": ("round_id", "stage", "step", "name"),
 }
 
@@ -142,5 +161,6 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "generations": ("checkpoint_id", "prompt_id"),
     "judgments": ("prompt_id", "model_a", "model_b", "judge"),
     "judge_cache": ("cache_key", "judge", "judge_version"),
+    "judge_canaries": ("judge", "judge_version", "canary_set"),
     "training_metrics": ("round_id", "stage", "step", "name", "value"),
 }

@@ -108,7 +108,7 @@ def _derived(table: str) -> list[dict[str, str]]:
             f"substr(md5(concat_ws({_SEP}, checkpoint_id, prompt_id, params_hash, sample_index::VARCHAR)), 1, 20)"
         )
     if table == "judgments":
-        first.update({"judge_version": "'external'", "order": "'ab'"})
+        first["judge_version"] = "'external'"  # a missing `order` stays NULL: the display order is unknown
         first.update({"length_a": "length(answer_a)", "length_b": "length(answer_b)"})
         second["judgment_id"] = (
             f"substr(md5(concat_ws({_SEP}, judge, judge_version, prompt_id, model_a, model_b, \"order\")), 1, 20)"
