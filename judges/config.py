@@ -14,9 +14,9 @@ would be valid. ``BUILTIN`` holds ready configs that ``rlhf judge --judge NAME``
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Union, get_args
+from typing import Any, Literal, get_args
 
 __all__ = [
     "BUILTIN",
@@ -26,7 +26,6 @@ __all__ = [
     "ReferenceJudgeConfig",
     "RewardJudgeConfig",
     "TaggerConfig",
-    "build_judge",
     "config_from_dict",
     "load_config",
     "resolve_config",
@@ -170,7 +169,7 @@ class TaggerConfig:
         _check(self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}")
 
 
-JudgeConfig = Union[LLMJudgeConfig, OpenAIJudgeConfig, RewardJudgeConfig, ReferenceJudgeConfig]
+JudgeConfig = LLMJudgeConfig | OpenAIJudgeConfig | RewardJudgeConfig | ReferenceJudgeConfig
 _KINDS: dict[str, type] = {
     "llm": LLMJudgeConfig,
     "openai": OpenAIJudgeConfig,
@@ -250,22 +249,3 @@ def resolve_config(name_or_path: str) -> Any:
             raise FileNotFoundError(f"judge config {path} does not exist")
         return load_config(path)
     raise ValueError(f"unknown judge {name_or_path!r}: give a YAML config path or one of {', '.join(BUILTIN)}")
-
-
-def build_judge(config: Any):
-    """The judge a config describes (models load here, not at import)."""
-    from judges.llm_judge import LLMJudge
-    from judges.openai_judge import OpenAIJudge
-    from judges.reference_judge import ReferenceJudge
-    from judges.reward_judge import RewardJudge
-
-    builders = {
-        LLMJudgeConfig: LLMJudge,
-        OpenAIJudgeConfig: OpenAIJudge,
-        RewardJudgeConfig: RewardJudge,
-        ReferenceJudgeConfig: ReferenceJudge,
-    }
-    builder = builders.get(type(config))
-    if builder is None:
-        raise TypeError(f"no judge for config type {type(config).__name__}")
-    return builder(config)

@@ -74,7 +74,7 @@ def _check_models(store: Store, *models: str) -> None:
 @click.pass_context
 def judge(ctx, judge_spec, model_a, model_b, round_id, prompt_ids, one_order, params_hash, chunk, threads, as_json):
     """Judge two checkpoints' answers in both orders and store the verdicts."""
-    from judges.config import build_judge
+    from judges.registry import build_judge
     from judges.run import JudgeRunError, judge_pairs
     from rlhf.openai_client import OpenAIClientError
 

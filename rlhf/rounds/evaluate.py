@@ -89,7 +89,7 @@ def evaluate(
     round_id: str,
     echo: Callable[[str], None] = lambda _msg: None,
 ) -> EvaluateResult:
-    from judges.config import build_judge
+    from judges.registry import build_judge
     from judges.run import judge_pairs
     from rlhf.sampler import sample
 
