@@ -7,18 +7,31 @@ migration is for changes that must touch stored rows (a renamed column, a backfi
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from rlhf.store.store import Store
+import duckdb
+
+from rlhf.store.duck import batch_name, memory_connection
+
+
+class MigrationTarget(Protocol):
+    """What a migration may use of the store: its directories and publishing parts under the writer lock."""
+
+    root: Path
+
+    @property
+    def data_dir(self) -> Path: ...
+
+    def publish(self, con: duckdb.DuckDBPyConnection, tables: Mapping[str, str], *, name: str | None = None) -> Path: ...
 
 # (number, name, function(store)); append only, never renumber. Each runs under the writer lock.
-MIGRATIONS: list[tuple[int, str, Callable[["Store"], None]]] = []
+MIGRATIONS: list[tuple[int, str, Callable[[MigrationTarget], None]]] = []
 
 
 def migration(number: int):
-    def register(fn: Callable[["Store"], None]):
+    def register(fn: Callable[[MigrationTarget], None]):
         MIGRATIONS.append((number, fn.__name__, fn))
         MIGRATIONS.sort(key=lambda m: m[0])
         return fn
@@ -27,22 +40,20 @@ def migration(number: int):
 
 
 @migration(1)
-def m001_layout(store: "Store") -> None:
+def m001_layout(store: MigrationTarget) -> None:
     """Snapshots under snapshots/, the live one behind the `current` link, batches inside it."""
     (store.data_dir / "batches").mkdir(parents=True, exist_ok=True)
     (store.root / "meta").mkdir(exist_ok=True)
 
 
 @migration(2)
-def m002_backfill_judgment_lengths(store: "Store") -> None:
+def m002_backfill_judgment_lengths(store: MigrationTarget) -> None:
     """Stores from before lengths were derived on append: fill length_a/length_b from answer texts.
 
     Rewrites each affected part as a new part (same rows, lengths filled) and swaps it in with one rename.
     """
-    from rlhf.store.store import _memory
-
     for part in sorted((store.data_dir / "batches").glob("*/judgments.parquet")):
-        con = _memory()
+        con = memory_connection()
         cols = [r[0] for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(part)]).fetchall()]
         if not {"answer_a", "answer_b"} <= set(cols):
             continue
@@ -67,17 +78,16 @@ def m002_backfill_judgment_lengths(store: "Store") -> None:
 
 
 @migration(3)
-def m003_winrate_rollups(store: "Store") -> None:
+def m003_winrate_rollups(store: MigrationTarget) -> None:
     """Build the win-rate rollups (rlhf/store/rollups.py) for judgments stored before they existed."""
     from rlhf.store import rollups, views
-    from rlhf.store.store import _batch_name, _memory
 
-    con = _memory()
+    con = memory_connection()
     try:
         con.execute(f"CREATE TEMP TABLE new_judgments AS {views.table_select_sql('judgments', store.data_dir)}")
         if not con.execute("SELECT count(*) FROM new_judgments").fetchall()[0][0]:
             return
-        name = _batch_name()
-        store._publish(con, rollups.stage(con, store.data_dir, name), name=name)
+        name = batch_name()
+        store.publish(con, rollups.stage(con, store.data_dir, name), name=name)
     finally:
         con.close()
