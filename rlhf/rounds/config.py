@@ -49,6 +49,8 @@ def _trl_fields(cls_name: str) -> frozenset[str]:
 
 # Keys we set ourselves per stage; a recipe giving them would be silently overridden, so we refuse them.
 _RESERVED_TRAINER_KEYS = frozenset({"output_dir"})
+# Step checkpoints are written and resumed by the round (round.checkpoint_steps, round.checkpoints_kept).
+_CHECKPOINT_TRAINER_KEYS = frozenset({"save_strategy", "save_steps", "save_total_limit", "resume_from_checkpoint"})
 
 
 def _check_trainer_keys(section: str, cls_name: str, keys: Mapping[str, Any]) -> None:
@@ -56,6 +58,9 @@ def _check_trainer_keys(section: str, cls_name: str, keys: Mapping[str, Any]) ->
     for key in keys:
         if key in _RESERVED_TRAINER_KEYS:
             raise ConfigError(f"{section}.{key}: set by the round itself (under the round directory); remove it")
+        if key in _CHECKPOINT_TRAINER_KEYS:
+            raise ConfigError(f"{section}.{key}: step checkpoints are set by round.checkpoint_steps and "
+                              "round.checkpoints_kept; remove it")
         if key not in allowed:
             close = sorted(k for k in allowed if k.split("_")[0] == key.split("_")[0])[:8]
             hint = f"; similar fields: {', '.join(close)}" if close else ""
@@ -121,6 +126,10 @@ class RoundConfig:
     lora: LoraSettings = field(default_factory=LoraSettings)
     num_threads: int | None = None  # torch CPU threads; None = leave torch's default
     launcher: Literal["inline", "accelerate"] = "inline"  # training stages in-process or `accelerate launch`
+    # Reward and DPO stages save a resumable TRL checkpoint (model, optimizer, scheduler, RNG) every this many
+    # optimizer steps inside the round directory; a killed stage resumes from the latest. None = never.
+    checkpoint_steps: int | None = 50
+    checkpoints_kept: int = 1  # step checkpoints kept per stage (older ones are deleted)
     accelerate_config: str | None = None  # accelerate config file for launcher=accelerate
     reward: Mapping[str, Any] = field(default_factory=dict)
     dpo: Mapping[str, Any] = field(default_factory=dict)
@@ -152,10 +161,12 @@ class RoundConfig:
             raise ConfigError(f"round.k: rejection sampling needs at least 2 answers per prompt, got {self.k}")
         if not 0.0 < self.heldout_fraction < 1.0:
             raise ConfigError(f"round.heldout_fraction: must be in (0, 1), got {self.heldout_fraction}")
-        for name in ("train_prompts", "eval_prompts", "num_threads"):
+        for name in ("train_prompts", "eval_prompts", "num_threads", "checkpoint_steps"):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ConfigError(f"round.{name}: must be >= 1 or null, got {value}")
+        if self.checkpoints_kept < 1:
+            raise ConfigError(f"round.checkpoints_kept: must be >= 1, got {self.checkpoints_kept}")
         if self.round_id is not None and not _valid_round_id(self.round_id):
             raise ConfigError(f"round.round_id: letters, digits, '-', '_' and '.' only, got {self.round_id!r}")
         _check_trainer_keys("reward", "RewardConfig", self.reward)

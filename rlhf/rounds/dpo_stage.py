@@ -15,16 +15,16 @@ Also a script, for `accelerate launch`:
 
 from __future__ import annotations
 
-import shutil
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from rlhf.rounds.config import RoundConfig
+from rlhf.rounds.errors import StageError
 from rlhf.rounds.launch import stage_main
 from rlhf.rounds.pairs import Pair
-from rlhf.rounds.reward_stage import StageError
 
 
 @dataclass(frozen=True)
@@ -42,17 +42,12 @@ class DPOResult:
     final_accuracy: float | None  # rewards/accuracies at the last logged step
     seconds: float
     world_size: int = 1  # training processes (2+ under `accelerate launch`)
+    resumed_from_step: int = 0  # the step checkpoint a killed attempt left and this one continued from
 
     def detail(self) -> dict[str, Any]:
         out = asdict(self)
         out["dropped_ids"] = list(self.dropped_ids[:50])
         return out
-
-
-def _peft_config(config: RoundConfig):
-    if config.finetune != "lora":
-        return None
-    return config.lora.peft_config("CAUSAL_LM")
 
 
 def _last(rows: list[dict[str, Any]], name: str) -> float | None:
@@ -70,44 +65,26 @@ def train_dpo(
     store: Any = None,
     work_dir: Path | None = None,
 ) -> DPOResult:
-    """Train the policy from `init_model` on `pairs` and save it (merged) atomically to `output_dir`."""
-    import torch
+    """Train the policy from `init_model` on `pairs` and save it (merged) atomically to `output_dir`. A killed
+    attempt's latest step checkpoint is resumed from."""
     from datasets import Dataset
-    from transformers import PrinterCallback
-    from trl import DPOTrainer
 
-    from rlhf.rounds.checkpoint import save_trainer_model
-    from rlhf.rounds.loading import load_for_training
-    from rlhf.rounds.metrics import StoreMetricsCallback
-    from rlhf.rounds.trainer_args import build_trl_config, without_init_kwargs
+    from rlhf.rounds.training import stage_trainer
 
     started = time.perf_counter()
-    if config.num_threads:
-        torch.set_num_threads(config.num_threads)
     if not pairs:
         raise StageError("dpo stage: no preference pairs from rejection sampling (every prompt's answers scored "
                          "alike, or round.min_reward_gap is too high); raise round.k or lower min_reward_gap")
-    work_dir = Path(work_dir or output_dir.parent / f".{output_dir.name}.work")
-    args = build_trl_config("DPOConfig", without_init_kwargs(config.dpo), output_dir=work_dir, seed=config.seed)
-    callback = StoreMetricsCallback(store, round_id=round_id, stage="dpo")
-    model, tokenizer = load_for_training(init_model, "policy", config.dpo.get("model_init_kwargs"))
-    trainer = DPOTrainer(
-        model=model,
-        processing_class=tokenizer,
-        args=args,
-        train_dataset=Dataset.from_list([p.trl_row() for p in pairs]),
-        callbacks=[callback],
-        peft_config=_peft_config(config),
-    )
-    trainer.remove_callback(PrinterCallback)
+    run = stage_trainer(config, "dpo", init_model=init_model,
+                        train_dataset=Dataset.from_list([p.trl_row() for p in pairs]), output_dir=output_dir,
+                        work_dir=work_dir, round_id=round_id, store=store)
+    trainer, args, callback = run.trainer, run.trainer.args, run.metrics
     kept = set(trainer.train_dataset["pair_id"])
     dropped = tuple(p.pair_id for p in pairs if p.pair_id not in kept)
     if not kept:
         raise StageError(f"dpo stage: every pair's prompt is longer than dpo.max_length={args.max_length}; raise it")
-    output = trainer.train()
-    save_trainer_model(trainer, Path(output_dir), merge_lora=config.finetune == "lora")
-    if trainer.is_world_process_zero():
-        shutil.rmtree(work_dir, ignore_errors=True)
+    output = run.train()
+    run.save(Path(output_dir), merge_lora=config.finetune == "lora")
     return DPOResult(
         model_dir=str(output_dir),
         init_model=str(init_model),
@@ -117,11 +94,12 @@ def train_dpo(
         pairs_dropped=len(dropped),
         dropped_ids=dropped,
         steps=int(trainer.state.global_step),
-        train_loss=float(output.training_loss) if output.training_loss is not None else None,
+        train_loss=run.train_loss(output),
         final_margin=_last(callback.rows, "rewards/margins"),
         final_accuracy=_last(callback.rows, "rewards/accuracies"),
         seconds=round(time.perf_counter() - started, 3),
         world_size=int(trainer.args.world_size),
+        resumed_from_step=run.resumed_from_step,
     )
 
 

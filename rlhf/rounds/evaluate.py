@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from rlhf.rounds.config import RoundConfig, judge_config
-from rlhf.rounds.reward_stage import StageError
+from rlhf.rounds.errors import StageError
 
 
 @dataclass(frozen=True)

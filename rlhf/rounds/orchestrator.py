@@ -25,9 +25,9 @@ from typing import Any, Callable
 
 from rlhf.rounds import checkpoint as ckpt
 from rlhf.rounds.config import RoundConfig, write_recipe
+from rlhf.rounds.errors import StageError
 from rlhf.rounds.events import record, run_stage, skip_stage, stage_status
 from rlhf.rounds.pairs import Pair, collect_pairs, read_pairs_file, write_pairs
-from rlhf.rounds.reward_stage import StageError
 
 TRAINING_STAGES = ("reward", "rejection", "dpo")
 STAGES = (*TRAINING_STAGES, "checkpoint", "evaluate")

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from rlhf.rounds.config import RoundConfig
-from rlhf.rounds.reward_stage import StageError
+from rlhf.rounds.errors import StageError
 from rlhf.rounds.events import crash_point
 from rlhf.rounds.pairs import Pair
 from rlhf.rounds.ranking import Answer, pick_pair

@@ -12,19 +12,16 @@ Also a script, for `accelerate launch`:
 
 from __future__ import annotations
 
-import shutil
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from rlhf.rounds.config import RoundConfig
+from rlhf.rounds.errors import StageError
 from rlhf.rounds.launch import stage_main
 from rlhf.rounds.pairs import Pair, split_heldout
-
-
-class StageError(RuntimeError):
-    """A stage that cannot run with its inputs; the message says which input and what would work."""
 
 
 @dataclass(frozen=True)
@@ -43,6 +40,7 @@ class RewardResult:
     train_loss: float | None
     seconds: float
     world_size: int = 1  # training processes (2+ under `accelerate launch`)
+    resumed_from_step: int = 0  # the step checkpoint a killed attempt left and this one continued from
 
     def detail(self) -> dict[str, Any]:
         out = asdict(self)
@@ -71,37 +69,18 @@ def train_reward_model(
     work_dir: Path | None = None,
 ) -> RewardResult:
     """Train from `init_model` (a causal LM gets a fresh scalar head; a reward model continues) and save the
-    reward model atomically to `output_dir`."""
-    import torch
-    from transformers import PrinterCallback
-    from trl import RewardTrainer
-
-    from rlhf.rounds.checkpoint import save_trainer_model
-    from rlhf.rounds.loading import load_for_training
-    from rlhf.rounds.metrics import StoreMetricsCallback
-    from rlhf.rounds.trainer_args import build_trl_config, without_init_kwargs
+    reward model atomically to `output_dir`. A killed attempt's latest step checkpoint is resumed from."""
+    from rlhf.rounds.training import stage_trainer
 
     started = time.perf_counter()
-    if config.num_threads:
-        torch.set_num_threads(config.num_threads)
     if len(pairs) < 2:
         raise StageError(f"reward stage: {len(pairs)} preference pair(s); need at least 2 (seed pairs, "
                          "<store>/preferences/*.jsonl, round.preference_files or earlier rounds)")
     train_pairs, heldout_pairs = split_heldout(pairs, config.heldout_fraction, config.seed)
-    work_dir = Path(work_dir or output_dir.parent / f".{output_dir.name}.work")
-    args = build_trl_config("RewardConfig", without_init_kwargs(config.reward), output_dir=work_dir, seed=config.seed)
-    callback = StoreMetricsCallback(store, round_id=round_id, stage="reward")
-    model, tokenizer = load_for_training(init_model, "reward", config.reward.get("model_init_kwargs"))
-    trainer = RewardTrainer(
-        model=model,
-        processing_class=tokenizer,
-        args=args,
-        train_dataset=_dataset(train_pairs),
-        eval_dataset=_dataset(heldout_pairs),
-        callbacks=[callback],
-        peft_config=_peft_config(config),
-    )
-    trainer.remove_callback(PrinterCallback)
+    run = stage_trainer(config, "reward", init_model=init_model, train_dataset=_dataset(train_pairs),
+                        eval_dataset=_dataset(heldout_pairs), output_dir=output_dir, work_dir=work_dir,
+                        round_id=round_id, store=store)
+    trainer, args = run.trainer, run.trainer.args
     # TRL filtered over-long pairs inside __init__; count them before any training.
     kept = _kept_ids(trainer.train_dataset) | _kept_ids(trainer.eval_dataset)
     dropped = tuple(p.pair_id for p in pairs if p.pair_id not in kept)
@@ -112,9 +91,9 @@ def train_reward_model(
             f"{args.max_length} tokens and TRL would drop them; raise reward.max_length"
         )
     before = trainer.evaluate()["eval_accuracy"] if n_heldout else None
-    output = trainer.train()
+    output = run.train()
     after = trainer.evaluate()["eval_accuracy"] if n_heldout else None
-    if after is not None and store is not None and trainer.is_world_process_zero():
+    if before is not None and after is not None and store is not None and trainer.is_world_process_zero():
         store.append(
             "training_metrics",
             [{"round_id": round_id, "stage": "reward", "step": 0, "name": "heldout_accuracy_before",
@@ -123,9 +102,7 @@ def train_reward_model(
               "name": "heldout_accuracy", "value": float(after)}],
             on_conflict="keep",
         )
-    save_trainer_model(trainer, Path(output_dir), merge_lora=config.reward_finetune == "lora")
-    if trainer.is_world_process_zero():
-        shutil.rmtree(work_dir, ignore_errors=True)
+    run.save(Path(output_dir), merge_lora=config.reward_finetune == "lora")
     return RewardResult(
         model_dir=str(output_dir),
         init_model=str(init_model),
@@ -138,17 +115,11 @@ def train_reward_model(
         heldout_accuracy_before=before,
         heldout_accuracy=after,
         steps=int(trainer.state.global_step),
-        train_loss=float(output.training_loss) if output.training_loss is not None else None,
+        train_loss=run.train_loss(output),
         seconds=round(time.perf_counter() - started, 3),
         world_size=int(trainer.args.world_size),
+        resumed_from_step=run.resumed_from_step,
     )
-
-
-def _peft_config(config: RoundConfig):
-    if config.reward_finetune != "lora":
-        return None
-    # SEQ_CLS keeps the fresh scalar head ("score") trainable in full next to the adapters.
-    return config.lora.peft_config("SEQ_CLS")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -160,4 +131,4 @@ if __name__ == "__main__":
     main()
 
 
-__all__ = ["RewardResult", "StageError", "train_reward_model"]
+__all__ = ["RewardResult", "train_reward_model"]

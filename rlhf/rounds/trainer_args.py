@@ -1,15 +1,17 @@
 """Build TRL's own config objects (trl.RewardConfig / trl.DPOConfig) from a recipe section.
 
 The recipe's keys pass through unchanged; under them sit defaults that suit a round run by a program rather
-than a person at a notebook: no hub, no wandb, no intermediate checkpoints, a log line every step, and on a
+than a person at a notebook: no hub, no wandb, no checkpoints unless asked (the training stages ask for step
+checkpoints through round.checkpoint_steps, see training.py), a log line every step, and on a
 machine without CUDA `use_cpu` with bf16 off (TRL turns bf16 on by default, which CPU runs do not want).
 Gradient checkpointing is off by default: it saves memory that small models do not need and costs time.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 
 def _defaults(seed: int) -> dict[str, Any]:
