@@ -246,7 +246,7 @@ def test_rollups_match_a_direct_computation_when_orders_arrive_in_different_appe
 
 
 def test_many_small_appends_are_merged_automatically_and_large_batches_hard_linked(store, monkeypatch):
-    import rlhf.store.store as store_module
+    import rlhf.store.directory as store_module
 
     monkeypatch.setattr(store_module, "AUTO_MERGE_BATCHES", 6)
     store.append("judgments", judgments(20_000, start=100_000))  # "large" once the threshold is lowered

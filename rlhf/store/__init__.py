@@ -1,10 +1,10 @@
-"""The store: immutable Parquet batches renamed into place, read through DuckDB views.
+"""The store: append-only tables read through DuckDB views, on one of two backends (docs/store.md).
 
-See docs/store.md for why: DuckDB's file lock lets one writer block every reader and one idle reader block
-every writer, so no process here ever holds a database file open for writing while others read.
+A directory is the embedded store (immutable Parquet batches renamed into place, rlhf/store/directory.py);
+`ducklake:postgres:...` is the multi-machine store (DuckLake with a Postgres catalog, rlhf/store/lake.py).
 """
 
 from rlhf.store.records import RecordError
-from rlhf.store.store import AppendResult, Store, StoreError, default_store_dir
+from rlhf.store.store import AppendResult, Store, StoreError, StoreUnavailable, default_store_dir
 
-__all__ = ["AppendResult", "RecordError", "Store", "StoreError", "default_store_dir"]
+__all__ = ["AppendResult", "RecordError", "Store", "StoreError", "StoreUnavailable", "default_store_dir"]

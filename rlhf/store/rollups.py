@@ -17,9 +17,7 @@ Compaction folds both into one row per prompt and per pair.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from rlhf.store.parts import parts_sql
+from rlhf.store.parts import Source, parts_sql
 
 ROLLUPS: dict[str, dict[str, str]] = {
     "_prompt_rollup": {
@@ -74,13 +72,13 @@ def _contribution(alias: str, sign: str) -> str:
     )
 
 
-def live_prompt_rollup_sql(data_dir: Path) -> str:
+def live_prompt_rollup_sql(data_dir: Source) -> str:
     rollup = parts_sql("_prompt_rollup", data_dir)
     dead = parts_sql("_prompt_rollup_dead", data_dir)
     return f"SELECT * FROM ({rollup}) WHERE _rid IS NOT NULL AND _rid NOT IN (SELECT _rid FROM ({dead}) WHERE _rid IS NOT NULL)"
 
 
-def stage(con, data_dir: Path, batch_id: str) -> dict[str, str]:
+def stage(con, data_dir: Source, batch_id: str) -> dict[str, str]:
     """Given temp table `new_judgments` (rows about to be published), create the rollup rows of the same
     batch as temp tables and return {hidden table: temp table} to publish with it."""
     con.execute(
@@ -109,7 +107,7 @@ def stage(con, data_dir: Path, batch_id: str) -> dict[str, str]:
     return {name: f"new_{name}" for name in ROLLUPS}
 
 
-def compacted_sql(table: str, data_dir: Path) -> str:
+def compacted_sql(table: str, data_dir: Source) -> str:
     """The folded form of a rollup for a compacted snapshot."""
     if table == "_prompt_rollup":
         return f"SELECT * FROM ({live_prompt_rollup_sql(data_dir)})"

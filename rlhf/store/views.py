@@ -6,10 +6,8 @@ view always sees whole batches: a batch becomes visible by one directory rename.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from rlhf.schema import TABLES
-from rlhf.store.parts import parts_sql
+from rlhf.store.parts import Source, parts_sql
 from rlhf.store.rollups import live_prompt_rollup_sql
 
 
@@ -17,17 +15,17 @@ def _q(column: str) -> str:
     return '"' + column + '"'
 
 
-def table_select_sql(table: str, data_dir: Path) -> str:
+def table_select_sql(table: str, data_dir: Source) -> str:
     """The schema's columns of `table`, typed, over all its parts."""
     cols = ", ".join(f"CAST({_q(c)} AS {t}) AS {_q(c)}" for c, t in TABLES[table].items())
     return f"SELECT {cols} FROM ({parts_sql(table, data_dir)})"
 
 
-def table_view_sql(table: str, data_dir: Path) -> str:
+def table_view_sql(table: str, data_dir: Source) -> str:
     return f"CREATE OR REPLACE VIEW {table} AS {table_select_sql(table, data_dir)}"
 
 
-def raw_table_sql(table: str, data_dir: Path) -> str:
+def raw_table_sql(table: str, data_dir: Source) -> str:
     """All columns including the hidden `_key`, for the store's own checks."""
     return parts_sql(table, data_dir)
 
@@ -115,7 +113,7 @@ FROM prompt_preferences GROUP BY ALL""",
 }
 
 
-def all_view_statements(data_dir: Path) -> list[str]:
+def all_view_statements(data_dir: Source) -> list[str]:
     from rlhf.store.rollups import ROLLUPS
 
     hidden = [f"CREATE OR REPLACE VIEW {t} AS {parts_sql(t, data_dir)}" for t in ROLLUPS]
