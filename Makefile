@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup check test test-fast demo dashboard bench browser clean
+.PHONY: setup check test test-fast demo dashboard bench browser postgres clean
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,11 @@ setup: $(STAMP)
 browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# Debian's PostgreSQL server binaries for the DuckLake store tests (the suite starts its own server as the
+# `postgres` user on a private socket; nothing is enabled or started system-wide).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+
 # The field's checkers (configured in pyproject.toml): lint, format, types, import floors (docs/architecture.md).
 check: setup
 	$(BIN)/ruff check rlhf judges dashboard tests benchmarks
@@ -27,10 +32,10 @@ check: setup
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: setup browser check
+test: setup browser postgres check
 	$(BIN)/python -m pytest -q
 
-test-fast: setup
+test-fast: setup postgres
 	$(BIN)/python -m pytest -q -m "not slow"
 
 demo: setup
