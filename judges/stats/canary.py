@@ -29,8 +29,9 @@ The judge sees every decisive pair in both display orders. The numbers, per (jud
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -135,12 +136,13 @@ def summarize_canaries(frame: pd.DataFrame) -> CanarySummary:
     scored = decisive.dropna(subset=["p_better"])
     per_pair = scored.groupby("canary_id").agg(kind=("kind", "first"), p=("p_better", "mean"))
     scores = pd.Series(_score(per_pair["p"].to_numpy()), index=per_pair.index)
-    n = int(len(per_pair))
+    n = len(per_pair)
     accuracy = float(scores.mean()) if n else float("nan")
     ci_low, ci_high = wilson_interval(float(scores.sum()), n)
 
     by_kind = {k: float(scores[per_pair["kind"] == k].mean()) for k in DECISIVE if (per_pair["kind"] == k).any()}
-    n_by_kind = {k: int((per_pair["kind"] == k).sum()) for k in KINDS}
+    scored_pairs = frame[pref.notna().to_numpy()].drop_duplicates("canary_id")
+    n_by_kind = {k: int((scored_pairs["kind"] == k).sum()) for k in KINDS}  # pairs with a scored verdict
     length_bias = by_kind.get("correct", float("nan")) - by_kind.get("length", float("nan"))
 
     tie_rate = float((np.abs(scored["p_better"] - 0.5) <= _TIE_TOL).mean()) if len(scored) else float("nan")
@@ -163,7 +165,7 @@ def summarize_canaries(frame: pd.DataFrame) -> CanarySummary:
         position_bias=position_bias,
         length_bias=length_bias,
         informative=bool(n and ci_low > 0.5),
-        n_verdicts=int(len(frame)),
+        n_verdicts=len(frame),
         n_unscored=int(pref.isna().sum()),
         accuracy_by_kind=by_kind,
         n_by_kind=n_by_kind,
@@ -180,7 +182,7 @@ def _position_consistency(scored: pd.DataFrame) -> tuple[float, int]:
     if both.empty:
         return (float("nan"), 0)
     same = np.sign(both["ab"] - 0.5) == np.sign(both["ba"] - 0.5)
-    return (float(same.mean()), int(len(both)))
+    return (float(same.mean()), len(both))
 
 
 def headline_judge(candidates: Mapping[str, Any], primary: str | None = None) -> str | None:

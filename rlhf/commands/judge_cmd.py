@@ -60,8 +60,8 @@ def _check_models(store: Store, *models: str) -> None:
                            f"{', '.join(sorted(known)) or 'none'}")
 
 
-@click.command()
-@click.option("--judge", "judge_spec", required=True, help="Judge config YAML, or a built-in name (llm-default, llm-reasoning, reference).")
+@click.group(invoke_without_command=True)
+@click.option("--judge", "judge_spec", default=None, help="Judge config YAML, or a built-in name (llm-default, llm-reasoning, reference).")
 @click.option("--model-a", default=None, help="Baseline checkpoint id (A).")
 @click.option("--model-b", default=None, help="Checkpoint id being evaluated (B); preference = P(B better).")
 @click.option("--round", "round_id", default=None, help="Record the judgments for this round; alone, judge its policy vs its parent.")
@@ -73,7 +73,11 @@ def _check_models(store: Store, *models: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
 @click.pass_context
 def judge(ctx, judge_spec, model_a, model_b, round_id, prompt_ids, one_order, params_hash, chunk, threads, as_json):
-    """Judge two checkpoints' answers in both orders and store the verdicts."""
+    """Judge two checkpoints' answers in both orders and store the verdicts (`rlhf judge canaries`: can a judge tell?)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if not judge_spec:
+        raise BadInput("give --judge CONFIG.yaml|NAME (or a subcommand: rlhf judge canaries)")
     from judges.registry import build_judge
     from judges.run import JudgeRunError, judge_pairs
     from rlhf.openai_client import OpenAIClientError
@@ -139,6 +143,86 @@ def _summary(r) -> str:
     for error in r.errors:
         lines.append(f"  error: {error[:200]}")
     lines.append("  (win rate with intervals: rlhf winrate --model B --baseline A --judge J)")
+    return "\n".join(lines)
+
+
+@judge.command("canaries")
+@click.option("--judge", "judge_specs", multiple=True,
+              help="Judge config YAML or built-in name to score (repeatable); without it, show the stored results.")
+@click.option("--max-prompts", default=100, show_default=True, type=click.IntRange(1),
+              help="Reference prompts to build canaries from (a fixed subset chosen by hash).")
+@click.option("--force", is_flag=True, help="Recompute the summary even if stored (verdicts still come from the cache).")
+@click.option("--threads", default=None, type=click.IntRange(1), help="torch CPU threads.")
+@click.option("--json", "as_json", is_flag=True, help="Print runs and stored results as JSON.")
+@click.pass_context
+def canaries(ctx, judge_specs, max_prompts, force, threads, as_json):
+    """Score judges on pairs whose better answer is known; a judge whose accuracy interval includes 50% is
+    uninformative. Once per judge version: a rerun judges nothing."""
+    from judges.canaries import CanaryError, run_canaries
+    from judges.registry import build_judge
+    from rlhf.openai_client import OpenAIClientError
+    from rlhf.store.queries.canaries import canary_results
+
+    configs = [_config(spec, ("llm", "openai", "reward", "reference"), "--judge") for spec in judge_specs]
+    store = _store(ctx)
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    runs = []
+    for spec, config in zip(judge_specs, configs):
+        try:
+            judge_obj = build_judge(config)
+        except (OSError, ValueError) as exc:
+            raise BadInput(f"--judge {spec}: cannot build judge {config.name}: {exc}") from None
+        try:
+            run = run_canaries(store, judge_obj, max_prompts=max_prompts, force=force)
+        except CanaryError as exc:
+            if "no prompt in the store" in str(exc):
+                raise BadInput(str(exc)) from None
+            raise click.ClickException(str(exc)) from None  # exit 1: retryable failures left
+        except OpenAIClientError as exc:
+            raise click.ClickException(str(exc)) from None
+        runs.append(run)
+        if not as_json:
+            click.echo(_canary_summary(run))
+    results = canary_results(store)
+    if as_json:
+        rows = json.loads(results.to_json(orient="records", date_format="iso"))
+        click.echo(json.dumps({"runs": [r.as_dict() for r in runs], "results": rows}, indent=2, default=str))
+        return
+    if not runs:
+        click.echo(_canary_table(results))
+
+
+def _pct(value) -> str:
+    return "-" if value is None or value != value else f"{value:.3f}"
+
+
+def _canary_summary(run) -> str:
+    s = run.summary
+    verdict = "informative" if s.informative else "NOT informative (its interval includes 50%: it cannot tell)"
+    how = "stored result reused, 0 judge calls" if run.reused else f"{run.n_judged} judged now, {run.n_cached} from cache"
+    kinds = ", ".join(f"{k} {_pct(v)}" for k, v in s.accuracy_by_kind.items())
+    return "\n".join([
+        f"judge {run.judge} [{run.judge_version}]: canary accuracy {_pct(s.accuracy)} [{_pct(s.ci_low)}, "
+        f"{_pct(s.ci_high)}] over {s.n} pairs: {verdict}",
+        f"  by kind: {kinds}",
+        f"  ties {_pct(s.tie_rate)}   position consistency {_pct(s.position_consistency)} ({s.n_both_orders} pairs)"
+        f"   position bias {_pct(s.position_bias)}   length bias {_pct(s.length_bias)}   unscored {s.n_unscored}/{s.n_verdicts}",
+        f"  canary set {run.canary_set} ({run.n_canaries} pairs): {how}, {run.seconds:.1f} s",
+    ])
+
+
+def _canary_table(results) -> str:
+    if results.empty:
+        return "no canary results yet: run `rlhf judge canaries --judge NAME` (or a round's evaluate stage)"
+    lines = [f"{'judge':<20} {'accuracy':>8} {'95% interval':>16} {'n':>5} {'ties':>6} {'pos.cons':>8} "
+             f"{'len.bias':>8}  verdict   version"]
+    for r in results.itertuples(index=False):
+        lines.append(f"{r.judge!s:<20} {_pct(r.accuracy):>8} {'[' + _pct(r.ci_low) + ', ' + _pct(r.ci_high) + ']':>16} "
+                     f"{int(r.n):>5} {_pct(r.tie_rate):>6} {_pct(r.position_consistency):>8} {_pct(r.length_bias):>8}  "
+                     f"{'informative' if r.informative else 'UNINFORMATIVE':<9} {r.judge_version}")
     return "\n".join(lines)
 
 

@@ -1,0 +1,269 @@
+"""Canaries: pairs whose better answer is known, so a judge can prove that it can tell answers apart.
+
+Built from the store's prompts that carry a reference answer (up to ``max_prompts`` of them, a fixed
+subset chosen by hash of the prompt id), four pairs per prompt:
+
+==========  =================================================  ==========================================
+kind        better answer                                      worse answer
+==========  =================================================  ==========================================
+correct     "The answer is <reference>."                      "The answer is <a wrong value>."
+truncated   "<a sentence of working>. The answer is <ref>."  the same text cut in half (no answer left)
+length      "<reference>."                                     a long, confident paragraph ending in a
+                                                               wrong answer
+symmetric   (none: the same right answer on both sides)
+==========  =================================================  ==========================================
+
+A wrong value is the reference number plus 1-9 (chosen by hash), the opposite of yes/no-style answers, or
+another prompt's reference. Which side holds the better answer is chosen by hash too. Decisive pairs are
+judged in both display orders, symmetric pairs once (both orders show the same text).
+
+Verdicts go through the judge cache (``judges.cache``), so a rerun calls no model for pairs already judged,
+and the summary (``judges.stats.canary``) is stored once per (judge, judge_version, canary set) in the
+``judge_canaries`` table: a rerun with the same judge version finds it and judges nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pandas as pd
+
+from judges.cache import cache_key, cache_rows, lookup
+from judges.protocol import PairItem, PairwiseJudge
+from judges.run import question_text
+from judges.stats.canary import CanarySummary, summarize_canaries
+from judges.verdict import Verdict, unmirror
+from rlhf.store import Store
+from rlhf.store.queries.canaries import reference_prompts, stored_canary
+
+__all__ = ["BUILDER_VERSION", "Canary", "CanaryError", "CanaryRun", "build_canaries", "canary_set_id",
+           "run_canaries"]
+
+BUILDER_VERSION = "1"  # bump when the pairs built from the same prompts change
+MAX_PROMPTS = 100
+
+_LEAD = "Let me work through this carefully before I give the final answer."
+_LONG_LEAD = (
+    "Let me think about this step by step. I considered the question from every side, checked each part of "
+    "my reasoning twice and compared the result with what I know to be true. After all of that careful work "
+    "I am completely confident in my result, and I would stake my reputation on it."
+)
+_OPPOSITES = {"yes": "no", "no": "yes", "on": "off", "off": "on", "true": "false", "false": "true",
+              "odd": "even", "even": "odd", "left": "right", "right": "left", "up": "down", "down": "up"}
+_INT = re.compile(r"-?\d+")
+_DEC = re.compile(r"-?\d+\.(\d+)")
+
+
+class CanaryError(ValueError):
+    """Canaries cannot be built or completed (no prompt has a reference; retryable failures remain)."""
+
+
+@dataclass(frozen=True)
+class Canary:
+    canary_id: str  # "<kind>:<prompt_id>"
+    prompt_id: str
+    kind: Literal["correct", "truncated", "length", "symmetric"]
+    question: str
+    reference: str
+    answer_a: str
+    answer_b: str
+    better: Literal["a", "b"] | None  # None for symmetric pairs
+
+    def item(self, order: str) -> PairItem:
+        shown = PairItem(self.question, self.answer_a, self.answer_b, self.prompt_id, self.reference)
+        return shown if order == "ab" else shown.swapped()
+
+    @property
+    def orders(self) -> tuple[str, ...]:
+        return ("ab",) if self.kind == "symmetric" else ("ab", "ba")
+
+
+@dataclass(frozen=True)
+class CanaryRun:
+    judge: str
+    judge_version: str
+    canary_set: str
+    n_canaries: int
+    summary: CanarySummary
+    n_judged: int  # verdicts the judge made in this run
+    n_cached: int  # verdicts taken from the cache
+    reused: bool  # the stored result of this judge version on this canary set was used: nothing judged
+    seconds: float
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "summary"}
+        return {**out, **self.summary.to_dict()}
+
+
+def _h(*parts: str) -> int:
+    return int.from_bytes(hashlib.sha256("\x1f".join(parts).encode()).digest()[:8], "big")
+
+
+def _wrong_value(reference: str, prompt_id: str, others: list[str]) -> str:
+    """A plainly wrong answer of the same kind as ``reference``."""
+    ref = reference.strip()
+    delta = 1 + _h("delta", prompt_id) % 9
+    if _INT.fullmatch(ref):
+        return str(int(ref) + delta)
+    decimal = _DEC.fullmatch(ref)
+    if decimal:
+        return f"{float(ref) + delta:.{len(decimal.group(1))}f}"
+    lowered = ref.lower().rstrip(".")
+    if lowered in _OPPOSITES:
+        opposite = _OPPOSITES[lowered]
+        return opposite.capitalize() if ref[:1].isupper() else opposite
+    candidates = [o for o in others if o.strip().lower() != lowered and not o.strip().lower().endswith(lowered)
+                  and not lowered.endswith(o.strip().lower())]
+    if candidates:
+        return sorted(candidates)[_h("other", prompt_id) % len(candidates)].strip()
+    return ref[::-1] + ("x" if ref[::-1].lower() == lowered else "")
+
+
+def build_canaries(prompts: pd.DataFrame, *, max_prompts: int | None = MAX_PROMPTS) -> list[Canary]:
+    """Four canaries per prompt with a reference (columns prompt_id, reference, and text and/or messages)."""
+    rows = [r for r in prompts.to_dict("records") if isinstance(r.get("reference"), str) and r["reference"].strip()]
+    if max_prompts is not None and len(rows) > max_prompts:
+        rows = sorted(rows, key=lambda r: _h("pick", str(r["prompt_id"])))[:max_prompts]
+    rows.sort(key=lambda r: str(r["prompt_id"]))
+    references = sorted({r["reference"].strip() for r in rows})
+    text_refs = [ref for ref in references if not _INT.fullmatch(ref) and not _DEC.fullmatch(ref)]
+    canaries: list[Canary] = []
+    for row in rows:
+        pid, ref = str(row["prompt_id"]), row["reference"].strip()
+        question = question_text(row.get("text"), row.get("messages"))
+        wrong = _wrong_value(ref, pid, text_refs or references)
+        right = f"The answer is {ref}."
+        complete = f"{_LEAD} The answer is {ref}."
+        cut = complete[: min(len(complete) // 2, len(_LEAD))].rstrip()
+        pairs = {
+            "correct": (right, f"The answer is {wrong}."),
+            "truncated": (complete, cut),
+            "length": (f"{ref}.", f"{_LONG_LEAD} The answer is {wrong}."),
+        }
+        for kind, (better, worse) in pairs.items():
+            side = "a" if _h("side", kind, pid) % 2 == 0 else "b"
+            a, b = (better, worse) if side == "a" else (worse, better)
+            canaries.append(Canary(f"{kind}:{pid}", pid, kind, question, ref, a, b, side))  # type: ignore[arg-type]
+        canaries.append(Canary(f"symmetric:{pid}", pid, "symmetric", question, ref, right, right, None))
+    return canaries
+
+
+def canary_set_id(canaries: list[Canary]) -> str:
+    """Content hash of a canary set (and of the rules that built it)."""
+    payload = [BUILDER_VERSION] + [[c.canary_id, c.question, c.reference, c.answer_a, c.answer_b, c.better]
+                                   for c in canaries]
+    return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode()).hexdigest()[:16]
+
+
+def run_canaries(
+    store: Store,
+    judge: PairwiseJudge,
+    *,
+    max_prompts: int | None = MAX_PROMPTS,
+    chunk: int = 64,
+    force: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> CanaryRun:
+    """Score ``judge`` on the canaries built from ``store``'s reference prompts, once per judge version.
+
+    When this judge version already has a stored result on the same canary set it is returned and nothing
+    is judged (``force`` recomputes the summary, still from the cache). Verdicts are committed to the judge
+    cache chunk by chunk, so a crashed run resumes. Raises ``CanaryError`` when no prompt has a reference,
+    or when retryable failures (a server down) left pairs unjudged; then no result is stored.
+    """
+    start = time.perf_counter()
+    canaries = build_canaries(reference_prompts(store), max_prompts=max_prompts)
+    if not canaries:
+        raise CanaryError("no prompt in the store has a reference answer, so no canary can be built; append "
+                          "prompts with a `reference` field (`rlhf append prompts FILE`)")
+    canary_set = canary_set_id(canaries)
+    stored = None if force else stored_canary(store, judge.judge_id, judge.judge_version, canary_set)
+    if stored is not None:
+        return CanaryRun(judge.judge_id, judge.judge_version, canary_set, len(canaries), _from_row(stored),
+                         n_judged=0, n_cached=0, reused=True, seconds=time.perf_counter() - start)
+
+    work = [(c, order, c.item(order)) for c in canaries for order in c.orders]
+    keys = [cache_key(judge, item, order) for _, order, item in work]
+    verdicts: dict[str, Verdict] = dict(lookup(store, keys))
+    n_cached = sum(k in verdicts for k in keys)
+    todo = list({k: w for k, w in zip(keys, work) if k not in verdicts}.items())
+    n_judged = n_retry = 0
+    for offset in range(0, len(todo), chunk):
+        part = todo[offset : offset + chunk]
+        got = judge.judge([item for _, (_, _, item) in part])
+        if len(got) != len(part) or not all(isinstance(v, Verdict) for v in got):
+            raise CanaryError(f"judge {judge.judge_id} returned {len(got)} verdicts for {len(part)} canary pairs")
+        fresh = {key: v for (key, _), v in zip(part, got)}
+        n_judged += len(got)
+        n_retry += sum(v.retryable for v in got)
+        rows = cache_rows(judge, fresh.items())
+        if rows:
+            store.append("judge_cache", rows, on_conflict="keep")
+        verdicts.update({k: v for k, v in fresh.items() if not v.retryable})
+        if progress:
+            progress(n_cached + min(offset + chunk, len(todo)), len(work))
+    if n_retry:
+        raise CanaryError(f"{n_retry} canary verdicts of judge {judge.judge_id} failed with retryable errors "
+                          "(server unreachable or overloaded); rerun to retry them, nothing else is judged again")
+
+    frame = pd.DataFrame(
+        [{"canary_id": c.canary_id, "kind": c.kind, "better": c.better, "order": order,
+          "preference": _unmirrored(verdicts.get(key), order)}
+         for (c, order, _), key in zip(work, keys)]
+    )
+    summary = summarize_canaries(frame)
+    seconds = time.perf_counter() - start
+    store.append("judge_canaries", [_row(judge, canary_set, summary, n_judged, seconds)], on_conflict="keep")
+    return CanaryRun(judge.judge_id, judge.judge_version, canary_set, len(canaries), summary,
+                     n_judged=n_judged, n_cached=n_cached, reused=False, seconds=seconds)
+
+
+def _unmirrored(verdict: Verdict | None, order: str) -> float | None:
+    return None if verdict is None else unmirror(verdict.preference, order)
+
+
+def _finite(value: float) -> float | None:
+    return None if value != value else float(value)  # NaN -> NULL in the store
+
+
+def _row(judge: PairwiseJudge, canary_set: str, s: CanarySummary, n_judged: int, seconds: float) -> dict[str, Any]:
+    detail = {"accuracy_by_kind": s.accuracy_by_kind, "n_by_kind": s.n_by_kind, "n_both_orders": s.n_both_orders,
+              "judge_calls": n_judged, "seconds": round(seconds, 3), "builder_version": BUILDER_VERSION}
+    return {
+        "judge": judge.judge_id, "judge_version": judge.judge_version, "canary_set": canary_set,
+        "n": s.n, "accuracy": _finite(s.accuracy), "ci_low": _finite(s.ci_low), "ci_high": _finite(s.ci_high),
+        "tie_rate": _finite(s.tie_rate), "position_consistency": _finite(s.position_consistency),
+        "position_bias": _finite(s.position_bias), "length_bias": _finite(s.length_bias),
+        "informative": s.informative, "n_verdicts": s.n_verdicts, "n_unscored": s.n_unscored,
+        "detail": json.dumps(_clean(detail), sort_keys=True),
+    }
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    return None if isinstance(value, float) and value != value else value
+
+
+def _from_row(row: dict[str, Any]) -> CanarySummary:
+    def num(name: str) -> float:
+        value = row.get(name)
+        return float("nan") if value is None or pd.isna(value) else float(value)
+
+    detail = row.get("detail") or {}
+    return CanarySummary(
+        n=int(row["n"]), accuracy=num("accuracy"), ci_low=num("ci_low"), ci_high=num("ci_high"),
+        tie_rate=num("tie_rate"), position_consistency=num("position_consistency"),
+        n_both_orders=int(detail.get("n_both_orders") or 0), position_bias=num("position_bias"),
+        length_bias=num("length_bias"), informative=bool(row["informative"]), n_verdicts=int(row["n_verdicts"]),
+        n_unscored=int(row["n_unscored"]),
+        accuracy_by_kind={k: (float("nan") if v is None else float(v))
+                          for k, v in (detail.get("accuracy_by_kind") or {}).items()},
+        n_by_kind={k: int(v) for k, v in (detail.get("n_by_kind") or {}).items()},
+    )

@@ -1,0 +1,206 @@
+"""Canaries: pairs with a known better answer tell a judge that can tell from one that cannot; stored once
+per judge version, cached so a rerun judges nothing."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from judges.canaries import CanaryError, build_canaries, run_canaries
+from judges.config import ReferenceJudgeConfig
+from judges.reference_judge import ReferenceJudge, is_correct
+from judges.stats.canary import CanarySummary, headline_judge, summarize_canaries, wilson_interval
+from judges.verdict import Verdict
+from rlhf.cli import main
+from rlhf.store.queries.canaries import canary_results
+
+REPO = Path(__file__).resolve().parent.parent
+CONTRACT = ["judge", "judge_version", "n", "accuracy", "ci_low", "ci_high", "tie_rate", "position_consistency",
+            "length_bias", "informative"]
+
+
+def _eval_prompts() -> list[dict]:
+    rows = [json.loads(line) for line in (REPO / "data" / "eval_prompts.jsonl").read_text().splitlines() if line]
+    return [{k: r.get(k) for k in ("prompt_id", "messages", "category", "reference")} | {"split": "eval"} for r in rows]
+
+
+@pytest.fixture
+def eval_store(store):
+    store.append("prompts", _eval_prompts())
+    return store
+
+
+class Scripted:
+    """A judge with a fixed rule, counting the pairs it is asked about."""
+
+    template_hash = ""
+
+    def __init__(self, name: str, rule):
+        self.judge_id = name
+        self.judge_version = f"{name}-v1"
+        self.rule = rule
+        self.calls = 0
+
+    def judge(self, items):
+        self.calls += len(items)
+        return [Verdict(self.rule(item)) for item in items]
+
+
+def first_shown(_item) -> float:
+    return 0.0  # P(second better) = 0: the answer shown first always wins
+
+
+def coin(item) -> float:
+    return random.Random(item.first + "\x1f" + item.second).random()
+
+
+def longer(item) -> float:
+    return 1.0 if len(item.second) > len(item.first) else 0.0 if len(item.second) < len(item.first) else 0.5
+
+
+def test_every_canary_has_the_better_answer_the_reference_says(eval_store):
+    from rlhf.store.queries.canaries import reference_prompts
+
+    prompts = reference_prompts(eval_store)
+    canaries = build_canaries(prompts, max_prompts=None)
+    assert len(prompts) >= 90 and len(canaries) == 4 * len(prompts)
+    config = ReferenceJudgeConfig()
+    for c in canaries:
+        a_ok = is_correct(c.answer_a, c.reference, config)[0]
+        b_ok = is_correct(c.answer_b, c.reference, config)[0]
+        if c.kind == "symmetric":
+            assert c.answer_a == c.answer_b and a_ok
+        else:
+            better, worse = (c.answer_a, c.answer_b) if c.better == "a" else (c.answer_b, c.answer_a)
+            assert (a_ok, b_ok) == ((True, False) if c.better == "a" else (False, True)), c
+            if c.kind == "truncated":
+                assert worse == better[: len(worse)] and len(worse) <= len(better) / 2 + 1
+            if c.kind == "length":
+                assert len(worse) > 3 * len(better)
+    # the better answer sits on both sides about equally often
+    sides = [c.better for c in canaries if c.better]
+    assert 0.35 < sides.count("a") / len(sides) < 0.65
+    # the same prompts build the same set
+    assert build_canaries(prompts, max_prompts=None) == canaries
+    assert len(build_canaries(prompts, max_prompts=10)) == 40
+
+
+def test_a_judge_that_knows_the_reference_is_informative(eval_store):
+    run = run_canaries(eval_store, ReferenceJudge())
+    s = run.summary
+    assert s.n == 3 * 91 and s.accuracy == 1.0 and s.ci_low > 0.98 and s.informative
+    assert s.position_consistency == 1.0 and s.position_bias == 0.0 and s.length_bias == 0.0
+    assert s.accuracy_by_kind == {"correct": 1.0, "truncated": 1.0, "length": 1.0}
+
+
+@pytest.mark.parametrize("rule", [first_shown, coin], ids=["first-shown", "coin"])
+def test_position_biased_and_random_judges_are_uninformative(eval_store, rule):
+    run = run_canaries(eval_store, Scripted(rule.__name__, rule))
+    s = run.summary
+    assert s.n == 273 and not s.informative and s.ci_low <= 0.5 <= s.ci_high
+    if rule is first_shown:
+        # its two orders mirror each other: every pair a tie, never consistent, fully biased to the first
+        assert s.accuracy == 0.5 and s.position_consistency == 0.0 and s.position_bias == 0.5
+    else:
+        assert abs(s.accuracy - 0.5) < 0.1 and 0.3 < s.position_consistency < 0.7
+
+
+def test_a_length_loving_judge_shows_its_length_bias(eval_store):
+    s = run_canaries(eval_store, Scripted("longer", longer)).summary
+    assert s.accuracy_by_kind["length"] == 0.0 and s.accuracy_by_kind["truncated"] == 1.0
+    assert s.length_bias >= 0.3  # it loses accuracy when the wrong answer is the longer one
+
+
+def test_rerun_makes_zero_judge_calls_and_results_are_stored_per_version(eval_store):
+    judge = Scripted("coin", coin)
+    first = run_canaries(eval_store, judge)
+    assert judge.calls == first.n_judged == 91 * 7 and not first.reused
+    rerun = run_canaries(eval_store, judge)
+    assert judge.calls == 91 * 7 and rerun.reused and rerun.n_judged == 0 and rerun.summary == first.summary
+    # recomputing on purpose still judges nothing: every verdict is in the cache
+    forced = run_canaries(eval_store, judge, force=True)
+    assert judge.calls == 91 * 7 and forced.n_cached == 91 * 7 and forced.summary == first.summary
+
+    judge.judge_version = "coin-v2"  # a new version is a new judge: its own canaries
+    run_canaries(eval_store, judge)
+    assert judge.calls == 2 * 91 * 7
+    results = canary_results(eval_store)
+    assert list(results.columns[: len(CONTRACT)]) == CONTRACT
+    assert sorted(results["judge_version"]) == ["coin-v1", "coin-v2"] and eval_store.count("judge_canaries") == 2
+    row = results.iloc[0]
+    assert row["n"] == first.summary.n and row["accuracy"] == pytest.approx(first.summary.accuracy)
+    assert row["detail"]["n_by_kind"]["symmetric"] == 91
+
+
+def test_no_reference_prompts_is_a_clear_error(store):
+    store.append("prompts", [{"prompt_id": "p", "text": "Write a poem."}])
+    with pytest.raises(CanaryError, match="no prompt in the store has a reference answer"):
+        run_canaries(store, ReferenceJudge())
+
+
+def test_retryable_failures_store_no_result_and_the_rerun_judges_only_them(eval_store):
+    flaky = Scripted("flaky", coin)
+    real = flaky.judge
+    flaky.judge = lambda items: [Verdict.unscored("HTTP 503", retryable=True) if "Pacific" in it.first + it.second
+                                 else v for it, v in zip(items, real(items))]
+    with pytest.raises(CanaryError, match="retryable"):
+        run_canaries(eval_store, flaky)
+    assert eval_store.count("judge_canaries") == 0
+    calls = flaky.calls
+    flaky.judge = real
+    run = run_canaries(eval_store, flaky)
+    assert 0 < run.n_judged == flaky.calls - calls < 20 and eval_store.count("judge_canaries") == 1
+
+
+def test_summary_counts_unscored_and_wilson_matches_scipy():
+    from scipy.stats import binomtest
+
+    for k, n in ((0, 5), (31, 100), (60, 60)):
+        ci = binomtest(k, n).proportion_ci(method="wilson")
+        assert wilson_interval(k, n) == pytest.approx((ci.low, ci.high), abs=1e-9)
+    rows = pd.DataFrame({"canary_id": ["c:1", "c:1", "c:2", "c:2", "s:1"], "kind": ["correct"] * 4 + ["symmetric"],
+                         "better": ["a", "a", "b", "b", None], "order": ["ab", "ba", "ab", "ba", "ab"],
+                         "preference": [0.2, None, None, None, 0.5]})
+    s = summarize_canaries(rows)
+    assert (s.n, s.accuracy, s.n_unscored, s.n_both_orders, s.position_bias) == (1, 1.0, 3, 0, 0.0)
+    with pytest.raises(ValueError, match="unknown canary kind"):
+        summarize_canaries(rows.assign(kind="bogus"))
+
+
+def test_headline_judge_is_primary_else_best_informative_never_uninformative():
+    def s(acc, lo):
+        return CanarySummary(60, acc, lo, 1.0, 0.0, 1.0, 60, 0.0, 0.0, lo > 0.5, 120, 0)
+
+    c = {"llm-default": s(0.51, 0.44), "reference": s(1.0, 0.94), "reward-model": s(0.8, 0.7)}
+    assert headline_judge(c, None) == "reference"
+    assert headline_judge(c, "reward-model") == "reward-model"
+    assert headline_judge(c, "llm-default") == "reference"  # an uninformative primary never leads
+    assert headline_judge({"llm-default": c["llm-default"], "x": None}, None) is None
+    assert headline_judge({"x": None}, "x") == "x"  # a primary without canary results leads
+    frame = pd.DataFrame([{"judge": k, **v.to_dict()} for k, v in c.items()]).set_index("judge")
+    assert headline_judge({k: frame.loc[k] for k in frame.index}) == "reference"  # rows of canary_results work
+
+
+def test_cli_runs_and_shows_canaries(tmp_path):
+    store_dir = tmp_path / "s"
+    path = tmp_path / "prompts.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in _eval_prompts()[:40]))
+    runner = CliRunner()
+    assert runner.invoke(main, ["--store", str(store_dir), "append", "prompts", str(path)]).exit_code == 0
+    empty = runner.invoke(main, ["--store", str(store_dir), "judge", "canaries"])
+    assert empty.exit_code == 0 and "no canary results" in empty.output
+    ran = runner.invoke(main, ["--store", str(store_dir), "judge", "canaries", "--judge", "reference", "--json"])
+    assert ran.exit_code == 0, ran.output
+    out = json.loads(ran.output)
+    assert out["runs"][0]["judge"] == "reference" and out["runs"][0]["informative"] is True
+    shown = runner.invoke(main, ["--store", str(store_dir), "judge", "canaries"])
+    assert shown.exit_code == 0 and "reference" in shown.output and "informative" in shown.output
+    as_json = json.loads(runner.invoke(main, ["--store", str(store_dir), "judge", "canaries", "--json"]).output)
+    assert [r["judge"] for r in as_json["results"]] == ["reference"] and as_json["results"][0]["accuracy"] == 1.0
+    bad = runner.invoke(main, ["--store", str(store_dir), "judge", "canaries", "--judge", "nope"])
+    assert bad.exit_code == 2 and "nope" in bad.output
