@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import time
 import warnings
+from typing import TYPE_CHECKING
 
 import click
 
 from rlhf.commands import BadInput
 from rlhf.commands.round_cmd import _load, _run, default_recipe
+
+if TYPE_CHECKING:
+    from rlhf.store import Store
 
 
 def load_default_data(store) -> dict[str, int]:
@@ -28,8 +32,10 @@ def load_default_data(store) -> dict[str, int]:
     return added
 
 
-def _done_rounds(store) -> int:
-    return int(store.query("SELECT count(*) AS n FROM rounds WHERE status = 'done'")["n"].iloc[0])
+def _done_rounds(store: Store) -> int:
+    from rlhf.store.queries.rounds import done_round_count
+
+    return done_round_count(store)
 
 
 @click.command()

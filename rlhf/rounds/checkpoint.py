@@ -12,12 +12,17 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from rlhf.durable import fsync_dir, fsync_tree
 from rlhf.revision import code_revision
+from rlhf.store.queries.checkpoints import checkpoint_row, first_policy_with_hash
+
+if TYPE_CHECKING:
+    from rlhf.store import Store
 
 
 @dataclass(frozen=True)
@@ -118,7 +123,7 @@ def base_checkpoint_id(name_or_path: str, resolved: Path | str, content_hash: st
 
 
 def register(
-    store: Any,
+    store: Store,
     *,
     checkpoint_id: str,
     kind: str,
@@ -134,10 +139,8 @@ def register(
     resolved = resolve_model_path(path)
     digest = content_hash(resolved)
     config_json = config if isinstance(config, str) or config is None else json.dumps(config, sort_keys=True)
-    existing = store.query(
-        "SELECT content_hash, path FROM checkpoints WHERE checkpoint_id = ?", [checkpoint_id]
-    )
-    if len(existing) == 0:
+    existing = checkpoint_row(store, checkpoint_id)
+    if existing is None:
         store.append(
             "checkpoints",
             [
@@ -155,10 +158,10 @@ def register(
             ],
             source="rlhf round",
         )
-    elif existing["content_hash"].iloc[0] != digest:
+    elif existing["content_hash"] != digest:
         raise ValueError(
             f"checkpoint {checkpoint_id} is already registered with content hash "
-            f"{existing['content_hash'].iloc[0][:12]} but {resolved} hashes to {digest[:12]}; "
+            f"{str(existing['content_hash'])[:12]} but {resolved} hashes to {digest[:12]}; "
             "a checkpoint's files changed after it was recorded"
         )
     return Checkpoint(
@@ -172,7 +175,7 @@ def register(
     )
 
 
-def register_base(store: Any, name_or_path: str) -> Checkpoint:
+def register_base(store: Store, name_or_path: str) -> Checkpoint:
     """The starting policy of the first round, recorded like any checkpoint (kind 'policy', no round).
 
     A directory already registered (by content hash, e.g. by `rlhf sample`) keeps its id, so answers the
@@ -182,13 +185,9 @@ def register_base(store: Any, name_or_path: str) -> Checkpoint:
 
     resolved = resolve_model_path(name_or_path)
     digest = content_hash(resolved)
-    same = store.query(
-        "SELECT checkpoint_id FROM checkpoints WHERE content_hash = ? AND coalesce(kind, 'policy') = 'policy' "
-        "ORDER BY created_at LIMIT 1",
-        [digest],
-    )
-    if len(same):
-        found = lookup(store, str(same["checkpoint_id"].iloc[0]))
+    same = first_policy_with_hash(store, digest)
+    if same is not None:
+        found = lookup(store, same)
         assert found is not None
         return found
     return register(
@@ -203,11 +202,10 @@ def register_base(store: Any, name_or_path: str) -> Checkpoint:
     )
 
 
-def lookup(store: Any, checkpoint_id: str) -> Checkpoint | None:
-    rows = store.query("SELECT * FROM checkpoints WHERE checkpoint_id = ?", [checkpoint_id])
-    if len(rows) == 0:
+def lookup(store: Store, checkpoint_id: str) -> Checkpoint | None:
+    r = checkpoint_row(store, checkpoint_id)
+    if r is None:
         return None
-    r = {k: (None if v is None or v != v else v) for k, v in rows.iloc[0].to_dict().items()}  # NaN -> None
     return Checkpoint(
         checkpoint_id=r["checkpoint_id"],
         kind=r["kind"],

@@ -3,7 +3,9 @@
 
 `run_stage` is the whole resume rule: a stage whose latest event is 'done' is not run again (its recorded
 detail is returned); any other stage records 'running', runs, and records 'done' with its detail and
-timings, or 'failed' with the error, and re-raises.
+timings, or 'failed' with the error, and re-raises. A training stage names its output directory (`saved`):
+its result is saved as `<output>.result.json` once the model finished saving (models are saved atomically),
+so a rerun after an interruption between saving and recording 'done' reads that instead of training again.
 """
 
 from __future__ import annotations
@@ -12,9 +14,17 @@ import json
 import os
 import time
 import traceback
-from typing import Any, Callable
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rlhf.revision import code_revision
+from rlhf.store.queries.rounds import stage_rows
+
+if TYPE_CHECKING:
+    from rlhf.store import Store
+
+Detail = dict[str, Any]
 
 # Tests set this to a crash point ('<stage>:done' right after a stage is recorded done, or a point inside a
 # stage such as 'rejection:sampled'): the process SIGKILLs itself there, as a crash or an OOM kill would.
@@ -29,7 +39,7 @@ def crash_point(name: str) -> None:
 
 
 def record(
-    store: Any,
+    store: Store,
     round_id: str,
     *,
     stage: str,
@@ -56,23 +66,27 @@ def record(
     )
 
 
-def stage_status(store: Any, round_id: str) -> dict[str, tuple[str, dict[str, Any]]]:
+def stage_status(store: Store, round_id: str) -> dict[str, tuple[str, Detail]]:
     """stage -> (latest status, its detail)."""
-    frame = store.query("SELECT stage, status, detail FROM round_stages WHERE round_id = ?", [round_id])
-    return {
-        str(s): (str(st), json.loads(d) if isinstance(d, str) and d else {})
-        for s, st, d in zip(frame["stage"], frame["status"], frame["detail"])
-    }
+    return {stage: (status, detail) for stage, status, detail in stage_rows(store, round_id)}
 
 
 def run_stage(
-    store: Any,
+    store: Store,
     round_id: str,
     stage: str,
-    fn: Callable[[], dict[str, Any]],
+    fn: Callable[[], Detail],
     *,
     echo: Callable[[str], None] = lambda _msg: None,
-) -> dict[str, Any]:
+    saved: Path | None = None,
+    then: Callable[[Detail], Detail] | None = None,
+) -> Detail:
+    """Run `fn` as the round's `stage` unless it is recorded done; see the module docstring.
+
+    ``saved``: the stage's output directory; `fn`'s detail is kept in ``<saved>.result.json`` and reused
+    when the directory and that file exist. ``then``: runs on the (fresh or reused) detail every time,
+    e.g. to register the saved model as a checkpoint.
+    """
     status, detail = stage_status(store, round_id).get(stage, ("", {}))
     if status in ("done", "skipped"):
         echo(f"  [{stage}] already {status} ({detail.get('seconds', '?')} s), not run again")
@@ -81,7 +95,9 @@ def run_stage(
     record(store, round_id, stage=stage, status="running", detail={"previous_status": status or None})
     started = time.perf_counter()
     try:
-        detail = dict(fn())
+        detail = _reuse_or_run(fn, saved, stage=stage, echo=echo)
+        if then is not None:
+            detail = dict(then(detail))
     except BaseException as exc:
         record(
             store,
@@ -103,7 +119,21 @@ def run_stage(
     return detail
 
 
-def skip_stage(store: Any, round_id: str, stage: str, reason: str) -> None:
+def _reuse_or_run(fn: Callable[[], Detail], saved: Path | None, *, stage: str, echo: Callable[[str], None]) -> Detail:
+    if saved is None:
+        return dict(fn())
+    result_file = saved.with_suffix(".result.json")
+    if saved.is_dir() and result_file.exists():  # trained and saved before an interruption
+        echo(f"  [{stage}] {saved.name} finished saving before an interruption: not trained again")
+        return dict(json.loads(result_file.read_text()))
+    detail = dict(fn())
+    tmp = result_file.with_name(f".{result_file.name}.tmp")
+    tmp.write_text(json.dumps(detail, sort_keys=True, default=str))
+    os.replace(tmp, result_file)
+    return detail
+
+
+def skip_stage(store: Store, round_id: str, stage: str, reason: str) -> None:
     if stage_status(store, round_id).get(stage, ("",))[0] != "skipped":
         record(store, round_id, stage=stage, status="skipped", detail={"reason": reason})
 

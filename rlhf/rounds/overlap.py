@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rlhf.prompt_identity import messages_hash, prompt_content_hash
 from rlhf.rounds.pairs import Pair
+from rlhf.store.queries.prompts import prompt_messages
+
+if TYPE_CHECKING:
+    from rlhf.store import Store
 
 
 @dataclass(frozen=True)
@@ -35,22 +39,20 @@ class OverlapError(ValueError):
         )
 
 
-def eval_hashes(store: Any) -> dict[str, str]:
+def eval_hashes(store: Store) -> dict[str, str]:
     """content hash -> eval prompt id, for every prompt in the store's eval split."""
-    frame = store.query("SELECT prompt_id, messages FROM prompts WHERE split = 'eval' ORDER BY prompt_id")
+    frame = prompt_messages(store, split="eval")
     return {messages_hash(m): str(pid) for pid, m in zip(frame["prompt_id"], frame["messages"]) if m}
 
 
 def find_overlaps(
-    store: Any, *, train_prompt_ids: Iterable[str], pairs: Iterable[Pair]
+    store: Store, *, train_prompt_ids: Iterable[str], pairs: Iterable[Pair]
 ) -> list[Overlap]:
     evals = eval_hashes(store)
     if not evals:
         return []
     ids = list(train_prompt_ids)
-    frame = store.query(
-        "SELECT prompt_id, messages FROM prompts WHERE prompt_id IN (SELECT unnest(?::VARCHAR[]))", [ids]
-    )
+    frame = prompt_messages(store, ids=ids)
     found = []
     for pid, messages in zip(frame["prompt_id"], frame["messages"]):
         hit = evals.get(messages_hash(messages))
@@ -63,7 +65,7 @@ def find_overlaps(
     return found
 
 
-def check_no_overlap(store: Any, *, train_prompt_ids: Iterable[str], pairs: Iterable[Pair]) -> None:
+def check_no_overlap(store: Store, *, train_prompt_ids: Iterable[str], pairs: Iterable[Pair]) -> None:
     """Raise OverlapError naming the overlapping ids; return quietly when the training data is clean."""
     found = find_overlaps(store, train_prompt_ids=train_prompt_ids, pairs=pairs)
     if found:

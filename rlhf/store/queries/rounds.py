@@ -1,0 +1,67 @@
+"""Rounds and their stages, as the `rounds` and `round_stages` views fold the append-only `round_events`.
+
+The orchestrator plans and resumes from these; `rlhf round status` and the demo read them.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from rlhf.store import Store
+
+__all__ = [
+    "done_round_count",
+    "done_stage_details",
+    "round_rows",
+    "round_start_detail",
+    "stage_rows",
+]
+
+
+def round_rows(store: Store) -> pd.DataFrame:
+    """One row per round in the order they started: round_id, parent_round_id, status, started_at,
+    finished_at, code_revision."""
+    return store.query(
+        "SELECT round_id, parent_round_id, status, started_at, finished_at, code_revision FROM rounds "
+        "ORDER BY started_at"
+    )
+
+
+def done_round_count(store: Store) -> int:
+    """How many rounds finished."""
+    return int(store.query("SELECT count(*) AS n FROM rounds WHERE status = 'done'")["n"].iloc[0])
+
+
+def round_start_detail(store: Store, round_id: str) -> dict[str, Any]:
+    """The detail recorded when the round first started (its plan: directory, parent, base policy); {} if none."""
+    frame = store.query(
+        "SELECT detail FROM round_events WHERE round_id = ? AND stage = '' AND status = 'running' "
+        "ORDER BY event_at LIMIT 1",
+        [round_id],
+    )
+    return _parsed(frame["detail"].iloc[0]) if len(frame) else {}
+
+
+def stage_rows(store: Store, round_id: str) -> list[tuple[str, str, dict[str, Any]]]:
+    """(stage, latest status, its detail) for every stage of a round that has an event."""
+    frame = store.query("SELECT stage, status, detail FROM round_stages WHERE round_id = ?", [round_id])
+    return [(str(s), str(st), _parsed(d)) for s, st, d in zip(frame["stage"], frame["status"], frame["detail"])]
+
+
+def done_stage_details(store: Store, stage: str, *, exclude_round: str | None = None) -> list[dict[str, Any]]:
+    """The detail of every round's `stage` that is done, in the order the stages started (optionally
+    leaving one round out)."""
+    frame = store.query(
+        "SELECT detail FROM round_stages WHERE stage = ? AND status = 'done' AND (CAST(? AS VARCHAR) IS NULL OR round_id <> ?) "
+        "ORDER BY started_at",
+        [stage, exclude_round, exclude_round],
+    )
+    return [_parsed(d) for d in frame["detail"]]
+
+
+def _parsed(detail: object) -> dict[str, Any]:
+    return json.loads(detail) if isinstance(detail, str) and detail else {}
