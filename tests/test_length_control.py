@@ -5,10 +5,11 @@ from __future__ import annotations
 import doctest
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import judges.stats.length_control
-from judges.stats.length_control import lc_win_rate
+from judges.stats.length_control import instruction_difficulty, lc_win_rate, lc_win_rate_against_baseline
 from judges.stats.winrate import win_rate
 
 
@@ -55,7 +56,7 @@ def test_fit_solves_the_soft_label_likelihood_equations():
     rng = np.random.default_rng(3)
     length_model, length_baseline = _lengths(500, shift=100, rng=rng)
     p = rng.random(500)
-    lc = lc_win_rate(p, length_model, length_baseline, length_l2=0.0)
+    lc = lc_win_rate(p, length_model, length_baseline)
     feature = np.tanh((length_model - length_baseline) / lc.length_sd)
     s = 1 / (1 + np.exp(-(lc.coef_intercept + lc.coef_length * feature)))
     assert abs(np.sum(p - s)) < 1e-4
@@ -72,13 +73,57 @@ def test_equal_lengths_give_the_plain_mean_and_missing_lengths_give_none():
     assert part.n == 1
 
 
-def test_length_term_that_cannot_be_told_from_the_intercept_is_shrunk_not_extrapolated():
+def test_length_term_that_cannot_be_told_from_the_intercept_is_reported_not_silently_used():
     # every answer of the model is 50-89 characters longer: tanh(d / sd) is about 1 everywhere
     p = np.where(np.arange(40) % 3 == 0, 0.2, 0.8)
     delta = 50.0 + np.arange(40)
     lc = lc_win_rate(p, 100 + delta, np.full(40, 100.0))
-    assert lc.extrapolated and lc.share_longer == 1.0
-    assert lc.lc_win_rate == pytest.approx(p.mean(), abs=0.05)
+    assert lc.extrapolated and lc.share_longer == 1.0 and lc.weakly_identified
+    assert any("extrapolation" in w for w in lc.warnings)
+
+
+def test_weak_identification_and_extreme_change_warnings():
+    rng = np.random.default_rng(7)
+    n = 400
+    delta = np.where(np.arange(n) < 12, -50.0, 300.0) + rng.normal(0, 30, n)  # 3% of prompts shorter
+    p = (rng.random(n) < 0.3).astype(float)
+    lc = lc_win_rate(p, 500 + delta, np.full(n, 500.0))
+    assert not lc.extrapolated and lc.weakly_identified  # 12 < max(10, 0.05 * 400) = 20 on the minority side
+    assert any("weakly identified" in w for w in lc.warnings)
+    balanced = lc_win_rate(p, 500 + rng.normal(0, 100, n), np.full(n, 500.0))
+    assert not balanced.weakly_identified and balanced.warnings == ()
+    # AlpacaEval's rule at raw 20%: below 10 or above 40 is extreme
+    assert judges.stats.length_control.is_extreme_change(20, 41) and not judges.stats.length_control.is_extreme_change(20, 39)
+
+
+def _simulated_models(n_models: int = 16, n_prompts: int = 600, seed: int = 0):
+    """Models against one baseline with planted prompt difficulty, quality and a judge that likes length."""
+    rng = np.random.default_rng(seed)
+    gamma = rng.normal(0, 1.0, n_prompts)
+    frames, truth = {}, {}
+    for m in range(n_models):
+        quality = rng.normal(0, 0.8)
+        delta = rng.normal(rng.uniform(-100, 300), 250, n_prompts)
+        logit = quality + gamma + 1.2 * np.tanh(delta / np.std(delta, ddof=1))
+        pref = (rng.random(n_prompts) < 1 / (1 + np.exp(-logit))).astype(float)
+        frames[f"m{m}"] = pd.DataFrame({"prompt_id": [f"x{i}" for i in range(n_prompts)], "preference": pref,
+                                        "length_model": 500 + delta, "length_baseline": np.full(n_prompts, 500.0)})
+        truth[f"m{m}"] = float(np.mean(1 / (1 + np.exp(-(quality + gamma)))))  # the equal-length win rate
+    return frames, gamma, truth
+
+
+def test_joint_difficulty_recovers_the_planted_one_and_lc_the_equal_length_win_rate():
+    frames, gamma, truth = _simulated_models()
+    diff = instruction_difficulty(frames)
+    assert diff.converged and diff.n_models == 16
+    est = diff.difficulty.reindex([f"x{i}" for i in range(len(gamma))]).to_numpy()
+    assert np.corrcoef(est, gamma)[0, 1] > 0.8  # 16 binary verdicts per prompt: about 0.87 expected
+    for model, _frame in frames.items():
+        lc = lc_win_rate_against_baseline(frames, model, difficulty=diff)
+        assert lc.n_models_for_difficulty == 16 and lc.coef_difficulty is not None and lc.converged
+        assert lc.lc_win_rate == pytest.approx(truth[model], abs=0.04), model
+    alone = lc_win_rate_against_baseline({"m0": frames["m0"]}, "m0")
+    assert alone.coef_difficulty is None and alone.n_models_for_difficulty == 0
 
 
 def test_instruction_difficulty_covariate_is_used():

@@ -115,7 +115,7 @@ def position_consistency(judgments: pd.DataFrame) -> tuple[float, int]:
     if both.empty:
         return (float("nan"), 0)
     same = np.sign(both["ab"] - 0.5) == np.sign(both["ba"] - 0.5)
-    return (float(same.mean()), int(len(both)))
+    return (float(same.mean()), len(both))
 
 
 def judge_health(judgments: pd.DataFrame, judge: str | None = None) -> JudgeHealth:
@@ -129,7 +129,7 @@ def judge_health(judgments: pd.DataFrame, judge: str | None = None) -> JudgeHeal
     consistency, n_items = position_consistency(rows)
     return JudgeHealth(
         judge=judge if judge is not None else (names[0] if names else ""),
-        n_verdicts=int(len(rows)),
+        n_verdicts=len(rows),
         unscored_rate=float(pref.isna().mean()) if len(rows) else float("nan"),
         tie_rate=float((scored == 0.5).mean()) if len(scored) else float("nan"),
         first_position_win_rate=first_position_win_rate(rows),

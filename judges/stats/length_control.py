@@ -1,29 +1,71 @@
-"""Length-controlled win rate, after AlpacaEval 2 (Dubois et al. 2024, arXiv:2404.04475).
+"""Length-controlled win rate as AlpacaEval 2 defines it (Dubois et al. 2024, arXiv:2404.04475).
 
 Judges prefer longer answers. A checkpoint that only learned to write more would show a rising raw win
-rate with no gain in quality. The length-controlled win rate answers the counterfactual "what would
-the preference be if both answers had the same length?": fit a logistic model of the per-prompt
-preference on the length difference, then predict with the length difference set to zero.
+rate with no gain in quality. The length-controlled win rate answers the counterfactual "what would the
+preference be if both answers had the same length?". Two steps, as in AlpacaEval's code
+(`alpaca_eval/metrics/glm_winrate.py`) and notebook (`notebooks/instruction_difficulty.ipynb`):
 
-Model (one fit per model/baseline pair, soft labels, maximum likelihood by Newton/IRLS):
+1. Instruction difficulty, jointly (``instruction_difficulty``): over every checkpoint m judged against
+   the same baseline on the same prompts x, one soft-label logistic regression
+   ``logit P(m better on x) = b_m + phi_m * tanh(d_mx / sd_m) + gamma_x``; gamma_x is prompt x's difficulty.
+2. Each model's GLM (``lc_win_rate``): ``logit P = theta + phi * tanh(d_x / sd) + psi * gamma_x``, then
+   ``lc_win_rate = mean_x sigmoid(theta + psi * gamma_x)``, the prediction at equal length.
 
-    logit P(model better on prompt x) = theta + phi * tanh(d_x / sd(d)) [+ psi * difficulty_x]
+d = length_model - length_baseline in characters; sd is its sample standard deviation (ddof 1) over the
+fitted prompts, not centred (AlpacaEval). Fits are maximum likelihood by Newton's method with a tiny ridge
+(``L2``) that only keeps them finite; the difficulties carry a N(0, 1 / DIFFICULTY_L2) prior, which pins
+their location (b_m and gamma_x are otherwise only identified up to a shared shift) and keeps a prompt
+every model lost finite. Differences from AlpacaEval (measured in docs/statistics.md): no L1 penalty chosen
+by 5-fold cross-validation, no regularisation towards the "gamed" verbose/concise baselines (a store has
+none), and difficulty comes from the checkpoints in the store rather than a published file.
 
-d_x = length_model - length_baseline in characters; sd is the sample standard deviation (ddof 1) of d
-over the fitted prompts, not centred (as AlpacaEval). difficulty_x is an optional per-prompt covariate
-(AlpacaEval's instruction difficulty). lc_win_rate = mean over prompts of
-sigmoid(theta [+ psi * difficulty_x]). docs/statistics.md lists how this differs from AlpacaEval.
+Warnings (``LengthControlled.warnings``): AlpacaEval's extreme-change rule (``is_extreme_change``); weak
+identification when few prompts have the model on the minority side of equal length, where the length
+term cannot be told from the intercept; non-convergence of either fit. None is silently used: each is a
+field and a warning.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
-from judges.stats.bootstrap import percentile_interval, resample_indices
+from judges.stats.bootstrap import percentile_interval, resample_chunks
 
-__all__ = ["LengthControlled", "lc_win_rate"]
+__all__ = [
+    "Difficulty",
+    "LengthControlled",
+    "instruction_difficulty",
+    "is_extreme_change",
+    "lc_win_rate",
+    "lc_win_rate_against_baseline",
+]
+
+L2 = 1e-6
+DIFFICULTY_L2 = 1.0
+LENGTH_PRIOR_PRECISION = 10.0
+MIN_MODELS_FOR_DIFFICULTY = 2
+WEAK_MINORITY_SHARE = 0.05
+WEAK_MINORITY_COUNT = 10
+
+
+@dataclass(frozen=True)
+class Difficulty:
+    """Per-prompt instruction difficulty gamma (index prompt_id) from a joint fit over ``n_models`` models.
+
+    length_coef_mean: the mean over those models of their length coefficients phi_m in the joint fit, the
+    centre of the length prior of each model's own GLM.
+    """
+
+    difficulty: pd.Series
+    n_models: int
+    converged: bool
+    n_iter: int
+    length_coef_mean: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -31,19 +73,25 @@ class LengthControlled:
     """A length-controlled win rate and the fitted coefficients behind it.
 
     coef_length is phi (positive: longer answers win more); coef_difficulty is psi or None when no
-    difficulty was given. length_sd is the scale of the length difference in characters. n counts the
-    prompts fitted (scored and with both lengths known). share_longer is the share of those prompts where
-    the model's answer is longer; at 0 or 1 the prediction at equal length is an extrapolation and
-    ``extrapolated`` is True. ci_low/ci_high: bootstrap interval of lc_win_rate (NaN when not asked for).
+    difficulty was used. length_sd is the scale of the length difference in characters. n counts the
+    prompts fitted (scored, both lengths known). share_longer is the share of them where the model's
+    answer is longer. raw_win_rate is the plain mean preference over the same prompts. converged: the
+    Newton fit (and the difficulty fit, when used) converged. weakly_identified: fewer than
+    max(WEAK_MINORITY_COUNT, WEAK_MINORITY_SHARE * n) prompts on the minority side of equal length.
+    extreme_change: AlpacaEval's rule flags lc vs raw. ci_low/ci_high: bootstrap interval over prompts
+    (NaN when not asked for).
     """
 
     lc_win_rate: float
+    raw_win_rate: float
     coef_intercept: float
     coef_length: float
     coef_difficulty: float | None
     length_sd: float
     n: int
     share_longer: float
+    converged: bool = True
+    n_models_for_difficulty: int = 0
     ci_low: float = float("nan")
     ci_high: float = float("nan")
 
@@ -52,66 +100,113 @@ class LengthControlled:
         """True when no fitted prompt had the model's answer on the other side of equal length."""
         return self.share_longer in (0.0, 1.0)
 
+    @property
+    def weakly_identified(self) -> bool:
+        minority = min(self.share_longer, 1.0 - self.share_longer) * self.n
+        return self.length_sd > 0 and minority < max(WEAK_MINORITY_COUNT, WEAK_MINORITY_SHARE * self.n)
+
+    @property
+    def extreme_change(self) -> bool:
+        return is_extreme_change(100 * self.raw_win_rate, 100 * self.lc_win_rate)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        out = []
+        if not self.converged:
+            out.append("the length-controlled fit did not converge; do not use lc_win_rate")
+        if self.extrapolated:
+            out.append("every answer is on one side of equal length: lc_win_rate is an extrapolation")
+        elif self.weakly_identified:
+            out.append(f"weakly identified: only {100 * min(self.share_longer, 1 - self.share_longer):.1f}% of "
+                       f"{self.n} prompts have the model's answer on the minority side of equal length")
+        if self.extreme_change:
+            out.append(f"extreme change (AlpacaEval's rule): lc {100 * self.lc_win_rate:.1f}% vs raw "
+                       f"{100 * self.raw_win_rate:.1f}%; this may be a failure of the GLM")
+        return tuple(out)
+
+
+def is_extreme_change(prev_winrate: float, new_winrate: float, abs_diff: float = 10, rel_diff: float = 4) -> bool:
+    """AlpacaEval's ``get_is_extreme_changes`` (win rates in percent), both directions warned.
+
+    Too small: new < min(prev - prev / rel_diff, prev - abs_diff); too large: new > max(prev + (100 - prev) /
+    rel_diff, prev + abs_diff). At prev = 20: below 10 or above 40; at 50: below 37.5 or above 62.5.
+
+    >>> is_extreme_change(20, 9.9), is_extreme_change(20, 39.9), is_extreme_change(50, 62.6)
+    (True, False, True)
+    """
+    too_small = new_winrate < min(prev_winrate - prev_winrate / rel_diff, prev_winrate - abs_diff)
+    too_large = new_winrate > max(prev_winrate + (100 - prev_winrate) / rel_diff, prev_winrate + abs_diff)
+    return bool(too_small or too_large)
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return np.exp(-np.logaddexp(0.0, -z))
+
 
 def _fit_soft_logistic(
     x: np.ndarray,
     y: np.ndarray,
     *,
     l2: np.ndarray,
+    center: np.ndarray | None = None,
     weights: np.ndarray | None = None,
     coef0: np.ndarray | None = None,
     max_iter: int = 100,
-) -> np.ndarray:
-    """Coefficients of a logistic regression with targets y in [0, 1] (soft labels), by Newton's method.
+) -> tuple[np.ndarray, np.ndarray]:
+    """(coefficients, converged) of a logistic regression with targets y in [0, 1], by Newton's method.
 
     The soft-label log-likelihood sum w y log s + w (1 - y) log(1 - s) is the one AlpacaEval optimises by
     duplicating every row with labels 1 and 0 weighted y and 1 - y. ``l2`` holds one ridge weight per
-    coefficient (a Gaussian prior with variance 1 / l2). ``weights`` (B, n) fits B weighted problems at
-    once (bootstrap resamples as counts per prompt) and returns (B, d); without it one fit, shape (d,).
-    ``coef0`` is the starting point (zeros by default; the full-sample fit for resamples).
+    coefficient, pulling it towards ``center`` (zeros by default). ``weights`` (B, n) fits B weighted problems at once (bootstrap resamples as counts per
+    prompt) and returns (B, d) and (B,); without it one fit, shapes (d,) and ().
     """
     w = np.ones((1, len(y))) if weights is None else np.asarray(weights, dtype=float)
     d = x.shape[1]
     outer = (x[:, :, None] * x[:, None, :]).reshape(len(x), d * d)  # so each Hessian is one matrix product
     coef = np.zeros((len(w), d)) if coef0 is None else np.tile(coef0, (len(w), 1))
+    mu = np.zeros(d) if center is None else center
+    converged = np.zeros(len(w), dtype=bool)
     for _ in range(max_iter):
-        s = 1.0 / (1.0 + np.exp(-(coef @ x.T)))
-        grad = (w * (y - s)) @ x - l2 * coef
+        s = _sigmoid(coef @ x.T)
+        grad = (w * (y - s)) @ x - l2 * (coef - mu)
         hess = ((w * s * (1 - s)) @ outer).reshape(len(w), d, d) + np.diag(l2)
         step = np.linalg.solve(hess, grad[..., None])[..., 0]
-        coef = coef + step
-        if np.abs(step).max() < 1e-10:
+        step = np.where(np.isfinite(step), step, 0.0)
+        big = np.abs(step).max(axis=1, keepdims=True)
+        coef = coef + step * np.minimum(1.0, 10.0 / np.maximum(big, 1e-300))  # no wild first steps
+        converged = big[:, 0] < 1e-10
+        if converged.all():
             break
-    return coef[0] if weights is None else coef
+    converged &= np.isfinite(coef).all(axis=1)
+    return (coef[0], converged[0]) if weights is None else (coef, converged)
 
 
 def lc_win_rate(
-    preference: np.ndarray,
-    length_model: np.ndarray,
-    length_baseline: np.ndarray,
-    difficulty: np.ndarray | None = None,
+    preference: np.ndarray | pd.Series,
+    length_model: np.ndarray | pd.Series,
+    length_baseline: np.ndarray | pd.Series,
+    difficulty: np.ndarray | pd.Series | None = None,
     *,
-    length_l2: float = 1.0,
-    l2: float = 1e-6,
     n_boot: int = 0,
     seed: int = 0,
     confidence: float = 0.95,
+    n_models_for_difficulty: int = 0,
+    length_prior: tuple[float, float] | None = None,
 ) -> LengthControlled | None:
-    """Length-controlled win rate from per-prompt preferences and answer lengths.
+    """Length-controlled win rate from per-prompt preferences, answer lengths and (optionally) difficulty.
 
-    Prompts with a NaN preference or an unknown length are left out; returns None when none remain.
-    With identical lengths everywhere the length term is dropped and the result is the plain mean.
-    ``length_l2`` is a ridge on phi alone (a N(0, 1) prior on the logit scale by default): negligible
-    when the data pin phi down, decisive when they cannot separate it from theta (every answer of the
-    model longer by about the same amount), where it returns the raw win rate rather than an
-    extrapolation. ``l2`` is a tiny ridge on every coefficient that keeps the fit finite when all
-    preferences are 0 or 1. With ``n_boot`` > 0, ci_low/ci_high are a percentile interval from the
-    same seeded paired bootstrap over prompts as the raw win rate (the model refitted per resample, the
-    length scale sd kept from the full sample).
+    ``length_prior`` = (mean, precision) puts a N(mean, 1 / precision) prior on phi (partial pooling
+    towards the length sensitivity of the other checkpoints, ``lc_win_rate_against_baseline``); without
+    it phi is plain maximum likelihood.
+
+    Prompts with a NaN preference, length or difficulty are left out; returns None when none remain.
+    With identical lengths everywhere the length term is dropped. With ``n_boot`` > 0, ci_low/ci_high are a
+    percentile interval from the same seeded paired bootstrap over prompts as the raw win rate (the model
+    refitted per resample; the length scale sd and the difficulties kept from the full sample).
 
     >>> lc = lc_win_rate(np.array([0.9, 0.9, 0.1, 0.1]), np.array([20, 30, 10, 0]), np.array([10, 10, 20, 20]))
-    >>> round(lc.lc_win_rate, 6), lc.coef_length > 0
-    (0.5, True)
+    >>> round(lc.lc_win_rate, 6), lc.coef_length > 0, lc.converged  # symmetric lengths: the intercept is 0
+    (0.5, True, True)
     """
     p = np.asarray(preference, dtype=float)
     lm = np.asarray(length_model, dtype=float)
@@ -132,38 +227,130 @@ def lc_win_rate(
         columns.append(np.tanh(delta / sd))
     if diff_x is not None:
         columns.append(diff_x)
-    ridge = np.full(len(columns), l2)
-    if sd > 0:
-        ridge[1] += length_l2
     x = np.column_stack(columns)
-    coef = _fit_soft_logistic(x, p, l2=ridge)
-    theta = coef[0]
-    phi = float(coef[1]) if sd > 0 else 0.0
-    psi = float(coef[-1]) if diff_x is not None else None
-    at_zero = theta + (psi * diff_x if diff_x is not None else 0.0)
-    lc = float(np.mean(1.0 / (1.0 + np.exp(-np.broadcast_to(at_zero, (n,))))))
+    ridge, center = np.full(x.shape[1], L2), np.zeros(x.shape[1])
+    if length_prior is not None and sd > 0:
+        center[1], ridge[1] = length_prior[0], length_prior[1] + L2
+    coef, converged = _fit_soft_logistic(x, p, l2=ridge, center=center)
+    at_zero = coef[0] + (coef[-1] * diff_x if diff_x is not None else np.zeros(n))
+    lc = float(np.mean(_sigmoid(at_zero)))
     low = high = float("nan")
     if n_boot > 0:
-        counts = _resample_counts(n, n_boot, seed)
-        boot = _fit_soft_logistic(x, p, l2=ridge, weights=counts, coef0=coef)
-        boot_zero = boot[:, :1] + (boot[:, -1:] * diff_x[None, :] if diff_x is not None else 0.0)
-        boot_lc = (counts / n * (1.0 / (1.0 + np.exp(-np.broadcast_to(boot_zero, counts.shape))))).sum(axis=1)
-        low, high = percentile_interval(boot_lc, confidence)
+        parts = []
+        for idx in resample_chunks(n, n_boot, seed, chunk=max(1, 2_000_000 // max(n, 1))):
+            counts = _counts(idx, n)
+            boot, _ = _fit_soft_logistic(x, p, l2=ridge, center=center, weights=counts, coef0=coef)
+            zero = boot[:, :1] + (boot[:, -1:] * diff_x[None, :] if diff_x is not None else 0.0)
+            parts.append((counts / n * _sigmoid(np.broadcast_to(zero, counts.shape))).sum(axis=1))
+        low, high = percentile_interval(np.concatenate(parts), confidence)
     return LengthControlled(
         lc_win_rate=lc,
-        coef_intercept=float(theta),
-        coef_length=phi,
-        coef_difficulty=psi,
+        raw_win_rate=float(p.mean()),
+        coef_intercept=float(coef[0]),
+        coef_length=float(coef[1]) if sd > 0 else 0.0,
+        coef_difficulty=float(coef[-1]) if diff_x is not None else None,
         length_sd=sd,
         n=n,
         share_longer=float((delta > 0).mean()),
+        converged=bool(converged) and math.isfinite(lc),
+        n_models_for_difficulty=n_models_for_difficulty,
         ci_low=low,
         ci_high=high,
     )
 
 
-def _resample_counts(n: int, n_boot: int, seed: int) -> np.ndarray:
-    """(n_boot, n) how often each prompt is drawn in each resample (the indices of ``resample_indices``)."""
-    idx = resample_indices(n, n_boot, seed)
-    flat = (np.arange(n_boot)[:, None] * n + idx).ravel()
-    return np.bincount(flat, minlength=n_boot * n).reshape(n_boot, n).astype(float)
+def _counts(idx: np.ndarray, n: int) -> np.ndarray:
+    """(rows, n) how often each prompt is drawn in each resample row of ``idx``."""
+    rows = len(idx)
+    flat = (np.arange(rows)[:, None] * n + idx).ravel()
+    return np.bincount(flat, minlength=rows * n).reshape(rows, n).astype(float)
+
+
+def instruction_difficulty(frames: Mapping[str, pd.DataFrame], *, max_iter: int = 100) -> Difficulty:
+    """Per-prompt difficulty from a joint fit over every model judged against one baseline (step 1 above).
+
+    ``frames`` maps model -> its ``prompt_preferences`` frame against the common baseline (columns
+    prompt_id, preference, length_model, length_baseline). Newton's method on the soft-label likelihood;
+    the Hessian's prompt block is diagonal, so each step solves only a (2 models)-square system (Schur
+    complement): 50 models x 1,000 prompts take well under a second.
+    """
+    parts = []
+    for i, (_model, frame) in enumerate(sorted(frames.items())):
+        f = frame.dropna(subset=["preference", "length_model", "length_baseline"])
+        if f.empty:
+            continue
+        delta = (f["length_model"] - f["length_baseline"]).to_numpy(dtype=float)
+        sd = float(np.std(delta, ddof=1)) if len(delta) > 1 else 0.0
+        parts.append(pd.DataFrame({"m": i, "prompt_id": f["prompt_id"].to_numpy(),
+                                   "t": np.tanh(delta / sd) if sd > 0 else np.zeros(len(delta)),
+                                   "y": f["preference"].to_numpy(dtype=float)}))  # fmt: skip
+    if not parts:
+        return Difficulty(pd.Series(dtype=float), 0, True, 0, 0.0)
+    data = pd.concat(parts, ignore_index=True)
+    m_codes, m_names = pd.factorize(data["m"])
+    x_codes, x_names = pd.factorize(data["prompt_id"])
+    n_m, n_x = len(m_names), len(x_names)
+    t, y = data["t"].to_numpy(), data["y"].to_numpy()
+    b, phi, gamma = np.zeros(n_m), np.zeros(n_m), np.zeros(n_x)
+    converged, n_iter = False, 0
+    while n_iter < max_iter:
+        n_iter += 1
+        s = _sigmoid(b[m_codes] + phi[m_codes] * t + gamma[x_codes])
+        r, w = y - s, s * (1 - s)
+        g_m = np.concatenate([np.bincount(m_codes, r, n_m), np.bincount(m_codes, r * t, n_m)])
+        g_m -= L2 * np.concatenate([b, phi])
+        g_x = np.bincount(x_codes, r, n_x) - DIFFICULTY_L2 * gamma
+        h_bb, h_bp, h_pp = (np.bincount(m_codes, w * v, n_m) for v in (np.ones_like(t), t, t * t))
+        h_mm = np.zeros((2 * n_m, 2 * n_m))
+        idx = np.arange(n_m)
+        h_mm[idx, idx], h_mm[n_m + idx, n_m + idx] = h_bb + L2, h_pp + L2
+        h_mm[idx, n_m + idx] = h_mm[n_m + idx, idx] = h_bp
+        h_xx = np.bincount(x_codes, w, n_x) + DIFFICULTY_L2
+        h_mx = np.zeros((2 * n_m, n_x))
+        np.add.at(h_mx, (m_codes, x_codes), w)
+        np.add.at(h_mx, (n_m + m_codes, x_codes), w * t)
+        schur = h_mm - (h_mx / h_xx) @ h_mx.T
+        step_m = np.linalg.solve(schur, g_m - (h_mx / h_xx) @ g_x)
+        step_x = (g_x - h_mx.T @ step_m) / h_xx
+        big = max(np.abs(step_m).max(), np.abs(step_x).max())
+        scale = min(1.0, 10.0 / big) if big > 0 else 1.0
+        b, phi, gamma = b + scale * step_m[:n_m], phi + scale * step_m[n_m:], gamma + scale * step_x
+        if big < 1e-9:
+            converged = True
+            break
+    ok = converged and bool(np.isfinite(gamma).all())
+    gamma_series = pd.Series(gamma, index=pd.Index(x_names, name="prompt_id"), name="difficulty")
+    return Difficulty(gamma_series, n_m, ok, n_iter, float(phi.mean()))
+
+
+def lc_win_rate_against_baseline(
+    frames: Mapping[str, pd.DataFrame],
+    model: str,
+    *,
+    n_boot: int = 0,
+    seed: int = 0,
+    confidence: float = 0.95,
+    difficulty: Difficulty | None = None,
+) -> LengthControlled | None:
+    """The length-controlled win rate of ``model`` the way the CLI and the dashboard report it.
+
+    ``frames``: model -> ``prompt_preferences`` against one baseline, for every model this judge version
+    compared with that baseline. Difficulty is estimated jointly when at least MIN_MODELS_FOR_DIFFICULTY
+    models are there (pass ``difficulty`` to reuse one fit for many models); with fewer, one model's own
+    preferences would be its difficulty, so the GLM is fitted without it (coef_difficulty None).
+    """
+    if model not in frames:
+        raise ValueError(f"no preferences of {model!r}; have {sorted(frames)}")
+    if difficulty is None and len(frames) >= MIN_MODELS_FOR_DIFFICULTY:
+        difficulty = instruction_difficulty(frames)
+    own = frames[model]
+    gamma = None if difficulty is None else own["prompt_id"].map(difficulty.difficulty).to_numpy(dtype=float)
+    prior = (difficulty.length_coef_mean, LENGTH_PRIOR_PRECISION) if difficulty is not None else None
+    lc = lc_win_rate(own["preference"], own["length_model"], own["length_baseline"], gamma, n_boot=n_boot,
+                     seed=seed, confidence=confidence, length_prior=prior,
+                     n_models_for_difficulty=difficulty.n_models if difficulty is not None else 0)  # fmt: skip
+    if lc is not None and difficulty is not None and not difficulty.converged:
+        from dataclasses import replace
+
+        lc = replace(lc, converged=False)
+    return lc

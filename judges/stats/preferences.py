@@ -81,7 +81,7 @@ def prompt_preferences(
     out.loc[~both, "consistent"] = pd.NA
     out["n_unscored_verdicts"] = out["n_verdicts"] - out["n_scored"]
     columns = ["prompt_id", "preference", "n_verdicts", "n_unscored_verdicts", "consistent", "category"]
-    return out[columns + ["length_model", "length_baseline"]]
+    return out[[*columns, "length_model", "length_baseline"]]
 
 
 def _lengths(rows: pd.DataFrame, side: str) -> np.ndarray:

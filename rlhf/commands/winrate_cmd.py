@@ -1,32 +1,49 @@
 """`rlhf winrate` and `rlhf leaderboard`: the judged numbers, read from the store.
 
-Both read the `judgment_pairs` view, so judgments appended from outside (`rlhf append judgments`) count
-the same as the ones our judges wrote. The statistics live in judges/; this module only selects rows,
-calls them and prints.
+Both read judgments through `rlhf.store.queries.judgments` (the `judgment_pairs` view, so judgments
+appended from outside count the same as the ones our judges wrote) for one (judge, judge_version): a
+judge version is a different judge, versions are never pooled, and without --judge-version the latest
+version is used with a line on stderr saying so. The statistics live in `judges.stats`; this module only
+selects rows, calls them and prints.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 
 import click
 import pandas as pd
 
-from judges.stats.bradley_terry import bradley_terry, pair_cells
+from judges.stats.bradley_terry import ANCHOR_RULE
+from judges.stats.bradley_terry import leaderboard as fit_leaderboard
 from judges.stats.health import judge_health
-from judges.stats.length_control import lc_win_rate
-from judges.stats.preferences import pair_preferences, prompt_preferences
-from judges.stats.winrate import WinRate, win_rate, win_rate_by
+from judges.stats.length_control import LengthControlled, lc_win_rate_against_baseline
+from judges.stats.preferences import prompt_preferences
+from judges.stats.winrate import NO_CATEGORY, WinRate, win_rate, win_rate_by
 from rlhf.store import Store
-
-_COLUMNS = 'judge, prompt_id, category, model_a, model_b, "order", preference, length_a, length_b, round_id'
+from rlhf.store.queries.judgments import judge_versions, judged_models, judgment_rows
 
 
 class BadInput(click.ClickException):
-    """A request the data cannot answer (no such model, judge or round): exit code 2."""
+    """A request the data cannot answer (no such model, judge, version, category or round): exit code 2."""
 
     exit_code = 2
+
+
+@dataclass(frozen=True)
+class JudgeChoice:
+    """The judge version a command reads, and whether it was chosen for the user (the latest)."""
+
+    judge: str
+    judge_version: str | None
+    defaulted: bool
+    n_versions: int
+
+    def note(self) -> str:
+        return (f"judge {self.judge!r}: using its latest judge version {self.judge_version!r} of {self.n_versions}; "
+                "choose another with --judge-version (versions are never pooled)")
 
 
 def _store(ctx: click.Context) -> Store:
@@ -34,13 +51,28 @@ def _store(ctx: click.Context) -> Store:
     return Store.open((ctx.obj or {}).get("store_dir"))
 
 
-def _known(store: Store) -> tuple[list[str], list[str]]:
-    """Models and judges that have judgments, for error messages."""
-    models = store.query(
-        "SELECT DISTINCT m FROM (SELECT model_a AS m FROM judgments UNION SELECT model_b FROM judgments)"
-    )
-    judges = store.query("SELECT DISTINCT judge FROM judgments")
-    return sorted(models["m"].dropna().tolist()), sorted(judges["judge"].dropna().tolist())
+def choose_judge_version(
+    versions: pd.DataFrame, judge: str | None, judge_version: str | None, *, what: str
+) -> JudgeChoice:
+    """Pick (judge, judge_version) among ``versions`` (rows of `judge_versions`), or raise BadInput naming the
+    valid choices. ``what`` says what was searched ("judgments of 'b' vs 'a'")."""
+    judges = sorted(map(str, versions["judge"].unique()))
+    if not judges:
+        raise BadInput(f"no {what}")
+    if judge is None:
+        if len(judges) > 1:
+            raise BadInput(f"several judges scored {what.removeprefix('judgments ')}: {judges}; pick one with --judge "
+                           "(pooling counts pairs twice)")
+        judge = judges[0]
+    if judge not in judges:
+        raise BadInput(f"no {what} by --judge {judge!r}. Judges: {judges}.")
+    mine = versions[versions["judge"] == judge]
+    known = [v if isinstance(v, str) else None for v in mine["judge_version"]]
+    if judge_version is None:
+        return JudgeChoice(judge, known[-1], len(known) > 1, len(known))
+    if judge_version not in known:
+        raise BadInput(f"no {what} by judge {judge!r} version {judge_version!r}. Its versions: {known}.")
+    return JudgeChoice(judge, judge_version, False, len(known))
 
 
 def _fmt(x: float | None, width: int = 7) -> str:
@@ -48,16 +80,35 @@ def _fmt(x: float | None, width: int = 7) -> str:
     return f"{'-':>{width}}" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:>{width}.3f}"
 
 
-def _clean(x):
+def _clean(x: object) -> object:
     """NaN to None for JSON."""
     return None if isinstance(x, float) and math.isnan(x) else x
+
+
+def _lc_dict(lc: LengthControlled | None) -> dict[str, object]:
+    if lc is None:
+        return {"lc_win_rate": None, "lc_ci_low": None, "lc_ci_high": None, "lc_extrapolated": None,
+                "lc_converged": None, "lc_weakly_identified": None, "lc_extreme_change": None, "lc_warnings": []}
+    return {
+        "lc_win_rate": _clean(lc.lc_win_rate),
+        "lc_ci_low": _clean(lc.ci_low),
+        "lc_ci_high": _clean(lc.ci_high),
+        "lc_extrapolated": lc.extrapolated,
+        "lc_converged": lc.converged,
+        "lc_weakly_identified": lc.weakly_identified,
+        "lc_extreme_change": lc.extreme_change,
+        "lc_n_models_for_difficulty": lc.n_models_for_difficulty,
+        "lc_warnings": list(lc.warnings),
+    }
 
 
 @click.command()
 @click.option("--model", required=True, help="The checkpoint whose win rate is reported (B).")
 @click.option("--baseline", required=True, help="The checkpoint it is compared with (A).")
 @click.option("--judge", default=None, help="Judge id; required when several judges scored the pair.")
+@click.option("--judge-version", default=None, help="Judge version (default: the judge's latest, with a note).")
 @click.option("--round", "round_id", default=None, help="Only judgments recorded for this round.")
+@click.option("--category", default=None, help="Only prompts of this category.")
 @click.option("--by", type=click.Choice(["category"]), default=None, help="Break down by prompt category.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (fractions in [0, 1]).")
 @click.option("--seed", default=0, show_default=True, type=int, help="Bootstrap seed.")
@@ -69,7 +120,9 @@ def winrate(
     model: str,
     baseline: str,
     judge: str | None,
+    judge_version: str | None,
     round_id: str | None,
+    category: str | None,
     by: str | None,
     as_json: bool,
     seed: int,
@@ -80,45 +133,50 @@ def winrate(
     if model == baseline:
         raise BadInput(f"--model and --baseline are both {model!r}; a model's win rate over itself is 0.5 by definition")
     store = _store(ctx)
-    sql = f"SELECT {_COLUMNS} FROM judgment_pairs WHERE ((model_a = ? AND model_b = ?) OR (model_a = ? AND model_b = ?))"
-    params: list = [baseline, model, model, baseline]
-    if judge is not None:
-        sql, params = sql + " AND judge = ?", params + [judge]
-    if round_id is not None:
-        sql, params = sql + " AND round_id = ?", params + [round_id]
-    rows = store.query(sql, params)
+    models = judged_models(store)
+    for flag, name in (("--model", model), ("--baseline", baseline)):
+        if name not in models:
+            raise BadInput(f"{flag} {name!r} has no judgments in {store.root}. Checkpoints with judgments: "
+                           f"{models or 'none'}.")
+    what = f"judgments of --model {model!r} against --baseline {baseline!r}"
+    choice = choose_judge_version(judge_versions(store, (model, baseline)), judge, judge_version, what=what)
+    if choice.defaulted:
+        click.echo(choice.note(), err=True)
+    rows = judgment_rows(store, judge=choice.judge, judge_version=choice.judge_version, models=(model, baseline),
+                         round_id=round_id)  # fmt: skip
     if rows.empty:
-        models, judges = _known(store)
-        raise BadInput(
-            f"no judgments of --model {model!r} against --baseline {baseline!r}"
-            + (f" by --judge {judge!r}" if judge else "")
-            + (f" in --round {round_id!r}" if round_id else "")
-            + f" in {store.root}. Models with judgments: {models or 'none'}; judges: {judges or 'none'}."
-        )
-    try:
-        prompts = prompt_preferences(rows, model, baseline, judge)
-    except ValueError as err:
-        raise BadInput(f"{err} with --judge") from err
+        raise BadInput(f"no {what} by judge {choice.judge!r} version {choice.judge_version!r} in --round {round_id!r}")
+    prompts = prompt_preferences(rows, model, baseline, choice.judge)
+    if category is not None:
+        present = sorted(set(prompts["category"].astype(object).where(prompts["category"].notna(), NO_CATEGORY)))
+        if category not in present:
+            raise BadInput(f"--category {category!r} has no prompts in this comparison. Categories: {present}.")
+        keep = prompts["category"].astype(object).where(prompts["category"].notna(), NO_CATEGORY) == category
+        prompts = prompts[keep.to_numpy()]
+        rows = rows[rows["prompt_id"].isin(set(prompts["prompt_id"]))]
+    if prompts["preference"].notna().sum() == 0:
+        errors = sorted(set(map(str, rows["error"].dropna())))[:3] if "error" in rows else []
+        raise BadInput(f"no scored verdict: all {len(rows)} verdicts of judge {choice.judge!r} version "
+                       f"{choice.judge_version!r} on {model!r} vs {baseline!r} are unscored"
+                       + (f" (errors such as {errors})" if errors else "") + "; there is no win rate to report")
     result = win_rate(prompts["preference"], confidence=confidence, n_boot=n_boot, seed=seed)
-    lc = lc_win_rate(
-        prompts["preference"], prompts["length_model"], prompts["length_baseline"],
-        n_boot=n_boot, seed=seed, confidence=confidence,
-    )  # fmt: skip
-    judge_name = judge if judge is not None else str(rows["judge"].dropna().iloc[0])
-    health = judge_health(rows, judge_name)
+    lc = _length_controlled(store, choice, model, baseline, round_id, set(prompts["prompt_id"]),
+                            n_boot=n_boot, seed=seed, confidence=confidence)  # fmt: skip
+    health = judge_health(rows, choice.judge)
     out = {
         **result.to_dict(),
-        "lc_win_rate": lc.lc_win_rate if lc else None,
-        "lc_ci_low": _clean(lc.ci_low) if lc else None,
-        "lc_ci_high": _clean(lc.ci_high) if lc else None,
-        "lc_extrapolated": lc.extrapolated if lc else None,
+        **_lc_dict(lc),
         "model": model,
         "baseline": baseline,
-        "judge": judge_name,
+        "judge": choice.judge,
+        "judge_version": choice.judge_version,
+        "judge_version_defaulted": choice.defaulted,
         "round": round_id,
+        "category": category,
         "judge_health": {
             "position_consistency": _clean(health.position_consistency),
             "n_both_orders": health.n_consistency_prompts,
+            "n_unknown_order": health.n_unknown_order,
             "first_position_win_rate": _clean(health.first_position_win_rate),
             "tie_rate": _clean(health.tie_rate),
             "unscored_rate": _clean(health.unscored_rate),
@@ -134,21 +192,41 @@ def winrate(
     _print_winrate(out, result, cells, by)
 
 
+def _length_controlled(
+    store: Store, choice: JudgeChoice, model: str, baseline: str, round_id: str | None, prompt_ids: set[str],
+    *, n_boot: int, seed: int, confidence: float,
+) -> LengthControlled | None:
+    """AlpacaEval's length-controlled win rate: instruction difficulty from every checkpoint this judge version
+    compared with the same baseline (on the same prompts), then the model's own fit."""
+    everyone = judgment_rows(store, judge=choice.judge, judge_version=choice.judge_version, round_id=round_id)
+    against = everyone[(everyone["model_a"] == baseline) | (everyone["model_b"] == baseline)]
+    against = against[against["prompt_id"].isin(prompt_ids)]
+    others = sorted((set(against["model_a"]) | set(against["model_b"])) - {baseline})
+    frames = {m: prompt_preferences(against, m, baseline, choice.judge) for m in others}
+    return lc_win_rate_against_baseline(frames, model, n_boot=n_boot, seed=seed, confidence=confidence)
+
+
 def _print_winrate(out: dict, result: WinRate, cells: dict[str, WinRate], by: str | None) -> None:
     pct = round(result.confidence * 100)
     health = out["judge_health"]
-    lc_note = "; every answer on one side of equal length: an extrapolation" if out["lc_extrapolated"] else ""
-    title = f"{out['model']} vs {out['baseline']}   judge {out['judge']}"
-    click.echo(title + (f"   round {out['round']}" if out["round"] else ""))
+    lc_notes = "; ".join(out["lc_warnings"])
+    title = f"{out['model']} vs {out['baseline']}   judge {out['judge']} version {out['judge_version']}"
+    click.echo(title + (f"   round {out['round']}" if out["round"] else "")
+               + (f"   category {out['category']}" if out["category"] else ""))
+    verdict = "significant" if result.significant else "not significant"
     lines = [
         ("win rate", f"{_fmt(result.win_rate)}   {pct}% CI [{_fmt(result.ci_low, 0)}, {_fmt(result.ci_high, 0)}]"
-                     f"   (paired bootstrap, {result.n_boot} resamples, seed {result.seed})"),
+                     f"   (paired bootstrap over prompts, {result.n_boot} resamples, seed {result.seed})"),
         ("std error", _fmt(result.standard_error)),
-        ("p-value", f"{_fmt(result.p_value)}   (one-sided sign test: {out['model']} better)"),
+        ("p-value", f"{_fmt(result.p_value)}   (two-sided, from the same resamples: {verdict} at {1 - result.confidence:g})"),
+        ("detectable", f"{_fmt(result.mde)}   (n = {result.n_total} can only detect +-{100 * result.mde:.0f} points"
+                       " at 80% power)" if not math.isnan(result.mde) else _fmt(None)),
         ("lc win rate", f"{_fmt(out['lc_win_rate'])}   {pct}% CI [{_fmt(out['lc_ci_low'], 0)},"
-                        f" {_fmt(out['lc_ci_high'], 0)}]   (length-controlled{lc_note})"),
+                        f" {_fmt(out['lc_ci_high'], 0)}]   (length-controlled, AlpacaEval)"
+                        + (f"   WARNING: {lc_notes}" if lc_notes else "")),
         ("judge health", f"{_fmt(health['position_consistency'])}   position consistency"
-                         f" ({health['n_both_orders']} prompts in both orders);"
+                         f" ({health['n_both_orders']} prompts in both orders;"
+                         f" {health['n_unknown_order']} verdicts of unknown order left out);"
                          f" first shown wins {_fmt(health['first_position_win_rate'], 0)};"
                          f" ties {_fmt(health['tie_rate'], 0)};"
                          f" unscored {_fmt(health['unscored_rate'], 0)} of {health['n_verdicts']} verdicts"),
@@ -160,17 +238,19 @@ def _print_winrate(out: dict, result: WinRate, cells: dict[str, WinRate], by: st
     if not by:
         return
     width = max([len(by), *(len(k) for k in cells)])
-    heads = ("n", "win", "ci_low", "ci_high", "wins", "losses", "ties", "unscored")
-    widths = (5, 7, 7, 7, 5, 6, 5, 8)
+    heads = ("n", "win", "ci_low", "ci_high", "p_holm", "signif", "wins", "losses", "ties", "unscored")
+    widths = (5, 7, 7, 7, 7, 6, 5, 6, 5, 8)
     click.echo(f"\n  {by:<{width}}" + "".join(f"  {h:>{w}}" for h, w in zip(heads, widths)))
     for key, c in cells.items():
-        values = (c.n_total, _fmt(c.win_rate), _fmt(c.ci_low), _fmt(c.ci_high), c.n_wins, c.n_losses, c.n_ties,
-                  c.n_unscored)  # fmt: skip
+        values = (c.n_total, _fmt(c.win_rate), _fmt(c.ci_low), _fmt(c.ci_high), _fmt(c.p_adjusted),
+                  "yes" if c.significant_adjusted else "no", c.n_wins, c.n_losses, c.n_ties, c.n_unscored)  # fmt: skip
         click.echo(f"  {key:<{width}}" + "".join(f"  {v!s:>{w}}" for v, w in zip(values, widths)))
+    click.echo(f"  (p_holm: Holm-adjusted over the {len(cells)} categories; signif: p_holm < {1 - result.confidence:g})")
 
 
 @click.command()
 @click.option("--judge", default=None, help="Judge id; required when several judges are in the store.")
+@click.option("--judge-version", default=None, help="Judge version (default: the judge's latest, with a note).")
 @click.option("--anchor", default=None, help="Checkpoint rated 1000 (default: geometric mean of strengths at 1000).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: per model model, strength, rating, ci_low, ci_high, n.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Bootstrap seed.")
@@ -178,48 +258,46 @@ def _print_winrate(out: dict, result: WinRate, cells: dict[str, WinRate], by: st
 @click.option("--confidence", default=0.95, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True))
 @click.pass_context
 def leaderboard(
-    ctx: click.Context, judge: str | None, anchor: str | None, as_json: bool, seed: int, n_boot: int, confidence: float
+    ctx: click.Context, judge: str | None, judge_version: str | None, anchor: str | None, as_json: bool, seed: int,
+    n_boot: int, confidence: float,
 ) -> None:
-    """Bradley-Terry strengths and Elo-style ratings over every checkpoint, with bootstrap intervals."""
+    """Bradley-Terry strengths and Elo-style ratings over every checkpoint, with bootstrap intervals over prompts."""
     store = _store(ctx)
-    sql = f"SELECT {_COLUMNS} FROM judgment_pairs" + (" WHERE judge = ?" if judge is not None else "")
-    rows = store.query(sql, [judge] if judge is not None else [])
-    models, judges = _known(store)
-    if rows.empty:
-        raise BadInput(
-            f"no judgments" + (f" by --judge {judge!r}" if judge else "") + f" in {store.root}. "
-            f"Judges: {judges or 'none'}; models: {models or 'none'}."
-        )
-    present = sorted(rows["judge"].dropna().unique().tolist())
-    if judge is None and len(present) > 1:
-        raise BadInput(f"several judges scored these models {present}; pick one with --judge (pooling counts pairs twice)")
-    if anchor is not None and anchor not in set(rows["model_a"]) | set(rows["model_b"]):
-        raise BadInput(f"--anchor {anchor!r} has no judgments; models: {models}")
-    pairs = pair_preferences(rows)
+    choice = choose_judge_version(judge_versions(store), judge, judge_version, what=f"judgments in {store.root}")
+    if choice.defaulted:
+        click.echo(choice.note(), err=True)
+    rows = judgment_rows(store, judge=choice.judge, judge_version=choice.judge_version)
+    models = sorted(set(rows["model_a"]) | set(rows["model_b"]))
+    if anchor is not None and anchor not in models:
+        raise BadInput(f"--anchor {anchor!r} has no judgments by judge {choice.judge!r} version "
+                       f"{choice.judge_version!r}; checkpoints: {models}")
+    if rows["preference"].notna().sum() == 0:
+        raise BadInput(f"no scored verdict by judge {choice.judge!r} version {choice.judge_version!r}: "
+                       f"all {len(rows)} verdicts are unscored")
     try:
-        cells = pair_cells(pairs["model_x"], pairs["model_y"], pairs["preference"])
-        result = bradley_terry(cells, n_boot=n_boot, seed=seed, confidence=confidence, anchor=anchor)
+        result = fit_leaderboard(rows, anchor=anchor, n_boot=n_boot, seed=seed, confidence=confidence)
     except ValueError as err:
         raise BadInput(str(err)) from err
     frame = result.to_frame()
     if as_json:
         records = [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+        for record in records:
+            record.update(judge=choice.judge, judge_version=choice.judge_version, anchor=anchor)
         click.echo(json.dumps(records, indent=2))
         return
-    _print_leaderboard(frame, result.confidence, seed, n_boot, anchor, result.n_failed_resamples, present)
+    _print_leaderboard(frame, result.confidence, seed, n_boot, anchor, result.n_failed_resamples, choice)
 
 
 def _print_leaderboard(
-    frame: pd.DataFrame, confidence: float, seed: int, n_boot: int, anchor: str | None, failed: int, judges: list[str]
+    frame: pd.DataFrame, confidence: float, seed: int, n_boot: int, anchor: str | None, failed: int,
+    choice: JudgeChoice,
 ) -> None:
     width = max(5, *(len(m) for m in frame["model"]))
     pct = round(confidence * 100)
-    click.echo(
-        f"Bradley-Terry, judge {', '.join(judges)}; rating 1000 = {anchor or 'geometric mean'};"
-        f" {pct}% bootstrap CI ({n_boot} resamples, seed {seed}"
-        + (f", {failed} without an MLE left out" if failed else "")
-        + ")"
-    )
+    click.echo(f"Bradley-Terry, judge {choice.judge} version {choice.judge_version}; rating 1000 = "
+               f"{anchor or 'geometric mean'}; {pct}% bootstrap CI over prompts ({n_boot} resamples, seed {seed}"
+               + (f", {failed} without an MLE left out" if failed else "") + ")")
+    click.echo(f"  ({ANCHOR_RULE})")
     click.echo(f"  {'model':<{width}}  {'strength':>8}  {'rating':>7}  {'ci_low':>7}  {'ci_high':>7}  {'n':>6}")
     for row in frame.itertuples(index=False):
         click.echo(
