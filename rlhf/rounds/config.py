@@ -177,6 +177,9 @@ class RoundConfig:
             _check_sampler_keys(name, getattr(self, name))
         for i, spec in enumerate(self.judges):
             judge_config(spec, reward_model_dir="<the round's reward model>", where=f"judges[{i}]")
+        primaries = [i for i, spec in enumerate(self.judges) if spec.get("primary")]
+        if len(primaries) > 1:
+            raise ConfigError(f"judges: `primary: true` on judges{primaries}; mark at most one judge primary")
 
     def to_recipe(self) -> dict[str, Any]:
         """The recipe as sections again (what `config_from_dict` reads), with every default spelled out."""
@@ -211,6 +214,9 @@ def judge_config(spec: Mapping[str, Any], *, reward_model_dir: str, where: str =
     from judges.config import config_from_dict as judge_from_dict
 
     data = dict(spec)
+    primary = data.pop("primary", False)  # the recipe's headline judge (rlhf.rounds.evaluate), not a judge setting
+    if not isinstance(primary, bool):
+        raise ConfigError(f"{where}: field 'primary' must be true or false, got {primary!r}")
     if data.get("kind") == "reward" and not data.get("model"):
         data["model"] = str(reward_model_dir)
     try:

@@ -32,6 +32,9 @@ class EvaluateResult:
     judges: dict[str, Any]  # judge name -> judge run summary + win rate (+ n_skipped: prompts it cannot judge)
     reference_accuracy: dict[str, Any]  # checkpoint id -> {n, n_correct, accuracy, ci_low, ci_high}
     seconds: float
+    # the headline judge: the recipe's `primary: true` judge unless its canaries showed it cannot tell, else the
+    # informative judge with the best canary accuracy; None when no judge proved informative
+    primary_judge: str | None = None
 
     def detail(self) -> dict[str, Any]:
         from dataclasses import asdict
@@ -116,7 +119,8 @@ def evaluate(
         if acc["n"]:
             echo(f"    reference accuracy {checkpoint_id}: {acc['n_correct']}/{acc['n']} = {acc['accuracy']:.1%} "
                  f"[{acc['ci_low']:.1%}, {acc['ci_high']:.1%}]")
-    judged = {}
+    judged: dict[str, Any] = {}
+    recipe_primary: str | None = None
     for i, spec in enumerate(config.judges):
         if spec.get("kind") == "reward" and not spec.get("model") and reward_model_dir is None:
             raise StageError(f"judges[{i}]: a reward judge without `model` needs a reward model from this or an "
@@ -145,14 +149,17 @@ def evaluate(
             prompt_ids=judge_prompts,
             seed=config.seed,
         )
+        summary["canaries"] = _canaries(store, judge, echo)
         summary["seconds"] = round(time.perf_counter() - t0, 3)
         judged[jc.name] = summary
+        recipe_primary = jc.name if spec.get("primary") else recipe_primary
         wr = summary["win_rate_detail"]
         if wr:
             echo(f"    judge {jc.name}: new policy wins {wr['win_rate']:.3f} "
                  f"[{wr['ci_low']:.3f}, {wr['ci_high']:.3f}] over {wr['n_total']} prompts "
                  f"({wr['n_unscored']} unscored, {summary['n_skipped']} skipped), {summary['seconds']:.1f} s")
         del judge
+    primary = _headline(judged, recipe_primary, echo)
     return EvaluateResult(
         prompts=len(prompt_ids),
         model_a=previous_checkpoint_id,
@@ -161,7 +168,34 @@ def evaluate(
         judges=judged,
         reference_accuracy=accuracy,
         seconds=round(time.perf_counter() - started, 3),
+        primary_judge=primary,
     )
+
+
+def _canaries(store: Any, judge: Any, echo: Callable[[str], None]) -> dict[str, Any]:
+    """Can this judge tell? Its canary result (judged once per judge version, then read back: a rerun or a later
+    round with the same judge costs no judge call); `{"error": ...}` when the store has no reference prompts."""
+    from judges.canaries import CanaryError, run_canaries
+
+    try:
+        run = run_canaries(store, judge)
+    except CanaryError as exc:
+        echo(f"    canaries {judge.judge_id}: not run ({exc})")
+        return {"error": str(exc)}
+    s = run.summary
+    echo(f"    canaries {judge.judge_id}: accuracy {s.accuracy:.3f} [{s.ci_low:.3f}, {s.ci_high:.3f}] over {s.n} pairs, "
+         f"{'informative' if s.informative else 'NOT informative (cannot tell)'}"
+         f" ({'stored result' if run.reused else f'{run.n_judged} judged, {run.n_cached} cached'})")
+    return run.as_dict()
+
+
+def _headline(judged: dict[str, Any], recipe_primary: str | None, echo: Callable[[str], None]) -> str | None:
+    from judges.stats.canary import headline_judge
+
+    candidates = {name: (s["canaries"] if "informative" in s.get("canaries", {}) else None) for name, s in judged.items()}
+    primary = headline_judge(candidates, recipe_primary)
+    echo(f"    headline judge: {primary or 'none (no judge passed its canaries)'}")
+    return primary
 
 
 def reference_accuracy_of(store: Any, previous_checkpoint_id: str, new_checkpoint_id: str, prompt_ids: list[str],
