@@ -15,12 +15,17 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from judges.protocol import PairItem, PairwiseJudge
 from judges.verdict import Verdict
+from rlhf.store.queries.judge_cache import cached_rows
+
+if TYPE_CHECKING:
+    from rlhf.store import Store
 
 __all__ = ["cache_key", "cache_rows", "lookup"]
 
@@ -60,15 +65,11 @@ def cache_rows(judge: PairwiseJudge, entries: Iterable[tuple[str, Verdict]]) -> 
     ]
 
 
-def lookup(store, keys: Sequence[str]) -> dict[str, Verdict]:
+def lookup(store: Store, keys: Sequence[str]) -> dict[str, Verdict]:
     """The cached verdicts for ``keys`` (missing keys are simply absent)."""
     if not keys:
         return {}
-    frame = store.query(
-        "SELECT cache_key, preference, error, rationale, raw_output, prompt_tokens, completion_tokens, "
-        "cost_usd, latency_s FROM judge_cache WHERE cache_key IN (SELECT UNNEST(?))",
-        [list(dict.fromkeys(keys))],
-    )
+    frame = cached_rows(store, keys)
     found: dict[str, Verdict] = {}
     for row in frame.to_dict("records"):
         found[row["cache_key"]] = Verdict(

@@ -24,14 +24,20 @@ import hashlib
 import json
 import math
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from judges.cache import cache_key, cache_rows, lookup
 from judges.protocol import PairItem, PairwiseJudge
 from judges.verdict import Verdict, unmirror
+from rlhf.store.queries.generations import answer_pairs
+from rlhf.store.queries.judgments import verdicts_in_both_orders
+
+if TYPE_CHECKING:
+    from rlhf.store import Store
 
 __all__ = ["JudgeRunError", "JudgeRunResult", "judge_pairs", "load_answer_pairs"]
 
@@ -76,30 +82,9 @@ class JudgeRunResult:
         return out
 
 
-_PAIRS_SQL = """
-WITH g AS (
-    SELECT checkpoint_id, prompt_id, generation_id, text,
-           row_number() OVER (PARTITION BY checkpoint_id, prompt_id
-                              ORDER BY sample_index, created_at DESC, generation_id) AS rk
-    FROM generations
-    WHERE checkpoint_id IN ($a, $b) AND text IS NOT NULL
-      AND ($params_hash IS NULL OR params_hash = $params_hash)
-)
-SELECT p.prompt_id, p.text, p.messages, p.reference, pc.category,
-       ga.generation_id AS generation_a, ga.text AS answer_a,
-       gb.generation_id AS generation_b, gb.text AS answer_b
-FROM prompts p
-LEFT JOIN prompt_categories pc ON pc.prompt_id = p.prompt_id
-LEFT JOIN (SELECT * FROM g WHERE checkpoint_id = $a AND rk = 1) ga ON ga.prompt_id = p.prompt_id
-LEFT JOIN (SELECT * FROM g WHERE checkpoint_id = $b AND rk = 1) gb ON gb.prompt_id = p.prompt_id
-WHERE ga.prompt_id IS NOT NULL OR gb.prompt_id IS NOT NULL
-ORDER BY p.prompt_id
-"""
-
-
-def load_answer_pairs(store, model_a: str, model_b: str, *, params_hash: str | None = None) -> pd.DataFrame:
+def load_answer_pairs(store: Store, model_a: str, model_b: str, *, params_hash: str | None = None) -> pd.DataFrame:
     """One row per prompt that either checkpoint answered, with both answers (NULL where missing)."""
-    return store.query(_PAIRS_SQL, {"a": model_a, "b": model_b, "params_hash": params_hash})
+    return answer_pairs(store, model_a, model_b, params_hash=params_hash)
 
 
 def question_text(text: str | None, messages_json: str | None) -> str:
@@ -127,7 +112,7 @@ def _same_side(p: float, q: float) -> bool:
 
 
 def judge_pairs(
-    store,
+    store: Store,
     judge: PairwiseJudge,
     model_a: str,
     model_b: str,
@@ -341,16 +326,12 @@ def _judgment_row(judge, model_a, model_b, round_id, row, order, v: Verdict) -> 
     }
 
 
-def _consistency(store, judge, model_a, model_b, prompt_ids) -> tuple[int, int, float | None]:
+def _consistency(store: Store, judge: PairwiseJudge, model_a: str, model_b: str, prompt_ids: Sequence[str]) -> tuple[int, int, float | None]:
     """(consistent prompts, prompts with both orders scored, mean per-prompt preference) from the stored rows."""
     if not prompt_ids:
         return 0, 0, None
-    frame = store.query(
-        'SELECT prompt_id, "order", preference FROM judgments '
-        "WHERE judge = $judge AND judge_version = $version AND model_a = $a AND model_b = $b "
-        "AND prompt_id IN (SELECT UNNEST($ids))",
-        {"judge": judge.judge_id, "version": judge.judge_version, "a": model_a, "b": model_b, "ids": list(prompt_ids)},
-    )
+    frame = verdicts_in_both_orders(store, judge=judge.judge_id, judge_version=judge.judge_version,
+                                    model_a=model_a, model_b=model_b, prompt_ids=list(prompt_ids))
     consistent = both = 0
     per_prompt = []
     for _, group in frame.groupby("prompt_id"):

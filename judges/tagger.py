@@ -17,12 +17,16 @@ import hashlib
 import json
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import TYPE_CHECKING
 
 from judges._lm import encode_chat, last_logprobs, length_batches, lm_for
 from judges.config import TaggerConfig
 from judges.template import load_template
+
+if TYPE_CHECKING:
+    from rlhf.store import Store
 
 __all__ = ["PromptTagger", "TagResult", "tag_prompts"]
 
@@ -101,7 +105,7 @@ class TagResult:
 
 
 def tag_prompts(
-    store,
+    store: Store,
     tagger: PromptTagger,
     *,
     prompt_ids: Sequence[str] | None = None,
@@ -110,12 +114,9 @@ def tag_prompts(
 ) -> TagResult:
     """Tag the store's prompts that lack a category (or all, with ``include_categorised``)."""
     start = time.perf_counter()
-    frame = store.query(
-        "SELECT p.prompt_id, p.text, p.messages, p.category, t.prompt_id IS NOT NULL AS done FROM prompts p "
-        "LEFT JOIN (SELECT DISTINCT prompt_id FROM prompt_tags WHERE tagger = $t AND tagger_version = $v) t "
-        "ON t.prompt_id = p.prompt_id ORDER BY p.prompt_id",
-        {"t": tagger.tagger_id, "v": tagger.tagger_version},
-    )
+    from rlhf.store.queries.prompts import prompts_with_tag_status
+
+    frame = prompts_with_tag_status(store, tagger.tagger_id, tagger.tagger_version)
     if prompt_ids is not None:
         frame = frame[frame["prompt_id"].isin(set(prompt_ids))]
     if not include_categorised:

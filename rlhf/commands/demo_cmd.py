@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from rlhf.store import Store
 
 
-def load_default_data(store) -> dict[str, int]:
+def load_default_data(store: Store) -> dict[str, int]:
     """The shipped eval and training prompts into the store (idempotent). Seed pairs are read from data/
     by each round's reward stage."""
     from rlhf.default_data import default_eval_prompts, default_train_prompts

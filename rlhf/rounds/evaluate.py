@@ -16,11 +16,16 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from rlhf.rounds.config import RoundConfig, judge_config
 from rlhf.rounds.errors import StageError
+from rlhf.store.queries import prompts as prompt_queries
+
+if TYPE_CHECKING:
+    from rlhf.store import Store
 
 
 @dataclass(frozen=True)
@@ -53,11 +58,10 @@ def sampler_config(config: RoundConfig):
     return SamplerConfig.from_dict(keys)
 
 
-def choose_eval_prompts(store: Any, *, limit: int | None, seed: int) -> list[str]:
+def choose_eval_prompts(store: Store, *, limit: int | None, seed: int) -> list[str]:
     """Eval-split prompt ids; with a limit, the same seeded subset every round, so answers are reused and
     rounds are compared on the same prompts."""
-    frame = store.query("SELECT prompt_id FROM prompts WHERE split = 'eval' ORDER BY prompt_id")
-    ids = [str(x) for x in frame["prompt_id"]]
+    ids = prompt_queries.prompt_ids(store, "eval")
     if not ids:
         raise StageError("evaluate stage: the store has no eval prompts (split 'eval'); load some with "
                          "`rlhf append prompts FILE --split eval` or run `rlhf demo`")
@@ -67,16 +71,14 @@ def choose_eval_prompts(store: Any, *, limit: int | None, seed: int) -> list[str
     return sorted(ids)
 
 
-def _win_rate(store: Any, *, judge: str, judge_version: str, model_a: str, model_b: str, prompt_ids: list[str],
+def _win_rate(store: Store, *, judge: str, judge_version: str, model_a: str, model_b: str, prompt_ids: list[str],
               seed: int) -> dict[str, Any]:
     """Win rate of model_b over model_a from the stored judgments: per prompt the mean of its orders."""
     from judges.stats.winrate import win_rate
+    from rlhf.store.queries.judgments import per_prompt_preference
 
-    frame = store.query(
-        "SELECT prompt_id, avg(preference) AS preference FROM judgments WHERE judge = ? AND judge_version = ? "
-        "AND model_a = ? AND model_b = ? AND prompt_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY prompt_id",
-        [judge, judge_version, model_a, model_b, prompt_ids],
-    )
+    frame = per_prompt_preference(store, judge=judge, judge_version=judge_version, model_a=model_a,
+                                  model_b=model_b, prompt_ids=prompt_ids)
     if frame.empty:
         return {}
     return win_rate(frame["preference"].astype(float), seed=seed).to_dict()
@@ -85,7 +87,7 @@ def _win_rate(store: Any, *, judge: str, judge_version: str, model_a: str, model
 def evaluate(
     config: RoundConfig,
     *,
-    store: Any,
+    store: Store,
     previous_checkpoint_id: str,
     new_checkpoint_id: str,
     reward_model_dir: str | None,
@@ -172,7 +174,7 @@ def evaluate(
     )
 
 
-def _canaries(store: Any, judge: Any, echo: Callable[[str], None]) -> dict[str, Any]:
+def _canaries(store: Store, judge: Any, echo: Callable[[str], None]) -> dict[str, Any]:
     """Can this judge tell? Its canary result (judged once per judge version, then read back: a rerun or a later
     round with the same judge costs no judge call); `{"error": ...}` when the store has no reference prompts."""
     from judges.canaries import CanaryError, run_canaries
@@ -198,7 +200,7 @@ def _headline(judged: dict[str, Any], recipe_primary: str | None, echo: Callable
     return primary
 
 
-def reference_accuracy_of(store: Any, previous_checkpoint_id: str, new_checkpoint_id: str, prompt_ids: list[str],
+def reference_accuracy_of(store: Store, previous_checkpoint_id: str, new_checkpoint_id: str, prompt_ids: list[str],
                           params_hash: str) -> dict[str, Any]:
     """Per checkpoint: how many of the eval prompts with a reference it answered correctly (the reference
     judge's matching rules), on the prompts both answered, with a 95% Wilson interval. The key

@@ -8,15 +8,18 @@ margins and accuracies while a stage is still training. Only the main process wr
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from transformers import TrainerCallback
+
+if TYPE_CHECKING:
+    from rlhf.store import Store
 
 _SKIP = {"epoch", "total_flos", "train_runtime", "train_samples_per_second", "train_steps_per_second"}
 
 
 class StoreMetricsCallback(TrainerCallback):
-    def __init__(self, store: Any, *, round_id: str, stage: str) -> None:
+    def __init__(self, store: Store, *, round_id: str, stage: str) -> None:
         self._store = store
         self._round_id = round_id
         self._stage = stage

@@ -13,15 +13,21 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from rlhf.rounds.config import RoundConfig
 from rlhf.rounds.errors import StageError
 from rlhf.rounds.events import crash_point
 from rlhf.rounds.pairs import Pair
 from rlhf.rounds.ranking import Answer, pick_pair
+from rlhf.store.queries import prompts as prompt_queries
+from rlhf.store.queries.generations import usable_answers
+
+if TYPE_CHECKING:
+    from rlhf.store import Store
 
 
 @dataclass(frozen=True)
@@ -67,10 +73,9 @@ def sampler_config(config: RoundConfig):
     return sc
 
 
-def choose_prompts(store: Any, *, limit: int | None, round_id: str) -> list[str]:
+def choose_prompts(store: Store, *, limit: int | None, round_id: str) -> list[str]:
     """Training-split prompt ids; with a limit, a per-round deterministic subset so rounds see different ones."""
-    frame = store.query("SELECT prompt_id FROM prompts WHERE split = 'train' ORDER BY prompt_id")
-    ids = [str(x) for x in frame["prompt_id"]]
+    ids = prompt_queries.prompt_ids(store, "train")
     if not ids:
         raise StageError("rejection stage: the store has no training prompts (split 'train'); "
                          "load some with `rlhf append prompts FILE --split train` or run `rlhf demo`")
@@ -124,20 +129,14 @@ def score_answers(
     return [by_index[i] for i in range(len(sequences))]
 
 
-def _generations(store: Any, checkpoint_id: str, params_hash: str, prompt_ids: list[str]):
-    return store.query(
-        "SELECT g.generation_id, g.prompt_id, g.sample_index, g.text, p.messages, p.reference FROM generations g "
-        "JOIN prompts p USING (prompt_id) WHERE g.checkpoint_id = ? AND g.params_hash = ? "
-        "AND g.prompt_id IN (SELECT unnest(?::VARCHAR[])) AND g.text IS NOT NULL AND length(trim(g.text)) > 0 "
-        "ORDER BY g.prompt_id, g.sample_index",
-        [checkpoint_id, params_hash, prompt_ids],
-    )
+def _generations(store: Store, checkpoint_id: str, params_hash: str, prompt_ids: list[str]):
+    return usable_answers(store, checkpoint_id, params_hash, prompt_ids)
 
 
 def run_rejection_sampling(
     config: RoundConfig,
     *,
-    store: Any,
+    store: Store,
     policy_checkpoint_id: str,
     reward_model_dir: str | Path,
     round_id: str,

@@ -13,9 +13,12 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rlhf.sampler.config import SamplerConfig
+
+if TYPE_CHECKING:
+    from rlhf.store import Store
 
 
 class CheckpointError(ValueError):
@@ -32,7 +35,7 @@ class ResolvedCheckpoint:
     new_row: dict[str, Any] | None = None  # the `checkpoints` row to register, when not registered yet
 
 
-def resolve_checkpoint(store: Any, checkpoint: str, config: SamplerConfig) -> ResolvedCheckpoint:
+def resolve_checkpoint(store: Store, checkpoint: str, config: SamplerConfig) -> ResolvedCheckpoint:
     checkpoint = str(checkpoint).strip()
     if not checkpoint:
         raise CheckpointError("checkpoint is empty; give a model directory, a checkpoint_id or 'default'")
@@ -140,26 +143,19 @@ def _served(checkpoint: str, registered: dict[str, Any] | None, config: SamplerC
     return ResolvedCheckpoint(checkpoint, None, None, api_model, api_model, new_row=row)
 
 
-def _registered(store: Any, checkpoint_id: str) -> dict[str, Any] | None:
-    frame = store.query("SELECT * FROM checkpoints WHERE checkpoint_id = ? LIMIT 1", [checkpoint_id])
-    return None if frame.empty else _clean(frame.iloc[0].to_dict())
+def _registered(store: Store, checkpoint_id: str) -> dict[str, Any] | None:
+    from rlhf.store.queries.checkpoints import checkpoint_row
+
+    return checkpoint_row(store, checkpoint_id)
 
 
-def _by_hash(store: Any, digest: str) -> str | None:
-    frame = store.query(
-        "SELECT checkpoint_id FROM checkpoints WHERE content_hash = ? AND coalesce(kind, 'policy') = 'policy'"
-        " ORDER BY created_at LIMIT 1",
-        [digest],
-    )
-    return None if frame.empty else str(frame.iloc[0]["checkpoint_id"])
+def _by_hash(store: Store, digest: str) -> str | None:
+    from rlhf.store.queries.checkpoints import first_policy_with_hash
+
+    return first_policy_with_hash(store, digest)
 
 
-def _known_ids(store: Any) -> list[str]:
-    frame = store.query("SELECT checkpoint_id FROM checkpoints ORDER BY created_at DESC LIMIT 9")
-    return [str(x) for x in frame["checkpoint_id"]]
+def _known_ids(store: Store) -> list[str]:
+    from rlhf.store.queries.checkpoints import recent_checkpoint_ids
 
-
-def _clean(row: dict[str, Any]) -> dict[str, Any]:
-    import pandas as pd
-
-    return {k: (None if not isinstance(v, (list, dict)) and pd.isna(v) else v) for k, v in row.items()}
+    return recent_checkpoint_ids(store, 9)

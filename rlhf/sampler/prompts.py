@@ -12,9 +12,12 @@ import csv
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from rlhf.store import Store
 
 SPLITS = ("eval", "train", "all")
 _FILE_SUFFIXES = (".jsonl", ".json", ".csv", ".parquet")
@@ -47,7 +50,7 @@ class PromptSet:
 
 
 def select_prompts(
-    store: Any,
+    store: Store,
     prompts: str | Path | pd.DataFrame | None = None,
     *,
     category: str | None = None,
@@ -198,22 +201,10 @@ def _missing(value: Any) -> bool:
         return False
 
 
-def _store_prompts(store: Any, split: str) -> pd.DataFrame:
-    where = "" if split == "all" else "WHERE p.split = ?"
-    params = [] if split == "all" else [split]
-    frame = store.query(
-        f"""
-        SELECT p.prompt_id, p.messages, p.text, coalesce(p.category, t.category) AS category, p.split,
-               p.reference
-        FROM prompts p
-        LEFT JOIN (
-            SELECT prompt_id, arg_max(category, created_at) AS category FROM prompt_tags GROUP BY prompt_id
-        ) t USING (prompt_id)
-        {where}
-        ORDER BY p.prompt_id
-        """,
-        params,
-    )
+def _store_prompts(store: Store, split: str) -> pd.DataFrame:
+    from rlhf.store.queries.prompts import prompts_for_sampling
+
+    frame = prompts_for_sampling(store, split)
     records = []
     for record in frame.to_dict("records"):
         if _missing(record.get("messages")):

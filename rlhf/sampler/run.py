@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -22,6 +22,9 @@ from rlhf.sampler.backend import GenerationOutput, GenerationRequest, SamplingBa
 from rlhf.sampler.checkpoint import ResolvedCheckpoint, resolve_checkpoint
 from rlhf.sampler.config import SamplerConfig, derive_seed
 from rlhf.sampler.prompts import PromptError, PromptSet, select_prompts
+
+if TYPE_CHECKING:
+    from rlhf.store import Store
 
 BackendFactory = Callable[[ResolvedCheckpoint, SamplerConfig], SamplingBackend]
 
@@ -71,7 +74,7 @@ class SampleResult:
 
 
 def sample(
-    store: Any,
+    store: Store,
     checkpoint: str,
     *,
     prompts: str | Path | pd.DataFrame | None = None,
@@ -186,23 +189,20 @@ def _requests(prompt_set: PromptSet, config: SamplerConfig) -> list[GenerationRe
     return requests
 
 
-def _stored_keys(store: Any, checkpoint_id: str, params_hash: str) -> set[tuple[str, int]]:
-    frame = store.query(
-        "SELECT prompt_id, sample_index FROM generations WHERE checkpoint_id = ? AND params_hash = ?",
-        [checkpoint_id, params_hash],
-    )
-    return {(str(p), int(k)) for p, k in zip(frame["prompt_id"], frame["sample_index"])}
+def _stored_keys(store: Store, checkpoint_id: str, params_hash: str) -> set[tuple[str, int]]:
+    from rlhf.store.queries.generations import stored_sample_keys
+
+    return stored_sample_keys(store, checkpoint_id, params_hash)
 
 
-def _new_prompt_rows(store: Any, prompt_set: PromptSet) -> list[dict[str, Any]]:
+def _new_prompt_rows(store: Store, prompt_set: PromptSet) -> list[dict[str, Any]]:
     """Prompts from a file or DataFrame that the store lacks; a stored id with other text is an error."""
     if prompt_set.from_store:
         return []
     frame = prompt_set.frame
-    stored = store.query(
-        "SELECT prompt_id, messages FROM prompts WHERE prompt_id IN (SELECT unnest(?::VARCHAR[]))",
-        [list(frame["prompt_id"])],
-    )
+    from rlhf.store.queries.prompts import prompt_messages
+
+    stored = prompt_messages(store, ids=list(frame["prompt_id"]))
     stored_messages = dict(zip(stored["prompt_id"], stored["messages"]))
     rows = []
     for record in frame.to_dict("records"):

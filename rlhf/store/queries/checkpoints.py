@@ -8,10 +8,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
 if TYPE_CHECKING:
     from rlhf.store import Store
 
-__all__ = ["checkpoint_row", "first_policy_with_hash", "latest_done_policy_id", "latest_reward_model_id"]
+__all__ = [
+    "checkpoint_row",
+    "first_policy_with_hash",
+    "latest_done_policy_id",
+    "latest_reward_model_id",
+    "policy_rounds",
+    "recent_checkpoint_ids",
+    "round_policy",
+]
 
 
 def checkpoint_row(store: Store, checkpoint_id: str) -> dict[str, Any] | None:
@@ -19,7 +29,7 @@ def checkpoint_row(store: Store, checkpoint_id: str) -> dict[str, Any] | None:
     rows = store.query("SELECT * FROM checkpoints WHERE checkpoint_id = ?", [checkpoint_id])
     if len(rows) == 0:
         return None
-    return {k: (None if v is None or v != v else v) for k, v in rows.iloc[0].to_dict().items()}  # NaN -> None
+    return {k: (None if not isinstance(v, (list, dict)) and pd.isna(v) else v) for k, v in rows.iloc[0].to_dict().items()}
 
 
 def first_policy_with_hash(store: Store, content_hash: str) -> str | None:
@@ -49,3 +59,29 @@ def latest_reward_model_id(store: Store, *, exclude_round: str | None = None) ->
         [exclude_round, exclude_round],
     )
     return str(frame["checkpoint_id"].iloc[0]) if len(frame) else None
+
+
+def round_policy(store: Store, round_id: str) -> tuple[str, str | None] | None:
+    """(policy checkpoint id, its parent checkpoint id) of a round's latest policy; None when it has none."""
+    rows = store.query(
+        "SELECT checkpoint_id, parent_checkpoint_id FROM checkpoints WHERE round_id = ? AND kind = 'policy' "
+        "ORDER BY created_at DESC LIMIT 1",
+        [round_id],
+    )
+    if rows.empty:
+        return None
+    parent = rows.iloc[0]["parent_checkpoint_id"]
+    parent = None if parent is None or isinstance(parent, float) or not str(parent) else str(parent)
+    return str(rows.iloc[0]["checkpoint_id"]), parent
+
+
+def policy_rounds(store: Store) -> list[str]:
+    """Every round that has a policy checkpoint, sorted."""
+    frame = store.query("SELECT DISTINCT round_id FROM checkpoints WHERE kind = 'policy' ORDER BY 1")
+    return [str(r) for r in frame["round_id"]]
+
+
+def recent_checkpoint_ids(store: Store, limit: int = 9) -> list[str]:
+    """The ids of the checkpoints registered last, newest first (for error messages)."""
+    frame = store.query("SELECT checkpoint_id FROM checkpoints ORDER BY created_at DESC LIMIT ?", [limit])
+    return [str(x) for x in frame["checkpoint_id"]]

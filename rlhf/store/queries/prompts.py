@@ -13,7 +13,7 @@ import pandas as pd
 if TYPE_CHECKING:
     from rlhf.store import Store
 
-__all__ = ["prompt_ids", "prompt_messages", "prompts_for_sampling"]
+__all__ = ["prompt_ids", "prompt_messages", "prompts_for_sampling", "prompts_with_tag_status"]
 
 
 def prompt_ids(store: Store, split: str) -> list[str]:
@@ -50,4 +50,15 @@ def prompts_for_sampling(store: Store, split: str = "all") -> pd.DataFrame:
         ORDER BY p.prompt_id
         """,
         params,
+    )
+
+
+def prompts_with_tag_status(store: Store, tagger: str, tagger_version: str) -> pd.DataFrame:
+    """Every prompt with whether this tagger version already tagged it: prompt_id, text, messages, category,
+    done (bool), ordered by prompt_id."""
+    return store.query(
+        "SELECT p.prompt_id, p.text, p.messages, p.category, t.prompt_id IS NOT NULL AS done FROM prompts p "
+        "LEFT JOIN (SELECT DISTINCT prompt_id FROM prompt_tags WHERE tagger = $t AND tagger_version = $v) t "
+        "ON t.prompt_id = p.prompt_id ORDER BY p.prompt_id",
+        {"t": tagger, "v": tagger_version},
     )
