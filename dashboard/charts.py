@@ -1,35 +1,45 @@
 """Plotly figure builders: frames in, figures out, no Streamlit and no SQL here.
 
-Every label that could come from data (judge, category, checkpoint names) goes through
-`safe_text.plot_label`, because Plotly interprets a few HTML-like tags inside labels.
+Made to be read in a second at 50 rounds and 6 judges: one small panel per judge rather than six lines in one,
+win-rate axes centred on 50% rather than squashed into 0-1, running rounds drawn with open markers and a
+shaded column, values printed in heatmap cells with their n, margins that grow to fit their labels.
+
+Every label that comes from data (round, checkpoint, judge, category) goes through `safe_text.plot_labels`:
+hidden characters shown as escapes, angle brackets replaced (Plotly parses a few tags), and shortening that
+never gives two names one label.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
-from dashboard.safe_text import plot_label
+from dashboard.safe_text import plot_label, plot_labels
 
 Z95 = 1.959963984540054
-_PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-            "#bcbd22", "#17becf"]
+PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+           "#bcbd22", "#17becf"]
+RUNNING = "#b8860b"
+FONT = dict(size=12)
 
 
-def _layout(fig: go.Figure, title: str, y_title: str, height: int = 380) -> go.Figure:
+def _layout(fig: go.Figure, title: str, y_title: str | None = None, height: int = 380,
+            legend: bool = True) -> go.Figure:
     fig.update_layout(
-        title=plot_label(title, limit=120), height=height, margin=dict(l=50, r=20, t=50, b=60), yaxis_title=y_title,
-        legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0), hovermode="x unified",
+        title=dict(text=plot_label(title, limit=120), x=0, xanchor="left", font=dict(size=15)),
+        height=height, margin=dict(l=60, r=30, t=60, b=50), font=FONT, showlegend=legend,
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
+        hovermode="x unified",
     )
+    if y_title is not None:
+        fig.update_yaxes(title=dict(text=y_title, standoff=6))
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
     return fig
-
-
-def _category_x(fig: go.Figure, values) -> None:
-    """A categorical x axis in the order the frame lists its values (rounds in start order), not the order
-    in which the first trace happens to meet them."""
-    order = [plot_label(v) for v in dict.fromkeys(values)]
-    fig.update_xaxes(type="category", categoryorder="array", categoryarray=order)
 
 
 def _rgba(hex_color: str, alpha: float) -> str:
@@ -37,47 +47,134 @@ def _rgba(hex_color: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def win_rate_lines(frame: pd.DataFrame, title: str) -> go.Figure:
-    """One line per judge of win rate over rounds with a 95% normal band (win rate +- 1.96 SE).
+def _round_ticks(fig: go.Figure, labels: list[str], **where) -> None:
+    """A categorical round axis in start order; with many rounds only every k-th label is written (no
+    overlap), the newest always among them."""
+    step = max(1, math.ceil(len(labels) / 12))
+    shown = labels[::-1][::step][::-1]
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=labels, tickmode="array",
+                     tickvals=shown, ticktext=shown, tickangle=0 if step > 1 or len(labels) <= 8 else -45,
+                     **where)
 
-    `frame`: round_id, judge, win_rate, standard_error, n, in round order.
+
+def centred_range(low: np.ndarray, high: np.ndarray, floor: float = 0.1) -> list[float]:
+    """A y range symmetric about 0.5 that holds every interval, at least +- `floor`, in steps of 0.05."""
+    values = np.concatenate([np.asarray(low, float), np.asarray(high, float)])
+    values = values[np.isfinite(values)]
+    spread = float(np.max(np.abs(values - 0.5))) if len(values) else floor
+    spread = min(0.5, max(floor, math.ceil((spread + 0.01) / 0.05) * 0.05))
+    return [0.5 - spread, 0.5 + spread]
+
+
+def panel_grid(n: int, max_cols: int = 3) -> tuple[int, int]:
+    cols = min(max_cols, max(1, n))
+    return math.ceil(n / cols), cols
+
+
+def small_multiples(
+    frame: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    panel: str,
+    rounds: list[str],
+    title: str,
+    y_title: str,
+    low: str | None = None,
+    high: str | None = None,
+    y_range: list[float] | None = None,
+    reference: float | None = None,
+    running: set[str] | frozenset[str] = frozenset(),
+    panel_order: list[str] | None = None,
+    panel_notes: dict[str, str] | None = None,
+    hover: str = "%{y:.3f}",
+) -> go.Figure:
+    """One small panel per `panel` value (a judge): `y` over rounds `x`, with an optional band [low, high].
+
+    Panels share both axes, so a lead compares judges at a glance; a running round gets an open marker and a
+    shaded column. `panel_notes` adds a word to a panel's title (primary, UNINFORMATIVE).
     """
-    fig = go.Figure()
-    for i, (judge, part) in enumerate(frame.groupby("judge", sort=True)):
-        color = _PALETTE[i % len(_PALETTE)]
-        name = plot_label(judge)
-        x = [plot_label(r) for r in part["round_id"]]
-        se = part["standard_error"].fillna(0.0).to_numpy()
-        lo = np.clip(part["win_rate"].to_numpy() - Z95 * se, 0, 1)
-        hi = np.clip(part["win_rate"].to_numpy() + Z95 * se, 0, 1)
-        fig.add_trace(go.Scatter(x=x + x[::-1], y=np.concatenate([hi, lo[::-1]]), fill="toself", mode="lines",
-                                 fillcolor=_rgba(color, 0.15), line=dict(width=0), hoverinfo="skip",
-                                 showlegend=False, legendgroup=name, name=f"{name} 95% band"))
-        fig.add_trace(go.Scatter(x=x, y=part["win_rate"], mode="lines+markers", name=name, legendgroup=name,
-                                 line=dict(color=color), customdata=part[["n"]].to_numpy(),
-                                 hovertemplate="%{y:.3f} (n=%{customdata[0]})"))
-    fig.add_hline(y=0.5, line_dash="dot", line_color="grey")
-    fig.update_yaxes(range=[0, 1])
-    _category_x(fig, frame["round_id"])
-    return _layout(fig, title, "win rate of the newer checkpoint")
-
-
-def rating_chart(frame: pd.DataFrame, title: str) -> go.Figure:
-    """Bradley-Terry (Elo-style) rating of each checkpoint with its bootstrap interval.
-
-    `frame`: model, rating, ci_low, ci_high, round_id, kind.
-    """
-    fig = go.Figure()
-    for i, (kind, part) in enumerate(frame.groupby("kind", sort=True)):
+    names = panel_order or sorted(frame[panel].unique())
+    names = [n for n in names if n in set(frame[panel])]
+    rows, cols = panel_grid(len(names))
+    labels = plot_labels(names, limit=28)
+    notes = panel_notes or {}
+    titles = [labels[n] + (f" ({notes[n]})" if n in notes else "") for n in names]
+    fig = make_subplots(rows=rows, cols=cols, shared_xaxes=True, shared_yaxes=True, subplot_titles=titles,
+                        horizontal_spacing=0.03, vertical_spacing=0.14 if rows > 1 else 0.1)
+    round_labels = plot_labels(rounds, limit=14)
+    ordered = [round_labels[r] for r in rounds]
+    for i, name in enumerate(names):
+        r, c = divmod(i, cols)
+        part = frame[frame[panel] == name]
+        part = part.assign(_pos=part[x].map({v: k for k, v in enumerate(rounds)})).sort_values("_pos")
+        xs = [round_labels.get(v, plot_label(v, 14)) for v in part[x]]
+        color = PALETTE[i % len(PALETTE)]
+        if low and high:
+            lo, hi = part[low].to_numpy(float), part[high].to_numpy(float)
+            fig.add_trace(go.Scatter(x=xs + xs[::-1], y=np.concatenate([hi, lo[::-1]]), fill="toself",
+                                     mode="lines", fillcolor=_rgba(color, 0.18), line=dict(width=0),
+                                     hoverinfo="skip", showlegend=False, name=f"{labels[name]} 95% band"),
+                          row=r + 1, col=c + 1)
+        is_running = [v in running for v in part[x]]
         fig.add_trace(go.Scatter(
-            x=[plot_label(r) for r in part["round_id"]], y=part["rating"], mode="lines+markers",
-            name=plot_label(kind), line=dict(color=_PALETTE[i % len(_PALETTE)]),
-            error_y=dict(type="data", symmetric=False, array=(part["ci_high"] - part["rating"]).fillna(0),
-                         arrayminus=(part["rating"] - part["ci_low"]).fillna(0)),
-            text=[plot_label(m) for m in part["model"]], hovertemplate="%{text}: %{y:.0f}",
-        ))
-    _category_x(fig, frame["round_id"])
-    return _layout(fig, title, "rating (Elo scale)")
+            x=xs, y=part[y], mode="lines+markers", name=labels[name], showlegend=False,
+            line=dict(color=color, width=2),
+            marker=dict(color=color, size=[9 if run else 5 for run in is_running],
+                        symbol=["circle-open" if run else "circle" for run in is_running],
+                        line=dict(width=2, color=color)),
+            customdata=np.array([["running" if run else "" for run in is_running]], dtype=object).T,
+            hovertemplate=f"{hover} %{{customdata[0]}}<extra>{labels[name]}</extra>",
+        ), row=r + 1, col=c + 1)
+        if reference is not None:
+            fig.add_hline(y=reference, line_dash="dot", line_color="grey", row=r + 1, col=c + 1)
+    for i in range(rows * cols):
+        r, c = divmod(i, cols)
+        _round_ticks(fig, ordered, row=r + 1, col=c + 1)
+        for run in running:
+            if run in round_labels:
+                fig.add_vrect(x0=ordered.index(round_labels[run]) - 0.5, x1=ordered.index(round_labels[run]) + 0.5,
+                              fillcolor=RUNNING, opacity=0.12, line_width=0, row=r + 1, col=c + 1)
+    if y_range:
+        fig.update_yaxes(range=y_range)
+    fig.update_yaxes(title_text=y_title, col=1)
+    fig.update_annotations(font=dict(size=12))
+    _layout(fig, title, None, height=90 + 230 * rows, legend=False)
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+def win_rate_panels(frame: pd.DataFrame, rounds: list[str], title: str, *, running=frozenset(),
+                    panel_order: list[str] | None = None, panel_notes: dict[str, str] | None = None) -> go.Figure:
+    """Win rate of the newer checkpoint over rounds, one panel per judge, 95% band, y centred on 50%.
+
+    `frame`: round_id, judge, win_rate, ci_low, ci_high (and n for the hover).
+    """
+    return small_multiples(
+        frame, x="round_id", y="win_rate", panel="judge", rounds=rounds, title=title,
+        y_title="win rate of newer", low="ci_low", high="ci_high",
+        y_range=centred_range(frame["ci_low"], frame["ci_high"]), reference=0.5, running=running,
+        panel_order=panel_order, panel_notes=panel_notes, hover="%{y:.1%}",
+    )
+
+
+def rating_chart(frame: pd.DataFrame, title: str, rounds: list[str]) -> go.Figure:
+    """Bradley-Terry (Elo-style) rating of each policy checkpoint with its interval, by round.
+
+    `frame`: model, rating, ci_low, ci_high, round_id.
+    """
+    labels = plot_labels(frame["model"], limit=40)
+    round_labels = plot_labels(rounds, limit=14)
+    frame = frame[frame["round_id"].isin(rounds)]
+    xs = [round_labels[r] for r in frame["round_id"]]
+    fig = go.Figure(go.Scatter(
+        x=xs, y=frame["rating"], mode="lines+markers", name="rating", line=dict(color=PALETTE[0]),
+        error_y=dict(type="data", symmetric=False, array=(frame["ci_high"] - frame["rating"]).fillna(0),
+                     arrayminus=(frame["rating"] - frame["ci_low"]).fillna(0), thickness=1),
+        text=[labels[m] for m in frame["model"]], hovertemplate="%{text}: %{y:.0f}<extra></extra>",
+    ))
+    _round_ticks(fig, [round_labels[r] for r in rounds])
+    return _layout(fig, title, "rating (Elo scale)", legend=False)
 
 
 def heatmap_axes(cells: pd.DataFrame, rounds: list[str]) -> tuple[list[str], list[str]]:
@@ -85,8 +182,19 @@ def heatmap_axes(cells: pd.DataFrame, rounds: list[str]) -> tuple[list[str], lis
     return sorted(cells["category"].unique()), [r for r in rounds if r in set(cells["round_id"])]
 
 
+def cell_text(win_rate: float, n: float, low_n: int) -> str:
+    """What a heatmap cell prints: its win rate, its n, and '!' when n is low.
+
+    >>> cell_text(0.5432, 12, 20)
+    '54%<br>n=12 !'
+    """
+    if pd.isna(n) or pd.isna(win_rate):
+        return ""
+    return f"{100 * win_rate:.0f}%<br>n={int(n)}" + (" !" if n < low_n else "")
+
+
 def category_heatmap(cells: pd.DataFrame, rounds: list[str], low_n: int, title: str) -> go.Figure:
-    """Category x round heatmap of win rate; each cell shows its n, low-n cells marked with '!'.
+    """Category x round heatmap of win rate; each cell prints its win rate and n, low-n cells marked '!'.
 
     `cells`: category, round_id, win_rate, n. Plotly heatmaps cannot be selected, so an invisible marker
     sits on every cell: clicking a cell selects point i = category_index * len(rounds) + round_index.
@@ -96,36 +204,46 @@ def category_heatmap(cells: pd.DataFrame, rounds: list[str], low_n: int, title: 
     n = cells.pivot_table(index="category", columns="round_id", values="n", aggfunc="first")
     z = z.reindex(index=cats, columns=cols)
     n = n.reindex(index=cats, columns=cols)
-    text = [[("" if pd.isna(v) else (f"n={int(v)}!" if v < low_n else f"n={int(v)}")) for v in row]
-            for row in n.to_numpy()]
+    text = [[cell_text(w, k, low_n) for w, k in zip(zr, nr, strict=True)]
+            for zr, nr in zip(z.to_numpy(), n.to_numpy(), strict=True)]
+    xl, yl = plot_labels(cols, limit=16), plot_labels(cats, limit=28)
+    xs, ys = [xl[c] for c in cols], [yl[c] for c in cats]
     fig = go.Figure(go.Heatmap(
-        z=z.to_numpy(), x=[plot_label(c) for c in cols], y=[plot_label(c) for c in cats], text=text,
-        texttemplate="%{text}", zmin=0, zmax=1, zmid=0.5, colorscale="RdBu",
-        colorbar=dict(title="win rate"), hovertemplate="%{y} %{x}: %{z:.3f} %{text}<extra></extra>",
+        z=z.to_numpy(), x=xs, y=ys, text=text, texttemplate="%{text}", textfont=dict(size=11),
+        zmin=0, zmax=1, zmid=0.5, colorscale="RdBu", xgap=1, ygap=1,
+        colorbar=dict(title=dict(text="win rate of newer", side="right"), tickformat=".0%"),
+        hovertemplate="%{y} · %{x}: %{z:.1%}<extra></extra>",
     ))
     fig.add_trace(go.Scatter(
-        x=[plot_label(c) for _ in cats for c in cols], y=[plot_label(c) for c in cats for _ in cols],
+        x=[xl[c] for _ in cats for c in cols], y=[yl[c] for c in cats for _ in cols],
         mode="markers", marker=dict(size=28, opacity=0, symbol="square"), hoverinfo="none", showlegend=False,
         name="cells",
     ))
-    fig.update_xaxes(type="category")
-    fig.update_yaxes(type="category", autorange="reversed")
-    _layout(fig, title, "category", height=max(300, 40 * len(cats) + 120))
-    fig.update_layout(clickmode="event+select", hovermode="closest")
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=xs, side="top")
+    fig.update_yaxes(type="category", categoryorder="array", categoryarray=ys, autorange="reversed")
+    _layout(fig, title, None, height=max(300, 46 * len(cats) + 140), legend=False)
+    fig.update_layout(clickmode="event+select", hovermode="closest", margin=dict(t=90))
     return fig
 
 
-def matrix_heatmap(matrix: pd.DataFrame, title: str) -> go.Figure:
-    """Square matrix: row model's win rate against the column model."""
-    labels_x = [plot_label(c) for c in matrix.columns]
-    labels_y = [plot_label(c) for c in matrix.index]
-    fig = go.Figure(go.Heatmap(z=matrix.to_numpy(dtype=float), x=labels_x, y=labels_y, zmin=0, zmax=1, zmid=0.5,
-                               colorscale="RdBu", colorbar=dict(title="win rate"),
-                               hovertemplate="%{y} vs %{x}: %{z:.3f}<extra></extra>"))
-    fig.update_xaxes(type="category")
-    fig.update_yaxes(type="category", autorange="reversed")
-    size = max(350, min(900, 16 * len(matrix) + 150))
-    return _layout(fig, title, "", height=size)
+def matrix_heatmap(matrix: pd.DataFrame, title: str, colorbar_title: str, *, values: bool | None = None) -> go.Figure:
+    """Square matrix (row vs column). Values are printed in the cells when there are few enough to read."""
+    labels = plot_labels([*matrix.columns, *matrix.index], limit=24)
+    xs, ys = [labels[c] for c in matrix.columns], [labels[c] for c in matrix.index]
+    z = matrix.to_numpy(dtype=float)
+    show = len(matrix) <= 14 if values is None else values
+    text = [["" if np.isnan(v) else f"{100 * v:.0f}%" for v in row] for row in z] if show else None
+    fig = go.Figure(go.Heatmap(z=z, x=xs, y=ys, zmin=0, zmax=1, zmid=0.5, colorscale="RdBu", xgap=1, ygap=1,
+                               text=text, texttemplate="%{text}" if show else None, textfont=dict(size=11),
+                               colorbar=dict(title=dict(text=colorbar_title, side="right"), tickformat=".0%"),
+                               hovertemplate="%{y} vs %{x}: %{z:.1%}<extra></extra>"))
+    step = max(1, math.ceil(len(matrix) / 25))
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=xs, tickangle=-45,
+                     tickmode="array", tickvals=xs[::step])
+    fig.update_yaxes(type="category", categoryorder="array", categoryarray=ys, autorange="reversed",
+                     tickmode="array", tickvals=ys[::step])
+    size = max(380, min(900, 18 * len(matrix) + 200))
+    return _layout(fig, title, None, height=size, legend=False)
 
 
 def length_bias_chart(frame: pd.DataFrame, title: str) -> go.Figure:
@@ -134,34 +252,74 @@ def length_bias_chart(frame: pd.DataFrame, title: str) -> go.Figure:
     `frame`: judge, bin_mid, win_rate, n.
     """
     fig = go.Figure()
+    labels = plot_labels(frame["judge"], limit=28)
     for i, (judge, part) in enumerate(frame.groupby("judge", sort=True)):
-        fig.add_trace(go.Scatter(x=part["bin_mid"], y=part["win_rate"], mode="lines+markers", name=plot_label(judge),
-                                 line=dict(color=_PALETTE[i % len(_PALETTE)]), customdata=part[["n"]].to_numpy(),
-                                 hovertemplate="%{y:.3f} (n=%{customdata[0]})"))
+        fig.add_trace(go.Scatter(x=part["bin_mid"], y=part["win_rate"], mode="lines+markers", name=labels[judge],
+                                 line=dict(color=PALETTE[i % len(PALETTE)]), customdata=part[["n"]].to_numpy(),
+                                 hovertemplate="%{y:.1%} (n=%{customdata[0]})"))
     fig.add_hline(y=0.5, line_dash="dot", line_color="grey")
-    fig.update_yaxes(range=[0, 1])
-    fig.update_xaxes(title="length difference, new - old (characters)")
-    return _layout(fig, title, "win rate of the newer answer")
+    fig.update_yaxes(range=[0, 1], tickformat=".0%")
+    fig.update_xaxes(title=dict(text="length difference, new - old (characters)", standoff=8))
+    fig = _layout(fig, title, "win rate of newer answer", height=420)
+    fig.update_layout(margin=dict(t=100))  # room for a legend of six judges above the plot
+    return fig
 
 
 def metric_lines(frame: pd.DataFrame, x: str, y: str, group: str, title: str, y_title: str,
-                 y_range: tuple[float, float] | None = None) -> go.Figure:
-    """A line per `group` of `y` over `x` (categorical x)."""
+                 y_range: tuple[float, float] | None = None, order: list[str] | None = None,
+                 percent: bool = False) -> go.Figure:
+    """A line per `group` of `y` over a categorical `x` (in `order`, else the frame's order)."""
     fig = go.Figure()
+    xs_all = order or list(dict.fromkeys(frame[x]))
+    xl = plot_labels(xs_all, limit=16)
+    gl = plot_labels(frame[group], limit=40)
     for i, (name, part) in enumerate(frame.groupby(group, sort=True)):
-        fig.add_trace(go.Scatter(x=[plot_label(v) for v in part[x]], y=part[y], mode="lines+markers",
-                                 name=plot_label(name), line=dict(color=_PALETTE[i % len(_PALETTE)])))
-    _category_x(fig, frame[x])
+        fig.add_trace(go.Scatter(x=[xl.get(v, plot_label(v, 16)) for v in part[x]], y=part[y],
+                                 mode="lines+markers", name=gl[name], line=dict(color=PALETTE[i % len(PALETTE)])))
+    _round_ticks(fig, [xl[v] for v in xs_all])
     if y_range:
         fig.update_yaxes(range=list(y_range))
-    return _layout(fig, title, y_title)
+    if percent:
+        fig.update_yaxes(tickformat=".0%")
+    fig = _layout(fig, title, y_title)
+    fig.update_layout(margin=dict(t=90))
+    return fig
 
 
-def step_lines(frame: pd.DataFrame, title: str, y_title: str) -> go.Figure:
-    """Training curves: value over step, a line per round (numeric x)."""
+def final_values(frame: pd.DataFrame, rounds: list[str], title: str, y_title: str,
+                 running: set[str] | frozenset[str] = frozenset(), running_note: dict[str, str] | None = None
+                 ) -> go.Figure:
+    """Last logged value of one training metric per round. Finished rounds form the line; a running
+    round's mid-training value is drawn apart (open marker, not joined) so it is not read as a spike.
+
+    `frame`: round_id, value.
+    """
+    labels = plot_labels(rounds, limit=14)
+    done = frame[~frame["round_id"].isin(running)]
+    live = frame[frame["round_id"].isin(running)]
+    fig = go.Figure(go.Scatter(x=[labels[r] for r in done["round_id"]], y=done["value"], mode="lines+markers",
+                               name="finished rounds", line=dict(color=PALETTE[0]),
+                               hovertemplate="%{x}: %{y:.4g}<extra></extra>"))
+    if len(live):
+        notes = running_note or {}
+        fig.add_trace(go.Scatter(
+            x=[labels[r] for r in live["round_id"]], y=live["value"], mode="markers+text",
+            name="running (mid-training)", marker=dict(symbol="circle-open", size=11, color=RUNNING,
+                                                      line=dict(width=2)),
+            text=[notes.get(r, "running") for r in live["round_id"]], textposition="top center",
+            textfont=dict(color=RUNNING, size=11), hovertemplate="%{x}: %{y:.4g} (running)<extra></extra>"))
+    _round_ticks(fig, [labels[r] for r in rounds])
+    return _layout(fig, title, y_title, height=340)
+
+
+def step_lines(frame: pd.DataFrame, title: str, y_title: str, running: set[str] | frozenset[str] = frozenset()
+               ) -> go.Figure:
+    """Training curves: value over step, a line per round (numeric x); a running round's curve dashed."""
     fig = go.Figure()
+    labels = plot_labels(frame["round_id"], limit=24)
     for i, (name, part) in enumerate(frame.groupby("round_id", sort=True)):
-        fig.add_trace(go.Scatter(x=part["step"], y=part["value"], mode="lines+markers", name=plot_label(name),
-                                 line=dict(color=_PALETTE[i % len(_PALETTE)])))
-    fig.update_xaxes(title="step")
+        fig.add_trace(go.Scatter(x=part["step"], y=part["value"], mode="lines+markers",
+                                 name=labels[name] + (" (running)" if name in running else ""),
+                                 line=dict(color=PALETTE[i % len(PALETTE)], dash="dash" if name in running else None)))
+    fig.update_xaxes(title=dict(text="step", standoff=8))
     return _layout(fig, title, y_title)

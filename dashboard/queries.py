@@ -55,6 +55,11 @@ def _views(path: str | None) -> _Views:
     return _Views(path)
 
 
+def store(path: str | None) -> Store:
+    """The dashboard's `Store`, for the store layer's named queries (`rlhf.store.queries`)."""
+    return _views(path).store
+
+
 def _q(path: str | None, sql: str, params: list | dict | None = None) -> pd.DataFrame:
     return _views(path).query(sql, params if params is not None else [])
 
@@ -67,7 +72,7 @@ def data_version(path: str | None) -> str:
         """SELECT (SELECT count(*) FROM judgments) AS j, (SELECT count(*) FROM round_events) AS e,
                   (SELECT count(*) FROM training_metrics) AS t, (SELECT count(*) FROM checkpoints) AS c,
                   (SELECT count(*) FROM prompts) AS p, (SELECT count(*) FROM generations) AS g,
-                  (SELECT count(*) FROM prompt_tags) AS pt""",
+                  (SELECT count(*) FROM prompt_tags) AS pt, (SELECT count(*) FROM judge_canaries) AS jc""",
     )
     return "-".join(str(int(v)) for v in frame.iloc[0])
 
@@ -113,13 +118,23 @@ def judge_counts(path: str | None, version: str) -> pd.DataFrame:
     )
 
 
-_PAIRS_CTE = """pairs AS (SELECT unnest(?::VARCHAR[]) AS old, unnest(?::VARCHAR[]) AS new),
+# The judge version each judge is read at: its latest (as `rlhf winrate` and `rlhf leaderboard` default to);
+# versions are never pooled (a changed template or setting is a different judge).
+_LATEST_CTE = """latest AS (
+  SELECT judge, judge_version FROM (
+    SELECT judge, judge_version, row_number() OVER (PARTITION BY judge ORDER BY max(created_at) DESC NULLS LAST,
+                                                    judge_version DESC NULLS LAST) AS rk
+    FROM judgments GROUP BY judge, judge_version) WHERE rk = 1)"""
+
+_PAIRS_CTE = _LATEST_CTE + """,
+pairs AS (SELECT unnest($olds::VARCHAR[]) AS old, unnest($news::VARCHAR[]) AS new),
 oriented AS (
   SELECT p.old, p.new, j.judge, j.prompt_id, j."order", j.error, j.category AS j_category,
          CASE WHEN j.model_b = p.new THEN j.preference ELSE 1 - j.preference END AS pref,
          (j.model_a = p.new) = (j."order" = 'ab') AS new_shown_first
   FROM judgments j JOIN pairs p
     ON least(j.model_a, j.model_b) = least(p.old, p.new) AND greatest(j.model_a, j.model_b) = greatest(p.old, p.new)
+  JOIN latest l ON l.judge = j.judge AND l.judge_version IS NOT DISTINCT FROM j.judge_version
   WHERE j.model_a <> j.model_b),
 per_prompt AS (
   SELECT old, new, judge, prompt_id, avg(pref) AS pref, count(*) AS verdicts, count(pref) AS scored,
@@ -142,7 +157,7 @@ def pair_summary(path: str | None, version: str, olds: tuple[str, ...], news: tu
     return _q(
         path,
         f"WITH {_PAIRS_CTE} SELECT old, new, judge, {_STATS} FROM per_prompt GROUP BY old, new, judge",
-        [list(olds), list(news)],
+        {"olds": list(olds), "news": list(news)},
     )
 
 
@@ -150,17 +165,20 @@ def pair_summary(path: str | None, version: str, olds: tuple[str, ...], news: tu
 def pair_judgments(path: str | None, version: str, old: str, new: str, judge: str | None = None) -> pd.DataFrame:
     """Every judgment of one comparison, raw and oriented: the input of the statistics functions.
 
-    Columns: judge, prompt_id, model_a, model_b, order, preference (raw, P(model_b better)), error,
-    length_a, length_b, category, pref_new (P(new better)), length_new, length_old.
+    Columns: judge, judge_version, prompt_id, model_a, model_b, order, preference (raw, P(model_b better)),
+    error, length_a, length_b, category, pref_new (P(new better)), length_new, length_old. Each judge at its
+    latest version.
     """
     return _q(
         path,
-        """SELECT j.judge, j.prompt_id, j.model_a, j.model_b, j."order", j.preference, j.error,
+        f"""WITH {_LATEST_CTE}
+           SELECT j.judge, j.judge_version, j.prompt_id, j.model_a, j.model_b, j."order", j.preference, j.error,
                   j.length_a, j.length_b, coalesce(j.category, pc.category) AS category,
                   CASE WHEN j.model_b = $new THEN j.preference ELSE 1 - j.preference END AS pref_new,
                   CASE WHEN j.model_b = $new THEN j.length_b ELSE j.length_a END AS length_new,
                   CASE WHEN j.model_b = $new THEN j.length_a ELSE j.length_b END AS length_old
            FROM judgments j LEFT JOIN prompt_categories pc USING (prompt_id)
+           JOIN latest l ON l.judge = j.judge AND l.judge_version IS NOT DISTINCT FROM j.judge_version
            WHERE ((j.model_a = $old AND j.model_b = $new) OR (j.model_a = $new AND j.model_b = $old))
              AND ($judge::VARCHAR IS NULL OR j.judge = $judge)
            ORDER BY j.judge, j.prompt_id, j."order" """,
@@ -176,13 +194,14 @@ def prompt_lengths(
     `judges.stats.winrate.prompt_preferences`) and the mean lengths of both answers, the input of length control."""
     return _q(
         path,
-        """WITH pairs AS (SELECT unnest(?::VARCHAR[]) AS old, unnest(?::VARCHAR[]) AS new)
+        f"""WITH {_LATEST_CTE}, pairs AS (SELECT unnest(?::VARCHAR[]) AS old, unnest(?::VARCHAR[]) AS new)
         SELECT p.old, p.new, j.prompt_id,
                avg(CASE WHEN j.model_b = p.new THEN j.preference ELSE 1 - j.preference END) AS preference,
                avg(CASE WHEN j.model_b = p.new THEN j.length_b ELSE j.length_a END) AS length_model,
                avg(CASE WHEN j.model_b = p.new THEN j.length_a ELSE j.length_b END) AS length_baseline
         FROM judgments j JOIN pairs p
           ON least(j.model_a, j.model_b) = least(p.old, p.new) AND greatest(j.model_a, j.model_b) = greatest(p.old, p.new)
+        JOIN latest l ON l.judge = j.judge AND l.judge_version IS NOT DISTINCT FROM j.judge_version
         WHERE j.judge = ? AND j.model_a <> j.model_b
         GROUP BY p.old, p.new, j.prompt_id
         ORDER BY p.old, p.new, j.prompt_id""",
@@ -200,8 +219,8 @@ def category_summary(
         f"""WITH {_PAIRS_CTE}
         SELECT old, new, coalesce(pp.j_category, pc.category, '(none)') AS category, {_STATS}
         FROM per_prompt pp LEFT JOIN prompt_categories pc USING (prompt_id)
-        WHERE judge = ? GROUP BY ALL""",
-        [list(olds), list(news), judge],
+        WHERE judge = $judge GROUP BY ALL""",
+        {"olds": list(olds), "news": list(news), "judge": judge},
     )
 
 
@@ -214,27 +233,79 @@ def cell_prompts(path: str | None, version: str, old: str, new: str, judge: str,
         SELECT pp.prompt_id, pp.pref AS preference_new, pp.scored AS scored_verdicts, pp.verdicts,
                p.text AS prompt
         FROM per_prompt pp LEFT JOIN prompt_categories pc USING (prompt_id) LEFT JOIN prompts p USING (prompt_id)
-        WHERE pp.judge = ? AND coalesce(pp.j_category, pc.category, '(none)') = ?
+        WHERE pp.judge = $judge AND coalesce(pp.j_category, pc.category, '(none)') = $category
         ORDER BY pp.pref NULLS LAST, pp.prompt_id""",
-        [[old], [new], judge, category],
+        {"olds": [old], "news": [new], "judge": judge, "category": category},
     )
 
 
 @_cache
-def preference_cells(path: str | None, version: str, judge: str | None) -> pd.DataFrame:
-    """Scored judgments collapsed to (model_a, model_b, preference bucket of 0.05) with counts.
-
-    The mean preference within a bucket is kept, so the wins matrix (all Bradley-Terry's point estimate
-    depends on) is exactly that of the raw judgments, while 1M judgments arrive as a few thousand rows.
-    """
+def judge_rows(path: str | None, version: str, judge: str) -> pd.DataFrame:
+    """Every judgment of one judge at its latest version: the input of `judges.stats.bradley_terry.leaderboard`
+    (the same rows `rlhf leaderboard --judge J` reads)."""
     return _q(
         path,
-        """SELECT model_a, model_b, avg(preference) AS preference, count(*) AS n
-           FROM judgments
-           WHERE preference IS NOT NULL AND model_a <> model_b AND ($judge::VARCHAR IS NULL OR judge = $judge)
-           GROUP BY model_a, model_b, round(preference * 20)""",
-        {"judge": judge},
+        f"""WITH {_LATEST_CTE}
+        SELECT j.judge, j.judge_version, j.prompt_id, j.model_a, j.model_b, j."order", j.preference
+        FROM judgments j JOIN latest l ON l.judge = j.judge AND l.judge_version IS NOT DISTINCT FROM j.judge_version
+        WHERE j.judge = ?""",
+        [judge],
     )
+
+
+@_cache
+def judge_versions(path: str | None, version: str) -> pd.DataFrame:
+    """Per judge: the version it is read at (its latest) and how many versions it has."""
+    return _q(
+        path,
+        f"""WITH {_LATEST_CTE}
+        SELECT l.judge, l.judge_version, (SELECT count(DISTINCT judge_version) FROM judgments j
+                                          WHERE j.judge = l.judge) AS n_versions
+        FROM latest l ORDER BY l.judge""",
+    )
+
+
+@_cache
+def comparison_coverage(path: str | None, version: str, old: str, new: str) -> pd.DataFrame:
+    """How complete one comparison's judging is: prompts judged by any judge (a verdict, scored or not) out
+    of the prompts both checkpoints answered (else the store's eval prompts). One row: judged, expected."""
+    return _q(
+        path,
+        """WITH judged AS (SELECT count(DISTINCT prompt_id) AS n FROM judgments
+                           WHERE (model_a = $old AND model_b = $new) OR (model_a = $new AND model_b = $old)),
+                answered AS (SELECT count(*) AS n FROM (
+                               SELECT prompt_id FROM generations WHERE checkpoint_id IN ($old, $new)
+                               GROUP BY prompt_id HAVING count(DISTINCT checkpoint_id) = 2)),
+                eval AS (SELECT count(*) AS n FROM prompts WHERE split = 'eval')
+           SELECT judged.n AS judged, CASE WHEN answered.n > 0 THEN answered.n ELSE eval.n END AS expected
+           FROM judged, answered, eval""",
+        {"old": old, "new": new},
+    )
+
+
+# Answer text per (checkpoint, prompt) for one comparison: the latest generation, else the answer carried by
+# the judgments themselves (appended from outside with answer_a/answer_b and no generations).
+_ANSWERS_CTE = """gen_answers AS (
+  SELECT checkpoint_id AS model, prompt_id, arg_max(text, created_at) AS text
+  FROM generations WHERE checkpoint_id IN ($old, $new) AND text IS NOT NULL GROUP BY ALL),
+judged_answers AS (
+  SELECT model, prompt_id, any_value(text) AS text FROM (
+    SELECT model_a AS model, prompt_id, answer_a AS text FROM judgments
+    WHERE answer_a IS NOT NULL AND ((model_a = $old AND model_b = $new) OR (model_a = $new AND model_b = $old))
+    UNION ALL
+    SELECT model_b, prompt_id, answer_b FROM judgments
+    WHERE answer_b IS NOT NULL AND ((model_a = $old AND model_b = $new) OR (model_a = $new AND model_b = $old)))
+  GROUP BY ALL),
+answer_texts AS (
+  SELECT coalesce(g.model, a.model) AS model, coalesce(g.prompt_id, a.prompt_id) AS prompt_id,
+         coalesce(g.text, a.text) AS text, CASE WHEN g.text IS NOT NULL THEN 'generations' ELSE 'judgments' END AS source
+  FROM gen_answers g FULL JOIN judged_answers a ON g.model = a.model AND g.prompt_id = a.prompt_id)"""
+
+
+def _like(search: str | None) -> str | None:
+    if not search:
+        return None
+    return "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 @_cache
@@ -248,29 +319,39 @@ def regressions(
     search: str | None,
     limit: int = 500,
 ) -> pd.DataFrame:
-    """Prompts where `new` lost (mean oriented preference < 0.5), most confident loss first."""
-    pattern = None if not search else "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    """Per (prompt, judge) with a scored verdict: P(new better), for prompts where `new` lost with `judge`
+    (with judge None: where any judge says so; every judge's verdict on those prompts comes back, so a page
+    can show one row per prompt). Filters: category, and text found in the prompt or either answer (answers
+    from generations, else from the judgments). At most `limit` prompts, most confident loss first.
+    """
     return _q(
         path,
-        f"""WITH {_PAIRS_CTE},
+        f"""WITH {_PAIRS_CTE}, {_ANSWERS_CTE},
         texts AS (SELECT p.prompt_id, p.text AS prompt, coalesce(pc.category, '(none)') AS category
                   FROM prompts p LEFT JOIN prompt_categories pc USING (prompt_id)),
-        gens AS (SELECT checkpoint_id, prompt_id, arg_max(text, created_at) AS text
-                 FROM generations WHERE checkpoint_id IN (?, ?) GROUP BY ALL)
-        SELECT pp.prompt_id, pp.judge, pp.pref AS preference_new, 0.5 - pp.pref AS confidence,
-               coalesce(pp.j_category, t.category, '(none)') AS category, t.prompt,
-               length(gn.text) AS length_new, length(go.text) AS length_old
-        FROM per_prompt pp LEFT JOIN texts t USING (prompt_id)
-        LEFT JOIN gens gn ON gn.prompt_id = pp.prompt_id AND gn.checkpoint_id = pp.new
-        LEFT JOIN gens go ON go.prompt_id = pp.prompt_id AND go.checkpoint_id = pp.old
-        WHERE pp.pref < 0.5
-          AND (?::VARCHAR IS NULL OR pp.judge = ?)
-          AND (?::VARCHAR IS NULL OR coalesce(pp.j_category, t.category, '(none)') = ?)
-          AND (?::VARCHAR IS NULL OR t.prompt ILIKE ? ESCAPE '\\' OR gn.text ILIKE ? ESCAPE '\\'
-               OR go.text ILIKE ? ESCAPE '\\')
-        ORDER BY pp.pref, pp.prompt_id, pp.judge
-        LIMIT ?""",
-        [[old], [new], old, new, judge, judge, category, category, pattern, pattern, pattern, pattern, int(limit)],
+        rows AS (
+          SELECT pp.prompt_id, pp.judge, pp.pref AS preference_new,
+                 coalesce(pp.j_category, t.category, '(none)') AS category, t.prompt,
+                 length(an.text) AS length_new, length(ao.text) AS length_old,
+                 coalesce(an.source, ao.source) AS answers_from, an.text AS answer_new, ao.text AS answer_old
+          FROM per_prompt pp LEFT JOIN texts t USING (prompt_id)
+          LEFT JOIN answer_texts an ON an.prompt_id = pp.prompt_id AND an.model = pp.new
+          LEFT JOIN answer_texts ao ON ao.prompt_id = pp.prompt_id AND ao.model = pp.old
+          WHERE pp.pref IS NOT NULL
+            AND ($category::VARCHAR IS NULL OR coalesce(pp.j_category, t.category, '(none)') = $category)
+            AND ($pattern::VARCHAR IS NULL OR t.prompt ILIKE $pattern ESCAPE '\\' OR an.text ILIKE $pattern ESCAPE '\\'
+                 OR ao.text ILIKE $pattern ESCAPE '\\')),
+        lost AS (
+          SELECT prompt_id, min(preference_new) AS worst FROM rows
+          WHERE preference_new < 0.5 AND ($judge::VARCHAR IS NULL OR judge = $judge)
+          GROUP BY prompt_id ORDER BY worst, prompt_id LIMIT $limit)
+        SELECT r.prompt_id, r.judge, r.preference_new, 0.5 - r.preference_new AS confidence, r.category, r.prompt,
+               r.length_new, r.length_old, r.answers_from
+        FROM rows r JOIN lost USING (prompt_id)
+        WHERE $judge::VARCHAR IS NULL OR r.judge = $judge
+        ORDER BY r.preference_new, r.prompt_id, r.judge""",
+        {"olds": [old], "news": [new], "old": old, "new": new, "judge": judge, "category": category,
+         "pattern": _like(search), "limit": int(limit)},
     )
 
 
@@ -292,12 +373,14 @@ def prompt_detail(path: str | None, version: str, prompt_id: str, old: str, new:
 
 @_cache
 def answers(path: str | None, version: str, prompt_id: str, old: str, new: str) -> pd.DataFrame:
-    """The prompt and both checkpoints' answers (latest generation of each)."""
+    """Both checkpoints' answers to one prompt (latest generation, else the answer inside the judgments):
+    columns checkpoint_id, answer, source; and the prompt text (NULL when the store has no such prompt)."""
     return _q(
         path,
-        """SELECT g.checkpoint_id, arg_max(g.text, g.created_at) AS answer, any_value(p.text) AS prompt
-           FROM generations g LEFT JOIN prompts p USING (prompt_id)
-           WHERE g.prompt_id = $pid AND g.checkpoint_id IN ($old, $new) GROUP BY g.checkpoint_id""",
+        f"""WITH {_ANSWERS_CTE}
+           SELECT a.model AS checkpoint_id, a.text AS answer, a.source,
+                  (SELECT any_value(text) FROM prompts WHERE prompt_id = $pid) AS prompt
+           FROM answer_texts a WHERE a.prompt_id = $pid""",
         {"pid": prompt_id, "old": old, "new": new},
     )
 
@@ -331,7 +414,7 @@ def judge_trends(path: str | None, version: str, olds: tuple[str, ...], news: tu
           FROM oriented GROUP BY old, new, judge)
         SELECT r.*, c.position_consistency, coalesce(c.n_consistency_prompts, 0) AS n_consistency_prompts
         FROM rates r LEFT JOIN consistency c USING (old, new, judge)""",
-        [list(olds), list(news)],
+        {"olds": list(olds), "news": list(news)},
     )
 
 
@@ -349,7 +432,7 @@ def agreement_trends(path: str | None, version: str, olds: tuple[str, ...], news
                avg(CASE WHEN a.c = b.c THEN 1.0 ELSE 0.0 END) AS percent_agreement
         FROM cls a JOIN cls b ON a.old = b.old AND a.new = b.new AND a.prompt_id = b.prompt_id AND a.judge < b.judge
         GROUP BY a.old, a.new, a.judge, b.judge""",
-        [list(olds), list(news)],
+        {"olds": list(olds), "news": list(news)},
     )
 
 

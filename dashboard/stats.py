@@ -1,8 +1,9 @@
-"""Glue between the dashboard's query results and the project's statistics functions in `judges/`.
+"""Glue between the dashboard's query results and the statistics core (`judges.stats`).
 
-No statistic is defined here: win rates, intervals, p-values, Bradley-Terry, length control and judge health
-all come from `judges.stats.winrate`, `judges.stats.bradley_terry`, `judges.stats.length_control` and `judges.stats.health`. This
-module only reshapes query frames into their inputs and caches the heavier results by data version.
+No statistic is defined here: win rates, intervals, two-sided p-values, significance, minimum detectable
+effects, Bradley-Terry (`judges.stats.bradley_terry.leaderboard`, the same function and anchor rule as
+`rlhf leaderboard`), length control, judge health and the canary verdict all come from `judges.stats`. This
+module reshapes query frames into their inputs and caches the results by data version.
 """
 
 from __future__ import annotations
@@ -11,38 +12,43 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import queries
 import judges.stats.health as health
 import judges.stats.length_control as length_control
 import judges.stats.preferences as preferences
 import judges.stats.winrate as winrate
-from judges.stats.bradley_terry import PairCells, bradley_terry, pair_matrix
+from dashboard import queries
+from judges.stats.bradley_terry import ANCHOR_RULE, pair_cells, pair_matrix
+from judges.stats.bradley_terry import leaderboard as fit_leaderboard
+from judges.stats.canary import headline_judge
 
 SEED = 0
-N_BOOT = 1000
-BT_BOOT = 200
+N_BOOT = 1000  # resamples for win rates (as `rlhf winrate`'s default is larger; 1,000 keeps pages quick)
+BT_BOOT = 1000  # Bradley-Terry resamples over prompts, as `rlhf leaderboard`'s default
+BT_RULE = ANCHOR_RULE
+
+_cached = st.cache_data(ttl=queries.DATA_TTL_S, show_spinner=False, max_entries=100)
 
 
 def prompt_prefs(raw: pd.DataFrame, old: str, new: str) -> pd.DataFrame:
-    """One judge's judgments of (old, new) as the helper's per-prompt frame: P(new better) per prompt."""
+    """One judge's judgments of (old, new) as the core's per-prompt frame: P(new better) per prompt."""
     return preferences.prompt_preferences(raw, model=new, baseline=old)
 
 
 def headline(raw: pd.DataFrame, old: str, new: str) -> winrate.WinRate | None:
-    """The helper's win rate of `new` over `old` for one judge's judgments; None when nothing is scored."""
+    """The core's win rate of `new` over `old` for one judge's judgments; None when nothing is scored."""
     if raw.empty or raw["preference"].notna().sum() == 0:
         return None
     return winrate.win_rate(prompt_prefs(raw, old, new)["preference"], n_boot=N_BOOT, seed=SEED)
 
 
 def by_category(raw: pd.DataFrame, old: str, new: str) -> pd.DataFrame | None:
-    """The helper's win rate per category, one row per category with its n."""
+    """The core's win rate per category (Holm-adjusted flags across categories), one row per category."""
     if raw.empty or raw["preference"].notna().sum() == 0:
         return None
     cells = winrate.win_rate_by(prompt_prefs(raw, old, new), "category", n_boot=N_BOOT, seed=SEED)
     rows = [{"category": k, **v.to_dict()} for k, v in cells.items()]
-    return pd.DataFrame(rows)[["category", "win_rate", "ci_low", "ci_high", "p_value", "n_total", "n_unscored",
-                               "n_wins", "n_losses", "n_ties"]]
+    return pd.DataFrame(rows)[["category", "win_rate", "ci_low", "ci_high", "p_value", "p_adjusted",
+                               "significant_adjusted", "n_total", "n_unscored", "n_wins", "n_losses", "n_ties"]]
 
 
 def length_controlled(raw: pd.DataFrame, old: str, new: str) -> length_control.LengthControlled | None:
@@ -51,57 +57,36 @@ def length_controlled(raw: pd.DataFrame, old: str, new: str) -> length_control.L
                                       prefs["length_baseline"].to_numpy())
 
 
-@st.cache_data(ttl=queries.DATA_TTL_S, show_spinner=False, max_entries=50)
-def leaderboard(path: str | None, version: str, judge: str | None) -> pd.DataFrame | str:
-    """Bradley-Terry over every checkpoint from bucketed preference cells; a message string if it cannot fit.
-
-    Anchored on the first checkpoint of the store's first round when it is among the models.
-    """
-    cells_frame = queries.preference_cells(path, version, judge)
-    if cells_frame.empty:
-        return "No scored judgments for this selection."
-    models = sorted(set(cells_frame["model_a"]) | set(cells_frame["model_b"]))
-    cells = _cells(cells_frame, models)
-    rounds = queries.rounds(path, version)
-    first = rounds["checkpoint_id"].dropna()
-    anchor = first.iloc[0] if len(first) and first.iloc[0] in models else None
+@_cached
+def leaderboard(path: str | None, version: str, judge: str) -> pd.DataFrame | str:
+    """`rlhf leaderboard --judge J` for the judge's latest version: the core's Bradley-Terry over (prompt,
+    model pair) items, prompts resampled, rating 1000 = the geometric mean (`BT_RULE`). A message string
+    when it cannot be fitted."""
+    rows = queries.judge_rows(path, version, judge)
+    if rows["preference"].notna().sum() == 0:
+        return "No scored judgments by this judge."
     try:
-        fit = bradley_terry(cells, n_boot=BT_BOOT, seed=SEED, anchor=anchor)
+        fit = fit_leaderboard(rows, n_boot=BT_BOOT, seed=SEED)
     except ValueError as exc:
         return str(exc)
-    frame = fit.to_frame()
-    frame["anchor"] = anchor
-    return frame
+    return fit.to_frame()
 
 
-def _cells(cells_frame: pd.DataFrame, models: list[str]) -> PairCells:
-    index = {m: i for i, m in enumerate(models)}
-    return PairCells(
-        models=tuple(models),
-        left=cells_frame["model_a"].map(index).to_numpy(dtype=np.int64),
-        right=cells_frame["model_b"].map(index).to_numpy(dtype=np.int64),
-        preference=cells_frame["preference"].to_numpy(dtype=float),
-        count=cells_frame["n"].to_numpy(dtype=np.int64),
-    )
-
-
-def anchor_of(board: pd.DataFrame) -> str:
-    anchor = board["anchor"].dropna()
-    return str(anchor.iloc[0]) if len(anchor) else "the geometric mean"
-
-
-@st.cache_data(ttl=queries.DATA_TTL_S, show_spinner=False, max_entries=50)
-def observed_matrix(path: str | None, version: str, judge: str | None) -> pd.DataFrame:
-    """Row model's verdict-level win rate against the column model (ties half), NaN where never judged."""
-    cells_frame = queries.preference_cells(path, version, judge)
-    models = sorted(set(cells_frame["model_a"]) | set(cells_frame["model_b"]))
-    if not models:
+@_cached
+def observed_matrix(path: str | None, version: str, judge: str) -> pd.DataFrame:
+    """Row model's win rate against the column model over the judge's (prompt, pair) items, NaN where the
+    two were never judged against each other."""
+    rows = queries.judge_rows(path, version, judge)
+    rows = rows[rows["model_a"] != rows["model_b"]]
+    if rows["preference"].notna().sum() == 0:
         return pd.DataFrame()
-    wins = pair_matrix(_cells(cells_frame, models))
+    items = preferences.pair_preferences(rows)
+    cells = pair_cells(items["model_x"], items["model_y"], items["preference"])
+    wins = pair_matrix(cells)
     total = wins + wins.T
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = np.where(total > 0, wins / np.where(total > 0, total, 1), np.nan)
-    return pd.DataFrame(rate, index=models, columns=models)
+    return pd.DataFrame(rate, index=list(cells.models), columns=list(cells.models))
 
 
 def predicted_matrix(board: pd.DataFrame) -> pd.DataFrame:
@@ -113,7 +98,7 @@ def predicted_matrix(board: pd.DataFrame) -> pd.DataFrame:
 
 
 def judge_table(raw: pd.DataFrame, old: str, new: str) -> pd.DataFrame:
-    """Per judge on one comparison: the helper's health numbers beside raw and length-controlled win rates."""
+    """Per judge on one comparison: the core's health numbers beside raw and length-controlled win rates."""
     rows = []
     for judge_name, part in raw.groupby("judge", sort=True):
         h = health.judge_health(part, judge_name)
@@ -152,7 +137,7 @@ def length_bins(raw: pd.DataFrame, n_bins: int = 8) -> pd.DataFrame:
 
 
 def agreement(raw: pd.DataFrame) -> pd.DataFrame | None:
-    """Every pair of judges with scored verdicts: the helper's percent agreement and Cohen's kappa."""
+    """Every pair of judges with scored verdicts: the core's percent agreement and Cohen's kappa."""
     judges = sorted(raw.loc[raw["preference"].notna(), "judge"].unique())
     if len(judges) < 2:
         return None
@@ -174,7 +159,7 @@ def agreement_matrix(pairs: pd.DataFrame, value: str = "percent_agreement") -> p
     return matrix
 
 
-@st.cache_data(ttl=queries.DATA_TTL_S, show_spinner=False, max_entries=50)
+@_cached
 def lc_by_comparison(path: str | None, version: str, olds: tuple[str, ...], news: tuple[str, ...],
                      judge: str) -> pd.DataFrame:
     """Raw and length-controlled win rate of one judge for each (old, new) comparison.
@@ -194,13 +179,89 @@ def lc_by_comparison(path: str | None, version: str, olds: tuple[str, ...], news
     return pd.DataFrame(rows, columns=["old", "new", "win_rate", "lc_win_rate"])
 
 
-# --- cached entry points for pages: (store, data version, comparison) -> result -----------------------------
-_cached = st.cache_data(ttl=queries.DATA_TTL_S, show_spinner=False, max_entries=100)
+# --- judge trust: canaries and the headline judge -----------------------------------------------------------
+@_cached
+def canaries(path: str | None, version: str) -> pd.DataFrame:
+    """Each judge's canary result at the version the dashboard reads it (its latest), from
+    `rlhf.store.queries.canaries.canary_results`: judge, judge_version, n, accuracy, ci_low, ci_high,
+    informative, ... Empty when no canaries ran."""
+    from rlhf.store.queries.canaries import canary_results
+
+    results = canary_results(queries.store(path))
+    read_at = queries.judge_versions(path, version)
+    if results.empty or read_at.empty:
+        return results.iloc[0:0]
+    merged = results.merge(read_at[["judge", "judge_version"]], on=["judge", "judge_version"], how="inner")
+    return merged.reset_index(drop=True)
 
 
 @_cached
+def primary(path: str | None, version: str) -> str | None:
+    """The recipe's primary judge as recorded by the latest round's evaluate stage, if any."""
+    try:
+        from rlhf.store.queries.rounds import primary_judge
+    except ImportError:  # older store layer without the query
+        return None
+    value = primary_judge(queries.store(path))
+    return value if isinstance(value, str) and value else None
+
+
+def trust(path: str | None, version: str, judges: list[str],
+          consistency: dict[str, float] | None = None) -> tuple[str | None, dict[str, str]]:
+    """(the default judge of every page, a verdict word per judge) for the judges with scored verdicts.
+
+    The default is the core's `headline_judge` (the recipe's primary unless its canaries fail, else the
+    informative judge with the best canary accuracy). When that names nobody (no canary result and no
+    primary judge) it is the judge not known to be uninformative with the best position consistency in
+    `consistency` (then name order). Never an uninformative judge.
+    """
+    results = canaries(path, version)
+    by_judge = {str(r["judge"]): r for _, r in results.iterrows()}
+    verdicts = {j: ("informative" if bool(by_judge[j]["informative"]) else "UNINFORMATIVE") if j in by_judge
+                else "no canaries" for j in judges}
+    main = primary(path, version)
+    if main is not None and main in verdicts and verdicts[main] != "UNINFORMATIVE":
+        verdicts[main] = "primary, " + verdicts[main]
+    candidates = {j: by_judge.get(j) for j in judges}
+    chosen = headline_judge(candidates, main if main in judges else None)
+    if chosen is None:
+        usable = [j for j in sorted(judges) if verdicts[j] != "UNINFORMATIVE"]
+        score = {j: float((consistency or {}).get(j, float("nan"))) for j in usable}
+        usable.sort(key=lambda j: -score[j] if score[j] == score[j] else float("inf"))
+        chosen = usable[0] if usable else None
+    return chosen, verdicts
+
+
+# --- cached entry points for pages: (store, data version, comparison) -> result -----------------------------
+@_cached
 def headline_for(path: str | None, version: str, old: str, new: str, judge: str) -> winrate.WinRate | None:
     return headline(queries.pair_judgments(path, version, old, new, judge), old, new)
+
+
+@_cached
+def latest_table(path: str | None, version: str, old: str, new: str) -> pd.DataFrame:
+    """Every judge on one comparison: the core's win rate, interval, two-sided p, significance, MDE, n and
+    unscored prompts, beside the judge's health on that comparison."""
+    raw = queries.pair_judgments(path, version, old, new)
+    rows = []
+    for judge_name, part in raw.groupby("judge", sort=True):
+        head = headline(part, old, new)
+        h = health.judge_health(part, judge_name)
+        n_unscored = head.n_unscored if head else int(part["prompt_id"].nunique())
+        rows.append({
+            "judge": judge_name,
+            "win_rate": head.win_rate if head else np.nan,
+            "ci_low": head.ci_low if head else np.nan,
+            "ci_high": head.ci_high if head else np.nan,
+            "p_value": head.p_value if head else np.nan,
+            "significant": bool(head.significant) if head else False,
+            "mde": head.mde if head else np.nan,
+            "n": head.n_total if head else 0,
+            "unscored": n_unscored,
+            "position_consistency": h.position_consistency,
+            "tie_rate": h.tie_rate,
+        })
+    return pd.DataFrame(rows)
 
 
 @_cached
@@ -221,3 +282,51 @@ def agreement_for(path: str | None, version: str, old: str, new: str) -> pd.Data
 @_cached
 def length_bins_for(path: str | None, version: str, old: str, new: str) -> pd.DataFrame:
     return length_bins(queries.pair_judgments(path, version, old, new))
+
+
+@_cached
+def judge_trust(path: str | None, version: str) -> tuple[str | None, dict[str, str]]:
+    """The default judge of every page and each judge's trust word, for this data version (one rule, so
+    every page opens on the same judge). Position consistency for the fallback is read on the latest judged
+    comparison with the previous round."""
+    from dashboard import lineage
+
+    counts = queries.judge_counts(path, version)
+    judges = [str(j) for j in counts.loc[counts["scored"] > 0, "judge"]]
+    if not judges:
+        return None, {}
+    comps = lineage.comparisons(queries.rounds(path, version)).frame
+    consistency: dict[str, float] = {}
+    if not comps.empty:
+        prev = comps[comps["kind"] == lineage.VS_PREVIOUS]
+        for _, row in (prev if not prev.empty else comps).iloc[::-1].iterrows():
+            trends = queries.judge_trends(path, version, (row["old"],), (row["new"],))
+            if not trends.empty and trends["position_consistency"].notna().any():
+                consistency = dict(zip(trends["judge"], trends["position_consistency"], strict=True))
+                break
+    return trust(path, version, judges, consistency)
+
+
+Z95 = 1.959963984540054
+
+
+def normal_band(frame: pd.DataFrame) -> pd.DataFrame:
+    """Adds ci_low/ci_high = win rate -+ 1.96 standard errors (clipped to [0, 1]) to per-round summaries:
+    the quick 95% interval of the over-rounds views, where a bootstrap per round and judge would cost seconds.
+    The latest comparison's numbers use the core's bootstrap interval."""
+    se = frame["standard_error"].fillna(0.0)
+    return frame.assign(ci_low=(frame["win_rate"] - Z95 * se).clip(0, 1),
+                        ci_high=(frame["win_rate"] + Z95 * se).clip(0, 1))
+
+
+@_cached
+def reference(path: str | None, version: str) -> pd.DataFrame:
+    """The reference judge's accuracy per round and checkpoint (`rlhf.store.queries.reference`)."""
+    try:
+        from rlhf.store.queries.reference import COLUMNS, reference_accuracy
+    except ImportError:
+        return pd.DataFrame()
+    try:
+        return reference_accuracy(queries.store(path))
+    except Exception:  # a store from before the evaluate stage recorded it
+        return pd.DataFrame(columns=COLUMNS)

@@ -14,7 +14,11 @@ if str(_ROOT) not in sys.path:  # `streamlit run` puts only dashboard/ on the pa
 
 import streamlit as st  # noqa: E402
 
+from dashboard import queries, warm  # noqa: E402
+
 st.set_page_config(page_title="rlhf-rounds", layout="wide")
+if warm.enabled():  # compute every page's default view in the background, once per server process
+    warm.start(queries.store_dir())
 
 
 def _login_required() -> bool:

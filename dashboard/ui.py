@@ -1,18 +1,21 @@
-"""Small page helpers shared by every page: the loaded context, safe messages, downloadable tables.
+"""Small page helpers shared by every page: the loaded context, safe messages, names, downloadable tables.
 
-Messages that mention an identifier from the data (a round, a judge) escape it with `md_escape`, since
-Streamlit messages are markdown; long or free text is shown with `st.text`/`st.code`/`st.dataframe` only.
+Names and error text in a message are written as markdown code spans (`safe_text.code_span`): Streamlit's
+markdown would turn a URL into a live link even when escaped, and would let a bidi override reorder what a
+lead reads. Tables show names through `safe_text.visible`; selectors format them with `labeller`.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
 
 from dashboard import lineage, queries
-from dashboard.safe_text import csv_bytes, md_escape
+from dashboard.safe_text import code_span, csv_bytes, unique_labels, visible, visible_frame
 
 ALL = "(all)"
 
@@ -27,9 +30,15 @@ class Context:
 
 
 def say(kind: str, template: str, *idents: object) -> None:
-    """st.info/warning/error/success/caption with identifiers escaped: say('info', 'Round {} runs', rid)."""
-    text = template.format(*(md_escape(i) if i is not None else "-" for i in idents))
+    """st.info/warning/error/success/caption with names as inert code spans: say('info', 'Round {} runs', rid)."""
+    text = template.format(*(code_span(i) if i is not None else "-" for i in idents))
     getattr(st, kind)(text)
+
+
+def labeller(values: Iterable[object], limit: int = 60) -> Callable[[object], str]:
+    """A `format_func` for a selector over names: visible, shortened, never two names on one label."""
+    labels = unique_labels(values, limit)
+    return lambda v: labels.get(v, visible(v))
 
 
 def load(need_comparisons: bool = True, need_rounds: bool = True) -> Context:
@@ -44,7 +53,7 @@ def load(need_comparisons: bool = True, need_rounds: bool = True) -> Context:
         judges = queries.judge_counts(path, version)
     except Exception as exc:  # a store that cannot be read must not show a traceback
         st.error("The store could not be read. Check RLHF_STORE and the store directory.")
-        st.text(f"{type(exc).__name__}: {exc}")
+        st.text(visible(f"{type(exc).__name__}: {exc}"))
         st.stop()
     if rounds.empty and not need_rounds and judges["scored"].sum() > 0:
         st.info("No rounds are recorded in this store, only judgments (appended from outside): checkpoints "
@@ -76,12 +85,22 @@ def load(need_comparisons: bool = True, need_rounds: bool = True) -> Context:
 
 
 def table(frame: pd.DataFrame, name: str, *, key: str | None = None, height: int | None = None,
-          column_config: dict | None = None) -> None:
-    """Show a table (text rendered as plain text) with a CSV download button under it."""
-    kwargs = {"hide_index": True, "width": "stretch", "column_config": column_config}
+          percent: Iterable[str] = (), styler: Callable[[pd.DataFrame], object] | None = None) -> None:
+    """Show a table (text as plain text, hidden characters visible) with a CSV download button under it.
+
+    Columns in `percent` (fractions) show as percentages with one decimal. The CSV keeps every name exactly
+    as stored and every number as computed. `styler` may turn the shown frame into a pandas Styler.
+    """
+    shown = visible_frame(frame)
+    config: dict = {}
+    for column in percent:
+        if column in shown.columns:
+            shown[column] = shown[column].astype(float) * 100
+            config[column] = st.column_config.NumberColumn(format="%.1f%%")
+    kwargs: dict = {"hide_index": True, "width": "stretch", "column_config": config}
     if height:
         kwargs["height"] = height
-    st.dataframe(frame, **kwargs)
+    st.dataframe(styler(shown) if styler else shown, **kwargs)
     st.download_button(
         "Download CSV", csv_bytes(frame), file_name=f"{name}.csv", mime="text/csv", key=key or f"csv-{name}",
     )
@@ -99,12 +118,27 @@ def warn_unscored_only(judges: pd.DataFrame) -> None:
             "it is left out of win rates.", row["judge"], int(row["verdicts"]), row["top_error"])
 
 
-def pct(value: float | None) -> str:
-    return "n/a" if value is None or pd.isna(value) else f"{100 * value:.1f}%"
+def pct(value: float | None, digits: int = 1) -> str:
+    return "n/a" if value is None or pd.isna(value) else f"{100 * value:.{digits}f}%"
 
 
 def interval(low: float, high: float) -> str:
     return "n/a" if pd.isna(low) or pd.isna(high) else f"{100 * low:.1f}-{100 * high:.1f}%"
+
+
+def p_text(p: float | None) -> str:
+    """A p-value a person reads at a glance: 0.032, 0.0041, or '< 0.0001' (never 25 zeros).
+
+    >>> [p_text(x) for x in (0.5, 0.0321, 0.00412, 0.00041, 5e-26, float('nan'))]
+    ['0.50', '0.032', '0.0041', '0.00041', '< 0.0001', 'n/a']
+    """
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "n/a"
+    if p < 1e-4:
+        return "< 0.0001"
+    if p >= 0.1:
+        return f"{p:.2f}"
+    return f"{p:.2g}"
 
 
 def sync_choice(key: str, options: list, default) -> None:
@@ -112,3 +146,51 @@ def sync_choice(key: str, options: list, default) -> None:
     click) and reset it when its stored value is no longer among the options."""
     if st.session_state.get(key) not in options:
         st.session_state[key] = default
+
+
+def judge_picker(ctx: Context, key: str, options: list[str], label: str = "Judge", container=None) -> str:
+    """A judge selector that opens on the dashboard's default judge (the same on every page) and marks a judge
+    whose canaries fail as UNINFORMATIVE in its label."""
+    from dashboard import stats
+
+    default, verdicts = stats.judge_trust(ctx.path, ctx.version)
+    names = labeller(options, limit=48)
+
+    def fmt(judge: str) -> str:
+        word = verdicts.get(judge, "")
+        note = " (UNINFORMATIVE: canaries fail)" if word == "UNINFORMATIVE" else (
+            " (default)" if judge == default else "")
+        return names(judge) + note
+
+    sync_choice(key, options, default if default in options else options[0])
+    return (container or st).selectbox(label, options, key=key, format_func=fmt)
+
+
+def judge_notes(ctx: Context) -> dict[str, str]:
+    """A word for chart panel titles: which judge is the default, which fail their canaries."""
+    from dashboard import stats
+
+    default, verdicts = stats.judge_trust(ctx.path, ctx.version)
+    notes = {j: "UNINFORMATIVE" for j, w in verdicts.items() if w == "UNINFORMATIVE"}
+    if default is not None:
+        notes[default] = "default"
+    return notes
+
+
+def judge_order(ctx: Context, judges: Iterable[str]) -> list[str]:
+    """The default judge first, then informative or unchecked judges by name, uninformative judges, then judges
+    with no scored verdict."""
+    from dashboard import stats
+
+    default, verdicts = stats.judge_trust(ctx.path, ctx.version)
+    rank = {"UNINFORMATIVE": 2}
+    return sorted(dict.fromkeys(judges),
+                  key=lambda j: (0 if j == default else rank.get(verdicts.get(j, ""), 1) if j in verdicts else 3, j))
+
+
+def running_rounds(ctx: Context) -> set[str]:
+    return set(ctx.rounds.loc[ctx.rounds["status"] == "running", "round_id"])
+
+
+def round_order(ctx: Context) -> list[str]:
+    return list(ctx.rounds["round_id"])

@@ -52,6 +52,9 @@ class SyntheticConfig:
     untagged_share: float = 0.1  # prompts with no category whose category comes from prompt_tags
     training_steps: int = 10
     batch_rows: int = 500_000  # judgments per append call
+    name_tag: str = ""  # appended to every name (rounds, checkpoints, judges, categories, prompt ids, errors)
+    answers_in: str = "generations"  # or "judgments": answers only inside the judgments (appended from outside)
+    canaries: bool = True  # store a canary result per judge; the tie-giving judge's shows it uninformative
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -63,16 +66,22 @@ class SyntheticConfig:
             raise ValueError(f"judges must be in 1..{len(JUDGES)}, got {self.judges}")
         if not self.categories:
             raise ValueError("categories must not be empty")
+        if self.answers_in not in ("generations", "judgments"):
+            raise ValueError(f"answers_in must be 'generations' or 'judgments', got {self.answers_in!r}")
         if not 0 <= self.unscored_rate < 1:
             raise ValueError(f"unscored_rate must be in [0, 1), got {self.unscored_rate}")
 
 
-def round_id(k: int) -> str:
-    return f"r{k:02d}"
+def round_id(k: int, tag: str = "") -> str:
+    return f"r{k:02d}{tag}"
 
 
-def policy_id(k: int) -> str:
-    return f"ckpt-r{k:02d}"
+def policy_id(k: int, tag: str = "") -> str:
+    return f"ckpt-r{k:02d}{tag}"
+
+
+def prompt_id(i: int, tag: str = "") -> str:
+    return f"p{i:05d}{tag}"
 
 
 def generate(store: Store, config: SyntheticConfig = SyntheticConfig()) -> dict[str, int]:
@@ -94,10 +103,15 @@ def generate(store: Store, config: SyntheticConfig = SyntheticConfig()) -> dict[
     skill = _skills(config, rng)
     generations = _generations(config, prompts, _lengths(config, rng))
     lengths = generations["text"].str.len().to_numpy().reshape(config.rounds, config.prompts)
-    put("generations", generations)
+    if config.answers_in == "generations":
+        put("generations", generations)
     put("training_metrics", _training_metrics(config, rng))
-    for frame in _judgments(config, rng, skill, lengths, categories):
+    answers = None if config.answers_in == "generations" else generations["text"].to_numpy().reshape(
+        config.rounds, config.prompts)
+    for frame in _judgments(config, rng, skill, lengths, categories, answers):
         put("judgments", frame)
+    if config.canaries:
+        put("judge_canaries", _canaries(config))
     return added
 
 
@@ -107,8 +121,9 @@ def _payload(config: SyntheticConfig, i: int) -> str:
 
 def _prompts(config: SyntheticConfig, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
     n = config.prompts
-    ids = [f"p{i:05d}" for i in range(n)]
-    cats = np.array(config.categories, dtype=object)[rng.integers(0, len(config.categories), n)]
+    ids = [prompt_id(i, config.name_tag) for i in range(n)]
+    cats = np.array([c + config.name_tag for c in config.categories], dtype=object)[
+        rng.integers(0, len(config.categories), n)]
     texts = [f"Prompt {i} about {c}: explain step by step." for i, c in enumerate(cats)]
     if config.payloads:  # every 7th prompt carries a payload
         for i in range(0, n, 7):
@@ -150,8 +165,8 @@ def _round_events(config: SyntheticConfig) -> pd.DataFrame:
         running = config.running_round and k == last and k > 0
         t0 = _round_time(k)
         base = {
-            "round_id": round_id(k),
-            "parent_round_id": round_id(k - 1) if k else None,
+            "round_id": round_id(k, config.name_tag),
+            "parent_round_id": round_id(k - 1, config.name_tag) if k else None,
             "config": json.dumps({"seed": config.seed + k, "synthetic": True}),
             "code_revision": "synthetic",
             "seed": config.seed + k,
@@ -172,13 +187,14 @@ def _round_events(config: SyntheticConfig) -> pd.DataFrame:
 
 def _checkpoints(config: SyntheticConfig) -> pd.DataFrame:
     rows = []
+    tag = config.name_tag
     for k in range(config.rounds):
-        rows.append({"checkpoint_id": policy_id(k), "round_id": round_id(k), "kind": "policy",
+        rows.append({"checkpoint_id": policy_id(k, tag), "round_id": round_id(k, tag), "kind": "policy",
                      "path": f"/runs/{round_id(k)}/policy", "content_hash": f"sha-policy-{k}",
-                     "parent_checkpoint_id": policy_id(k - 1) if k else None, "base_model": "synthetic-base",
+                     "parent_checkpoint_id": policy_id(k - 1, tag) if k else None, "base_model": "synthetic-base",
                      "config": "{}", "code_revision": "synthetic", "created_at": _round_time(k) + timedelta(hours=1)})
         if k:
-            rows.append({"checkpoint_id": f"rm-r{k:02d}", "round_id": round_id(k), "kind": "reward_model",
+            rows.append({"checkpoint_id": f"rm-r{k:02d}{tag}", "round_id": round_id(k, tag), "kind": "reward_model",
                          "path": f"/runs/{round_id(k)}/reward", "content_hash": f"sha-rm-{k}",
                          "parent_checkpoint_id": None, "base_model": "synthetic-base", "config": "{}",
                          "code_revision": "synthetic", "created_at": _round_time(k) + timedelta(minutes=30)})
@@ -217,7 +233,7 @@ def _generations(config: SyntheticConfig, prompts: pd.DataFrame, lengths: np.nda
     for k in range(config.rounds):
         for i, pid in enumerate(prompts["prompt_id"]):
             text = _answer(config, k, i, int(lengths[k, i]))
-            rows.append((f"g-{policy_id(k)}-{pid}", policy_id(k), pid, text, len(text)))
+            rows.append((f"g-{policy_id(k)}-{pid}", policy_id(k, config.name_tag), pid, text, len(text)))
     frame = pd.DataFrame(rows, columns=["generation_id", "checkpoint_id", "prompt_id", "text", "chars"])
     frame["params"] = json.dumps({"temperature": 0.7, "max_new_tokens": 256})
     frame["seed"] = config.seed
@@ -236,25 +252,26 @@ def _training_metrics(config: SyntheticConfig, rng: np.random.Generator) -> pd.D
     for k in range(1, config.rounds):
         partial = config.running_round and k == last
         rm_acc = min(0.95, 0.6 + 0.02 * k + rng.normal(0, 0.01))
+        rid = round_id(k, config.name_tag)
         for s in range(steps):
             frac = (s + 1) / steps
             rows += [
-                (round_id(k), "reward", s, "loss", 0.69 - 0.3 * frac * rm_acc + rng.normal(0, 0.01)),
-                (round_id(k), "reward", s, "accuracy", 0.5 + (rm_acc - 0.5) * frac + rng.normal(0, 0.01)),
-                (round_id(k), "dpo", s, "loss", 0.69 - 0.25 * frac + rng.normal(0, 0.01)),
-                (round_id(k), "dpo", s, "rewards/margins", 0.8 * frac + 0.05 * k + rng.normal(0, 0.02)),
-                (round_id(k), "dpo", s, "rewards/accuracies", 0.5 + 0.35 * frac + rng.normal(0, 0.01)),
-                (round_id(k), "dpo", s, "rewards/chosen", 0.3 * frac + rng.normal(0, 0.02)),
-                (round_id(k), "dpo", s, "rewards/rejected", -0.5 * frac + rng.normal(0, 0.02)),
+                (rid, "reward", s, "loss", 0.69 - 0.3 * frac * rm_acc + rng.normal(0, 0.01)),
+                (rid, "reward", s, "accuracy", 0.5 + (rm_acc - 0.5) * frac + rng.normal(0, 0.01)),
+                (rid, "dpo", s, "loss", 0.69 - 0.25 * frac + rng.normal(0, 0.01)),
+                (rid, "dpo", s, "rewards/margins", 0.8 * frac + 0.05 * k + rng.normal(0, 0.02)),
+                (rid, "dpo", s, "rewards/accuracies", 0.5 + 0.35 * frac + rng.normal(0, 0.01)),
+                (rid, "dpo", s, "rewards/chosen", 0.3 * frac + rng.normal(0, 0.02)),
+                (rid, "dpo", s, "rewards/rejected", -0.5 * frac + rng.normal(0, 0.02)),
             ]
             if partial and s >= steps // 2:
                 break
-        rows.append((round_id(k), "reward", steps, "eval_accuracy", rm_acc))
-        rows.append((round_id(k), "reward", steps, "eval_loss", 0.69 - 0.3 * rm_acc))
+        rows.append((rid, "reward", steps, "eval_accuracy", rm_acc))
+        rows.append((rid, "reward", steps, "eval_loss", 0.69 - 0.3 * rm_acc))
         if not partial:
-            rows.append((round_id(k), "dpo", steps, "eval_loss", 0.5 - 0.005 * k))
-            rows.append((round_id(k), "dpo", steps, "eval_rewards/accuracies", 0.7 + 0.004 * k))
-            rows.append((round_id(k), "dpo", steps, "eval_rewards/margins", 0.6 + 0.03 * k))
+            rows.append((rid, "dpo", steps, "eval_loss", 0.5 - 0.005 * k))
+            rows.append((rid, "dpo", steps, "eval_rewards/accuracies", 0.7 + 0.004 * k))
+            rows.append((rid, "dpo", steps, "eval_rewards/margins", 0.6 + 0.03 * k))
     frame = pd.DataFrame(rows, columns=["round_id", "stage", "step", "name", "value"])
     frame["step"] = frame["step"].astype("int32")
     return frame
@@ -270,10 +287,12 @@ def _pairs(config: SyntheticConfig) -> list[tuple[int, int, int]]:
     return out
 
 
-def _judgments(config, rng, skill, lengths, categories):
+def _judgments(config, rng, skill, lengths, categories, answers=None):
     """Yield judgment frames of at most config.batch_rows rows."""
     n = config.prompts
-    judges = list(JUDGES[: config.judges])
+    tag = config.name_tag
+    judges = [j + tag for j in JUDGES[: config.judges]]
+    broken = BROKEN_JUDGE + tag
     prompt_noise = rng.normal(0, 0.6, n)
     cat_names = sorted(set(categories))
     cat_index = np.array([cat_names.index(c) for c in categories])
@@ -281,7 +300,7 @@ def _judgments(config, rng, skill, lengths, categories):
     last = config.rounds - 1
     pending: list[pd.DataFrame] = []
     pending_rows = 0
-    prompt_ids = np.array([f"p{i:05d}" for i in range(n)], dtype=object)
+    prompt_ids = np.array([prompt_id(i, tag) for i in range(n)], dtype=object)
     for k, old, new in _pairs(config):
         running = config.running_round and k == last
         idx = np.arange(n // 2 if running else n)
@@ -290,19 +309,19 @@ def _judgments(config, rng, skill, lengths, categories):
         logit = (skill[new] - skill[old] + cat_effect[k, cat_index[idx]] + prompt_noise[idx] * 1.5
                  + config.length_bias * np.tanh(dlen / 400.0))
         p_true = 1.0 / (1.0 + np.exp(-logit))
-        pair_judges = judges + ([BROKEN_JUDGE] if config.broken_judge and k == last else [])
+        pair_judges = judges + ([broken] if config.broken_judge and k == last else [])
         for j, judge in enumerate(pair_judges):
             for order in ("ab", "ba"):
                 shown_first_bias = 0.04 * (1 + j % 3)  # P(B better) falls when A is shown first
                 p = p_true + rng.normal(0, 0.08, m) + (-shown_first_bias if order == "ab" else shown_first_bias)
                 p = np.clip(p, 0.0, 1.0)
-                if judge == "api-judge":
+                if judge == "api-judge" + tag:
                     p = np.select([p < 0.4, p > 0.6], [0.0, 1.0], 0.5)
                 unscored = rng.random(m) < config.unscored_rate
-                if judge == BROKEN_JUDGE:
+                if judge == broken:
                     unscored[:] = True
-                error = np.where(unscored, np.where(rng.random(m) < 0.5, "timeout after 60 s", "no verdict token"),
-                                 None)
+                error = np.where(unscored, np.where(rng.random(m) < 0.5, "timeout after 60 s" + tag,
+                                                    "no verdict token" + tag), None)
                 pref = np.where(unscored, np.nan, np.round(p, 4))
                 lost = pref < 0.5
                 rationale = np.where(lost, f"{order}: the older answer is clearer and more direct.", None)
@@ -314,17 +333,19 @@ def _judgments(config, rng, skill, lengths, categories):
                         "judge_version": f"{judge}@1",
                         "template_hash": "synthetic",
                         "prompt_id": prompt_ids[idx],
-                        "model_a": policy_id(old),
-                        "model_b": policy_id(new),
+                        "model_a": policy_id(old, tag),
+                        "model_b": policy_id(new, tag),
                         "order": order,
                         "preference": pref,
                         "error": error,
                         "rationale": rationale,
-                        "generation_a": [f"g-{policy_id(old)}-{p}" for p in prompt_ids[idx]],
-                        "generation_b": [f"g-{policy_id(new)}-{p}" for p in prompt_ids[idx]],
+                        "generation_a": [f"g-{policy_id(old)}-{p}" for p in prompt_ids[idx]] if answers is None else None,
+                        "generation_b": [f"g-{policy_id(new)}-{p}" for p in prompt_ids[idx]] if answers is None else None,
+                        "answer_a": answers[old, idx] if answers is not None else None,
+                        "answer_b": answers[new, idx] if answers is not None else None,
                         "length_a": lengths[old, idx].astype("int32"),
                         "length_b": lengths[new, idx].astype("int32"),
-                        "round_id": round_id(k),
+                        "round_id": round_id(k, tag),
                         "source": "synthetic",
                         "created_at": _round_time(k) + timedelta(hours=2, seconds=j),
                     }
@@ -336,3 +357,25 @@ def _judgments(config, rng, skill, lengths, categories):
                     pending, pending_rows = [], 0
     if pending:
         yield pd.concat(pending, ignore_index=True)
+
+
+# Canary accuracy per judge (judges/stats/canary.py defines the numbers): the tie-giving judge cannot be told
+# apart from a coin; the all-unscored judge has no result.
+_CANARY = {"llm-logprob": 0.84, "reward-model": 0.78, "api-judge": 0.55, "llm-rationale": 0.81,
+           "human-proxy": 0.9, "arena-style": 0.74}
+
+
+def _canaries(config: SyntheticConfig) -> pd.DataFrame:
+    rows = []
+    n = 60
+    for name in JUDGES[: config.judges]:
+        acc = _CANARY[name]
+        half = 1.96 * float(np.sqrt(acc * (1 - acc) / n)) + 0.02
+        low, high = max(0.0, acc - half), min(1.0, acc + half)
+        rows.append({"judge": name + config.name_tag, "judge_version": f"{name + config.name_tag}@1",
+                     "canary_set": "synthetic", "n": n, "accuracy": acc, "ci_low": low, "ci_high": high,
+                     "tie_rate": 0.3 if name == "api-judge" else 0.0, "position_consistency": 0.8,
+                     "position_bias": 0.02, "length_bias": 0.05, "informative": bool(low > 0.5),
+                     "n_verdicts": 2 * n, "n_unscored": 0, "detail": "{}",
+                     "created_at": _BASE_TIME})
+    return pd.DataFrame(rows)

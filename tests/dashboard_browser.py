@@ -1,4 +1,7 @@
-"""Serve the dashboard on a free local port and drive it with a real browser (tests and benchmark).
+"""Test support: serve the dashboard on a free local port and drive it with a real browser (tests, benchmark).
+
+Lives in tests/ (the benchmark puts this folder on its path) because it starts the server through the CLI's
+command line, and the dashboard package imports nothing from rlhf.commands.
 
 Playwright for Python drives Debian's /usr/bin/chromium (never `playwright install`; see shared FACTS).
 Each page is 'drawn' when its title shows, Streamlit is no longer running the script, and it holds the
@@ -11,13 +14,14 @@ import contextlib
 import os
 import socket
 import subprocess
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from rlhf.commands.dashboard_cmd import APP, streamlit_command
+from rlhf.commands.dashboard_cmd import APP, WARM_ENV, streamlit_command, warm_up
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -35,7 +39,7 @@ class PageSpec:
 
 
 PAGES = (
-    PageSpec("", "Progress", "Progress across rounds", 3),
+    PageSpec("", "Progress", "Progress across rounds", 2),
     PageSpec("categories", "Categories", "Win rate by category", 1),
     PageSpec("head_to_head", "Head to head", "Head to head", 1),
     PageSpec("regressions", "Regressions and samples", "Regressions and samples", 0, '[data-testid="stCode"] code'),
@@ -51,11 +55,16 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(store_dir: Path | str, port: int | None = None, timeout_s: float = 60.0) -> Iterator[str]:
-    """`streamlit run` the dashboard over `store_dir` on 127.0.0.1; yields the base URL."""
+def serve(store_dir: Path | str, port: int | None = None, timeout_s: float = 60.0, warm: bool = True,
+          log: Path | None = None) -> Iterator[str]:
+    """`streamlit run` the dashboard over `store_dir` on 127.0.0.1 as `rlhf dashboard` does (with its start-up
+    warm-up unless warm=False); yields the base URL as soon as the server answers."""
     port = port or free_port()
-    env = {**os.environ, "RLHF_STORE": str(store_dir)}
-    proc = subprocess.Popen(streamlit_command(APP, "127.0.0.1", port), env=env, stdout=subprocess.PIPE,
+    env = {**os.environ, "RLHF_STORE": str(store_dir), **(WARM_ENV if warm else {})}
+    stack = contextlib.ExitStack()
+    # a log file, never a pipe nobody reads: a full pipe would stall the server
+    out = stack.enter_context(open(log, "w")) if log else subprocess.DEVNULL  # noqa: SIM115
+    proc = subprocess.Popen(streamlit_command(APP, "127.0.0.1", port), env=env, stdout=out,
                             stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -68,9 +77,11 @@ def serve(store_dir: Path | str, port: int | None = None, timeout_s: float = 60.
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                out = proc.stdout.read() if proc.stdout else ""
-                raise RuntimeError(f"streamlit did not start on {base}:\n{out[-3000:]}")
-            time.sleep(0.2)
+                tail = Path(log).read_text()[-3000:] if log else "(no log kept)"
+                raise RuntimeError(f"streamlit did not start on {base}:\n{tail}")
+            time.sleep(0.1)
+        if warm:
+            threading.Thread(target=warm_up, args=(base,), daemon=True).start()
         yield base
     finally:
         proc.terminate()
@@ -78,6 +89,7 @@ def serve(store_dir: Path | str, port: int | None = None, timeout_s: float = 60.
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        stack.close()
 
 
 def launch(playwright):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import browser
+import dashboard_browser as browser
 from rlhf.store import Store
 from rlhf.synthetic import SyntheticConfig, generate
 

@@ -12,7 +12,7 @@ import urllib.request
 
 from click.testing import CliRunner
 
-from dashboard.browser import free_port
+from dashboard_browser import free_port
 from rlhf.cli import main
 from rlhf.store import Store
 

@@ -1,4 +1,4 @@
-"""Progress: did last night's round make the model better, by how much, and can we trust it."""
+"""Progress: did last night's round make the model better, by how much, and can we trust the judges."""
 
 import streamlit as st
 
@@ -7,77 +7,138 @@ from dashboard import charts, lineage, queries, stats, ui
 st.title("Progress across rounds")
 ctx = ui.load()
 ui.warn_unscored_only(ctx.judges)
+default_judge, verdicts = stats.judge_trust(ctx.path, ctx.version)
+running = ui.running_rounds(ctx)
+rounds = ui.round_order(ctx)
 
-summary = queries.pair_summary(ctx.path, ctx.version, ctx.comparisons.olds, ctx.comparisons.news)
-summary = ctx.comparisons.frame.merge(summary, on=["old", "new"], how="inner").sort_values(["position", "judge"])
-if summary.empty or summary["n"].sum() == 0:
-    ui.say("info", "No scored judgments yet for any round's comparison. The latest round is {}; "
-           "judgments appear here as soon as they are appended.", ctx.rounds["round_id"].iloc[-1])
+# --- the latest comparison, every judge ----------------------------------------------------------------------
+prev = ctx.comparisons.of_kind(lineage.VS_PREVIOUS)
+candidates = prev if not prev.empty else ctx.comparisons.frame
+latest = complete = None
+for _, row in candidates.iloc[::-1].iterrows():
+    cover = queries.comparison_coverage(ctx.path, ctx.version, row["old"], row["new"]).iloc[0]
+    judged, expected = int(cover["judged"]), int(cover["expected"])
+    if judged == 0:
+        continue
+    if latest is None:
+        latest = (row, judged, expected)
+    if row["status"] != "running" and judged >= expected:
+        complete = row
+        break
+if latest is None:
+    ui.say("info", "No judgments yet for any round's comparison. The latest round is {}; judgments appear "
+           "here as soon as they are appended.", rounds[-1])
     ui.table(ctx.rounds, "rounds")
     st.stop()
 
-# --- the latest round's headline -------------------------------------------------------------------------
-judged = summary[(summary["kind"] == lineage.VS_PREVIOUS) & (summary["n"] > 0)]
-if judged.empty:
-    judged = summary[summary["n"] > 0]
-latest = judged.sort_values("position").iloc[-1]
-latest_rows = judged[(judged["round_id"] == latest["round_id"]) & (judged["kind"] == latest["kind"])]
-judge_names = list(latest_rows.sort_values(["n", "judge"], ascending=[False, True])["judge"])
-st.subheader("Latest round")
-ui.say("caption", "Round {}: {} against {} ({}). The unit is the prompt; both orders are averaged.",
-       latest["round_id"], latest["new"], latest["old"], latest["kind"])
-judge = st.selectbox("Judge", judge_names, key="progress-judge")
-head = stats.headline_for(ctx.path, ctx.version, latest["old"], latest["new"], judge)
-if head is None:
-    ui.say("warning", "Judge {} has no scored verdict on this comparison: every verdict is unscored.", judge)
-else:
-    cols = st.columns(5)
-    cols[0].metric("Win rate", ui.pct(head.win_rate))
-    cols[1].metric("95% interval", ui.interval(head.ci_low, head.ci_high))
-    cols[2].metric("p-value (sign test)", f"{head.p_value:.3g}")
-    cols[3].metric("Prompts (n)", f"{head.n_total}")
-    cols[4].metric("Unscored", f"{head.n_unscored}")
-    st.caption(f"wins {head.n_wins}, losses {head.n_losses}, ties {head.n_ties}; standard error "
-               f"{head.standard_error:.4f}; bootstrap interval over prompts, seed {stats.SEED}.")
-    if head.p_value >= 0.05 or head.ci_low <= 0.5 <= head.ci_high:
-        st.warning("NOT SIGNIFICANT: this round's change cannot be told apart from noise "
-                   "(p >= 0.05 or the interval contains 50%).")
-    elif head.win_rate > 0.5:
-        st.success("Significant improvement over the previous checkpoint.")
-    else:
-        st.error("Significant REGRESSION against the previous checkpoint.")
+st.subheader("Latest comparison, every judge")
+row, judged, expected = latest
+partial = row["status"] == "running" or judged < expected
+if partial:
+    st.warning(f"partial: {judged} of {expected} prompts judged. These numbers will move as judging finishes.")
+    if complete is not None and complete["round_id"] != row["round_id"]:
+        ui.say("caption", "The last complete round is {}.", complete["round_id"])
+        if st.toggle("Show the last complete round instead", key="progress-complete"):
+            row = complete
+ui.say("caption", "Round {}: {} against {} ({}). Win rate of the newer checkpoint over prompts (both orders "
+       "averaged); 95% paired-bootstrap interval, two-sided p, significant = interval excludes 50%; MDE: "
+       "the smallest change this n detects at 80% power.", row["round_id"], row["new"], row["old"], row["kind"])
+table = stats.latest_table(ctx.path, ctx.version, row["old"], row["new"])
+table.insert(1, "canaries", [verdicts.get(j, "no scored verdict") for j in table["judge"]])
+table.insert(1, "role", ["default" if j == default_judge else "" for j in table["judge"]])
+order = ui.judge_order(ctx, table["judge"])
+table = table.set_index("judge").loc[order].reset_index()
+table["p_value"] = [ui.p_text(p) for p in table["p_value"]]
+table["significant"] = ["yes" if s else "no" for s in table["significant"]]
+ui.table(table, "latest_comparison", key="csv-latest", percent=("win_rate", "ci_low", "ci_high", "mde", "position_consistency", "tie_rate"),
+    styler=lambda f: f.style.apply(
+        lambda r: ["background-color: #fff3c4; font-weight: bold" if r["role"] == "default" else ""
+                   for _ in r], axis=1))
+if any(v == "UNINFORMATIVE" for v in verdicts.values()):
+    bad = [j for j, v in verdicts.items() if v == "UNINFORMATIVE"]
+    ui.say("warning", "UNINFORMATIVE: " + ", ".join("{}" for _ in bad) + " cannot tell a known better answer "
+           "from a worse one on the canaries (accuracy interval includes 50%); its win rates are not evidence.",
+           *bad)
 
-# --- win rate over rounds ----------------------------------------------------------------------------------
-st.subheader("Win rate over rounds")
-st.caption("Bands: 95% normal interval (win rate +- 1.96 standard errors over prompts).")
-left, right = st.columns(2)
-for column, kind in ((left, lineage.VS_PREVIOUS), (right, lineage.VS_ROUND0)):
-    part = summary[(summary["kind"] == kind) & (summary["n"] > 0)]
-    with column:
-        if part.empty:
-            st.info(f"No judged comparison {kind} yet.")
+# --- one judge's headline ------------------------------------------------------------------------------------
+judges_here = [j for j in order if j in set(table.loc[table["n"] > 0, "judge"])]
+if judges_here:
+    judge = ui.judge_picker(ctx, "progress-judge", judges_here)
+    head = stats.headline_for(ctx.path, ctx.version, row["old"], row["new"], judge)
+    if head is not None:
+        top, bottom = st.columns(3), st.columns(3)
+        top[0].metric("Win rate" + (" (partial)" if partial and row is latest[0] else ""), ui.pct(head.win_rate))
+        top[1].metric("95% interval", ui.interval(head.ci_low, head.ci_high))
+        top[2].metric("p-value (two-sided)", ui.p_text(head.p_value))
+        bottom[0].metric("Prompts (n)", f"{head.n_total}")
+        bottom[1].metric("Unscored", f"{head.n_unscored}")
+        bottom[2].metric("MDE (80% power)", ui.pct(head.mde))
+        if verdicts.get(judge) == "UNINFORMATIVE":
+            st.error("This judge fails its canaries (UNINFORMATIVE): do not act on its win rate.")
+        elif not head.significant:
+            st.warning("NOT SIGNIFICANT: this round's change cannot be told apart from noise (the 95% interval "
+                       "contains 50%).")
+        elif head.win_rate > 0.5:
+            st.success("Significant improvement over the previous checkpoint.")
         else:
-            st.plotly_chart(charts.win_rate_lines(part, f"Each round {kind}"), key=f"wr-{kind}")
+            st.error("Significant REGRESSION against the previous checkpoint.")
 
-# --- Bradley-Terry -----------------------------------------------------------------------------------------
+# --- win rate over rounds --------------------------------------------------------------------------------------
+st.subheader("Win rate over rounds")
+kind = st.radio("Compared", [lineage.VS_PREVIOUS, lineage.VS_ROUND0], horizontal=True, key="progress-kind")
+comps = ctx.comparisons.of_kind(kind)
+summary = queries.pair_summary(ctx.path, ctx.version, tuple(comps["old"]), tuple(comps["new"]))
+summary = comps.merge(summary, on=["old", "new"], how="inner")
+summary = stats.normal_band(summary[summary["n"] > 0])
+if summary.empty:
+    st.info(f"No judged comparison {kind} yet.")
+else:
+    st.plotly_chart(charts.win_rate_panels(
+        summary, rounds, f"Each round {kind}: win rate of the newer checkpoint, one panel per judge",
+        running=running, panel_order=ui.judge_order(ctx, summary["judge"]), panel_notes=ui.judge_notes(ctx)),
+        key="wr-panels")
+    st.caption("Bands: 95% normal interval (win rate +- 1.96 standard errors over prompts). The dotted line is "
+               "50% (no change)." + (" Open marker on a shaded column: a round still running (partial)."
+                                     if running else ""))
+
+# --- reference accuracy ------------------------------------------------------------------------------------------
+reference = stats.reference(ctx.path, ctx.version)
+if not reference.empty:
+    st.subheader("Reference accuracy")
+    new_ckpt = reference[reference["role"] == "new"].assign(panel="new checkpoint of each round")
+    st.plotly_chart(charts.small_multiples(
+        new_ckpt, x="round_id", y="accuracy", panel="panel", rounds=rounds,
+        title="Share of prompts with a reference answer that the round's checkpoint got right",
+        y_title="accuracy", low="ci_low", high="ci_high", y_range=[0, 1], running=running, hover="%{y:.1%}"),
+        key="reference")
+    ui.table(reference.iloc[::-1], "reference_accuracy", key="csv-reference")
+
+# --- Bradley-Terry -----------------------------------------------------------------------------------------------
 st.subheader("Bradley-Terry ratings of every checkpoint")
-bt_judge = st.selectbox("Judge for the ratings", [ui.ALL, *ui.judge_options(ctx.judges)], key="progress-bt-judge")
-board = stats.leaderboard(ctx.path, ctx.version, None if bt_judge == ui.ALL else bt_judge)
+bt_options = ui.judge_order(ctx, ui.judge_options(ctx.judges))
+bt_judge = ui.judge_picker(ctx, "progress-bt-judge", bt_options, "Judge for the ratings")
+board = stats.leaderboard(ctx.path, ctx.version, bt_judge)
 if isinstance(board, str):
-    st.info("Bradley-Terry ratings are not available for this selection.")
+    st.info("Bradley-Terry ratings are not available for this judge.")
     st.text(board)
 else:
     ckpts = queries.checkpoints(ctx.path, ctx.version)[["checkpoint_id", "round_id", "kind"]]
     board = board.merge(ckpts.rename(columns={"checkpoint_id": "model"}), on="model", how="left")
-    board["round_id"] = board["round_id"].fillna("(unknown)")
-    board["kind"] = board["kind"].fillna("(not in checkpoints)")
-    order = {r: i for i, r in enumerate(ctx.rounds["round_id"])}
-    board = board.sort_values(by="round_id", key=lambda s: s.map(order).fillna(len(order)))
-    st.plotly_chart(charts.rating_chart(board, f"Ratings anchored on {stats.anchor_of(board)} = 1000"),
-                    key="bt-chart")
-    st.caption(f"Maximum likelihood, ties as half a win; 95% percentile intervals from {stats.BT_BOOT} "
-               f"Poisson-bootstrap resamples (seed {stats.SEED}).")
-    ui.table(board, "bradley_terry")
+    order_of = {r: i for i, r in enumerate(rounds)}
+    board = board.sort_values(by="round_id", key=lambda s: s.map(order_of).fillna(len(order_of)))
+    policies = board[board["round_id"].isin(rounds) & (board["kind"] == "policy")]
+    if not policies.empty:
+        st.plotly_chart(charts.rating_chart(policies, "Rating of each round's policy checkpoint",
+                                            [r for r in rounds if r in set(policies["round_id"])]), key="bt-chart")
+    st.caption(f"The same fit as `rlhf leaderboard`: {stats.BT_RULE}; {stats.BT_BOOT} resamples, seed "
+               f"{stats.SEED}; the judge's latest version.")
+    ui.table(board.iloc[::-1], "bradley_terry")
 
-st.subheader("Every comparison")
-ui.table(summary.drop(columns=["position"]), "win_rates")
+st.subheader("Every comparison, newest first")
+every = queries.pair_summary(ctx.path, ctx.version, ctx.comparisons.olds, ctx.comparisons.news)
+every = stats.normal_band(ctx.comparisons.frame.merge(every, on=["old", "new"], how="inner"))
+every.insert(3, "canaries", [verdicts.get(j, "no scored verdict") for j in every["judge"]])
+every = every.sort_values(["position", "kind", "judge"], ascending=[False, True, True]).drop(columns=["position"])
+ui.table(every[["round_id", "kind", "judge", "canaries", "status", "win_rate", "ci_low", "ci_high", "n", "unscored",
+                "wins", "losses", "ties", "old", "new"]], "win_rates",
+         percent=("win_rate", "ci_low", "ci_high"))

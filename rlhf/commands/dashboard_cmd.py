@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import click
@@ -27,7 +29,28 @@ def streamlit_command(app: Path, host: str, port: int, headless: bool = True) ->
         "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none",
         "--client.toolbarMode", "viewer",
+        "--server.scriptHealthCheckEnabled", "true",  # warm_up runs the app once at start through it
     ]
+
+
+WARM_ENV = {"RLHF_DASHBOARD_WARM": "1"}  # dashboard/warm.py: compute every page's default view at start
+
+
+def warm_up(base_url: str, timeout_s: float = 120.0) -> bool:
+    """Wait until the server answers, then have it run the app once (Streamlit's script health check), which
+    draws the default page into the caches and starts the dashboard's warming thread. True when it ran."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(base_url + "/_stcore/health", timeout=2):
+                break
+        except OSError:
+            time.sleep(0.2)
+    try:
+        with urllib.request.urlopen(base_url + "/_stcore/script-health-check", timeout=timeout_s) as r:
+            return r.status == 200
+    except OSError:
+        return False
 
 
 @click.command()
@@ -42,9 +65,14 @@ def dashboard(ctx: click.Context, host: str, port: int) -> None:
         raise click.ClickException(f"dashboard app not found at {APP}")
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"warning: binding {host}: anyone who can reach this port can read the store", err=True)
-    env = {**os.environ, "RLHF_STORE": str(store.root)}
+    env = {**os.environ, "RLHF_STORE": str(store.root), **WARM_ENV}
     click.echo(f"dashboard over {store.root} at http://{host}:{port}")
     sys.stdout.flush()
+    if os.fork() == 0:  # a child warms the caches once the server is up, then leaves
+        try:
+            warm_up(f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}")
+        finally:
+            os._exit(0)
     # become the server, so a signal to this process (Ctrl-C, a supervisor's SIGTERM) stops it directly
     command = streamlit_command(APP, host, port)
     os.execve(command[0], command, env)

@@ -1,0 +1,90 @@
+"""Warm the caches at server start, so the first visit of each page finds its numbers computed.
+
+`rlhf dashboard` asks the server to run the app once as soon as it is up (Streamlit's script health check,
+`/_stcore/script-health-check`): that run draws the default page, which fills the caches it needs, and starts
+`start()`'s thread once per server process, which computes what every other page shows by default (its
+queries and statistics, for the default judge and the latest round). Each is a cached function keyed by the
+data version, so a page that asks while the thread is computing waits for the same result instead of
+computing it twice. Off unless RLHF_DASHBOARD_WARM=1 (set by `rlhf dashboard`; tests under AppTest leave
+it off).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+
+import streamlit as st
+
+ENV = "RLHF_DASHBOARD_WARM"
+log = logging.getLogger(__name__)
+
+
+def enabled() -> bool:
+    return os.environ.get(ENV) == "1"
+
+
+@st.cache_resource(show_spinner=False)
+def start(path: str | None) -> threading.Thread:
+    """Start the warming thread (once per server process and store)."""
+    thread = threading.Thread(target=_run, args=(path,), name="dashboard-warm", daemon=True)
+    thread.start()
+    return thread
+
+
+def _run(path: str | None) -> None:
+    # cached functions called outside a script run log a harmless "missing ScriptRunContext" warning each
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
+    logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
+    t0 = time.perf_counter()
+    try:
+        warm(path)
+    except Exception:  # warming is an optimisation: a failure here must never stop the server
+        log.exception("warming the dashboard caches failed")
+    else:
+        log.info("dashboard caches warm in %.1f s", time.perf_counter() - t0)
+
+
+def warm(path: str | None) -> None:
+    """Compute what each page shows on its first visit, in the order a lead usually visits them."""
+    from dashboard import lineage, queries, stats
+
+    version = queries.data_version(path)
+    rounds = queries.rounds(path, version)
+    comps = lineage.comparisons(rounds)
+    default, _ = stats.judge_trust(path, version)
+    if comps.frame.empty or default is None:
+        return
+    prev = comps.of_kind(lineage.VS_PREVIOUS)
+    prev = prev if not prev.empty else comps.frame
+    latest = prev.iloc[-1]
+    olds, news = tuple(prev["old"]), tuple(prev["new"])
+    # Progress (also drawn by the start-up run)
+    queries.pair_summary(path, version, comps.olds, comps.news)
+    stats.leaderboard(path, version, default)
+    # Categories
+    cells = queries.category_summary(path, version, olds, news, default)
+    # Judge health
+    queries.judge_trends(path, version, olds, news)
+    queries.agreement_trends(path, version, olds, news)
+    stats.lc_by_comparison(path, version, olds, news, default)
+    stats.judge_table_for(path, version, latest["old"], latest["new"])
+    stats.length_bins_for(path, version, latest["old"], latest["new"])
+    stats.agreement_for(path, version, latest["old"], latest["new"])
+    # Regressions
+    queries.category_summary(path, version, (latest["old"],), (latest["new"],), default)
+    losses = queries.regressions(path, version, latest["old"], latest["new"], default, None, None)
+    if not losses.empty:
+        first = losses["prompt_id"].iloc[0]
+        queries.answers(path, version, first, latest["old"], latest["new"])
+        queries.prompt_detail(path, version, first, latest["old"], latest["new"])
+    # Head to head
+    stats.observed_matrix(path, version, default)
+    queries.checkpoints(path, version)
+    # Training
+    queries.training_metrics(path, version)
+    if not cells.empty:
+        first_cat = sorted(cells["category"].unique())[0]
+        queries.cell_prompts(path, version, latest["old"], latest["new"], default, first_cat)
