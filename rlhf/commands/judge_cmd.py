@@ -37,23 +37,22 @@ def _config(value: str, expected_kinds: tuple[str, ...], option: str):
 
 
 def _round_models(store: Store, round_id: str) -> tuple[str, str]:
-    rows = store.query(
-        "SELECT checkpoint_id, parent_checkpoint_id FROM checkpoints WHERE round_id = ? AND kind = 'policy' "
-        "ORDER BY created_at DESC LIMIT 1",
-        [round_id],
-    )
-    if rows.empty:
-        known = store.query("SELECT DISTINCT round_id FROM checkpoints WHERE kind = 'policy' ORDER BY 1")["round_id"]
+    from rlhf.store.queries.checkpoints import policy_rounds, round_policy
+
+    found = round_policy(store, round_id)
+    if found is None:
         raise BadInput(f"--round {round_id}: no policy checkpoint recorded for it; known rounds: "
-                       f"{', '.join(map(str, known)) or 'none'}")
-    new, parent = rows.iloc[0]["checkpoint_id"], rows.iloc[0]["parent_checkpoint_id"]
-    if parent is None or (isinstance(parent, float)) or not str(parent):
+                       f"{', '.join(policy_rounds(store)) or 'none'}")
+    new, parent = found
+    if parent is None:
         raise BadInput(f"--round {round_id}: checkpoint {new} has no parent checkpoint; give --model-a")
-    return str(parent), str(new)
+    return parent, new
 
 
 def _check_models(store: Store, *models: str) -> None:
-    known = set(store.query("SELECT DISTINCT checkpoint_id FROM generations")["checkpoint_id"].dropna())
+    from rlhf.store.queries.generations import checkpoints_with_generations
+
+    known = checkpoints_with_generations(store)
     for model in models:
         if model not in known:
             raise BadInput(f"no generations for checkpoint {model!r}; checkpoints with generations: "
