@@ -7,6 +7,8 @@ with one base module importing the rounds package must fail the floors contract.
 
 from __future__ import annotations
 
+import ast
+import re
 import shutil
 import subprocess
 import sys
@@ -52,3 +54,27 @@ def test_an_upward_import_breaks_a_contract(tmp_path: Path, module: str, upward_
     assert result.returncode == 1, result.stdout + result.stderr
     broken = result.stdout.split("Broken contracts", 1)[-1]
     assert contract in broken, result.stdout
+
+
+_SQL = re.compile(r"\bSELECT\b[\s\S]*\bFROM\b|\b(INSERT INTO|DELETE FROM|CREATE (TEMP )?(TABLE|VIEW))\b")
+_SQL_HOMES = ("rlhf/store/", "dashboard/queries.py")
+
+
+def test_sql_lives_only_in_the_store_layer_and_dashboard_queries() -> None:
+    """Every SQL string outside rlhf/store/ and dashboard/queries.py is a defect: add a named query function
+    in rlhf/store/queries/<concept>.py instead."""
+    found = []
+    for package in ("rlhf", "judges", "dashboard"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            rel = path.relative_to(ROOT).as_posix()
+            if rel.startswith(_SQL_HOMES):
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str) and _SQL.search(node.value):
+                    if not _is_docstring_like(node.value):
+                        found.append(f"{rel}:{node.lineno}: {node.value.strip()[:60]!r}")
+    assert not found, "SQL outside the store layer:\n" + "\n".join(found)
+
+
+def _is_docstring_like(text: str) -> bool:
+    return not text.lstrip().upper().startswith(("SELECT", "WITH", "INSERT", "DELETE", "CREATE", "COPY", "FROM"))
