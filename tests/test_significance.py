@@ -72,3 +72,12 @@ def test_streamed_resamples_equal_one_block_whatever_the_chunk():
     assert bootstrap_means(values, n_boot=50, seed=11, chunk=4).tolist() == pytest.approx(
         values[full].mean(axis=1).tolist()
     )
+
+
+def test_results_do_not_depend_on_the_order_of_the_rows():
+    # surfaces read prompts in different orders (SQL GROUP BY has none): the interval must not care
+    rng = np.random.default_rng(9)
+    prefs = rng.random(80).round(2)
+    a = win_rate(prefs, n_boot=500, seed=4)
+    b = win_rate(rng.permutation(prefs), n_boot=500, seed=4)
+    assert a == b

@@ -133,7 +133,7 @@ def pair_cells(
 
     >>> c = pair_cells(["a", "a", "b"], ["b", "b", "a"], [1.0, 1.0, 0.5])
     >>> c.models, c.count.tolist(), c.preference.tolist()
-    (('a', 'b'), [2, 1], [1.0, 0.5])
+    (('a', 'b'), [1, 2], [0.5, 1.0])
     """
     pref = np.asarray(preference, dtype=float)
     n_rows = len(pref)
@@ -158,12 +158,12 @@ def pair_cells(
         if len(g_codes) != n_rows:
             raise ValueError(f"groups and preference differ in length: {len(g_codes)}, {n_rows}")
         gi = g_codes[keep]
-        gi, g_names = pd.factorize(gi)  # only prompts with a scored verdict count as units
+        gi, g_names = pd.factorize(g_names[gi], sort=True)  # scored prompts only, numbered in sorted order
         n_groups = len(g_names)
     swap = li > ri  # (b, a, p) is the same judgment as (a, b, 1 - p): fewer cells, fewer bootstrap draws
     li, ri = np.where(swap, ri, li), np.where(swap, li, ri)
     pref = np.where(swap, 1.0 - pref, pref)
-    level_idx, levels = pd.factorize(pref)  # hashing, not sorting: 1M judgments in milliseconds
+    level_idx, levels = pd.factorize(pref, sort=True)  # sorted: cells (and resamples) ignore the rows' order
     k = len(models)
     code = (li.astype(np.int64) * k + ri) * len(levels) + level_idx
     if gi is not None:

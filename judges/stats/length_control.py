@@ -43,6 +43,7 @@ __all__ = [
     "is_extreme_change",
     "lc_win_rate",
     "lc_win_rate_against_baseline",
+    "lc_win_rate_from_judgments",
 ]
 
 L2 = 1e-6
@@ -218,6 +219,9 @@ def lc_win_rate(
         ok &= ~np.isnan(diff_x)
         diff_x = diff_x[ok]
     p, delta = p[ok], (lm - lb)[ok]
+    order = np.lexsort((diff_x, delta, p) if diff_x is not None else (delta, p))  # resamples ignore row order
+    p, delta = p[order], delta[order]
+    diff_x = diff_x[order] if diff_x is not None else None
     n = len(p)
     if n == 0:
         return None
@@ -354,3 +358,29 @@ def lc_win_rate_against_baseline(
 
         lc = replace(lc, converged=False)
     return lc
+
+
+def lc_win_rate_from_judgments(
+    judgments: pd.DataFrame,
+    model: str,
+    baseline: str,
+    *,
+    judge: str | None = None,
+    n_boot: int = 0,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> LengthControlled | None:
+    """``lc_win_rate_against_baseline`` from raw judgments of one judge version (the CLI's and the dashboard's
+    entry point): every checkpoint judged against ``baseline`` in ``judgments`` contributes to the difficulty.
+
+    ``judgments`` has the columns ``prompt_preferences`` reads (with lengths); pass only the prompts the
+    win rate covers (e.g. one category) so both use the same prompts.
+    """
+    from judges.stats.preferences import prompt_preferences
+
+    against = judgments[(judgments["model_a"] == baseline) | (judgments["model_b"] == baseline)]
+    others = sorted((set(against["model_a"]) | set(against["model_b"])) - {baseline})
+    if model not in others:
+        return None
+    frames = {m: prompt_preferences(against, m, baseline, judge) for m in others}
+    return lc_win_rate_against_baseline(frames, model, n_boot=n_boot, seed=seed, confidence=confidence)

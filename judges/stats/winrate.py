@@ -84,7 +84,7 @@ def win_rate(
     p = np.asarray(preferences, dtype=float)
     if ((p < 0) | (p > 1)).any():
         raise ValueError("preferences must lie in [0, 1] (or be NaN for unscored prompts)")
-    scored = p[~np.isnan(p)]
+    scored = np.sort(p[~np.isnan(p)])  # sorted: the interval depends on the values, not on the rows' order
     n = len(scored)
     n_wins, n_losses = int((scored > NULL).sum()), int((scored < NULL).sum())
     mean = float(scored.mean()) if n else float("nan")

@@ -19,7 +19,7 @@ import pandas as pd
 from judges.stats.bradley_terry import ANCHOR_RULE
 from judges.stats.bradley_terry import leaderboard as fit_leaderboard
 from judges.stats.health import judge_health
-from judges.stats.length_control import LengthControlled, lc_win_rate_against_baseline
+from judges.stats.length_control import LengthControlled, lc_win_rate_from_judgments
 from judges.stats.preferences import prompt_preferences
 from judges.stats.winrate import NO_CATEGORY, WinRate, win_rate, win_rate_by
 from rlhf.store import Store
@@ -199,11 +199,9 @@ def _length_controlled(
     """AlpacaEval's length-controlled win rate: instruction difficulty from every checkpoint this judge version
     compared with the same baseline (on the same prompts), then the model's own fit."""
     everyone = judgment_rows(store, judge=choice.judge, judge_version=choice.judge_version, round_id=round_id)
-    against = everyone[(everyone["model_a"] == baseline) | (everyone["model_b"] == baseline)]
-    against = against[against["prompt_id"].isin(prompt_ids)]
-    others = sorted((set(against["model_a"]) | set(against["model_b"])) - {baseline})
-    frames = {m: prompt_preferences(against, m, baseline, choice.judge) for m in others}
-    return lc_win_rate_against_baseline(frames, model, n_boot=n_boot, seed=seed, confidence=confidence)
+    everyone = everyone[everyone["prompt_id"].isin(prompt_ids)]
+    return lc_win_rate_from_judgments(everyone, model, baseline, judge=choice.judge, n_boot=n_boot, seed=seed,
+                                      confidence=confidence)
 
 
 def _print_winrate(out: dict, result: WinRate, cells: dict[str, WinRate], by: str | None) -> None:
