@@ -4,10 +4,10 @@ headline judge: the recipe's `primary: true` judge unless its canaries show it c
 from __future__ import annotations
 
 import pytest
+from rounds_helpers import prompt_row, seed_store, tiny_recipe
 
 from rlhf.rounds import config_from_dict, run_round
 from rlhf.rounds.config import ConfigError
-from rounds_helpers import prompt_row, seed_store, tiny_recipe
 
 ARITHMETIC = [(f"What is {i} times 3?", str(3 * i)) for i in range(2, 14)]
 
@@ -31,6 +31,7 @@ def _store_with_references(store):
 @pytest.mark.slow
 def test_round_records_canaries_and_the_headline_judge(store, tiny_lm_dir, tiny_rm_dir):
     from rlhf.store.queries.canaries import canary_results
+    from rlhf.store.queries.rounds import primary_judge
 
     _store_with_references(store)
     config = config_from_dict(_recipe(tiny_lm_dir, tiny_rm_dir, primary="reference"))
@@ -44,6 +45,7 @@ def test_round_records_canaries_and_the_headline_judge(store, tiny_lm_dir, tiny_
     assert evaluate["primary_judge"] == "reference"
     assert any("headline judge: reference" in m for m in messages)
     assert set(canary_results(store)["judge"]) == {"reference", "llm-tiny"}
+    assert primary_judge(store) == "reference"
 
     # the next round's judges are the same versions: their stored canary results are reused, nothing judged
     second = run_round(config, store, echo=messages.append)

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 __all__ = [
     "done_round_count",
     "done_stage_details",
+    "primary_judge",
     "round_rows",
     "round_start_detail",
     "stage_rows",
@@ -61,6 +62,15 @@ def done_stage_details(store: Store, stage: str, *, exclude_round: str | None = 
         [stage, exclude_round, exclude_round],
     )
     return [_parsed(d) for d in frame["detail"]]
+
+
+def primary_judge(store: Store) -> str | None:
+    """The headline judge of the latest round whose evaluate stage is done (the recipe's primary judge unless its
+    canaries showed it cannot tell, else the informative judge with the best canary accuracy); None when no
+    round recorded one."""
+    details = done_stage_details(store, "evaluate")
+    value = details[-1].get("primary_judge") if details else None
+    return str(value) if value else None
 
 
 def _parsed(detail: object) -> dict[str, Any]:
