@@ -299,7 +299,7 @@ EVAL: dict[str, list[tuple]] = {
     ],
 }
 
-TRAIN: dict[str, list[str]] = {
+TRAIN: dict[str, list] = {
     "coding": [
         "Write a Python function that returns the second largest number in a list.",
         "Write a Python function that removes duplicates from a list while keeping the order.",
@@ -328,29 +328,29 @@ TRAIN: dict[str, list[str]] = {
     ],
     "reasoning": [
         "If all roses are flowers and some flowers fade quickly, must some roses fade quickly? Explain.",
-        "Tim is older than Sue, and Sue is older than Raj. Who is the oldest?",
-        "What number comes next in the sequence 1, 1, 2, 3, 5, 8, ...?",
-        "If yesterday was Monday, what day will it be the day after tomorrow?",
-        "A snail climbs 3 metres up a wall each day and slips back 2 metres each night. How many days does it take to reach the top of a 10-metre wall?",
+        ("Tim is older than Sue, and Sue is older than Raj. Who is the oldest?", "Tim"),
+        ("What number comes next in the sequence 1, 1, 2, 3, 5, 8, ...?", "13"),
+        ("If yesterday was Monday, what day will it be the day after tomorrow?", "Thursday"),
+        ("A snail climbs 3 metres up a wall each day and slips back 2 metres each night. How many days does it take to reach the top of a 10-metre wall?", "8"),
         "Which number does not belong: 2, 3, 5, 9, 11? Explain why.",
         "Explain the difference between deductive and inductive reasoning.",
-        "If some doctors are musicians and all musicians practise daily, do some doctors practise daily?",
+        ("If some doctors are musicians and all musicians practise daily, do some doctors practise daily?", "yes"),
         "Two coins add up to 30 cents and one of them is not a nickel. What are the coins?",
-        "What number comes next: 3, 6, 11, 18, 27, ...?",
-        "A is to the left of B, and C is to the right of B. Which one is in the middle?",
+        ("What number comes next: 3, 6, 11, 18, 27, ...?", "38"),
+        ("A is to the left of B, and C is to the right of B. Which one is in the middle?", "B"),
         "If it rains, the street gets wet. The street is wet. Did it necessarily rain? Explain.",
-        "How many times does the digit 7 appear when you write the numbers from 1 to 100?",
+        ("How many times does the digit 7 appear when you write the numbers from 1 to 100?", "20"),
         "Explain the straw man fallacy with an example.",
-        "Two trains start 300 km apart and head toward each other at 70 km/h and 80 km/h. After how many hours do they meet?",
-        "Which is the odd one out: apple, banana, carrot, grape?",
-        "Every student in a class passed the exam, and Lee is in the class. Did Lee pass?",
-        "A girl has as many brothers as sisters, and each brother has twice as many sisters as brothers. How many children are in the family?",
-        "A drawer holds black and white socks. How many must you take out, without looking, to be sure of a matching pair?",
-        "Is this argument valid: 'All dogs bark. Rex barks. So Rex is a dog.'?",
+        ("Two trains start 300 km apart and head toward each other at 70 km/h and 80 km/h. After how many hours do they meet?", "2"),
+        ("Which is the odd one out: apple, banana, carrot, grape?", "carrot"),
+        ("Every student in a class passed the exam, and Lee is in the class. Did Lee pass?", "yes"),
+        ("A girl has as many brothers as sisters, and each brother has twice as many sisters as brothers. How many children are in the family?", "7"),
+        ("A drawer holds black and white socks. How many must you take out, without looking, to be sure of a matching pair?", "3"),
+        ("Is this argument valid: 'All dogs bark. Rex barks. So Rex is a dog.'?", "no"),
         "Three boxes are labelled apples, oranges and mixed, and every label is wrong. Which box should you pick one fruit from to fix all the labels?",
-        "If 6 workers build a wall in 4 days, how many days would 8 workers take at the same rate?",
+        ("If 6 workers build a wall in 4 days, how many days would 8 workers take at the same rate?", "3"),
         "Why might a survey of people at a gym mislead you about a whole town's exercise habits?",
-        "What day of the week is it 100 days after a Sunday?",
+        ("What day of the week is it 100 days after a Sunday?", "Tuesday"),
     ],
     "writing": [
         "Write a haiku about a quiet winter morning.",
@@ -507,6 +507,49 @@ TRAIN: dict[str, list[str]] = {
         ("What are the three common states of matter?", None),
         ("How many moons does Mars have?", "2"),
         ("What is a food chain?", None),
+    ],
+}
+
+# --- training prompts with references, added for verifiable rewards (round.rank_by: reference | both) -------
+# Appended after each category's first 24 training prompts so earlier prompt ids stay the same. Each reference
+# is a short exact answer that `judges.reference_judge` can check (a number, a word, a name).
+
+TRAIN_VERIFIABLE: dict[str, list[tuple[str, str]]] = {
+    "coding": [
+        ("What does the Python expression len([1, 2, 3]) return?", "3"),
+        ("What is the output of print(10 // 3) in Python?", "3"),
+        ("What is the output of print(2 ** 5) in Python?", "32"),
+        ("What is the output of print(7 % 3) in Python?", "1"),
+        ("What does int('42') + 1 evaluate to in Python?", "43"),
+        ("What is the output of print(max([4, 9, 2])) in Python?", "9"),
+        ("What is the output of print(sum(range(5))) in Python?", "10"),
+        ("What is the output of print(len({1, 2, 2, 3})) in Python?", "3"),
+        ("What does bool(0) return in Python?", "False"),
+        ("What is the output of print(3 * 'ab') in Python?", "ababab"),
+        ("How many bits are in one byte?", "8"),
+        ("What is the decimal value of the binary number 101?", "5"),
+    ],
+    "general_knowledge": [
+        ("What is the capital of Portugal?", "Lisbon"),
+        ("What is the capital of Norway?", "Oslo"),
+        ("What is the capital of Greece?", "Athens"),
+        ("Who wrote 'Hamlet'?", "Shakespeare"),
+        ("How many sides does a hexagon have?", "6"),
+        ("How many hours are there in a day?", "24"),
+        ("How many months have 31 days?", "7"),
+        ("What is the capital of Russia?", "Moscow"),
+        ("What is the capital of Ireland?", "Dublin"),
+        ("How many weeks are there in a year?", "52"),
+    ],
+    "science": [
+        ("What is the chemical symbol for sodium?", "Na"),
+        ("What is the chemical symbol for oxygen?", "O"),
+        ("How many legs does an insect have?", "6"),
+        ("What is the boiling point of water in degrees Fahrenheit at sea level?", "212"),
+        ("What is the atomic number of hydrogen?", "1"),
+        ("Which planet is closest to the Sun?", "Mercury"),
+        ("How many legs does a spider have?", "8"),
+        ("What gas do plants give off during photosynthesis?", "oxygen"),
     ],
 }
 
@@ -856,7 +899,8 @@ def _normalise(item) -> tuple[str, str | None, list[str]]:
 def build() -> dict[str, list[dict]]:
     used = {prompt for rows in SEEDS.values() for prompt, _, _ in rows}
     eval_items = {"math": _arithmetic(20261127, 2, used) + MATH_EVAL_WORDS, **EVAL}
-    train_items = {"math": _arithmetic(20261128, 2, used) + MATH_TRAIN_WORDS, **TRAIN}
+    train_items = {"math": _arithmetic(20261128, 2, used) + MATH_TRAIN_WORDS + _arithmetic(20261129, 4, used),
+                   **{c: rows + TRAIN_VERIFIABLE.get(c, []) for c, rows in TRAIN.items()}}
     files = {}
     for split, items in (("eval", eval_items), ("train", train_items)):
         files[f"{split}_prompts.jsonl"] = [
