@@ -1,16 +1,16 @@
-"""Bradley-Terry with 1,000 bootstrap resamples over 1M judgments among 50 checkpoints.
+"""Bradley-Terry with 1,000 bootstrap resamples over 1M judgments among 50 checkpoints, new vs previous.
 
-Run: .venv/bin/pip install -e '.[bench]'; .venv/bin/python benchmarks/bench_bradley_terry.py [--judgments N]
+Run: .venv/bin/python benchmarks/bench_bradley_terry.py [--judgments N] [--repeats R]
+     (with `pip install -e '.[bench]'` it also times evalica and the Arena-Hard scikit-learn refit)
 
-Prints medians (wall clock, this machine) side by side:
-- ours: judges.stats.bradley_terry from a DataFrame of string model names (as the store returns it):
-  aggregation to pair cells + point estimate + 1,000 Poisson-bootstrap refits;
-- evalica.bradley_terry (point estimate only; its default tolerance 1e-6), and how far its strengths
-  are from ours;
-- the Arena-Hard method: resample the judgments with replacement, aggregate, refit a scikit-learn
-  LogisticRegression per resample. It runs only --sklearn-resamples resamples (default 20) and the time
-  for 1,000 is extrapolated linearly from them; aggregation is done with numpy bincount rather than
-  pandas pivot tables, which favours it.
+Prints medians (wall clock and CPU, this machine) side by side, with the load average:
+- new: `judges.stats.bradley_terry.leaderboard` on the judgment rows (as `rlhf leaderboard` and the dashboard
+  call it): per (prompt, pair) items, cells per prompt, Poisson weight per prompt (prompts are the resampling
+  unit), 1,000 refits in chunks of 100;
+- previous: `judges/bradley_terry.py` at commit 68307e2 (read from git history, `benchmarks/_baseline.py`):
+  pair_preferences + pair_cells + one Poisson weight per (pair, verdict) cell, i.e. items as the unit;
+- optional: evalica.bradley_terry (point estimate only) and Arena-Hard's refit (extrapolated from 20).
+The data: 1M judgments = 500k (prompt, pair) items in both display orders over 10,000 prompts.
 """
 
 from __future__ import annotations
@@ -18,25 +18,39 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from judges.stats.bradley_terry import bradley_terry, pair_cells
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _baseline import BASELINE_COMMIT, old_module
+
+from judges.stats.bradley_terry import leaderboard
+from judges.stats.preferences import pair_preferences
 
 
-def simulate(n: int, k: int, seed: int) -> pd.DataFrame:
-    """n judgments among k checkpoints: BT with normal log-strengths, 10% ties, preference in {0, .5, 1}."""
+def simulate(n: int, k: int, seed: int, n_prompts: int = 10_000) -> pd.DataFrame:
+    """n judgments among k checkpoints: n/2 (prompt, pair) items in both orders; BT with normal log-strengths
+    plus a prompt effect shared by the prompt's items, 10% ties, preference in {0, .5, 1}."""
     rng = np.random.default_rng(seed)
     quality = rng.normal(0, 1, k)
-    left = rng.integers(0, k, n)
-    right = (left + rng.integers(1, k, n)) % k
-    p_right = 1 / (1 + np.exp(-(quality[right] - quality[left])))
-    pref = np.where(rng.random(n) < 0.1, 0.5, (rng.random(n) < p_right).astype(float))
+    items = n // 2
+    left = rng.integers(0, k, items)
+    right = (left + rng.integers(1, k, items)) % k
+    prompt = rng.integers(0, n_prompts, items)
+    prompt_effect = rng.normal(0, 0.5, n_prompts)
     names = np.array([f"ckpt-{i:02d}" for i in range(k)], dtype=object)
-    frame = pd.DataFrame({"model_x": names[left], "model_y": names[right], "preference": pref})
-    return frame.astype({"model_x": "string", "model_y": "string"})
+    rows = []
+    for order in ("ab", "ba"):
+        p_right = 1 / (1 + np.exp(-(quality[right] - quality[left] + prompt_effect[prompt])))
+        pref = np.where(rng.random(items) < 0.1, 0.5, (rng.random(items) < p_right).astype(float))
+        rows.append(pd.DataFrame({"judge": "J", "judge_version": "v1", "prompt_id": prompt.astype(str),
+                                  "model_a": names[left], "model_b": names[right], "order": order,
+                                  "preference": pref}))  # fmt: skip
+    return pd.concat(rows, ignore_index=True)
 
 
 def _median_time(fn, repeats: int) -> tuple[float, float, object]:
@@ -50,12 +64,15 @@ def _median_time(fn, repeats: int) -> tuple[float, float, object]:
     return statistics.median(walls), statistics.median(cpus), out
 
 
-def ours(frame: pd.DataFrame, n_boot: int):
-    cells = pair_cells(frame["model_x"], frame["model_y"], frame["preference"])
-    return bradley_terry(cells, n_boot=n_boot, seed=0)
+def previous(frame: pd.DataFrame, n_boot: int):
+    old = old_module("judges/bradley_terry.py")
+    items = pair_preferences(frame)
+    cells = old.pair_cells(items["model_x"], items["model_y"], items["preference"])
+    return old.bradley_terry(cells, n_boot=n_boot, seed=0)
 
 
 def with_evalica(frame: pd.DataFrame):
+    frame = pair_preferences(frame)
     import evalica
 
     winners = np.where(frame["preference"] == 0.5, evalica.Winner.Draw,
@@ -67,6 +84,7 @@ def arena_hard_sklearn(frame: pd.DataFrame, n_resamples: int) -> np.ndarray:
     """Arena-Hard's compute_mle_elo per bootstrap resample: weighted logistic regression on pair outcomes."""
     from sklearn.linear_model import LogisticRegression
 
+    frame = pair_preferences(frame)
     models = sorted(set(frame["model_x"]) | set(frame["model_y"]))
     k = len(models)
     index = pd.Index(models)
@@ -103,32 +121,32 @@ def main() -> None:
     parser.add_argument("--checkpoints", type=int, default=50)
     parser.add_argument("--resamples", type=int, default=1000)
     parser.add_argument("--sklearn-resamples", type=int, default=20)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
 
     frame = simulate(args.judgments, args.checkpoints, seed=0)
-    print(f"{args.judgments:,} judgments, {args.checkpoints} checkpoints, {args.resamples} bootstrap resamples")
+    print(f"{len(frame):,} judgments, {args.checkpoints} checkpoints, {frame['prompt_id'].nunique():,} prompts, "
+          f"{args.resamples} bootstrap resamples; load average before: {_load()}", flush=True)
     rows = []
-    t_agg, c_agg, cells = _median_time(lambda: pair_cells(frame["model_x"], frame["model_y"], frame["preference"]),
-                                args.repeats)  # fmt: skip
-    t_point, c_point, point = _median_time(lambda: bradley_terry(cells, n_boot=0), args.repeats)
-    t_all, c_all, result = _median_time(lambda: ours(frame, args.resamples), args.repeats)
-    rows.append((f"ours: aggregate {args.judgments:,} judgments to pair cells", t_agg, c_agg))
-    rows.append(("ours: point estimate (from cells)", t_point, c_point))
-    rows.append((f"ours: end to end with {args.resamples} resamples", t_all, c_all))
-    print(f"  ours: {len(cells.count)} cells; {result.n_failed_resamples} resamples without an MLE")
-
+    t_new, c_new, new = _median_time(lambda: leaderboard(frame, n_boot=args.resamples, seed=0), args.repeats)
+    rows.append(("new: leaderboard(), prompts resampled", t_new, c_new))
+    print(f"  new: {t_new:.2f} s; {new.n_failed_resamples} resamples without an MLE", flush=True)
+    t_old, c_old, old = _median_time(lambda: previous(frame, args.resamples), args.repeats)
+    rows.append((f"previous ({BASELINE_COMMIT}): items resampled", t_old, c_old))
+    print(f"  previous: {t_old:.2f} s; same point estimate: max |rating difference| = "
+          f"{np.abs(np.asarray(new.rating) - np.asarray(old.rating)).max():.2e}", flush=True)
+    width_new = float(np.median(new.ci_high - new.ci_low))
+    width_old = float(np.median(old.ci_high - old.ci_low))
+    print(f"  median 95% interval width: new {width_new:.1f} rating points (prompts), previous {width_old:.1f} "
+          f"(items): ratio {width_new / width_old:.2f}")
     try:
-        t_ev, c_ev, ev = _median_time(lambda: with_evalica(frame), max(1, args.repeats // 2))
-        ev_scores = ev.scores.reindex(list(point.models)).to_numpy()
-        ev_scores = ev_scores / ev_scores.sum()
+        t_ev, c_ev, _ = _median_time(lambda: with_evalica(frame), 1)
         rows.append(("evalica.bradley_terry: point estimate only", t_ev, c_ev))
-        print(f"  evalica vs ours: max |strength difference| = {np.abs(ev_scores - point.strength).max():.2e}")
     except ImportError:
         print("  evalica not installed: pip install -e '.[bench]'")
     try:
         n_sk = args.sklearn_resamples
-        t_sk, c_sk, fits = _median_time(lambda: arena_hard_sklearn(frame, n_sk), 1)
+        t_sk, c_sk, _ = _median_time(lambda: arena_hard_sklearn(frame, n_sk), 1)
         scale = args.resamples / n_sk
         rows.append((f"Arena-Hard sklearn refit x{args.resamples} (extrapolated from {n_sk})",
                      t_sk * scale, c_sk * scale))  # fmt: skip
@@ -136,10 +154,14 @@ def main() -> None:
         print("  scikit-learn not installed: pip install -e '.[bench]'")
 
     width = max(len(name) for name, _, _ in rows)
-    print(f"  {'method':<{width}}  {'wall s':>9}  {'CPU s':>9}   (medians; CPU sums both threads)")
+    print(f"  {'method':<{width}}  {'wall s':>9}  {'CPU s':>9}   (medians of {args.repeats})")
     for name, wall, cpu in rows:
         print(f"  {name:<{width}}  {wall:>9.3f}  {cpu:>9.3f}")
-    print(f"  load average while measuring: {', '.join(f'{x:.1f}' for x in os.getloadavg())} (2 cores shared)")
+    print(f"  new / previous wall time: {t_new / t_old:.2f}x; load average after: {_load()} ({os.cpu_count()} cores)")
+
+
+def _load() -> str:
+    return ", ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 if __name__ == "__main__":
