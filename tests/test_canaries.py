@@ -204,3 +204,17 @@ def test_cli_runs_and_shows_canaries(tmp_path):
     assert [r["judge"] for r in as_json["results"]] == ["reference"] and as_json["results"][0]["accuracy"] == 1.0
     bad = runner.invoke(main, ["--store", str(store_dir), "judge", "canaries", "--judge", "nope"])
     assert bad.exit_code == 2 and "nope" in bad.output
+
+
+def test_position_consistency_is_the_health_definition():
+    from judges.stats.health import position_consistency
+
+    rng = random.Random(3)
+    better = [rng.choice("ab") for _ in range(200)]
+    rows = [(f"correct:{i}", "correct", better[i], order, rng.choice([rng.random(), 0.5]))
+            for i in range(200) for order in ("ab", "ba")]
+    frame = pd.DataFrame(rows, columns=["canary_id", "kind", "better", "order", "preference"])
+    as_judgments = frame.rename(columns={"canary_id": "prompt_id"}).assign(judge="j", model_a="a", model_b="b")
+    expected, n = position_consistency(as_judgments)
+    s = summarize_canaries(frame)
+    assert (s.position_consistency, s.n_both_orders) == (pytest.approx(expected), n) and n == 200
