@@ -50,12 +50,27 @@ def visible(value: object) -> str:
     >>> visible("a\\u200bb\\nc")
     'a\\\\u200bb\\\\nc'
     """
+    return _visible(value, keep_lines=False)
+
+
+def visible_text(value: object) -> str:
+    """`visible` for long text (prompts, answers): line breaks and tabs stay as they are.
+
+    >>> visible_text("line 1\\nline\\u202e 2")
+    'line 1\\nline\\\\u202e 2'
+    """
+    return _visible(value, keep_lines=True)
+
+
+def _visible(value: object, keep_lines: bool) -> str:
     text = "" if value is None else str(value)
     if text.isascii() and text.isprintable():
         return text
     out = []
     for ch in text:
-        if ch == "\n":
+        if keep_lines and ch in "\n\t":
+            out.append(ch)
+        elif ch == "\n":
             out.append("\\n")
         elif ch == "\t":
             out.append("\\t")

@@ -21,7 +21,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from rlhf.commands.dashboard_cmd import APP, WARM_ENV, streamlit_command, warm_up
+from rlhf.commands.dashboard_cmd import APP as _APP
+from rlhf.commands.dashboard_cmd import WARM_ENV, streamlit_command, warm_up
+
+# The app under test; RLHF_DASHBOARD_APP points the browser test at another checkout's app (to show that a
+# test fails on old code).
+APP = Path(os.environ.get("RLHF_DASHBOARD_APP") or _APP)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

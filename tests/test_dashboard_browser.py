@@ -1,6 +1,8 @@
-"""The dashboard in a real browser (Debian chromium via Playwright): every page draws its charts, and hostile
+"""The dashboard in a real browser (Debian chromium via Playwright): every page draws its charts; hostile
 model output (script tags, event handlers, javascript: links, remote markdown images) runs nothing and
-fetches nothing. Screenshots land in test-output/screenshots/.
+fetches nothing; and names are inert and unambiguous: a URL and a right-to-left override planted in every
+name (round, checkpoint, judge, category, prompt id) and in judge error text never become a link and the
+override is shown as the visible escape `\\u202e`, never applied. Screenshots land in test-output/screenshots/.
 """
 
 from __future__ import annotations
@@ -10,14 +12,15 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import dashboard_browser as browser
 import pytest
 
-import dashboard_browser as browser
 from rlhf.store import Store
-from rlhf.synthetic import SyntheticConfig, generate
+from rlhf.synthetic import SyntheticConfig, generate, policy_id, prompt_id, round_id
 
 pytestmark = pytest.mark.slow
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-output" / "screenshots"
+RLO = "\u202e"
 
 
 class _Trap(BaseHTTPRequestHandler):
@@ -56,20 +59,40 @@ def _payloads(port: int) -> tuple[str, ...]:
     )
 
 
+# Text of the page as a reader gets it: the DOM's text (including Plotly's SVG labels) and every input's value.
+_PAGE_TEXT = """() => document.body.textContent + ' ' +
+    [...document.querySelectorAll('input, textarea')].map(i => i.value).join(' ')"""
+_LINKS = """(needle) => [...document.querySelectorAll('a')]
+    .filter(a => (a.href || '').includes(needle) || (a.textContent || '').includes(needle))
+    .map(a => a.outerHTML)"""
+
+
+def _check_names_inert(page, where: str, needle: str) -> None:
+    """No link carries a planted name or error text; the override is shown as its escape, never applied."""
+    assert page.evaluate(_LINKS, needle) == [], f"{where}: a planted URL became a link"
+    text = page.evaluate(_PAGE_TEXT)
+    assert RLO not in text, f"{where}: a right-to-left override reached the page unescaped"
+    assert "\\u202e" in text, f"{where}: the override is not shown visibly"
+
+
 @pytest.mark.skipif(shutil.which("chromium") is None and not Path(browser.CHROMIUM).exists(),
                     reason="needs Debian's chromium (make browser)")
-def test_every_page_draws_and_hostile_text_stays_text(tmp_path, trap):
+def test_every_page_draws_hostile_text_stays_text_and_names_are_inert(tmp_path, trap):
     from playwright.sync_api import sync_playwright
 
     port, hits = trap
     payloads = _payloads(port)
+    # every name carries a URL (pointing at the trap) and a right-to-left override
+    needle = f"127.0.0.1:{port}/name"
+    tag = f" http://{needle}{RLO}30"
     store = Store.open(tmp_path / "store")
-    generate(store, SyntheticConfig(rounds=5, prompts=80, judges=2, seed=2, payloads=payloads))
-    # a judge whose very name is hostile: it shows in selectors, legends and tables
-    hostile_judge = f'<img src="http://127.0.0.1:{port}/judge" onerror="window.__xss=5">'
+    generate(store, SyntheticConfig(rounds=5, prompts=80, judges=2, seed=2, payloads=payloads, name_tag=tag))
+    # a judge whose very name is hostile markup: it shows in selectors, legends and tables
+    hostile_judge = f'<img src="http://127.0.0.1:{port}/judge" onerror="window.__xss=5">{tag}'
     store.append("judgments", [
-        {"judge": hostile_judge, "prompt_id": f"p{i:05d}", "model_a": "ckpt-r03", "model_b": "ckpt-r04",
-         "order": o, "preference": 0.25 if i % 2 else 0.75, "rationale": payloads[i % len(payloads)]}
+        {"judge": hostile_judge, "prompt_id": prompt_id(i, tag), "model_a": policy_id(3, tag),
+         "model_b": policy_id(4, tag), "order": o, "preference": 0.25 if i % 2 else 0.75,
+         "rationale": payloads[i % len(payloads)], "round_id": round_id(4, tag)}
         for i in range(0, 40) for o in ("ab", "ba")])
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     dialogs: list[str] = []
@@ -81,10 +104,18 @@ def test_every_page_draws_and_hostile_text_stays_text(tmp_path, trap):
         for spec in browser.PAGES:
             page.goto(f"{base}/{spec.url_path}")
             browser.wait_drawn(page, spec)
-            traces = page.locator(".js-plotly-plot").count()
-            assert traces >= spec.charts, spec
+            assert page.locator(".js-plotly-plot").count() >= spec.charts, spec
             assert page.evaluate("window.__xss") is None, spec
+            _check_names_inert(page, spec.title, needle)
             page.screenshot(path=str(SCREENSHOTS / f"{spec.url_path or 'progress'}.png"), full_page=True)
+
+        # a selector's open list shows the override escaped too
+        page.goto(f"{base}/")
+        browser.wait_drawn(page, browser.PAGES[0])
+        page.locator('[data-testid="stSelectbox"]').first.click()
+        options = page.locator('[role="option"]').all_text_contents()
+        assert options and all(RLO not in o for o in options) and any("\\u202e" in o for o in options), options
+        page.keyboard.press("Escape")
 
         # a click on a heatmap cell selects that cell's prompts
         spec = next(s for s in browser.PAGES if s.url_path == "categories")
@@ -93,13 +124,15 @@ def test_every_page_draws_and_hostile_text_stays_text(tmp_path, trap):
         plot = page.locator(".js-plotly-plot").first
         x_tick, y_tick = plot.locator(".xtick text").first, plot.locator(".ytick text").first
         want_round, want_category = x_tick.text_content(), y_tick.text_content()
-        assert want_round != "r04"  # the default selection is the latest round: the click must change it
+        assert not want_round.startswith("r04")  # the default selection is the latest round: the click must change it
         xb, yb = x_tick.bounding_box(), y_tick.bounding_box()
-        page.mouse.click(xb["x"] + xb["width"] / 2, yb["y"] + yb["height"] / 2)
+        page.mouse.click(xb["x"] + xb["width"] / 2, yb["y"] + yb["height"] / 2 + 20 * 0)
         page.wait_for_function(
             """([r, c]) => {
                 const v = [...document.querySelectorAll('[data-testid="stSelectbox"] input')].map(i => i.value);
-                return v.includes(r) && v.includes(c);
+                const shown = [...document.querySelectorAll('[data-testid="stSelectbox"]')].map(e => e.textContent);
+                const all = v.concat(shown).join(' ');
+                return all.includes(r.slice(0, 3)) && all.includes(c.slice(0, 6));
             }""", arg=[want_round, want_category], timeout=30_000)
 
         # read hostile samples on the regressions page: search for them, open the first one
@@ -121,6 +154,7 @@ def test_every_page_draws_and_hostile_text_stays_text(tmp_path, trap):
         assert page.locator("img[src*='pixel'], img[onerror], iframe[src*='iframe']").count() == 0
         assert page.locator("a[href^='javascript:']").count() == 0
         assert page.evaluate("window.__xss") is None
+        _check_names_inert(page, "regressions after a search", needle)
         page.wait_for_timeout(500)  # give any stray request time to arrive
         chromium.close()
 

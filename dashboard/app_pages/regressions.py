@@ -10,7 +10,7 @@ import hashlib
 import streamlit as st
 
 from dashboard import queries, ui
-from dashboard.safe_text import shorten, visible
+from dashboard.safe_text import shorten, visible, visible_text
 
 ANSWER_HEIGHT = 320  # pixels: a 50,000-character answer scrolls inside its box instead of filling the page
 
@@ -94,7 +94,7 @@ detail = queries.prompt_detail(ctx.path, ctx.version, chosen["prompt_id"], pair[
 st.caption("Prompt")
 prompt_text = chosen["prompt"] if isinstance(chosen["prompt"], str) else (
     texts["prompt"].dropna().iloc[0] if texts["prompt"].notna().any() else None)
-st.code(prompt_text if isinstance(prompt_text, str) else "(prompt text not stored)", language=None,
+st.code(visible_text(prompt_text) if isinstance(prompt_text, str) else "(prompt text not stored)", language=None,
         wrap_lines=True, height=min(ANSWER_HEIGHT, 40 + 22 * (len(prompt_text or "") // 120 + 1)))
 left, right = st.columns(2)
 by_ckpt = dict(zip(texts["checkpoint_id"], texts["answer"], strict=True))
@@ -105,7 +105,8 @@ for column, model, label, key in ((left, pair["old"], "Older answer", "old"), (r
         answer = by_ckpt.get(model)
         if isinstance(answer, str):
             st.caption(f"{label}: {len(answer):,} characters, from the {source.get(model)}")
-            st.code(answer, language=None, wrap_lines=True, height=ANSWER_HEIGHT if len(answer) > 1500 else "content")
+            st.code(visible_text(answer), language=None, wrap_lines=True,
+                    height=ANSWER_HEIGHT if len(answer) > 1500 else "content")
             st.download_button("Download the whole answer", answer.encode("utf-8"), file_name=f"answer-{key}.txt",
                                mime="text/plain", key=f"dl-{key}-{pick_key}")
         else:
