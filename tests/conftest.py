@@ -38,3 +38,15 @@ def store(tmp_path):
     from rlhf.store import Store
 
     return Store.open(tmp_path / "store")
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL server on a private socket for the DuckLake store tests (tests/postgres_server.py)."""
+    from postgres_server import PostgresServer
+
+    server = PostgresServer().start()
+    try:
+        yield server
+    finally:
+        server.remove()

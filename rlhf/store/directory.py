@@ -69,7 +69,9 @@ class DirectoryStore(Store):
             try:
                 store._upgrade()
             except PermissionError as exc:
-                raise StoreUnavailable(f"store directory {root} is not writable ({exc.strerror}: {exc.filename})") from None
+                raise StoreUnavailable(
+                    f"store directory {root} is not writable ({exc.strerror}: {exc.filename})"
+                ) from None
         return store
 
     @property
@@ -84,7 +86,7 @@ class DirectoryStore(Store):
         path = str(self.analyst_db)
         return [
             f"duckdb -readonly {_shell_quote(path)}",
-            f"python -c \"import duckdb; con = duckdb.connect({path!r}, read_only=True)\"",
+            f'python -c "import duckdb; con = duckdb.connect({path!r}, read_only=True)"',
         ]
 
     def describe(self) -> list[tuple[str, str]]:
@@ -136,7 +138,10 @@ class DirectoryStore(Store):
                     continue
                 fn(self)
                 with open(self.root / "meta" / "migrations.jsonl", "a") as fh:
-                    fh.write(json.dumps({"number": number, "name": name, "applied_at": utc_now().isoformat()}) + "\n")
+                    fh.write(
+                        json.dumps({"number": number, "name": name, "applied_at": utc_now().isoformat()})
+                        + "\n"
+                    )
                     fh.flush()
                     os.fsync(fh.fileno())
             self._write_catalog()
@@ -226,7 +231,9 @@ class DirectoryStore(Store):
             target = tmp / f"{table}.parquet"
             columns = ", ".join(f'"{c}"' for c in stored_columns(table))
             quoted = str(target).replace("'", "''")
-            con.execute(f"COPY (SELECT {columns} FROM {relation}) TO '{quoted}' (FORMAT parquet, COMPRESSION zstd)")
+            con.execute(
+                f"COPY (SELECT {columns} FROM {relation}) TO '{quoted}' (FORMAT parquet, COMPRESSION zstd)"
+            )
             fsync_file(target)
         fsync_dir(tmp)
         final = self.data_dir / "batches" / batch
@@ -243,7 +250,9 @@ class DirectoryStore(Store):
         at a later compaction once older than `keep_old_s`. Returns the number of batches merged.
         """
         with self._write_lock():
-            return self._compact_locked(full=full, keep_old_s=KEEP_OLD_S if keep_old_s is None else keep_old_s)
+            return self._compact_locked(
+                full=full, keep_old_s=KEEP_OLD_S if keep_old_s is None else keep_old_s
+            )
 
     def _compact_locked(self, *, full: bool, keep_old_s: float) -> int:
         old = self.data_dir.resolve()
@@ -297,7 +306,9 @@ class DirectoryStore(Store):
         query is what makes small queries cheap. It holds no file: views re-list the parts at each query.
         """
         stamp_file = self.root / "meta" / "catalog.json"
-        snapshot = self.data_dir.resolve()  # views bind the snapshot, so a compaction never moves files under them
+        snapshot = (
+            self.data_dir.resolve()
+        )  # views bind the snapshot, so a compaction never moves files under them
         stamp = (stamp_file.stat().st_mtime if stamp_file.exists() else None, snapshot)
         with self._reader_lock:
             if self._reader is None or stamp != self._reader_stamp:

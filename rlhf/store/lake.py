@@ -145,7 +145,10 @@ class LakeStore(Store):
                 f"SELECT count(*) FROM duckdb_tables() WHERE database_name = '{ALIAS}' "
                 f"AND schema_name = '{SOURCE.schema}' AND table_name = '_catalog'"
             ).fetchall()[0][0]
-            if has and con.execute(f"SELECT max(stamp) FROM {SOURCE.schema}._catalog").fetchall()[0][0] == stamp:
+            if (
+                has
+                and con.execute(f"SELECT max(stamp) FROM {SOURCE.schema}._catalog").fetchall()[0][0] == stamp
+            ):
                 return
             if not has and not create:
                 raise StoreUnavailable(f"no store in the DuckLake catalog at {self.place.describe()}")
@@ -186,7 +189,9 @@ class LakeStore(Store):
         con.execute(f"INSERT INTO {schema}._catalog VALUES (?, ?)", [stamp, utc_now()])
 
     def applied_migrations(self) -> list[dict]:
-        rows = self.query(f"SELECT number, name, CAST(applied_at AS VARCHAR) AS applied_at FROM {SOURCE.schema}._migrations ORDER BY number")
+        rows = self.query(
+            f"SELECT number, name, CAST(applied_at AS VARCHAR) AS applied_at FROM {SOURCE.schema}._migrations ORDER BY number"
+        )
         return rows.to_dict("records")
 
     # ---- writing -------------------------------------------------------------------------------------
@@ -196,7 +201,9 @@ class LakeStore(Store):
             con = self._cursor()  # its own temp tables; the lake is attached once per Store
         except duckdb.Error as exc:
             self._reset()
-            raise StoreError(f"cannot reach the store's catalog at {self.place.describe()}: {_first_line(exc)}") from None
+            raise StoreError(
+                f"cannot reach the store's catalog at {self.place.describe()}: {_first_line(exc)}"
+            ) from None
         try:
             yield con
         finally:
@@ -204,7 +211,9 @@ class LakeStore(Store):
 
     def _write(self, con, given: dict[str, int], on_conflict: str) -> dict[str, AppendResult]:
         if not os.access(self.data_path, os.W_OK):
-            raise StoreUnavailable(f"the store's data path {self.data_path} is not writable from this machine")
+            raise StoreUnavailable(
+                f"the store's data path {self.data_path} is not writable from this machine"
+            )
         for table in given:
             con.execute(f"CREATE OR REPLACE TEMP TABLE given_{table} AS SELECT * FROM new_{table}")
         started = time.monotonic()
@@ -223,9 +232,13 @@ class LakeStore(Store):
                 to_write.update(rollups.stage(con, SOURCE, batch_name()))
             for table, relation in to_write.items():
                 columns = ", ".join(f'"{c}"' for c in stored_columns(table))
-                con.execute(f'INSERT INTO {SOURCE.schema}."{table}" ({columns}) SELECT {columns} FROM {relation}')
+                con.execute(
+                    f'INSERT INTO {SOURCE.schema}."{table}" ({columns}) SELECT {columns} FROM {relation}'
+                )
             if time.monotonic() - started > MAX_APPEND_S:
-                raise StoreError(f"append ran longer than {MAX_APPEND_S:.0f} s; not committed (its files may be cleaned)")
+                raise StoreError(
+                    f"append ran longer than {MAX_APPEND_S:.0f} s; not committed (its files may be cleaned)"
+                )
             return results
 
         try:
@@ -294,17 +307,23 @@ class LakeStore(Store):
                 )
             except duckdb.Error as exc:
                 self._reset()
-                raise StoreError(f"compacting the store at {self.place.describe()} failed: {_first_line(exc)}") from None
+                raise StoreError(
+                    f"compacting the store at {self.place.describe()} failed: {_first_line(exc)}"
+                ) from None
         return max(before - after, 0)
 
     def _fold_rollups(self, con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"UPDATE {SOURCE.schema}._writer SET seq = seq + 1")
         for table in rollups.ROLLUPS:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE folded_{table} AS {rollups.compacted_sql(table, SOURCE)}")
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE folded_{table} AS {rollups.compacted_sql(table, SOURCE)}"
+            )
         for table in rollups.ROLLUPS:
             columns = ", ".join(f'"{c}"' for c in stored_columns(table))
             con.execute(f'DELETE FROM {SOURCE.schema}."{table}"')
-            con.execute(f'INSERT INTO {SOURCE.schema}."{table}" ({columns}) SELECT {columns} FROM folded_{table}')
+            con.execute(
+                f'INSERT INTO {SOURCE.schema}."{table}" ({columns}) SELECT {columns} FROM folded_{table}'
+            )
 
     # ---- reading -------------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -314,7 +333,9 @@ class LakeStore(Store):
             cursor = self._cursor()
         except duckdb.Error as exc:
             self._reset()
-            raise StoreError(f"cannot reach the store's catalog at {self.place.describe()}: {_first_line(exc)}") from None
+            raise StoreError(
+                f"cannot reach the store's catalog at {self.place.describe()}: {_first_line(exc)}"
+            ) from None
         try:
             yield cursor
         finally:
@@ -322,7 +343,9 @@ class LakeStore(Store):
 
     def snapshot_version(self) -> int:
         """The latest snapshot id (for `AT (VERSION => n)` and `SNAPSHOT_VERSION n`)."""
-        return int(self.query(f"SELECT max(snapshot_id) AS v FROM ducklake_snapshots('{ALIAS}')")["v"].iloc[0])
+        return int(
+            self.query(f"SELECT max(snapshot_id) AS v FROM ducklake_snapshots('{ALIAS}')")["v"].iloc[0]
+        )
 
     def attach_instructions(self) -> list[str]:
         catalog = self.place.catalog(with_password=False).replace("'", "''")
@@ -352,7 +375,7 @@ def _first_line(exc: Exception) -> str:
     # DuckDB's Postgres errors repeat the connection string (which may hold a password): keep libpq's reason
     for marker in ("failed: ", "FATAL:  "):
         if marker in text and "Unable to connect" in text:
-            text = text[text.index(marker) + len(marker):]
+            text = text[text.index(marker) + len(marker) :]
     return text.splitlines()[0] if text else type(exc).__name__
 
 
@@ -390,5 +413,7 @@ def _attach(place: LakeLocation, *, data_path: Path | None) -> duckdb.DuckDBPyCo
                 f"no DuckLake store in the Postgres database at {place.describe()} yet: "
                 "add data_path=DIR (a directory every machine mounts at the same path) to create it"
             ) from None
-        raise StoreUnavailable(f"cannot open the DuckLake catalog in Postgres at {place.describe()}: {_first_line(exc)}") from None
+        raise StoreUnavailable(
+            f"cannot open the DuckLake catalog in Postgres at {place.describe()}: {_first_line(exc)}"
+        ) from None
     return db

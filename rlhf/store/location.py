@@ -20,9 +20,28 @@ POINTER = "store.json"  # in a DuckLake store's root: which catalog holds it
 LAKE_PREFIX = "ducklake:"
 # libpq connection settings a location may carry (https://www.postgresql.org/docs/15/libpq-connect.html)
 _LIBPQ_KEYS = (
-    "host", "hostaddr", "port", "dbname", "user", "password", "passfile", "connect_timeout", "options",
-    "application_name", "sslmode", "sslcert", "sslkey", "sslrootcert", "sslcrl", "service", "target_session_attrs",
-    "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+    "host",
+    "hostaddr",
+    "port",
+    "dbname",
+    "user",
+    "password",
+    "passfile",
+    "connect_timeout",
+    "options",
+    "application_name",
+    "sslmode",
+    "sslcert",
+    "sslkey",
+    "sslrootcert",
+    "sslcrl",
+    "service",
+    "target_session_attrs",
+    "keepalives",
+    "keepalives_idle",
+    "keepalives_interval",
+    "keepalives_count",
+    "tcp_user_timeout",
 )
 DEFAULT_CONNECT_TIMEOUT_S = 10
 
@@ -55,7 +74,9 @@ class LakeLocation:
 
     def describe(self) -> str:
         """Where the catalog is, for messages (never the password)."""
-        shown = {k: v for k, v in self.settings if k in ("host", "hostaddr", "port", "dbname", "user", "service")}
+        shown = {
+            k: v for k, v in self.settings if k in ("host", "hostaddr", "port", "dbname", "user", "service")
+        }
         return ", ".join(f"{k}={v}" for k, v in shown.items())
 
     def text(self, data_path: Path | None = None) -> str:
@@ -80,7 +101,7 @@ def parse(location: str | Path) -> DirectoryLocation | LakeLocation:
         if pointer.is_file():
             return _from_pointer(pointer)
         return DirectoryLocation(path)
-    rest = text[len(LAKE_PREFIX):]
+    rest = text[len(LAKE_PREFIX) :]
     kind, sep, settings = rest.partition(":")
     if not sep or kind != "postgres":
         raise LocationError(
@@ -119,7 +140,9 @@ def _parse_settings(text: str, settings: str) -> LakeLocation:
                 f"store location {text!r}: unknown setting {key!r}; valid: data_path, {', '.join(_LIBPQ_KEYS)}"
             )
     if not any(k in ("dbname", "service") for k, _ in pairs):
-        raise LocationError(f"store location {text!r}: dbname is missing (the Postgres database holding the catalog)")
+        raise LocationError(
+            f"store location {text!r}: dbname is missing (the Postgres database holding the catalog)"
+        )
     return LakeLocation(tuple(pairs), data_path)
 
 
@@ -131,9 +154,11 @@ def _from_pointer(pointer: Path) -> LakeLocation:
         raise LocationError(f"{pointer}: not a readable DuckLake store pointer ({exc})") from None
     if not isinstance(catalog, str) or not catalog.startswith("postgres:"):
         raise LocationError(f"{pointer}: field 'catalog' must be 'postgres:<libpq settings>'")
-    parsed = _parse_settings(str(pointer), catalog[len("postgres:"):])
+    parsed = _parse_settings(str(pointer), catalog[len("postgres:") :])
     return LakeLocation(parsed.settings, pointer.parent.absolute())
 
 
 def pointer_content(location: LakeLocation) -> str:
-    return json.dumps({"backend": "ducklake", "catalog": location.catalog(with_password=False)}, indent=1) + "\n"
+    return (
+        json.dumps({"backend": "ducklake", "catalog": location.catalog(with_password=False)}, indent=1) + "\n"
+    )

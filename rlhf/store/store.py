@@ -134,7 +134,9 @@ class Store:
             given: dict[str, int] = {}
             for table, rows in batch.items():
                 if source is not None and "source" in TABLES.get(table, {}):
-                    rows = pd.DataFrame(cast(Any, rows)) if not isinstance(rows, pd.DataFrame) else rows.copy()
+                    rows = (
+                        pd.DataFrame(cast(Any, rows)) if not isinstance(rows, pd.DataFrame) else rows.copy()
+                    )
                     rows["source"] = rows["source"].fillna(source) if "source" in rows.columns else source
                 given[table] = records.load(con, table, rows, f"new_{table}")
                 self._dedupe_within(con, table)
@@ -149,7 +151,9 @@ class Store:
         finally:
             con.close()
 
-    def _write(self, con: duckdb.DuckDBPyConnection, given: dict[str, int], on_conflict: str) -> dict[str, AppendResult]:
+    def _write(
+        self, con: duckdb.DuckDBPyConnection, given: dict[str, int], on_conflict: str
+    ) -> dict[str, AppendResult]:
         """Publish temp tables new_<table> (checked, deduplicated within) as one batch, exactly once."""
         raise NotImplementedError
 
@@ -167,7 +171,9 @@ class Store:
             raise records.RecordError(
                 table, int(second), "key", f"duplicate key with different content (also at row {first})"
             )
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT DISTINCT ON (_key) * FROM {name} ORDER BY _key, _row")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT DISTINCT ON (_key) * FROM {name} ORDER BY _key, _row"
+        )
 
     @staticmethod
     def _drop_stored(con: duckdb.DuckDBPyConnection, table: str, on_conflict: str, stored: Source) -> int:
@@ -180,7 +186,9 @@ class Store:
         if on_conflict == "error":
             row = con.execute(f"SELECT min(_row) FROM stored_{table} WHERE NOT same").fetchall()[0][0]
             if row is not None:
-                raise records.RecordError(table, int(row), "key", "a stored record has the same key and different content")
+                raise records.RecordError(
+                    table, int(row), "key", "a stored record has the same key and different content"
+                )
         con.execute(f"DELETE FROM {name} WHERE _row IN (SELECT _row FROM stored_{table})")
         return con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
 
