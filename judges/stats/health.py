@@ -73,8 +73,9 @@ def _orders(judgments: pd.DataFrame) -> np.ndarray:
     """Each verdict's display order, 'ab' or 'ba', None where unknown (NULL, missing column, other values)."""
     if "order" not in judgments:
         return np.full(len(judgments), None, dtype=object)
-    order = judgments["order"].to_numpy(dtype=object)
-    return np.where(pd.Series(order).isin(["ab", "ba"]).to_numpy(), order, None)
+    order = judgments["order"].to_numpy(dtype=object).copy()
+    order[~pd.Series(order).isin(["ab", "ba"]).to_numpy()] = None
+    return order
 
 
 def _first_shown_preference(judgments: pd.DataFrame) -> np.ndarray:

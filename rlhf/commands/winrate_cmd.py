@@ -304,6 +304,7 @@ def _print_leaderboard(
         )
 
 
-def _fmt1(x: float) -> str:
+def _fmt1(x: object) -> str:
     """One decimal (ratings), or a dash for NaN."""
-    return f"{'-':>7}" if math.isnan(x) else f"{x:>7.1f}"
+    value = float(x)  # type: ignore[arg-type]
+    return f"{'-':>7}" if math.isnan(value) else f"{value:>7.1f}"

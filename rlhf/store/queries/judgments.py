@@ -46,11 +46,12 @@ def judgment_rows(
     store: Store,
     *,
     judge: str,
-    judge_version: str,
+    judge_version: str | None,
     models: tuple[str, str] | None = None,
     round_id: str | None = None,
 ) -> pd.DataFrame:
-    """The judgments of one judge version (optionally one unordered pair of models, one round)."""
+    """The judgments of one judge version (optionally one unordered pair of models, one round); a None version
+    selects the rows stored without one."""
     sql = f"SELECT {COLUMNS} FROM judgment_pairs WHERE judge = ? AND judge_version IS NOT DISTINCT FROM ?"
     params: list[object] = [judge, judge_version]
     if models is not None:
