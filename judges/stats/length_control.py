@@ -310,9 +310,9 @@ def instruction_difficulty(frames: Mapping[str, pd.DataFrame], *, max_iter: int 
         h_mm[idx, idx], h_mm[n_m + idx, n_m + idx] = h_bb + L2, h_pp + L2
         h_mm[idx, n_m + idx] = h_mm[n_m + idx, idx] = h_bp
         h_xx = np.bincount(x_codes, w, n_x) + DIFFICULTY_L2
-        h_mx = np.zeros((2 * n_m, n_x))
-        np.add.at(h_mx, (m_codes, x_codes), w)
-        np.add.at(h_mx, (n_m + m_codes, x_codes), w * t)
+        cell = m_codes * n_x + x_codes  # (model, prompt) cross terms, summed by bincount (np.add.at is slow)
+        h_mx = np.concatenate([np.bincount(cell, w, n_m * n_x), np.bincount(cell, w * t, n_m * n_x)])
+        h_mx = h_mx.reshape(2 * n_m, n_x)
         schur = h_mm - (h_mx / h_xx) @ h_mx.T
         step_m = np.linalg.solve(schur, g_m - (h_mx / h_xx) @ g_x)
         step_x = (g_x - h_mx.T @ step_m) / h_xx
