@@ -13,10 +13,11 @@ would be valid. ``BUILTIN`` holds ready configs that ``rlhf judge --judge NAME``
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args
+
+from rlhf.config_mapping import ConfigError, close_names, from_mapping
 
 __all__ = [
     "BUILTIN",
@@ -187,43 +188,15 @@ BUILTIN: dict[str, Any] = {
 
 
 def config_from_dict(data: dict[str, Any], *, source: str = "<dict>") -> Any:
-    """Build the config of ``data['kind']`` from keys that map one to one onto its fields."""
+    """Build the config of ``data['kind']`` from keys that map one to one onto its fields (errors through
+    ``rlhf.config_mapping.from_mapping``: the source, the key, similar names and valid values)."""
     if not isinstance(data, dict):
-        raise ValueError(f"{source}: expected a mapping of config keys, got {type(data).__name__}")
+        raise ConfigError(f"{source}: expected a mapping of config keys, got {type(data).__name__}")
     kind = data.get("kind")
     if kind not in _KINDS:
-        raise ValueError(f"{source}: field 'kind' must be one of {', '.join(_KINDS)}, got {kind!r}")
-    cls = _KINDS[kind]
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - set(fields))
-    if unknown:
-        raise ValueError(f"{source}: unknown key(s) {', '.join(unknown)} for kind {kind!r}; valid: {', '.join(fields)}")
-    for key, value in data.items():
-        _check_type(source, key, value, fields[key].type)
-    try:
-        return cls(**data)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{source}: {exc}") from exc
-
-
-def _check_type(source: str, key: str, value: Any, annotation: Any) -> None:
-    text = str(annotation)
-    if value is None:
-        ok = "None" in text
-    elif text.startswith("Literal") or "Literal" in text:
-        ok = True  # checked in __post_init__ with the valid options
-    elif text.startswith("tuple"):
-        ok = isinstance(value, (list, tuple))
-    elif text.startswith("int"):
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    elif text.startswith("float"):
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    elif text.startswith("str"):
-        ok = isinstance(value, str)
-    else:
-        ok = True
-    if not ok:
-        raise ValueError(f"{source}: field {key!r} must be {text}, got {value!r}")
+        raise ConfigError(f"{source}: kind: must be one of {', '.join(_KINDS)}, got {kind!r}"
+                          + (close_names(kind, _KINDS) if isinstance(kind, str) else ""))
+    return from_mapping(_KINDS[kind], data, source)
 
 
 def load_config(path: str | Path) -> Any:

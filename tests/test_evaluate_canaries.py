@@ -62,7 +62,7 @@ def test_primary_key_is_checked_in_the_recipe(tiny_lm_dir, tiny_rm_dir):
         config_from_dict(both)
     wrong = _recipe(tiny_lm_dir, tiny_rm_dir, primary="none")
     wrong["judges"][0]["primary"] = "yes"
-    with pytest.raises(ConfigError, match="'primary' must be true or false"):
+    with pytest.raises(ConfigError, match=r"judges\[0\]\.primary: must be true or false, got 'yes'"):
         config_from_dict(wrong)
     ok = config_from_dict(_recipe(tiny_lm_dir, tiny_rm_dir, primary="llm-tiny"))
     assert [bool(j.get("primary")) for j in ok.judges] == [False, True]

@@ -41,7 +41,7 @@ def test_bad_input_exits_2_with_a_message(store, tmp_path):
     bad = tmp_path / "j.yaml"
     bad.write_text("kind: llm\nbatchsize: 3\n")
     result = _run(store, "judge", "--judge", str(bad), "--model-a", "old", "--model-b", "new")
-    assert result.exit_code == 2 and "j.yaml: unknown key(s) batchsize" in result.output
+    assert result.exit_code == 2 and "j.yaml: batchsize: unknown setting (did you mean 'batch_size'?)" in result.output
     assert _run(store, "judge", "--judge", "reference").exit_code == 2
     no_round = _run(store, "judge", "--judge", "reference", "--round", "r404")
     assert no_round.exit_code == 2 and "no policy checkpoint" in no_round.output

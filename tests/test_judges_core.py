@@ -88,17 +88,17 @@ def test_yaml_keys_map_one_to_one_and_errors_name_file_and_key(tmp_path):
     assert config == OpenAIJudgeConfig(name="j", base_url="http://localhost:9/v1", model="m", top_logprobs=5)
     bad_key = tmp_path / "bad.yaml"
     bad_key.write_text("kind: llm\nbatch: 4\n")
-    with pytest.raises(ValueError, match=r"bad\.yaml: unknown key\(s\) batch for kind 'llm'; valid: .*batch_size"):
+    with pytest.raises(ValueError, match=r"bad\.yaml: batch: unknown setting \(did you mean 'batch_size'\?\); valid: .*batch_size"):
         load_config(bad_key)
     bad_type = tmp_path / "type.yaml"
     bad_type.write_text("kind: llm\nbatch_size: four\n")
-    with pytest.raises(ValueError, match="type.yaml: field 'batch_size' must be int"):
+    with pytest.raises(ValueError, match="type.yaml: batch_size: must be an integer, got 'four'"):
         load_config(bad_type)
     bad_value = tmp_path / "value.yaml"
     bad_value.write_text("kind: llm\nmode: vibes\n")
-    with pytest.raises(ValueError, match="value.yaml: mode must be one of 'logprob', 'reasoning'"):
+    with pytest.raises(ValueError, match="value.yaml: mode: must be one of 'logprob', 'reasoning', got 'vibes'"):
         load_config(bad_value)
-    with pytest.raises(ValueError, match="field 'kind' must be one of"):
+    with pytest.raises(ValueError, match="kind: must be one of llm, openai, reward, reference, tagger, got 'oracle'"):
         config_from_dict({"kind": "oracle"})
 
 

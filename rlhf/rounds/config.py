@@ -12,9 +12,16 @@ rejection_sampler:   # keys of rlhf.sampler.SamplerConfig (answers training prom
   temperature: 1.0
 eval_sampler:        # keys of rlhf.sampler.SamplerConfig (answers eval prompts with both policies)
   max_new_tokens: 48
-judges:              # a list; each item's keys map onto judges.JudgeConfig
-  - kind: reward_model
+judges:              # a list; each item's keys map onto a judges.config class by its kind
+  - kind: reward     # no model: the round's own reward model judges
+  - kind: reference
+    primary: true    # the recipe's headline judge
 ```
+
+Every section loads through one loader (`rlhf.config_mapping.from_mapping`), so every mistake is reported the
+same way: the file, the key, similar names and the valid values. The sampler sections become
+`SamplerConfig`s (`RoundConfig.rejection_sampling`, `.eval_sampling`) and each judge a `RecipeJudge` holding
+its judge config (`RoundConfig.recipe_judges`) when the recipe is loaded, so a stage never re-parses them.
 
 TRL's config classes are mutable `TrainingArguments` whose construction touches the accelerator, so we keep
 their keys here (checked against the class's fields, so a typo fails at load time naming the key) and build
@@ -25,16 +32,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 import yaml
 
+from rlhf.config_mapping import ConfigError, check_literals, close_names, from_mapping
 
-class ConfigError(ValueError):
-    """A recipe that cannot run; the message names the file and key."""
+# A reward judge given no `model` judges with the round's own reward model; until the round has one, its config
+# carries this placeholder (`RecipeJudge.for_round` fills in the directory).
+ROUND_REWARD_MODEL = "<the round's reward model>"
 
 
 def _frozen_map(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -62,9 +72,7 @@ def _check_trainer_keys(section: str, cls_name: str, keys: Mapping[str, Any]) ->
             raise ConfigError(f"{section}.{key}: step checkpoints are set by round.checkpoint_steps and "
                               "round.checkpoints_kept; remove it")
         if key not in allowed:
-            close = sorted(k for k in allowed if k.split("_")[0] == key.split("_")[0])[:8]
-            hint = f"; similar fields: {', '.join(close)}" if close else ""
-            raise ConfigError(f"{section}.{key}: not a field of trl.{cls_name}{hint}")
+            raise ConfigError(f"{section}.{key}: not a field of trl.{cls_name}{close_names(key, allowed)}")
 
 
 @dataclass(frozen=True)
@@ -96,6 +104,43 @@ class LoraSettings:
             target_modules=list(self.target_modules),
             task_type=task_type,
         )
+
+
+@dataclass(frozen=True)
+class RecipeJudge:
+    """One `judges:` item of a recipe: its judge config and whether it is the recipe's primary judge."""
+
+    config: Any  # a judges.config class (LLMJudgeConfig, OpenAIJudgeConfig, RewardJudgeConfig, ...)
+    primary: bool = False  # the recipe's headline judge (rlhf.rounds.evaluate), not a judge setting
+    spec: Mapping[str, Any] = field(default_factory=dict)  # the item as written (what `to_recipe` gives back)
+
+    @property
+    def uses_round_reward_model(self) -> bool:
+        """A reward judge given no `model`: the round's own reward model judges (the one place this rule is)."""
+        return self.config.kind == "reward" and self.config.model == ROUND_REWARD_MODEL
+
+    def for_round(self, reward_model_dir: str | Path | None) -> Any:
+        """The judge config to build for a round whose reward model is ``reward_model_dir``."""
+        if not self.uses_round_reward_model:
+            return self.config
+        if reward_model_dir is None:
+            raise ConfigError(f"{self.config.name}: a reward judge without `model` needs a reward model from this "
+                              "or an earlier round; none exists yet")
+        return dataclasses.replace(self.config, model=str(reward_model_dir))
+
+    @classmethod
+    def parse(cls, spec: Mapping[str, Any], where: str) -> RecipeJudge:
+        from judges.config import config_from_dict
+
+        if not isinstance(spec, Mapping):
+            raise ConfigError(f"{where}: expected a mapping with a `kind`, e.g. {{kind: reference}}")
+        data = dict(spec)
+        primary = data.pop("primary", False)
+        if not isinstance(primary, bool):
+            raise ConfigError(f"{where}.primary: must be true or false, got {primary!r}")
+        if data.get("kind") == "reward" and not data.get("model"):
+            data["model"] = ROUND_REWARD_MODEL
+        return cls(config=config_from_dict(data, source=where), primary=primary, spec=_frozen_map(spec))
 
 
 @dataclass(frozen=True)
@@ -137,6 +182,10 @@ class RoundConfig:
     eval_sampler: Mapping[str, Any] = field(default_factory=dict)
     judges: tuple[Mapping[str, Any], ...] = ()
     source: str | None = None  # the recipe file it came from
+    # Parsed from the sections above when the config is built (never set directly):
+    rejection_sampling: Any = field(init=False, repr=False, compare=False)  # SamplerConfig, k answers per prompt
+    eval_sampling: Any = field(init=False, repr=False, compare=False)  # SamplerConfig, one answer per prompt
+    recipe_judges: tuple[RecipeJudge, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name in ("reward", "dpo", "rejection_sampler", "eval_sampler"):
@@ -144,19 +193,8 @@ class RoundConfig:
         object.__setattr__(self, "judges", tuple(_frozen_map(j) for j in self.judges))
         object.__setattr__(self, "preference_files", tuple(self.preference_files))
         if isinstance(self.lora, Mapping):
-            object.__setattr__(self, "lora", LoraSettings(**self.lora))
-        if self.reward_init not in ("previous", "base"):
-            raise ConfigError(f"round.reward_init: 'previous' or 'base', got {self.reward_init!r}")
-        if self.dpo_pairs not in ("round", "all"):
-            raise ConfigError(f"round.dpo_pairs: 'round' or 'all', got {self.dpo_pairs!r}")
-        if self.rank_by not in ("reward_model", "reference", "both"):
-            raise ConfigError(f"round.rank_by: 'reward_model', 'reference' or 'both', got {self.rank_by!r}")
-        if self.finetune not in ("lora", "full"):
-            raise ConfigError(f"round.finetune: 'lora' or 'full', got {self.finetune!r}")
-        if self.reward_finetune not in ("lora", "full"):
-            raise ConfigError(f"round.reward_finetune: 'lora' or 'full', got {self.reward_finetune!r}")
-        if self.launcher not in ("inline", "accelerate"):
-            raise ConfigError(f"round.launcher: 'inline' or 'accelerate', got {self.launcher!r}")
+            object.__setattr__(self, "lora", from_mapping(LoraSettings, self.lora, "lora"))
+        check_literals(self, "round")
         if self.k < 2:
             raise ConfigError(f"round.k: rejection sampling needs at least 2 answers per prompt, got {self.k}")
         if not 0.0 < self.heldout_fraction < 1.0:
@@ -173,18 +211,43 @@ class RoundConfig:
         _check_trainer_keys("dpo", "DPOConfig", self.dpo)
         if not self.judges:
             raise ConfigError("judges: configure at least one judge (e.g. - kind: reward)")
-        for name in ("rejection_sampler", "eval_sampler"):
-            _check_sampler_keys(name, getattr(self, name))
-        for i, spec in enumerate(self.judges):
-            judge_config(spec, reward_model_dir="<the round's reward model>", where=f"judges[{i}]")
-        primaries = [i for i, spec in enumerate(self.judges) if spec.get("primary")]
+        object.__setattr__(self, "rejection_sampling", self._sampler("rejection_sampler"))
+        object.__setattr__(self, "eval_sampling", self._sampler("eval_sampler"))
+        judges = tuple(RecipeJudge.parse(spec, f"judges[{i}]") for i, spec in enumerate(self.judges))
+        object.__setattr__(self, "recipe_judges", judges)
+        primaries = [i for i, judge in enumerate(judges) if judge.primary]
         if len(primaries) > 1:
             raise ConfigError(f"judges: `primary: true` on judges{primaries}; mark at most one judge primary")
+
+    def _sampler(self, section: str) -> Any:
+        """A sampler section as the SamplerConfig its stage uses: rejection sampling answers each training
+        prompt k times (temperature 1.0, top_p 0.95 unless set), evaluation once (greedy unless set); both take
+        the recipe's seed and thread count unless the section sets them."""
+        from rlhf.sampler.config import SamplerConfig
+
+        keys = dict(getattr(self, section))
+        if "samples_per_prompt" in keys:
+            raise ConfigError(f"{section}.samples_per_prompt: set by the round (round.k for rejection sampling, 1 "
+                              "for evaluation); remove it")
+        stage_defaults: dict[str, Any] = (
+            {"temperature": 1.0, "top_p": 0.95, "samples_per_prompt": self.k} if section == "rejection_sampler"
+            else {"temperature": 0.0}
+        )
+        keys = {**stage_defaults, **keys, "seed": keys.get("seed", self.seed)}
+        if self.num_threads and "num_threads" not in keys:
+            keys["num_threads"] = self.num_threads
+        if section == "rejection_sampler":
+            keys["samples_per_prompt"] = self.k
+        sampler = SamplerConfig.from_dict(keys, where=section)
+        if section == "rejection_sampler" and sampler.greedy:
+            raise ConfigError("rejection_sampler.temperature: must be > 0; greedy decoding gives k identical answers")
+        return sampler
 
     def to_recipe(self) -> dict[str, Any]:
         """The recipe as sections again (what `config_from_dict` reads), with every default spelled out."""
         plain = _plain(self)
-        plain.pop("source")
+        for name in ("source", "rejection_sampling", "eval_sampling", "recipe_judges"):
+            plain.pop(name)
         sections = {name: plain.pop(name) for name in ("lora", "reward", "dpo", "rejection_sampler", "eval_sampler", "judges")}
         return {"round": plain, **sections}
 
@@ -192,37 +255,14 @@ class RoundConfig:
         """Canonical JSON of the whole recipe, as recorded with the round and its checkpoints."""
         return json.dumps(self.to_recipe(), sort_keys=True)
 
-    def replace(self, **changes: Any) -> "RoundConfig":
+    def replace(self, **changes: Any) -> RoundConfig:
         return dataclasses.replace(self, **changes)
 
 
-def _check_sampler_keys(section: str, keys: Mapping[str, Any]) -> None:
-    from rlhf.sampler.config import SamplerConfig
-
-    if "samples_per_prompt" in keys:
-        raise ConfigError(f"{section}.samples_per_prompt: set by the round (round.k for rejection sampling, 1 for "
-                          "evaluation); remove it")
-    try:
-        SamplerConfig.from_dict(dict(keys))
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{section}: {exc}") from None
-
-
-def judge_config(spec: Mapping[str, Any], *, reward_model_dir: str, where: str = "judges"):
+def judge_config(spec: Mapping[str, Any], *, reward_model_dir: str, where: str = "judges") -> Any:
     """A judges.config object for one `judges:` item. A reward judge without `model` judges with the round's
     own reward model (`reward_model_dir`)."""
-    from judges.config import config_from_dict as judge_from_dict
-
-    data = dict(spec)
-    primary = data.pop("primary", False)  # the recipe's headline judge (rlhf.rounds.evaluate), not a judge setting
-    if not isinstance(primary, bool):
-        raise ConfigError(f"{where}: field 'primary' must be true or false, got {primary!r}")
-    if data.get("kind") == "reward" and not data.get("model"):
-        data["model"] = str(reward_model_dir)
-    try:
-        return judge_from_dict(data, source=where)
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(str(exc)) from None
+    return RecipeJudge.parse(spec, where).for_round(reward_model_dir)
 
 
 def _valid_round_id(value: str) -> bool:
@@ -241,46 +281,51 @@ def _plain(value: Any) -> Any:
 
 _SECTIONS = ("round", "lora", "reward", "dpo", "rejection_sampler", "eval_sampler", "judges")
 _ROUND_FIELDS = frozenset(
-    f.name for f in dataclasses.fields(RoundConfig) if f.name not in set(_SECTIONS) | {"source"}
+    f.name for f in dataclasses.fields(RoundConfig) if f.init and f.name not in set(_SECTIONS) | {"source"}
 )
 
 
 def config_from_dict(data: Mapping[str, Any], *, source: str = "<recipe>") -> RoundConfig:
-    """Build a RoundConfig from a parsed recipe; errors name `source` and the bad key."""
+    """Build a RoundConfig from a parsed recipe; errors name `source`, the section and key, similar names
+    and valid values."""
     if not isinstance(data, Mapping):
         raise ConfigError(f"{source}: the recipe must be a mapping of sections {', '.join(_SECTIONS)}")
     for section in data:
         if section not in _SECTIONS:
-            raise ConfigError(f"{source}: unknown section {section!r}; valid: {', '.join(_SECTIONS)}")
-    round_keys = dict(data.get("round") or {})
+            raise ConfigError(f"{source}: unknown section {section!r}{close_names(section, _SECTIONS)}; "
+                              f"valid: {', '.join(_SECTIONS)}")
+    round_keys = data.get("round") or {}
+    if not isinstance(round_keys, Mapping):
+        raise ConfigError(f"{source}: round: must be a mapping of settings")
     for key in round_keys:
         if key not in _ROUND_FIELDS:
-            raise ConfigError(f"{source}: round.{key}: not a round setting; valid: {', '.join(sorted(_ROUND_FIELDS))}")
-    lora_keys = dict(data.get("lora") or {})
-    lora_fields = {f.name for f in dataclasses.fields(LoraSettings)}
-    for key in lora_keys:
-        if key not in lora_fields:
-            raise ConfigError(f"{source}: lora.{key}: not a LoRA setting; valid: {', '.join(sorted(lora_fields))}")
+            raise ConfigError(f"{source}: round.{key}: unknown setting{close_names(key, _ROUND_FIELDS)}; "
+                              f"valid: {', '.join(sorted(_ROUND_FIELDS))}")
     judges = data.get("judges") or []
-    if not isinstance(judges, list) or not all(isinstance(j, Mapping) for j in judges):
-        raise ConfigError(f"{source}: judges: a list of mappings, e.g. [{{kind: reward_model}}]")
+    if not isinstance(judges, list):
+        raise ConfigError(f"{source}: judges: a list of judges, e.g. [{{kind: reward}}, {{kind: reference}}]")
+    for i, judge in enumerate(judges):
+        if not isinstance(judge, Mapping):
+            raise ConfigError(f"{source}: judges[{i}]: expected a mapping with a `kind`, e.g. {{kind: reference}}")
     for section in ("reward", "dpo", "rejection_sampler", "eval_sampler"):
         if not isinstance(data.get(section) or {}, Mapping):
             raise ConfigError(f"{source}: {section}: must be a mapping of settings")
     try:
-        return RoundConfig(
-            **round_keys,
-            lora=LoraSettings(**lora_keys),
-            reward=data.get("reward") or {},
-            dpo=data.get("dpo") or {},
-            rejection_sampler=data.get("rejection_sampler") or {},
-            eval_sampler=data.get("eval_sampler") or {},
-            judges=tuple(judges),
-            source=source,
+        return from_mapping(
+            RoundConfig,
+            {
+                **round_keys,
+                "lora": from_mapping(LoraSettings, data.get("lora") or {}, "lora"),
+                "reward": data.get("reward") or {},
+                "dpo": data.get("dpo") or {},
+                "rejection_sampler": data.get("rejection_sampler") or {},
+                "eval_sampler": data.get("eval_sampler") or {},
+                "judges": tuple(judges),
+                "source": source,
+            },
+            "round",
         )
     except ConfigError as exc:
-        raise ConfigError(f"{source}: {exc}") from None
-    except TypeError as exc:  # a wrongly typed value in a dataclass
         raise ConfigError(f"{source}: {exc}") from None
 
 
@@ -314,8 +359,10 @@ def write_recipe(config: RoundConfig, path: str | Path) -> Path:
 
 
 __all__ = [
+    "ROUND_REWARD_MODEL",
     "ConfigError",
     "LoraSettings",
+    "RecipeJudge",
     "RoundConfig",
     "config_from_dict",
     "config_from_json",

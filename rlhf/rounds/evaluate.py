@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from rlhf.rounds.config import RoundConfig, judge_config
+from rlhf.rounds.config import RoundConfig
 from rlhf.rounds.errors import StageError
 from rlhf.store.queries import prompts as prompt_queries
 
@@ -48,14 +48,9 @@ class EvaluateResult:
 
 
 def sampler_config(config: RoundConfig):
-    """The recipe's `eval_sampler` section; one answer per prompt, greedy unless the recipe says otherwise."""
-    from rlhf.sampler.config import SamplerConfig
-
-    keys = {"temperature": 0.0, **dict(config.eval_sampler)}
-    keys.setdefault("seed", config.seed)
-    if config.num_threads and "num_threads" not in keys:
-        keys["num_threads"] = config.num_threads
-    return SamplerConfig.from_dict(keys)
+    """The recipe's `eval_sampler` section; one answer per prompt, greedy unless the recipe says otherwise
+    (parsed when the recipe loads: `RoundConfig.eval_sampling`)."""
+    return config.eval_sampling
 
 
 def choose_eval_prompts(store: Store, *, limit: int | None, seed: int) -> list[str]:
@@ -123,11 +118,11 @@ def evaluate(
                  f"[{acc['ci_low']:.1%}, {acc['ci_high']:.1%}]")
     judged: dict[str, Any] = {}
     recipe_primary: str | None = None
-    for i, spec in enumerate(config.judges):
-        if spec.get("kind") == "reward" and not spec.get("model") and reward_model_dir is None:
+    for i, recipe_judge in enumerate(config.recipe_judges):
+        if recipe_judge.uses_round_reward_model and reward_model_dir is None:
             raise StageError(f"judges[{i}]: a reward judge without `model` needs a reward model from this or an "
                              "earlier round; none exists yet")
-        jc = judge_config(spec, reward_model_dir=str(reward_model_dir), where=f"judges[{i}]")
+        jc = recipe_judge.for_round(reward_model_dir)
         t0 = time.perf_counter()
         judge = build_judge(jc)
         judge_prompts = with_reference if getattr(judge, "requires_reference", False) else prompt_ids
@@ -154,7 +149,7 @@ def evaluate(
         summary["canaries"] = _canaries(store, judge, echo)
         summary["seconds"] = round(time.perf_counter() - t0, 3)
         judged[jc.name] = summary
-        recipe_primary = jc.name if spec.get("primary") else recipe_primary
+        recipe_primary = jc.name if recipe_judge.primary else recipe_primary
         wr = summary["win_rate_detail"]
         if wr:
             echo(f"    judge {jc.name}: new policy wins {wr['win_rate']:.3f} "

@@ -113,7 +113,8 @@ def add_round(config: RoundConfig, store: Store, checkpoint_path: str | Path, *,
     plan = plan_round(config, store, new=not resumable_add(store, path))
     rm = plan.previous_reward_model
     if rm is None:  # nothing to fill `kind: reward` judges without a model
-        usable = tuple(j for j in config.judges if not (j.get("kind") == "reward" and not j.get("model")))
+        usable = tuple(spec for spec, judge in zip(config.judges, config.recipe_judges, strict=True)
+                       if not judge.uses_round_reward_model)
         if not usable:
             raise StageError("round add: no reward model exists yet and every configured judge needs one; "
                              "configure another judge (e.g. kind: llm) in the recipe")

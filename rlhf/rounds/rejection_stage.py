@@ -193,7 +193,7 @@ def run_rejection_sampling(
                 "chosen_correct": choice.chosen.correct,
                 "rejected_correct": choice.rejected.correct,
                 "ranked_by": choice.ranked_by,
-                "answers_scored": int(len(group)),
+                "answers_scored": len(group),
                 "round_id": round_id,
                 "policy_checkpoint_id": sampled.checkpoint_id,
             }

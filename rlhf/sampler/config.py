@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -120,13 +121,11 @@ class SamplerConfig:
         return hashlib.sha256(self.params_json.encode()).hexdigest()[:16]
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SamplerConfig:
-        """Build from a recipe section, naming unknown keys instead of ignoring them."""
-        known = set(cls.__dataclass_fields__)
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown sampler setting(s) {unknown}; valid: {sorted(known)}")
-        return cls(**data)
+    def from_dict(cls, data: Mapping[str, Any], where: str = "sampler") -> SamplerConfig:
+        """Build from a recipe section, naming unknown keys, similar names and valid values (``from_mapping``)."""
+        from rlhf.config_mapping import from_mapping
+
+        return from_mapping(cls, data, where)
 
 
 def derive_seed(base_seed: int, prompt_id: str, sample_index: int) -> int:
