@@ -51,3 +51,31 @@ def test_comparisons_pair_each_round_with_its_parent_and_round_zero():
 def test_comparisons_of_one_round_or_none_are_empty():
     assert lineage.comparisons(_rounds([("r0", None, "done", "c0")])).frame.empty
     assert lineage.comparisons(_rounds([])).frame.empty
+
+
+def test_visible_writes_bidi_and_invisible_characters_as_escapes():
+    from dashboard.safe_text import visible
+
+    assert visible("ckpt-r\u202e30") == "ckpt-r\\u202e30"  # would display as ckpt-r03
+    assert visible("a\u200bb\u2066c\u00a0d\ufe0fe") == "a\\u200bb\\u2066c\\u00a0d\\ufe0fe"
+    assert visible("x\ny\tz\x00") == "x\\ny\\tz\\u0000"
+    assert visible("plain name, ünïcode ok") == "plain name, ünïcode ok"
+
+
+def test_labels_never_give_two_names_one_label():
+    from dashboard.safe_text import unique_labels
+
+    long = "judge-with-a-very-long-name-that-goes-on-and-on"
+    names = [long + "-v1", long + "-v2", "ckpt-r03", "ckpt-r\u202e30", "x" * 60 + "a", "x" * 60 + "b"]
+    labels = unique_labels(names, limit=24)
+    assert len(set(labels.values())) == len(names)
+    assert all(len(v) <= 31 and "\u202e" not in v for v in labels.values())
+    assert labels["ckpt-r03"] == "ckpt-r03" and labels["ckpt-r\u202e30"] == "ckpt-r\\u202e30"
+
+
+def test_code_span_is_inert_markdown():
+    from dashboard.safe_text import code_span
+
+    assert code_span("http://evil.example/x") == "`http://evil.example/x`"
+    assert code_span("a ``b`` c") == "``` a ``b`` c ```"  # a longer fence than any run inside
+    assert code_span("r\u202e30") == "`r\\u202e30`"

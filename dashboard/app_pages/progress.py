@@ -116,8 +116,10 @@ if not reference.empty:
 # --- Bradley-Terry -----------------------------------------------------------------------------------------------
 st.subheader("Bradley-Terry ratings of every checkpoint")
 bt_options = ui.judge_order(ctx, ui.judge_options(ctx.judges))
-bt_judge = ui.judge_picker(ctx, "progress-bt-judge", bt_options, "Judge for the ratings")
-board = stats.leaderboard(ctx.path, ctx.version, bt_judge)
+board = "No judge has a scored verdict yet."
+if bt_options:
+    bt_judge = ui.judge_picker(ctx, "progress-bt-judge", bt_options, "Judge for the ratings")
+    board = stats.leaderboard(ctx.path, ctx.version, bt_judge)
 if isinstance(board, str):
     st.info("Bradley-Terry ratings are not available for this judge.")
     st.text(board)
