@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from rlhf.cli import main
 from rlhf.store import Store
 from rlhf.store.ingest import append_files
-from rlhf.store.readers import InputError
+from rlhf.inputs import InputError
 
 ROWS = [
     {"prompt_id": "q1", "prompt": "What is 2+2?", "model_a": "old", "model_b": "new", "preference": 0.8, "judge": "human", "category": "math"},
@@ -60,7 +60,7 @@ def test_append_each_format_twice_adds_once(tmp_path, fmt):
         ('{"prompt_id": "q9", "prompt": "x", "model_a": "a"', ":4: malformed JSON"),
         ('{"prompt_id": "q9", "prompt": "x", "model_a": "a", "model_b": "b", "judge": "h", "preference": 1.5}', ":4: field 'preference'"),
         ('{"prompt_id": "q9", "model_a": "a", "model_b": "b", "judge": "h", "preference": 0.5}', ":4: field 'prompt_id': unknown prompt 'q9'"),
-        ('{"prompt_id": "q9", "prompt": "x", "model_a": "a", "model_b": "", "judge": "h", "preference": 0.5}', ":4: field 'model_b' is empty"),
+        ('{"prompt_id": "q9", "prompt": "x", "model_a": "a", "model_b": "", "judge": "h", "preference": 0.5}', ":4: field 'model_b': empty"),
         ('{"prompt_id": "q1", "prompt": "What is 2+2?", "model_a": "old", "model_b": "new", "preference": 0.1, "judge": "human"}', ":4: field 'key': duplicate key with different content"),
         ('[1, 2]', ":4: expected a JSON object"),
     ],
@@ -77,7 +77,7 @@ def test_bad_line_names_file_line_field_and_writes_nothing(tmp_path, bad_line, e
 def test_missing_field_and_conflict_with_stored_rows(tmp_path):
     no_judge = [{k: v for k, v in r.items() if k != "judge"} for r in ROWS]
     result = run(tmp_path / "s", "append", "judgments", str(write_jsonl(tmp_path / "a.jsonl", no_judge)))
-    assert result.exit_code == 2 and "field 'judge' is missing" in result.output
+    assert result.exit_code == 2 and "field 'judge': missing (required for judgments)" in result.output
     assert run(tmp_path / "s", "append", "judgments", str(write_jsonl(tmp_path / "b.jsonl", ROWS))).exit_code == 0
     changed = [dict(r) for r in ROWS]
     changed[2]["preference"] = 0.0

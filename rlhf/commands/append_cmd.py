@@ -7,7 +7,7 @@ import click
 from rlhf.commands import BadInput
 from rlhf.store import Store
 from rlhf.store.ingest import append_files
-from rlhf.store.readers import InputError
+from rlhf.inputs import InputError
 
 
 @click.command()

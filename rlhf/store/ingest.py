@@ -12,8 +12,8 @@ from typing import Literal
 
 import pandas as pd
 
+from rlhf.inputs import InputError, RecordFile, read_records
 from rlhf.schema import TABLES
-from rlhf.store.readers import InputError, RecordFile, read_records
 from rlhf.store.records import RecordError
 from rlhf.store.store import AppendResult, Store
 
@@ -45,18 +45,16 @@ def _check_columns(kind: Kind, file: RecordFile, frame: pd.DataFrame) -> None:
         return
     for column in _REQUIRED_IN_FILE[kind]:
         if column not in frame.columns:
-            raise InputError(f"{file.where(0)}: field {column!r} is missing (required for {kind})")
+            raise file.error(0, column, f"missing (required for {kind})")
     unknown = [c for c in frame.columns if c not in TABLES[kind] and not (kind != "prompts" and c in _PROMPT_TEXT)]
     if unknown:
-        raise InputError(
-            f"{file.where(0)}: unknown field {unknown[0]!r} for {kind}; "
-            f"valid fields: {', '.join(list(TABLES[kind]) + ([] if kind == 'prompts' else ['prompt']))}"
-        )
+        valid = list(TABLES[kind]) + ([] if kind == "prompts" else ["prompt"])
+        raise file.error(0, unknown[0], f"unknown field for {kind}; valid fields: {', '.join(valid)}")
     required_values = [c for c in _REQUIRED_IN_FILE[kind] if not (kind == "judgments" and c == "preference")]
     for column in required_values:
         missing = frame[column].isna() | (frame[column].astype(str).str.strip() == "")
         if missing.any():
-            raise InputError(f"{file.where(int(missing.to_numpy().nonzero()[0][0]))}: field {column!r} is empty")
+            raise file.error(int(missing.to_numpy().nonzero()[0][0]), column, "empty")
 
 
 def _check_prompts_known(store: Store, kind: Kind, file: RecordFile, frame: pd.DataFrame, known: set[str]) -> None:
@@ -65,10 +63,8 @@ def _check_prompts_known(store: Store, kind: Kind, file: RecordFile, frame: pd.D
     unknown = ~frame["prompt_id"].astype(str).isin(known)
     if unknown.any():
         at = int(unknown.to_numpy().nonzero()[0][0])
-        raise InputError(
-            f"{file.where(at)}: field 'prompt_id': unknown prompt {frame['prompt_id'].iloc[at]!r} "
-            f"(not in the store, and the file gives no prompt text: add a 'prompt' field or append prompts first)"
-        )
+        raise file.error(at, "prompt_id", f"unknown prompt {frame['prompt_id'].iloc[at]!r} (not in the store, and "
+                         "the file gives no prompt text: add a 'prompt' field or append prompts first)")
 
 
 def append_files(store: Store, kind: Kind, paths: Sequence[str | Path]) -> dict[str, AppendResult]:
@@ -98,8 +94,8 @@ def append_files(store: Store, kind: Kind, paths: Sequence[str | Path]) -> dict[
         return store.append_batch(merged, source=str(files[0].path) if len(files) == 1 else "append")
     except RecordError as exc:
         if exc.table != kind:
-            raise InputError(f"{exc}") from None
-        for table, file, offset in reversed(origin):
+            raise InputError(None, None, None, str(exc)) from None
+        for _table, file, offset in reversed(origin):
             if exc.row >= offset:
-                raise InputError(f"{file.where(exc.row - offset)}: field {exc.field!r}: {exc.message}") from None
+                raise file.error(exc.row - offset, exc.field, exc.message) from None
         raise
