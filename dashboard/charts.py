@@ -57,7 +57,7 @@ def _round_ticks(fig: go.Figure, labels: list[str], **where) -> None:
                      **where)
 
 
-def centred_range(low: np.ndarray, high: np.ndarray, floor: float = 0.1) -> list[float]:
+def centred_range(low: np.ndarray | pd.Series, high: np.ndarray | pd.Series, floor: float = 0.1) -> list[float]:
     """A y range symmetric about 0.5 that holds every interval, at least +- `floor`, in steps of 0.05."""
     values = np.concatenate([np.asarray(low, float), np.asarray(high, float)])
     values = values[np.isfinite(values)]

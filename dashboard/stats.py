@@ -101,7 +101,7 @@ def judge_table(raw: pd.DataFrame, old: str, new: str) -> pd.DataFrame:
     """Per judge on one comparison: the core's health numbers beside raw and length-controlled win rates."""
     rows = []
     for judge_name, part in raw.groupby("judge", sort=True):
-        h = health.judge_health(part, judge_name)
+        h = health.judge_health(part, str(judge_name))
         head = headline(part, old, new)
         lc = length_controlled(part, old, new) if head is not None else None
         rows.append({
@@ -129,7 +129,7 @@ def length_bins(raw: pd.DataFrame, n_bins: int = 8) -> pd.DataFrame:
     edges = np.unique(np.quantile(diff, np.linspace(0, 1, n_bins + 1)))
     if len(edges) < 2:
         edges = np.array([diff.min() - 0.5, diff.max() + 0.5])
-    bins = pd.cut(diff, edges, include_lowest=True)
+    bins = pd.cut(diff, list(edges), include_lowest=True)
     frame = scored.assign(bin=bins, diff=diff)
     out = frame.groupby(["judge", "bin"], observed=True).agg(
         bin_mid=("diff", "median"), win_rate=("pref_new", "mean"), n=("pref_new", "size")).reset_index()
@@ -246,7 +246,7 @@ def latest_table(path: str | None, version: str, old: str, new: str) -> pd.DataF
     rows = []
     for judge_name, part in raw.groupby("judge", sort=True):
         head = headline(part, old, new)
-        h = health.judge_health(part, judge_name)
+        h = health.judge_health(part, str(judge_name))
         n_unscored = head.n_unscored if head else int(part["prompt_id"].nunique())
         rows.append({
             "judge": judge_name,

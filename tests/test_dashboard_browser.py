@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+import typing
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -24,9 +25,9 @@ RLO = "\u202e"
 
 
 class _Trap(BaseHTTPRequestHandler):
-    hits: list[str] = []
+    hits: typing.ClassVar[list[str]] = []
 
-    def do_GET(self):  # noqa: N802 (http.server's name)
+    def do_GET(self):
         type(self).hits.append(self.path)
         self.send_response(200)
         self.send_header("Content-Type", "image/gif")
@@ -93,7 +94,7 @@ def test_every_page_draws_hostile_text_stays_text_and_names_are_inert(tmp_path, 
         {"judge": hostile_judge, "prompt_id": prompt_id(i, tag), "model_a": policy_id(3, tag),
          "model_b": policy_id(4, tag), "order": o, "preference": 0.25 if i % 2 else 0.75,
          "rationale": payloads[i % len(payloads)], "round_id": round_id(4, tag)}
-        for i in range(0, 40) for o in ("ab", "ba")])
+        for i in range(40) for o in ("ab", "ba")])
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     dialogs: list[str] = []
 

@@ -11,8 +11,8 @@ import time
 import urllib.request
 
 from click.testing import CliRunner
-
 from dashboard_browser import free_port
+
 from rlhf.cli import main
 from rlhf.store import Store
 
@@ -35,7 +35,7 @@ def test_synthetic_command_writes_a_store(tmp_path):
     assert store.count("prompts") == 12
     assert store.query("SELECT count(*) AS n FROM rounds WHERE status = 'done'")["n"].iloc[0] == 3
     assert f"judgments {store.count('judgments'):>10,} added".split() == \
-        [line for line in result.output.splitlines() if line.startswith("judgments")][0].split()
+        next(line for line in result.output.splitlines() if line.startswith("judgments")).split()
 
 
 def test_dashboard_binds_loopback_only_and_reads_the_given_store(tmp_path):

@@ -37,7 +37,8 @@ metric_names = {
     "tie_rate": "Tie rate (scored verdicts at exactly 0.5)",
     "unscored_rate": "Unscored rate (verdicts with an error)",
 }
-pick = st.selectbox("Metric over rounds", list(metric_names), format_func=metric_names.get, key="jh-metric")
+pick: str = st.selectbox("Metric over rounds", list(metric_names), format_func=lambda m: metric_names[m],
+                         key="jh-metric") or "position_consistency"
 part = trends.dropna(subset=[pick])
 if part.empty:
     st.info("No judge has this metric yet.")

@@ -1,5 +1,6 @@
 """Progress: did last night's round make the model better, by how much, and can we trust the judges."""
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import charts, lineage, queries, stats, ui
@@ -116,7 +117,7 @@ if not reference.empty:
 # --- Bradley-Terry -----------------------------------------------------------------------------------------------
 st.subheader("Bradley-Terry ratings of every checkpoint")
 bt_options = ui.judge_order(ctx, ui.judge_options(ctx.judges))
-board = "No judge has a scored verdict yet."
+board: pd.DataFrame | str = "No judge has a scored verdict yet."
 if bt_options:
     bt_judge = ui.judge_picker(ctx, "progress-bt-judge", bt_options, "Judge for the ratings")
     board = stats.leaderboard(ctx.path, ctx.version, bt_judge)

@@ -23,7 +23,10 @@ final = (metrics.sort_values("step").groupby(["round_id", "stage", "name"], as_i
          .sort_values(by="round_id", key=lambda s: s.map(order)))
 final["series"] = final["stage"] + " / " + final["name"]
 running = ui.running_rounds(ctx)
-last_steps = {(r, s, n): int(v) for (r, s, n), v in metrics.groupby(["round_id", "stage", "name"])["step"].max().items()}
+last_steps: dict[tuple[str, str, str], int] = {
+    (str(r), str(s), str(n)): int(v)
+    for r, s, n, v in metrics.groupby(["round_id", "stage", "name"], as_index=False)["step"].max().itertuples(index=False)
+}
 done_steps = {(s, n): v for (r, s, n), v in last_steps.items() if r not in running}
 
 PREFERRED = [
