@@ -3,7 +3,7 @@
 The sampler answers every eval prompt (or the recipe's capped, fixed subset) with both policies; answers
 already in the store are reused, so the previous policy's answers from the last round cost nothing. Every
 configured judge then scores each prompt in both orders (`judges.run.judge_pairs`), which writes the
-`judgments` rows; win rates with a bootstrap interval and a sign test (`judges.stats.winrate`) are computed from
+`judgments` rows; win rates with a bootstrap interval and a two-sided p-value (`judges.stats.winrate`) are computed from
 the stored judgments and kept in the stage's detail. The store's `pair_winrates` view shows the same.
 
 A judge that can only judge some prompts (the reference judge needs a reference answer) is given only
