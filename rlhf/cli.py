@@ -10,6 +10,8 @@ import importlib
 
 import click
 
+from rlhf.commands import exit_codes
+
 # name -> "module:attribute" of a click command or group
 _COMMANDS: dict[str, str] = {
     "store": "rlhf.commands.store_cmd:store",
@@ -37,6 +39,10 @@ class _LazyGroup(click.Group):
         module, attr = target.split(":")
         return getattr(importlib.import_module(module), attr)
 
+    def invoke(self, ctx: click.Context):
+        """Every subcommand runs inside the one exit spine (rlhf/commands/__init__.py: exit_codes)."""
+        return exit_codes(super().invoke)(ctx)
+
 
 @click.group(cls=_LazyGroup)
 @click.option(
@@ -45,7 +51,8 @@ class _LazyGroup(click.Group):
     type=click.Path(file_okay=False),
     envvar="RLHF_STORE",
     default=None,
-    help="Store directory (else $RLHF_STORE, else ~/.local/share/rlhf-rounds/store).",
+    help="Store directory, or ducklake:postgres:<libpq settings> data_path=DIR for the shared store "
+    "(else $RLHF_STORE, else ~/.local/share/rlhf-rounds/store). See docs/store.md.",
 )
 @click.pass_context
 def main(ctx: click.Context, store_dir: str | None) -> None:

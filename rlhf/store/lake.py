@@ -30,6 +30,7 @@ import hashlib
 import json
 import os
 import random
+import tempfile
 import threading
 import time
 import uuid
@@ -104,6 +105,9 @@ class LakeStore(Store):
             )
         store = cls(place, root, db)
         store._ensure_catalog(create=create)
+        if create:
+            with contextlib.suppress(OSError):
+                lake_dir.mkdir(parents=True, exist_ok=True)
         pointer = root / POINTER
         if not pointer.exists() and os.access(root, os.W_OK):
             tmp = root / f".{POINTER}.{uuid.uuid4().hex}"
@@ -133,9 +137,10 @@ class LakeStore(Store):
                     self._db.close()
             self._db = None
 
-    def _cursor(self) -> duckdb.DuckDBPyConnection:
+    def _cursor(self, *, use_lake: bool = True) -> duckdb.DuckDBPyConnection:
         cursor = self._database().cursor()
-        cursor.execute(f"USE {ALIAS}")
+        if use_lake:  # unqualified names resolve in the lake; every statement then starts a lake transaction
+            cursor.execute(f"USE {ALIAS}")
         return cursor
 
     def _ensure_catalog(self, *, create: bool) -> None:
@@ -380,15 +385,22 @@ def _first_line(exc: Exception) -> str:
 
 
 def _check_writable(directory: Path) -> None:
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        probe = directory / f".probe-{uuid.uuid4().hex}"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        raise StoreUnavailable(
-            f"data path {directory} is not writable ({exc.strerror or exc}); nothing was created"
-        ) from None
+    """Raise StoreUnavailable unless `directory` can be created and written; creates nothing."""
+    existing = directory
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    problem = None
+    if not existing.is_dir():
+        problem = f"{existing} is not a directory"
+    else:
+        try:  # a probe file, removed at once (os.access says yes to root even on a read-only mount)
+            fd, probe = tempfile.mkstemp(prefix=".rlhf-probe-", dir=existing)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            problem = f"{existing} is not writable ({exc.strerror or exc})"
+    if problem:
+        raise StoreUnavailable(f"data path {directory}: {problem}; nothing was created")
 
 
 def _attach(place: LakeLocation, *, data_path: Path | None) -> duckdb.DuckDBPyConnection:

@@ -159,6 +159,5 @@ def _from_pointer(pointer: Path) -> LakeLocation:
 
 
 def pointer_content(location: LakeLocation) -> str:
-    return (
-        json.dumps({"backend": "ducklake", "catalog": location.catalog(with_password=False)}, indent=1) + "\n"
-    )
+    settings = " ".join(f"{k}={_quote(v)}" for k, v in location.settings if k != "password")
+    return json.dumps({"backend": "ducklake", "catalog": f"postgres:{settings}"}, indent=1) + "\n"
