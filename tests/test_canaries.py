@@ -218,3 +218,34 @@ def test_position_consistency_is_the_health_definition():
     expected, n = position_consistency(as_judgments)
     s = summarize_canaries(frame)
     assert (s.position_consistency, s.n_both_orders) == (pytest.approx(expected), n) and n == 200
+
+
+def test_winrate_and_leaderboard_json_say_whether_the_judge_is_informative(tmp_path):
+    from judge_fixtures import seed_store
+
+    from judges.run import judge_pairs
+    from rlhf.store import Store
+
+    store = Store.open(tmp_path / "s")
+    seed_store(store)
+    store.append("prompts", _eval_prompts()[:30])
+    knows, biased, untested = ReferenceJudge(), Scripted("first", first_shown), Scripted("untested", coin)
+    for judge in (knows, biased, untested):
+        judge_pairs(store, judge, "old", "new", prompts=["p0", "p1", "p2", "p3", "p5"])
+    run_canaries(store, knows)
+    run_canaries(store, biased)
+
+    def cli(*args):
+        result = CliRunner().invoke(main, ["--store", str(tmp_path / "s"), *args])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    expected = {"reference": True, "first": False, "untested": None}
+    for name, informative in expected.items():
+        out = json.loads(cli("winrate", "--model", "new", "--baseline", "old", "--judge", name, "--json", "--n-boot", "50"))
+        assert out["judge_informative"] is informative, name
+        board = json.loads(cli("leaderboard", "--judge", name, "--json", "--n-boot", "20"))
+        assert {r["judge_informative"] for r in board} == {informative}
+    text = cli("winrate", "--model", "new", "--baseline", "old", "--judge", "first", "--n-boot", "50")
+    assert "UNINFORMATIVE JUDGE" in text
+    assert "canaries: not run" in cli("leaderboard", "--judge", "untested", "--n-boot", "20")

@@ -159,7 +159,7 @@ def test_leaderboard_json_matches_the_library(filled):
     res = _run(filled, "leaderboard", "--json", "--anchor", "ckpt-0", "--n-boot", "200")
     assert res.exit_code == 0, res.output
     board = json.loads(res.output)
-    keys = {"model", "strength", "rating", "ci_low", "ci_high", "n", "judge", "judge_version", "anchor"}
+    keys = {"model", "strength", "rating", "ci_low", "ci_high", "n", "judge", "judge_version", "anchor", "judge_informative"}
     assert [set(row) for row in board] == [keys] * 3
     assert sum(row["strength"] for row in board) == pytest.approx(1.0)
     by_model = {row["model"]: row for row in board}

@@ -22,14 +22,11 @@ from judges.stats.health import judge_health
 from judges.stats.length_control import LengthControlled, lc_win_rate_from_judgments
 from judges.stats.preferences import prompt_preferences
 from judges.stats.winrate import NO_CATEGORY, WinRate, win_rate, win_rate_by
+from rlhf.commands import BadInput
+from rlhf.commands import store_from as _store
 from rlhf.store import Store
+from rlhf.store.queries.canaries import canary_results
 from rlhf.store.queries.judgments import judge_versions, judged_models, judgment_rows
-
-
-class BadInput(click.ClickException):
-    """A request the data cannot answer (no such model, judge, version, category or round): exit code 2."""
-
-    exit_code = 2
 
 
 @dataclass(frozen=True)
@@ -44,11 +41,6 @@ class JudgeChoice:
     def note(self) -> str:
         return (f"judge {self.judge!r}: using its latest judge version {self.judge_version!r} of {self.n_versions}; "
                 "choose another with --judge-version (versions are never pooled)")
-
-
-def _store(ctx: click.Context) -> Store:
-    """The store named by the group's --store option (else $RLHF_STORE, else the default)."""
-    return Store.open((ctx.obj or {}).get("store_dir"))
 
 
 def choose_judge_version(
@@ -171,6 +163,7 @@ def winrate(
         "judge": choice.judge,
         "judge_version": choice.judge_version,
         "judge_version_defaulted": choice.defaulted,
+        "judge_informative": _informative(store, choice),
         "round": round_id,
         "category": category,
         "judge_health": {
@@ -190,6 +183,7 @@ def winrate(
         click.echo(json.dumps(out, indent=2))
         return
     _print_winrate(out, result, cells, by)
+    _print_canary_mark(store, choice)
 
 
 def _length_controlled(
@@ -279,11 +273,40 @@ def leaderboard(
     frame = result.to_frame()
     if as_json:
         records = [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+        informative = _informative(store, choice)
         for record in records:
-            record.update(judge=choice.judge, judge_version=choice.judge_version, anchor=anchor)
+            record.update(judge=choice.judge, judge_version=choice.judge_version, anchor=anchor,
+                          judge_informative=informative)
         click.echo(json.dumps(records, indent=2))
         return
     _print_leaderboard(frame, result.confidence, seed, n_boot, anchor, result.n_failed_resamples, choice)
+    _print_canary_mark(store, choice)
+
+
+def _canary_row(store: Store, choice: JudgeChoice) -> pd.Series | None:
+    results = canary_results(store)
+    mine = results[(results["judge"] == choice.judge) & (results["judge_version"] == choice.judge_version)]
+    return None if mine.empty else mine.iloc[0]
+
+
+def _informative(store: Store, choice: JudgeChoice) -> bool | None:
+    """Whether this judge version passed its canaries (judges/stats/canary.py); None when they never ran."""
+    row = _canary_row(store, choice)
+    return None if row is None else bool(row["informative"])
+
+
+def _print_canary_mark(store: Store, choice: JudgeChoice) -> None:
+    row = _canary_row(store, choice)
+    if row is None:
+        click.echo(f"canaries: not run for judge {choice.judge} at this version: whether it can tell answers apart is "
+                   "unknown (rlhf judge canaries --judge ...)")
+    elif not row["informative"]:
+        click.echo(f"UNINFORMATIVE JUDGE: canary accuracy {_fmt(row['accuracy'], 0)} [{_fmt(row['ci_low'], 0)}, "
+                   f"{_fmt(row['ci_high'], 0)}] over {int(row['n'])} pairs includes 50%: this judge cannot tell a "
+                   f"better answer from a worse one, whatever the numbers above say")
+    else:
+        click.echo(f"canaries: informative, accuracy {_fmt(row['accuracy'], 0)} [{_fmt(row['ci_low'], 0)}, "
+                   f"{_fmt(row['ci_high'], 0)}] over {int(row['n'])} pairs")
 
 
 def _print_leaderboard(
