@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from rounds_helpers import tiny_recipe
 
 from rlhf.rounds import config_from_dict, run_round
 from rlhf.rounds.ranking import Answer, pick_pair
-from rounds_helpers import tiny_recipe
 
 # train prompts: three with a reference, one without
 TRAIN = [("train-0", "What is 2 plus 3?", "5"), ("train-1", "What is 4 plus 4?", "8"),
@@ -74,7 +74,9 @@ def test_round_ranks_rejection_pairs_by_reference_and_records_it(store, tiny_lm_
     result = run_round(config, store, echo=lambda _m: None)
 
     rejection = result.stages["rejection"]
-    assert rejection["generated"] == 0 and rejection["reused"] == 12  # ranked exactly the stored answers
+    # only the training prompts with a reference are answered (the others could give no pair), and the
+    # stored answers were reused: the stage ranked exactly these
+    assert rejection["prompts"] == 3 and rejection["generated"] == 0 and rejection["reused"] == 9
     assert rejection["rank_by"] == "reference" and rejection["scored"] == 0  # no reward model needed
     assert (rejection["verifiable_pairs"], rejection["reward_model_pairs"], rejection["pairs"]) == (2, 0, 2)
     assert (rejection["prompts_with_reference"], rejection["answers_checked"], rejection["answers_correct"]) == (3, 9, 3)

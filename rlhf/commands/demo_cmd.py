@@ -1,8 +1,9 @@
 """`rlhf demo`: the first command a new user runs (`make demo`).
 
 Loads the embedded default data into the store, runs rounds of the default recipe (recipes/default.yaml)
-on CPU with SmolLM2-135M-Instruct, printing each stage and its time, then serves the dashboard on
-127.0.0.1. `--rounds N` is the number of finished rounds the store should hold: a rerun after a crash
+on CPU with SmolLM2-135M-Instruct, printing each stage and its time, ends with a verdict (a table per round
+and judge and one plain sentence, `rlhf.rounds.verdict`) and where to look in the dashboard, then serves the
+dashboard on 127.0.0.1. `--rounds N` is the number of finished rounds the store should hold: a rerun after a crash
 resumes, and a rerun after success only serves. `--no-serve` is for scripts and CI.
 """
 
@@ -89,7 +90,15 @@ def demo(ctx: click.Context, rounds: int, no_serve: bool, store_dir: str | None,
     total = time.perf_counter() - started
     click.echo(f"demo: {len(timings)} round(s) in {total:.0f} s ({total / 60:.1f} min) on "
                f"{config.num_threads or 'default'} thread(s)")
-    click.echo(f"see it: rlhf --store {store.root} round status; rlhf --store {store.root} dashboard")
+    from rlhf.rounds.verdict import format_verdict, verdict_rows
+
+    click.echo("")
+    click.echo(format_verdict(verdict_rows(store, seed=config.seed)))
+    click.echo("")
+    click.echo(f"where to look: rlhf --store {store.root} dashboard (http://127.0.0.1:{port}): Progress (win rate "
+               "per round and judge with intervals, reference accuracy per checkpoint), Judge health (canaries: "
+               "which judges can tell), Regressions and samples (the answers themselves); "
+               f"rlhf --store {store.root} round status (stages and times)")
     if no_serve:
         return
     try:

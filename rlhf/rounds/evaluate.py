@@ -95,7 +95,8 @@ def evaluate(
 
     started = time.perf_counter()
     sc = sampler_config(config)
-    prompt_ids = choose_eval_prompts(store, limit=config.eval_prompts, seed=config.seed)
+    eval_ids = choose_eval_prompts(store, limit=config.eval_prompts, seed=config.seed)
+    prompt_ids = _answerable(store, config, eval_ids)
     sampling = {}
     for checkpoint_id in (previous_checkpoint_id, new_checkpoint_id):
         t0 = time.perf_counter()
@@ -136,7 +137,7 @@ def evaluate(
             params_hash=sc.params_hash,
         )
         summary = run.as_dict()
-        summary["n_skipped"] = len(prompt_ids) - len(judge_prompts)  # cannot judge these: not judged, not ties
+        summary["n_skipped"] = len(eval_ids) - len(judge_prompts)  # cannot judge these: not judged, not ties
         summary["win_rate_detail"] = _win_rate(
             store,
             judge=run.judge,
@@ -193,6 +194,17 @@ def _headline(judged: dict[str, Any], recipe_primary: str | None, echo: Callable
     primary = headline_judge(candidates, recipe_primary)
     echo(f"    headline judge: {primary or 'none (no judge passed its canaries)'}")
     return primary
+
+
+def _answerable(store: Store, config: RoundConfig, eval_ids: list[str]) -> list[str]:
+    """The eval prompts worth answering: all of them, unless every configured judge needs a reference answer
+    (a recipe judged by the reference judge alone), when prompts without one would be answered for nothing."""
+    if not config.judges or not all(dict(j).get("kind") == "reference" for j in config.judges):
+        return eval_ids
+    from rlhf.store.queries.reference import prompt_ids_with_reference
+
+    keep = set(prompt_ids_with_reference(store, "eval"))
+    return [p for p in eval_ids if p in keep]
 
 
 def reference_accuracy_of(store: Store, previous_checkpoint_id: str, new_checkpoint_id: str, prompt_ids: list[str],

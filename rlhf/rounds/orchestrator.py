@@ -69,9 +69,9 @@ def run_round(config: RoundConfig, store: Store, *, echo: Echo = print, new: boo
     echo(f"round {plan.round_id}" + (" (resuming)" if plan.resumed else "") +
          f": from {plan.parent_policy_id}, in {plan.round_dir}")
     pairs = _reward_pairs(config, store, plan)
-    check_no_overlap(
-        store, train_prompt_ids=choose_prompts(store, limit=config.train_prompts, round_id=plan.round_id), pairs=pairs
-    )
+    train_ids = choose_prompts(store, limit=config.train_prompts, round_id=plan.round_id,
+                               verifiable_only=config.rank_by == "reference")
+    check_no_overlap(store, train_prompt_ids=train_ids, pairs=pairs)
 
     def stages() -> Stages:
         def stage(name: str, fn: Callable[[], dict[str, Any]], **resume: Any) -> dict[str, Any]:

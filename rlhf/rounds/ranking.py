@@ -16,8 +16,9 @@ rejected one is not, else ``reward_model``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Literal
 
 RankBy = Literal["reward_model", "reference", "both"]
 

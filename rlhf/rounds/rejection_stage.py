@@ -59,26 +59,24 @@ class RejectionResult:
 
 
 def sampler_config(config: RoundConfig):
-    """The recipe's `rejection_sampler` section with k answers per prompt; sampling, not greedy."""
-    from rlhf.sampler.config import SamplerConfig
-
-    keys = {"temperature": 1.0, "top_p": 0.95, **dict(config.rejection_sampler)}
-    keys["samples_per_prompt"] = config.k
-    keys.setdefault("seed", config.seed)
-    if config.num_threads and "num_threads" not in keys:
-        keys["num_threads"] = config.num_threads
-    sc = SamplerConfig.from_dict(keys)
-    if sc.greedy:
-        raise StageError("rejection_sampler.temperature: must be > 0; greedy decoding gives k identical answers")
-    return sc
+    """The recipe's `rejection_sampler` section with k answers per prompt; sampling, not greedy (parsed and
+    checked when the recipe loads: `RoundConfig.rejection_sampling`)."""
+    return config.rejection_sampling
 
 
-def choose_prompts(store: Store, *, limit: int | None, round_id: str) -> list[str]:
-    """Training-split prompt ids; with a limit, a per-round deterministic subset so rounds see different ones."""
-    ids = prompt_queries.prompt_ids(store, "train")
+def choose_prompts(store: Store, *, limit: int | None, round_id: str, verifiable_only: bool = False) -> list[str]:
+    """Training-split prompt ids; with a limit, a per-round deterministic subset so rounds see different ones.
+    `verifiable_only` (rank_by: reference, where other prompts cannot give a pair): only prompts with a reference."""
+    if verifiable_only:
+        from rlhf.store.queries.reference import prompt_ids_with_reference
+
+        ids = prompt_ids_with_reference(store, "train")
+    else:
+        ids = prompt_queries.prompt_ids(store, "train")
     if not ids:
-        raise StageError("rejection stage: the store has no training prompts (split 'train'); "
-                         "load some with `rlhf append prompts FILE --split train` or run `rlhf demo`")
+        raise StageError("rejection stage: the store has no training prompts (split 'train')"
+                         + (" with a reference answer (round.rank_by: reference)" if verifiable_only else "")
+                         + "; load some with `rlhf append prompts FILE --split train` or run `rlhf demo`")
     ids.sort(key=lambda pid: hashlib.sha256(f"{round_id}\x1f{pid}".encode()).hexdigest())
     return sorted(ids[:limit] if limit else ids)
 
@@ -149,7 +147,8 @@ def run_rejection_sampling(
 
     started = time.perf_counter()
     sc = sampler_config(config)
-    prompt_ids = choose_prompts(store, limit=config.train_prompts, round_id=round_id)
+    prompt_ids = choose_prompts(store, limit=config.train_prompts, round_id=round_id,
+                                verifiable_only=config.rank_by == "reference")
     sampled = sample(store, policy_checkpoint_id, prompts="train", ids=prompt_ids, config=sc, progress=progress)
     sampling_s = time.perf_counter() - started
     crash_point("rejection:sampled")

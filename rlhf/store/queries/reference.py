@@ -8,22 +8,16 @@ verdict and the dashboard's Progress page.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 import pandas as pd
+
+from rlhf.store.queries.rounds import evaluated_rounds
 
 if TYPE_CHECKING:
     from rlhf.store import Store
 
 COLUMNS = ["round_id", "checkpoint", "role", "n", "n_correct", "accuracy", "ci_low", "ci_high"]
-
-_SQL = """
-SELECT s.round_id, s.detail, r.started_at
-FROM round_stages s JOIN rounds r USING (round_id)
-WHERE s.stage = 'evaluate' AND s.status = 'done'
-ORDER BY r.started_at, s.round_id
-"""
 
 
 def reference_accuracy(store: Store) -> pd.DataFrame:
@@ -31,7 +25,7 @@ def reference_accuracy(store: Store) -> pd.DataFrame:
     n_correct, accuracy, ci_low, ci_high. Rounds evaluated on no prompt with a reference are left out;
     rounds are in the order they started."""
     rows = []
-    for round_id, detail in zip(*_stage_details(store)):
+    for round_id, detail in evaluated_rounds(store):
         recorded = detail.get("reference_accuracy") or {}
         for role, checkpoint in (("previous", detail.get("model_a")), ("new", detail.get("model_b"))):
             acc = recorded.get(checkpoint)
@@ -42,10 +36,14 @@ def reference_accuracy(store: Store) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def _stage_details(store: Store) -> tuple[list[str], list[dict]]:
-    frame = store.query(_SQL)
-    details = [json.loads(d) if isinstance(d, str) and d else {} for d in frame["detail"]]
-    return [str(r) for r in frame["round_id"]], details
+def prompt_ids_with_reference(store: Store, split: str) -> list[str]:
+    """Ids of one split's prompts that carry a non-empty reference answer, sorted."""
+    frame = store.query(
+        "SELECT prompt_id FROM prompts WHERE split = ? AND reference IS NOT NULL AND trim(reference) <> '' "
+        "ORDER BY prompt_id",
+        [split],
+    )
+    return [str(x) for x in frame["prompt_id"]]
 
 
-__all__ = ["COLUMNS", "reference_accuracy"]
+__all__ = ["COLUMNS", "prompt_ids_with_reference", "reference_accuracy"]

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 __all__ = [
     "done_round_count",
     "done_stage_details",
+    "evaluated_rounds",
     "primary_judge",
     "round_rows",
     "round_start_detail",
@@ -62,6 +63,16 @@ def done_stage_details(store: Store, stage: str, *, exclude_round: str | None = 
         [stage, exclude_round, exclude_round],
     )
     return [_parsed(d) for d in frame["detail"]]
+
+
+def evaluated_rounds(store: Store) -> list[tuple[str, dict[str, Any]]]:
+    """(round_id, evaluate stage detail) of every round whose evaluate stage is done, in the order the rounds
+    started."""
+    frame = store.query(
+        "SELECT s.round_id, s.detail FROM round_stages s JOIN rounds r USING (round_id) "
+        "WHERE s.stage = 'evaluate' AND s.status = 'done' ORDER BY r.started_at, s.round_id"
+    )
+    return [(str(r), _parsed(d)) for r, d in zip(frame["round_id"], frame["detail"])]
 
 
 def primary_judge(store: Store) -> str | None:

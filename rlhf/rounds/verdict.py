@@ -1,0 +1,163 @@
+"""The verdict a demo ends with: per round and judge, did the new policy change, can that judge be believed,
+and did reference accuracy move; then one plain sentence.
+
+Numbers come from the statistics core (`judges.stats`: the win rate of the new policy over the previous one
+from the round's stored judgments, its bootstrap interval and significance), the judges' canary results
+(`rlhf.store.queries.canaries`: a judge "can tell" when its canary accuracy interval lies above 50%) and the
+recorded reference accuracy (`rlhf.store.queries.reference`). Nothing here is computed twice: the table is what
+`rlhf winrate --round R --judge J` would say for each row.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rlhf.store import Store
+
+
+@dataclass(frozen=True)
+class VerdictRow:
+    round_id: str
+    judge: str
+    judge_version: str
+    model_a: str  # previous policy
+    model_b: str  # new policy
+    win_rate: float | None  # of model_b over model_a; None when no prompt was scored
+    ci_low: float | None
+    ci_high: float | None
+    significant: bool
+    n: int  # scored prompts
+    n_skipped: int  # prompts this judge cannot judge (no reference answer), left out
+    can_tell: bool | None  # passed its canaries; None when no canary result exists
+    headline: bool  # the round's primary (headline) judge
+    accuracy_old: float | None  # reference accuracy of model_a / model_b in this round
+    accuracy_new: float | None
+    accuracy_n: int  # eval prompts with a reference answered by both
+
+
+def verdict_rows(store: Store, *, seed: int = 0) -> list[VerdictRow]:
+    """One row per (evaluated round, judge that judged it): rounds in the order they started, the headline
+    judge first within a round."""
+    from judges.stats.preferences import prompt_preferences
+    from judges.stats.winrate import win_rate
+    from rlhf.store.queries import judgments as judgment_queries
+    from rlhf.store.queries.canaries import informative_by_version
+    from rlhf.store.queries.reference import reference_accuracy
+    from rlhf.store.queries.rounds import evaluated_rounds
+
+    can_tell = informative_by_version(store)
+    accuracy = reference_accuracy(store)
+    rows: list[VerdictRow] = []
+    for round_id, detail in evaluated_rounds(store):
+        a, b = str(detail.get("model_a")), str(detail.get("model_b"))
+        acc = accuracy[accuracy["round_id"] == round_id].set_index("role")
+        old = acc.loc["previous"] if "previous" in acc.index else None
+        new = acc.loc["new"] if "new" in acc.index else None
+        headline_first = sorted((detail.get("judges") or {}).items(),
+                                key=lambda item: (item[0] != detail.get("primary_judge"), item[0]))
+        for name, summary in headline_first:
+            judge, version = str(summary.get("judge", name)), str(summary.get("judge_version", ""))
+            judged = judgment_queries.judgment_rows(store, judge=judge, judge_version=version, models=(a, b),
+                                                    round_id=round_id)
+            if judged.empty:
+                continue
+            wr = win_rate(prompt_preferences(judged, b, a, judge=judge)["preference"], seed=seed)
+            scored = wr.n_total > 0
+            rows.append(VerdictRow(
+                round_id=round_id, judge=judge, judge_version=version, model_a=a, model_b=b,
+                win_rate=wr.win_rate if scored else None,
+                ci_low=_finite(wr.ci_low) if scored else None,
+                ci_high=_finite(wr.ci_high) if scored else None,
+                significant=bool(wr.significant), n=int(wr.n_total), n_skipped=int(summary.get("n_skipped") or 0),
+                can_tell=can_tell.get((judge, version)), headline=detail.get("primary_judge") == name,
+                accuracy_old=None if old is None else _finite(old["accuracy"]),
+                accuracy_new=None if new is None else _finite(new["accuracy"]),
+                accuracy_n=0 if old is None else int(old["n"]),
+            ))
+    return rows
+
+
+def verdict_sentence(rows: list[VerdictRow]) -> str:
+    """One plain sentence: what the judges that can tell found, round by round.
+
+    A judge that failed its canaries (or was never checked) is not believed: a significant result from it is
+    named as such, never as the verdict.
+    """
+    if not rows:
+        return "No round has been evaluated yet."
+    trusted = [r for r in rows if r.can_tell]
+    found = [r for r in trusted if r.significant and r.win_rate is not None]
+    if found:
+        return "; ".join(_finding(r) for r in found) + "."
+    doubtful = [r for r in rows if r.significant and not r.can_tell and r.win_rate is not None]
+    if trusted:
+        sentence = "No judge that can tell (passed its canaries: " + ", ".join(sorted({r.judge for r in trusted}))
+        sentence += ") found a significant change in any round"
+    else:
+        sentence = "No judge has passed its canaries, so no judge here can tell a better answer from a worse one"
+    if doubtful:
+        names = ", ".join(f"{r.judge} in {r.round_id} ({_pct(r.win_rate)})" for r in doubtful)
+        sentence += f"; judges that cannot tell called a significant change ({names}), which is not believed"
+    return sentence + "."
+
+
+def _finding(r: VerdictRow) -> str:
+    direction = "better" if (r.win_rate or 0.5) > 0.5 else "worse"
+    interval = f"win rate {_pct(r.win_rate)} [{_pct(r.ci_low)}, {_pct(r.ci_high)}] over {r.n} prompts"
+    if r.accuracy_old is not None and r.accuracy_new is not None and _is_reference(r):
+        moved = "improved" if r.accuracy_new > r.accuracy_old else "lowered"
+        return (f"{r.round_id} {moved} reference accuracy from {_pct(r.accuracy_old)} to {_pct(r.accuracy_new)} "
+                f"({r.judge} judge: {interval}, significant)")
+    return f"in {r.round_id} the {r.judge} judge found the new policy significantly {direction} ({interval})"
+
+
+def _is_reference(r: VerdictRow) -> bool:
+    return r.judge_version.startswith("reference-")
+
+
+def format_verdict(rows: list[VerdictRow]) -> str:
+    """The table (fixed-width text, names made printable) and the sentence."""
+    header = ("round", "judge", "win rate", "95% interval", "n", "significant", "canaries", "ref. accuracy old -> new")
+    table = [header]
+    for r in rows:
+        table.append((
+            _printable(r.round_id),
+            _printable(r.judge) + (" *" if r.headline else ""),
+            _pct(r.win_rate),
+            f"[{_pct(r.ci_low)}, {_pct(r.ci_high)}]" if r.ci_low is not None else "-",
+            str(r.n) + (f" ({r.n_skipped} skipped)" if r.n_skipped else ""),
+            "yes" if r.significant else "no",
+            {True: "passed", False: "FAILED", None: "not run"}[r.can_tell],
+            (f"{_pct(r.accuracy_old)} -> {_pct(r.accuracy_new)} of {r.accuracy_n}"
+             if r.accuracy_old is not None and r.accuracy_new is not None else "-"),
+        ))
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    notes = ["* the round's headline judge. win rate: the new policy over the previous one (50% = no change).",
+             "skipped: prompts the judge cannot judge (no reference answer), left out, not counted as ties."]
+    return "\n".join([*lines, *notes, "", "Verdict: " + verdict_sentence(rows)])
+
+
+def _pct(x: float | None) -> str:
+    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.0f}%"
+
+
+def _finite(x: Any) -> float | None:
+    try:
+        value = float(x)
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _printable(text: str, limit: int = 40) -> str:
+    """Names are untrusted: no control characters (terminal escapes) and a bounded width."""
+    clean = "".join(c if c.isprintable() else "?" for c in str(text))
+    return clean if len(clean) <= limit else clean[: limit - 1] + "…"
+
+
+__all__ = ["VerdictRow", "format_verdict", "verdict_rows", "verdict_sentence"]
