@@ -193,8 +193,10 @@ def cell_text(win_rate: float, n: float, low_n: int) -> str:
     return f"{100 * win_rate:.0f}%<br>n={int(n)}" + (" !" if n < low_n else "")
 
 
-def category_heatmap(cells: pd.DataFrame, rounds: list[str], low_n: int, title: str) -> go.Figure:
-    """Category x round heatmap of win rate; each cell prints its win rate and n, low-n cells marked '!'.
+def category_heatmap(cells: pd.DataFrame, rounds: list[str], low_n: int, title: str,
+                     running: set[str] | frozenset[str] = frozenset()) -> go.Figure:
+    """Category x round heatmap of win rate; each cell prints its win rate and n, low-n cells marked '!';
+    a running round's column label ends in '*' (partial).
 
     `cells`: category, round_id, win_rate, n. Plotly heatmaps cannot be selected, so an invisible marker
     sits on every cell: clicking a cell selects point i = category_index * len(rounds) + round_index.
@@ -207,6 +209,7 @@ def category_heatmap(cells: pd.DataFrame, rounds: list[str], low_n: int, title: 
     text = [[cell_text(w, k, low_n) for w, k in zip(zr, nr, strict=True)]
             for zr, nr in zip(z.to_numpy(), n.to_numpy(), strict=True)]
     xl, yl = plot_labels(cols, limit=16), plot_labels(cats, limit=28)
+    xl = {c: label + (" *" if c in running else "") for c, label in xl.items()}
     xs, ys = [xl[c] for c in cols], [yl[c] for c in cats]
     fig = go.Figure(go.Heatmap(
         z=z.to_numpy(), x=xs, y=ys, text=text, texttemplate="%{text}", textfont=dict(size=11),
@@ -306,7 +309,7 @@ def final_values(frame: pd.DataFrame, rounds: list[str], title: str, y_title: st
             x=[labels[r] for r in live["round_id"]], y=live["value"], mode="markers+text",
             name="running (mid-training)", marker=dict(symbol="circle-open", size=11, color=RUNNING,
                                                       line=dict(width=2)),
-            text=[notes.get(r, "running") for r in live["round_id"]], textposition="top center",
+            text=[notes.get(r, "running") for r in live["round_id"]], textposition="top left",
             textfont=dict(color=RUNNING, size=11), hovertemplate="%{x}: %{y:.4g} (running)<extra></extra>"))
     _round_ticks(fig, [labels[r] for r in rounds])
     return _layout(fig, title, y_title, height=340)

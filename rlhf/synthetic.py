@@ -55,6 +55,7 @@ class SyntheticConfig:
     name_tag: str = ""  # appended to every name (rounds, checkpoints, judges, categories, prompt ids, errors)
     answers_in: str = "generations"  # or "judgments": answers only inside the judgments (appended from outside)
     canaries: bool = True  # store a canary result per judge; the tie-giving judge's shows it uninformative
+    primary_judge: str | None = None  # recorded by each finished round's evaluate stage (the recipe's primary)
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -180,6 +181,10 @@ def _round_events(config: SyntheticConfig) -> pd.DataFrame:
                 break
             rows.append({**base, "stage": stage, "status": "done", "detail": json.dumps({"minutes": 29}),
                          "event_at": ts + timedelta(minutes=29)})
+        if not running and k and config.primary_judge is not None:
+            detail = json.dumps({"primary_judge": config.primary_judge + config.name_tag})
+            rows.append({**base, "stage": "evaluate", "status": "done", "detail": detail,
+                         "event_at": t0 + timedelta(hours=2, minutes=30)})
         if not running:
             rows.append({**base, "stage": "", "status": "done", "detail": "{}", "event_at": t0 + timedelta(hours=3)})
     return pd.DataFrame(rows)

@@ -135,6 +135,20 @@ def test_progress_all_judges_table_lists_every_judge_default_first_with_the_core
         assert _app(app_store.root, monkeypatch, page).selectbox(key=key).value == DEFAULT, page
 
 
+@pytest.mark.parametrize(("primary", "default"), [("reward-model", "reward-model"), ("api-judge", DEFAULT)])
+def test_the_recipes_primary_judge_leads_unless_its_canaries_fail(tmp_path, monkeypatch, primary, default):
+    store = Store.open(tmp_path / "primary")
+    generate(store, SyntheticConfig(rounds=4, prompts=40, judges=3, seed=4, primary_judge=primary))
+    at = _app(store.root, monkeypatch)
+    table = at.dataframe[0].value
+    assert table["judge"].iloc[0] == default and table["role"].iloc[0] == "default"
+    assert at.selectbox(key="progress-judge").value == default
+    assert at.selectbox(key="progress-bt-judge").value == default
+    assert _app(store.root, monkeypatch, "categories").selectbox(key="cat-judge").value == default
+    if primary != default:  # an uninformative primary is named as such, never the headline
+        assert table.set_index("judge").loc[primary, "canaries"] == "UNINFORMATIVE"
+
+
 def test_progress_says_a_half_judged_round_is_partial_and_offers_the_last_complete_one(app_store, monkeypatch):
     at = _app(app_store.root, monkeypatch)
     assert f"partial: {CFG.prompts // 2} of {CFG.prompts} prompts judged" in " ".join(_messages(at, "warning"))

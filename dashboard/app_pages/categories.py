@@ -41,13 +41,13 @@ else:
 shown = cells[cells["round_id"].isin(shown_rounds)]
 running = ui.running_rounds(ctx)
 event = st.plotly_chart(
-    charts.category_heatmap(shown, shown_rounds, queries.LOW_N, f"Win rate of each round {kind}"),
+    charts.category_heatmap(shown, shown_rounds, queries.LOW_N, f"Win rate of each round {kind}", running),
     key="cat-heatmap", on_select="rerun", selection_mode="points",
 )
 low = cells[cells["n"] < queries.LOW_N]
 st.caption(f"Each cell: win rate of the newer checkpoint (mean per-prompt preference) and n, the scored prompts. "
            f"Cells marked '!' have n < {queries.LOW_N} ({len(low)} of {len(cells)} cells): read them with care."
-           + (" Rounds still running are partial." if running & set(shown_rounds) else ""))
+           + (" A round marked * is still running: its cells are partial." if running & set(shown_rounds) else ""))
 
 st.subheader("Prompts in one cell")
 st.caption("Click a cell in the heatmap, or pick it here.")
