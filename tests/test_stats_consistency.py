@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -185,3 +186,40 @@ def test_the_dashboard_statistics_equal_the_core(filled):
     for key in ("rating", "ci_low", "ci_high"):
         assert board[key].tolist() == pytest.approx(fit[key].tolist(), abs=1e-9), key
         assert [r[key] for r in cli] == pytest.approx(fit[key].tolist(), abs=1e-9), key
+
+
+def test_the_dashboard_progress_page_shows_the_core_numbers(filled, monkeypatch, tmp_path):
+    """The Progress page (AppTest) on the same store: its headline for the running round r2 (latest version
+    v2, judged half-way) shows the core's win rate, interval, p, n and MDE."""
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard import ui
+
+    store, frame = filled
+    store.append("checkpoints", [
+        {"checkpoint_id": "ckpt-0", "round_id": "r0", "kind": "policy", "created_at": T0 - timedelta(days=1)},
+        {"checkpoint_id": "ckpt-1", "round_id": "r1", "kind": "policy", "parent_checkpoint_id": "ckpt-0",
+         "created_at": T0},
+        {"checkpoint_id": "ckpt-3", "round_id": "r2", "kind": "policy", "parent_checkpoint_id": "ckpt-1",
+         "created_at": T0 + timedelta(days=2)},
+    ])  # fmt: skip
+    store.append("round_events", [{"round_id": "r0", "stage": "", "status": "done", "event_at": T0 - timedelta(days=1)}])
+    monkeypatch.setenv("RLHF_STORE", str(store.root))
+    app = str(Path(__file__).resolve().parents[1] / "dashboard" / "streamlit_app.py")
+    at = AppTest.from_file(app, default_timeout=120)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    metrics = {m.label: m.value for m in at.metric}
+    _, expected = _core(frame, "v2", "ckpt-3", "ckpt-1", "r2", n_boot=stats_n_boot(), seed=0)
+    win = next(v for k, v in metrics.items() if k.startswith("Win rate"))
+    assert win == ui.pct(expected.win_rate)
+    assert metrics["95% interval"] == ui.interval(expected.ci_low, expected.ci_high)
+    assert metrics["p-value (two-sided)"] == ui.p_text(expected.p_value)
+    assert metrics["Prompts (n)"] == str(expected.n_total) and metrics["Unscored"] == str(expected.n_unscored)
+    assert metrics["MDE (80% power)"] == ui.pct(expected.mde)
+
+
+def stats_n_boot() -> int:
+    from dashboard import stats
+
+    return stats.N_BOOT
