@@ -210,7 +210,7 @@ def _print_winrate(out: dict, result: WinRate, cells: dict[str, WinRate], by: st
         ("win rate", f"{_fmt(result.win_rate)}   {pct}% CI [{_fmt(result.ci_low, 0)}, {_fmt(result.ci_high, 0)}]"
                      f"   (paired bootstrap over prompts, {result.n_boot} resamples, seed {result.seed})"),
         ("std error", _fmt(result.standard_error)),
-        ("p-value", f"{_fmt(result.p_value)}   (two-sided, from the same resamples: {verdict} at {1 - result.confidence:g})"),
+        ("p-value", f"{_p_text(result)}   (two-sided, from the same resamples: {verdict} at {1 - result.confidence:g})"),
         ("detectable", f"{_fmt(result.mde)}   (n = {result.n_total} can only detect +-{100 * result.mde:.0f} points"
                        " at 80% power)" if not math.isnan(result.mde) else _fmt(None)),
         ("lc win rate", f"{_fmt(out['lc_win_rate'])}   {pct}% CI [{_fmt(out['lc_ci_low'], 0)},"
@@ -325,6 +325,13 @@ def _print_leaderboard(
             f"  {row.model:<{width}}  {row.strength:>8.4f}  {row.rating:>7.1f}  {_fmt1(row.ci_low)}  {_fmt1(row.ci_high)}"
             f"  {row.n:>6}"
         )
+
+
+def _p_text(result: WinRate) -> str:
+    """The p-value, or its resolution when no resample reached 0.5 (p = 0 means below 2 / n_boot)."""
+    if result.p_value == 0 and result.n_boot:
+        return f"{'< ' + format(2 / result.n_boot, '.2g'):>7}"
+    return _fmt(result.p_value)
 
 
 def _fmt1(x: object) -> str:
