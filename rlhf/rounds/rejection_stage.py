@@ -100,7 +100,7 @@ def score_answers(
     model.config.pad_token_id = tokenizer.pad_token_id
     sequences = []
     for messages, answer in items:
-        ids = tokenizer.apply_chat_template(
+        ids: Any = tokenizer.apply_chat_template(
             [*messages, {"role": "assistant", "content": answer}], tokenize=True, return_dict=False
         )
         if hasattr(ids, "tolist"):

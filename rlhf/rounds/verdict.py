@@ -53,9 +53,8 @@ def verdict_rows(store: Store, *, seed: int = 0) -> list[VerdictRow]:
     rows: list[VerdictRow] = []
     for round_id, detail in evaluated_rounds(store):
         a, b = str(detail.get("model_a")), str(detail.get("model_b"))
-        acc = accuracy[accuracy["round_id"] == round_id].set_index("role")
-        old = acc.loc["previous"] if "previous" in acc.index else None
-        new = acc.loc["new"] if "new" in acc.index else None
+        by_role = {str(r["role"]): r for r in accuracy[accuracy["round_id"] == round_id].to_dict("records")}
+        old, new = by_role.get("previous"), by_role.get("new")
         headline_first = sorted((detail.get("judges") or {}).items(),
                                 key=lambda item: (item[0] != detail.get("primary_judge"), item[0]))
         for name, summary in headline_first:
