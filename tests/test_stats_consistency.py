@@ -20,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from judges.stats.bradley_terry import leaderboard
+from judges.stats.length_control import lc_win_rate_from_judgments
 from judges.stats.preferences import prompt_preferences
 from judges.stats.winrate import win_rate, win_rate_by
 from rlhf.cli import main
@@ -111,6 +112,15 @@ def test_cli_winrate_equals_the_core(filled, version, model, baseline, round_id)
                       & frame["model_a"].isin([model, baseline])
                       & ((frame["round_id"] == round_id) if round_id else True)]["prompt_id"].nunique()  # fmt: skip
     assert out["n_total"] + out["n_unscored"] == n_prompts
+    # length control: difficulty from every checkpoint this version compared with the same baseline
+    rows = frame[frame["judge_version"] == version]
+    rows = rows[(rows["round_id"] == round_id) if round_id else rows["round_id"].notna()]
+    lc = lc_win_rate_from_judgments(rows, model, baseline, judge=JUDGE, n_boot=500, seed=3)
+    assert out["lc_win_rate"] == pytest.approx(lc.lc_win_rate, abs=1e-9)
+    assert (out["lc_ci_low"], out["lc_ci_high"]) == pytest.approx((lc.ci_low, lc.ci_high), abs=1e-9)
+    assert out["lc_n_models_for_difficulty"] == lc.n_models_for_difficulty
+    if baseline == "ckpt-0":  # ckpt-1 and ckpt-2 were both judged against ckpt-0: difficulty is estimated
+        assert lc.n_models_for_difficulty == 2 and lc.coef_difficulty is not None
     cells = win_rate_by(prompts, n_boot=500, seed=3)
     for cat, cell in cells.items():
         for key in [*FIELDS, "p_adjusted", "significant_adjusted"]:
