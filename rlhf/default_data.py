@@ -14,11 +14,13 @@ The data files live in the repository's ``data/`` folder, found relative to this
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
 
+from rlhf.inputs import InputError, iter_jsonl
 from rlhf.prompt_identity import prompt_content_hash
 from rlhf.schema import TABLES
 
@@ -48,13 +50,8 @@ _PREFERENCE_FIELDS = {"id": True, "prompt": True, "chosen": True, "rejected": Tr
 _PREFERENCE_COLUMNS = ["id", "prompt", "chosen", "rejected", "category"]
 
 
-class DataError(ValueError):
-    """A data file that cannot be used: ``file:line: field 'x': what is wrong``."""
-
-    def __init__(self, path: Path | str, line: int, field: str | None, message: str) -> None:
-        self.path, self.line, self.field = Path(path), line, field
-        where = f"{path}:{line}"
-        super().__init__(f"{where}: field '{field}': {message}" if field else f"{where}: {message}")
+class DataError(InputError):
+    """A data file that cannot be used: ``file:line: field 'x': what is wrong`` (an ``InputError``)."""
 
 
 def load_prompts(path: Path | str, *, split: Split) -> pd.DataFrame:
@@ -140,36 +137,34 @@ def _read_jsonl(path: Path, fields: dict[str, bool], *, id_field: str):
         raise FileNotFoundError(f"{path}: no such data file")
     seen: dict[str, int] = {}
     count = 0
-    with path.open(encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(path, line_no, None, f"malformed JSON ({exc.msg} at column {exc.colno})") from None
-            if not isinstance(record, dict):
-                raise DataError(path, line_no, None, f"expected a JSON object, got {type(record).__name__}")
-            unknown = sorted(set(record) - set(fields))
-            if unknown:
-                raise DataError(path, line_no, unknown[0], f"unknown field; valid fields are {sorted(fields)}")
-            for name, required in fields.items():
-                if required and name not in record:
-                    raise DataError(path, line_no, name, "missing required field")
-            record_id = record[id_field]
-            if not isinstance(record_id, str) or not record_id.strip():
-                raise DataError(path, line_no, id_field, f"must be a non-empty string, got {record_id!r}")
-            if record_id in seen:
-                raise DataError(path, line_no, id_field,
-                                f"duplicate id {record_id!r}, first used on line {seen[record_id]}")
-            seen[record_id] = line_no
-            category = record.get("category")
-            if category is not None and (not isinstance(category, str) or not category.strip()):
-                raise DataError(path, line_no, "category", f"must be a non-empty string or null, got {category!r}")
-            count += 1
-            yield line_no, record
+    for line_no, record in _as_data_errors(iter_jsonl(path)):
+        unknown = sorted(set(record) - set(fields))
+        if unknown:
+            raise DataError(path, line_no, unknown[0], f"unknown field; valid fields are {sorted(fields)}")
+        for name, required in fields.items():
+            if required and name not in record:
+                raise DataError(path, line_no, name, "missing required field")
+        record_id = record[id_field]
+        if not isinstance(record_id, str) or not record_id.strip():
+            raise DataError(path, line_no, id_field, f"must be a non-empty string, got {record_id!r}")
+        if record_id in seen:
+            raise DataError(path, line_no, id_field,
+                            f"duplicate id {record_id!r}, first used on line {seen[record_id]}")
+        seen[record_id] = line_no
+        category = record.get("category")
+        if category is not None and (not isinstance(category, str) or not category.strip()):
+            raise DataError(path, line_no, "category", f"must be a non-empty string or null, got {category!r}")
+        count += 1
+        yield line_no, record
     if count == 0:
         raise DataError(path, 1, None, "no records; expected one JSON object per line")
+
+
+def _as_data_errors(records: Iterator[tuple[int, dict]]) -> Iterator[tuple[int, dict]]:
+    try:
+        yield from records
+    except InputError as exc:  # the reader's own checks (malformed JSON, not an object) as this module's error
+        raise DataError(exc.path, exc.line, exc.field, exc.message) from None
 
 
 def _check_messages(value: Any, path: Path, line_no: int, field: str, *, last_role: str | None = None,

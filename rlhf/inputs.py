@@ -10,13 +10,14 @@ into exit code 2 (rlhf/commands/__init__.py). It lives on the base floor: it imp
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import pandas as pd
 
-__all__ = ["SUFFIXES", "InputError", "RecordFile", "read_records"]
+__all__ = ["SUFFIXES", "InputError", "RecordFile", "iter_jsonl", "read_records"]
 
 SUFFIXES = (".jsonl", ".json", ".ndjson", ".csv", ".parquet", ".pq")
 Unit = Literal["line", "row"]
@@ -73,8 +74,12 @@ def read_records(path: str | Path) -> RecordFile:
     raise InputError(path, None, None, f"unknown format {suffix!r}; use .jsonl, .csv or .parquet")
 
 
-def _read_jsonl(path: Path) -> RecordFile:
-    rows, lines = [], []
+def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
+    """(line number, object) for every non-blank line of a JSONL file: the one JSONL rule (blank lines are
+    skipped; anything else must be one JSON object)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, None, None, "no such file")
     with open(path, encoding="utf-8") as fh:
         for number, line in enumerate(fh, start=1):
             if not line.strip():
@@ -85,9 +90,12 @@ def _read_jsonl(path: Path) -> RecordFile:
                 raise InputError(path, number, None, f"malformed JSON ({exc.msg} at column {exc.colno})") from None
             if not isinstance(value, dict):
                 raise InputError(path, number, None, f"expected a JSON object, got {type(value).__name__}")
-            rows.append(value)
-            lines.append(number)
-    return RecordFile(path, pd.DataFrame(rows), lines, "line")
+            yield number, value
+
+
+def _read_jsonl(path: Path) -> RecordFile:
+    numbered = list(iter_jsonl(path))
+    return RecordFile(path, pd.DataFrame([r for _, r in numbered]), [n for n, _ in numbered], "line")
 
 
 def _read_csv(path: Path) -> RecordFile:

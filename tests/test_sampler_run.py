@@ -173,7 +173,7 @@ def _assert_nothing_written(store):
     [
         ('{"prompt_id": "a", "text": "x"}\n{"prompt_id": "a", "text": "y"}\n', r"prompts.jsonl:2: duplicate prompt_id 'a' \(first at .*prompts.jsonl:1\)"),
         ('{"prompt_id": "a", "text": "x"}\n{"prompt_id": "b", "text": "   "}\n', r"prompts.jsonl:2: prompt 'b' has no text"),
-        ('{"prompt_id": "a", "text": "x"}\n{"prompt_id": "b", "text": "y"\n', r"prompts.jsonl:2: not valid JSON"),
+        ('{"prompt_id": "a", "text": "x"}\n{"prompt_id": "b", "text": "y"\n', r"prompts.jsonl:2: malformed JSON"),
         ('{"text": "x"}\n', r"prompts.jsonl:1: missing prompt_id"),
     ],
 )

@@ -1,12 +1,68 @@
-"""One module per `rlhf` subcommand; `rlhf.cli` loads them lazily."""
+"""One module per `rlhf` subcommand; `rlhf.cli` loads them lazily.
+
+The exit spine every command shares: 0 done; 1 the job ran and failed; 2 bad input or usage. Commands raise
+what went wrong; ``exit_codes`` (applied once, by the `rlhf` group to every subcommand) maps it:
+``BadInput`` and the inputs' own errors (``rlhf.inputs.InputError``: a file, line or field;
+``rlhf.config_mapping.ConfigError``: a recipe or config key) exit 2 with their message, anything else exits 1
+with its type and message. ``store_from(ctx)`` opens the store the group's ``--store`` names.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+if TYPE_CHECKING:
+    from rlhf.store import Store
+
+__all__ = ["BadInput", "JobFailed", "exit_codes", "store_from"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
 
 class BadInput(click.ClickException):
-    """Bad input from the user (a file, a line, a field): exit code 2, nothing written."""
+    """Bad input from the user (a file, a line, a field, an option): exit code 2, nothing written."""
 
     exit_code = 2
 
 
-__all__ = ["BadInput"]
+class JobFailed(click.ClickException):
+    """The job ran and failed (a stage, a server, retryable failures left): exit code 1; a rerun resumes."""
+
+    exit_code = 1
+
+
+def store_from(ctx: click.Context) -> Store:
+    """The store named by the group's --store option (else $RLHF_STORE, else the default store)."""
+    from rlhf.store import Store
+
+    root = ctx.find_root()
+    return Store.open((root.obj or ctx.obj or {}).get("store_dir"))
+
+
+def exit_codes(fn: F) -> F:
+    """Map what ``fn`` raises onto the exit spine (see the module docstring)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from rlhf.config_mapping import ConfigError
+        from rlhf.inputs import InputError
+
+        try:
+            return fn(*args, **kwargs)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except (InputError, ConfigError) as exc:
+            raise BadInput(str(exc)) from None
+        except Exception as exc:
+            # A malformed or unreachable store location is bad input or configuration: exit 2 with the message.
+            store = sys.modules.get("rlhf.store.store")  # loaded whenever a store was opened
+            if store is not None and isinstance(exc, store.StoreUnavailable):
+                raise BadInput(str(exc)) from None
+            raise JobFailed(f"{type(exc).__name__}: {exc}") from exc
+
+    return wrapper  # type: ignore[return-value]

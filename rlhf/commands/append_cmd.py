@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import click
 
-from rlhf.commands import BadInput
-from rlhf.store import Store
+from rlhf.commands import store_from
 from rlhf.store.ingest import append_files
-from rlhf.inputs import InputError
 
 
 @click.command()
@@ -20,10 +18,7 @@ def append(ctx: click.Context, kind: str, files: tuple[str, ...]) -> None:
     Rows already stored with the same content are skipped, so rerunning a job adds nothing twice.
     Exit 0 when done; 2 with a message naming file, line and field when any row is bad (nothing written).
     """
-    store = Store.open((ctx.obj or {}).get("store_dir"))
-    try:
-        results = append_files(store, kind, files)
-    except InputError as exc:
-        raise BadInput(str(exc)) from None
+    store = store_from(ctx)
+    results = append_files(store, kind, files)  # an InputError exits 2 through the CLI's exit spine
     for table, result in results.items():
         click.echo(f"{table}: {result.added} added, {result.skipped} already stored")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from rlhf.store import Store
+from rlhf.commands import store_from
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "streamlit_app.py"
 
@@ -60,7 +60,7 @@ def warm_up(base_url: str, timeout_s: float = 120.0) -> bool:
 @click.pass_context
 def dashboard(ctx: click.Context, host: str, port: int) -> None:
     """Serve the dashboard over the store (--store / RLHF_STORE) at http://HOST:PORT."""
-    store = Store.open((ctx.obj or {}).get("store_dir"))
+    store = store_from(ctx)
     if not APP.exists():
         raise click.ClickException(f"dashboard app not found at {APP}")
     if host not in ("127.0.0.1", "localhost", "::1"):
@@ -89,7 +89,7 @@ def synthetic(ctx: click.Context, rounds: int, prompts: int, judges: int, seed: 
     """Write synthetic rounds, judgments and training metrics into the store (to try the dashboard)."""
     from rlhf.synthetic import SyntheticConfig, generate
 
-    store = Store.open((ctx.obj or {}).get("store_dir"))
+    store = store_from(ctx)
     config = SyntheticConfig(rounds=rounds, prompts=prompts, judges=judges, seed=seed, running_round=running)
     added = generate(store, config)
     for table, n in added.items():

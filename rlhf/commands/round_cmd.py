@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from rlhf.commands import BadInput
+from rlhf.commands import store_from as _store
 
 RECIPES_DIR = Path(__file__).resolve().parent.parent.parent / "recipes"
 
@@ -21,37 +22,16 @@ def default_recipe() -> Path:
     return RECIPES_DIR / "default.yaml"
 
 
-def _store(ctx: click.Context):
-    from rlhf.store import Store
-
-    return Store.open((ctx.obj or {}).get("store_dir"))
-
-
 def _load(path: str | Path):
-    from rlhf.rounds.config import ConfigError, load_config
+    """The recipe at ``path`` (a ConfigError exits 2 through the CLI's exit spine)."""
+    from rlhf.rounds.config import load_config
 
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        raise BadInput(str(exc)) from None
+    return load_config(path)
 
 
 def _run(fn, *args, **kwargs):
-    """Map failures onto exit codes: bad input 2, a failed stage 1."""
-    from rlhf.default_data import DataError
-    from rlhf.rounds.config import ConfigError
-    from rlhf.rounds.overlap import OverlapError
-    from rlhf.rounds.pairs import PairError
-    from rlhf.sampler import CheckpointError, PromptError
-
-    try:
-        return fn(*args, **kwargs)
-    except (ConfigError, OverlapError, PairError, DataError, CheckpointError, PromptError) as exc:
-        raise BadInput(str(exc)) from None
-    except click.ClickException:
-        raise
-    except Exception as exc:  # the stage is recorded failed with its traceback; a rerun resumes it
-        raise click.ClickException(f"{type(exc).__name__}: {exc}") from exc
+    """Run a round function (kept for callers; the exit spine in rlhf/commands maps its failures)."""
+    return fn(*args, **kwargs)
 
 
 @click.group("round")

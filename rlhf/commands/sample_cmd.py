@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from rlhf.commands import BadInput
+from rlhf.commands import BadInput, store_from
 
 
 @click.command()
@@ -45,10 +45,9 @@ def sample(ctx: click.Context, checkpoint: str, prompts: str, category: str | No
     a killed run resumes where its last committed chunk ended. Exit 0 when every answer is stored,
     1 when some requests failed (rerun to retry them), 2 on bad input (nothing written).
     """
-    from rlhf.sampler import CheckpointError, PromptError, SamplerConfig
+    from rlhf.sampler import SamplerConfig
     from rlhf.sampler import sample as run_sample
     from rlhf.sampler.vllm_backend import VLLMNotInstalled
-    from rlhf.store import Store
 
     try:
         config = SamplerConfig(
@@ -60,13 +59,11 @@ def sample(ctx: click.Context, checkpoint: str, prompts: str, category: str | No
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    store = Store.open((ctx.obj or {}).get("store_dir"))
+    store = store_from(ctx)
     bar = _ProgressBar(disabled=no_progress)
     try:
         result = run_sample(store, checkpoint, prompts=prompts, category=category, ids=list(ids) or None,
                             config=config, progress=bar)
-    except (PromptError, CheckpointError) as exc:
-        raise BadInput(str(exc)) from None
     except VLLMNotInstalled as exc:
         raise BadInput(str(exc)) from None
     finally:

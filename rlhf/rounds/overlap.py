@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from rlhf.inputs import InputError
 from rlhf.prompt_identity import messages_hash, prompt_content_hash
 from rlhf.rounds.pairs import Pair
 from rlhf.store.queries.prompts import prompt_messages
@@ -26,7 +27,7 @@ class Overlap:
     eval_prompt_id: str
 
 
-class OverlapError(ValueError):
+class OverlapError(InputError):
     """Training data that repeats eval prompts; the message names every overlapping id (first 20)."""
 
     def __init__(self, overlaps: Sequence[Overlap]) -> None:
@@ -34,6 +35,7 @@ class OverlapError(ValueError):
         shown = "; ".join(f"{o.kind} {o.item_id} = eval prompt {o.eval_prompt_id}" for o in overlaps[:20])
         more = f"; and {len(overlaps) - 20} more" if len(overlaps) > 20 else ""
         super().__init__(
+            None, None, None,
             f"refusing the round: {len(overlaps)} training item(s) have the same content as eval prompts "
             f"({shown}{more}). Remove them from the training data or the eval split."
         )

@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+from rlhf.inputs import InputError
+
 
 @dataclass(frozen=True)
 class Pair:
@@ -50,8 +52,11 @@ class Pair:
         }
 
 
-class PairError(ValueError):
+class PairError(InputError):
     """A preference record that cannot be read; the message names the file/row and field."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(None, None, None, message)
 
 
 def _messages(value: Any, where: str) -> tuple[dict[str, str], ...]:

@@ -15,14 +15,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rlhf.inputs import InputError
 from rlhf.sampler.config import SamplerConfig
 
 if TYPE_CHECKING:
     from rlhf.store import Store
 
 
-class CheckpointError(ValueError):
+class CheckpointError(InputError):
     """A checkpoint that cannot be sampled; the message names the path or id."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(None, None, None, message)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from rlhf.inputs import InputError, iter_jsonl
+
 if TYPE_CHECKING:
     from rlhf.store import Store
 
@@ -24,8 +26,11 @@ _FILE_SUFFIXES = (".jsonl", ".json", ".csv", ".parquet")
 COLUMNS = ["prompt_id", "messages", "text", "category", "split", "reference"]
 
 
-class PromptError(ValueError):
+class PromptError(InputError):
     """A prompt set that cannot be sampled; the message names the file, line or prompt id."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(None, None, None, message)
 
 
 @dataclass(frozen=True)
@@ -90,7 +95,12 @@ def read_prompt_file(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".json"):
-        records, where = _read_jsonl(path), (lambda i: f"{path}:{i + 1}")
+        try:
+            numbered = list(iter_jsonl(path))  # blank lines are skipped; errors name the line
+        except InputError as exc:
+            raise PromptError(str(exc)) from None
+        records, lines = [r for _, r in numbered], [n for n, _ in numbered]
+        where = lambda i: f"{path}:{lines[i]}"  # noqa: E731
     elif suffix == ".csv":
         with path.open(newline="", encoding="utf-8") as handle:
             records = list(csv.DictReader(handle))
@@ -103,22 +113,6 @@ def read_prompt_file(path: str | Path) -> pd.DataFrame:
     if not records:
         raise PromptError(f"{path}: no prompts")
     return _validate_records(records, where=where)
-
-
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    records = []
-    with path.open(encoding="utf-8") as handle:
-        for lineno, line in enumerate(handle, start=1):
-            if not line.strip():
-                raise PromptError(f"{path}:{lineno}: empty line; every line must be one JSON object")
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise PromptError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
-            if not isinstance(record, dict):
-                raise PromptError(f"{path}:{lineno}: expected a JSON object, got {type(record).__name__}")
-            records.append(record)
-    return records
 
 
 def _validate_records(records: list[dict[str, Any]], *, where: Any) -> pd.DataFrame:
