@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from judges.canaries import MAX_PROMPTS as N
 from judges.canaries import CanaryError, build_canaries, run_canaries
 from judges.config import ReferenceJudgeConfig
 from judges.reference_judge import ReferenceJudge, is_correct
@@ -93,7 +94,7 @@ def test_every_canary_has_the_better_answer_the_reference_says(eval_store):
 def test_a_judge_that_knows_the_reference_is_informative(eval_store):
     run = run_canaries(eval_store, ReferenceJudge())
     s = run.summary
-    assert s.n == 3 * 91 and s.accuracy == 1.0 and s.ci_low > 0.98 and s.informative
+    assert s.n == 3 * N and s.accuracy == 1.0 and s.ci_low > 0.97 and s.informative
     assert s.position_consistency == 1.0 and s.position_bias == 0.0 and s.length_bias == 0.0
     assert s.accuracy_by_kind == {"correct": 1.0, "truncated": 1.0, "length": 1.0}
 
@@ -102,7 +103,7 @@ def test_a_judge_that_knows_the_reference_is_informative(eval_store):
 def test_position_biased_and_random_judges_are_uninformative(eval_store, rule):
     run = run_canaries(eval_store, Scripted(rule.__name__, rule))
     s = run.summary
-    assert s.n == 273 and not s.informative and s.ci_low <= 0.5 <= s.ci_high
+    assert s.n == 3 * N and not s.informative and s.ci_low <= 0.5 <= s.ci_high
     if rule is first_shown:
         # its two orders mirror each other: every pair a tie, never consistent, fully biased to the first
         assert s.accuracy == 0.5 and s.position_consistency == 0.0 and s.position_bias == 0.5
@@ -119,22 +120,22 @@ def test_a_length_loving_judge_shows_its_length_bias(eval_store):
 def test_rerun_makes_zero_judge_calls_and_results_are_stored_per_version(eval_store):
     judge = Scripted("coin", coin)
     first = run_canaries(eval_store, judge)
-    assert judge.calls == first.n_judged == 91 * 7 and not first.reused
+    assert judge.calls == first.n_judged == N * 7 and not first.reused
     rerun = run_canaries(eval_store, judge)
-    assert judge.calls == 91 * 7 and rerun.reused and rerun.n_judged == 0 and rerun.summary == first.summary
+    assert judge.calls == N * 7 and rerun.reused and rerun.n_judged == 0 and rerun.summary == first.summary
     # recomputing on purpose still judges nothing: every verdict is in the cache
     forced = run_canaries(eval_store, judge, force=True)
-    assert judge.calls == 91 * 7 and forced.n_cached == 91 * 7 and forced.summary == first.summary
+    assert judge.calls == N * 7 and forced.n_cached == N * 7 and forced.summary == first.summary
 
     judge.judge_version = "coin-v2"  # a new version is a new judge: its own canaries
     run_canaries(eval_store, judge)
-    assert judge.calls == 2 * 91 * 7
+    assert judge.calls == 2 * N * 7
     results = canary_results(eval_store)
     assert list(results.columns[: len(CONTRACT)]) == CONTRACT
     assert sorted(results["judge_version"]) == ["coin-v1", "coin-v2"] and eval_store.count("judge_canaries") == 2
     row = results.iloc[0]
     assert row["n"] == first.summary.n and row["accuracy"] == pytest.approx(first.summary.accuracy)
-    assert row["detail"]["n_by_kind"]["symmetric"] == 91
+    assert row["detail"]["n_by_kind"]["symmetric"] == N
 
 
 def test_no_reference_prompts_is_a_clear_error(store):
@@ -146,8 +147,14 @@ def test_no_reference_prompts_is_a_clear_error(store):
 def test_retryable_failures_store_no_result_and_the_rerun_judges_only_them(eval_store):
     flaky = Scripted("flaky", coin)
     real = flaky.judge
-    flaky.judge = lambda items: [Verdict.unscored("HTTP 503", retryable=True) if "Pacific" in it.first + it.second
-                                 else v for it, v in zip(items, real(items))]
+    down_for: set[str] = set()  # the server is "down" for the first question it is asked about
+
+    def judge_or_503(items):
+        down_for.add(down_for.pop() if down_for else items[0].question)
+        return [Verdict.unscored("HTTP 503", retryable=True) if it.question in down_for else v
+                for it, v in zip(items, real(items))]
+
+    flaky.judge = judge_or_503
     with pytest.raises(CanaryError, match="retryable"):
         run_canaries(eval_store, flaky)
     assert eval_store.count("judge_canaries") == 0

@@ -148,7 +148,7 @@ def _summary(r) -> str:
 @judge.command("canaries")
 @click.option("--judge", "judge_specs", multiple=True,
               help="Judge config YAML or built-in name to score (repeatable); without it, show the stored results.")
-@click.option("--max-prompts", default=100, show_default=True, type=click.IntRange(1),
+@click.option("--max-prompts", default=64, show_default=True, type=click.IntRange(1),
               help="Reference prompts to build canaries from (a fixed subset chosen by hash).")
 @click.option("--force", is_flag=True, help="Recompute the summary even if stored (verdicts still come from the cache).")
 @click.option("--threads", default=None, type=click.IntRange(1), help="torch CPU threads.")
