@@ -137,3 +137,18 @@ def test_pick_pair_rules():
     assert pick_pair([right, wrong], rank_by="both", min_reward_gap=5.0).ranked_by == "reference"  # not here
     with pytest.raises(ValueError, match="needs a reward"):
         pick_pair([Answer(0, 0, "a"), Answer(1, 1, "b")], rank_by="reward_model")
+
+
+def test_reference_only_round_trains_no_reward_model(store, tiny_lm_dir, tiny_rm_dir):
+    recipe = _recipe(tiny_lm_dir, tiny_rm_dir, "reference")
+    recipe["judges"] = [{"kind": "reference"}]  # nothing uses this round's reward model
+    config = config_from_dict(recipe)
+    _seed(store, config)
+    result = run_round(config, store, echo=lambda _m: None)
+    stages = dict(store.query("SELECT stage, status FROM round_stages WHERE round_id = 'round-001'").values)
+    assert stages["reward"] == "skipped" and stages["evaluate"] == "done"
+    assert result.reward_model_checkpoint_id is None and store.count("checkpoints") == 2  # base + new policy
+    assert result.stages["rejection"]["verifiable_pairs"] == 2
+    # only the eval prompts with a reference were answered: no judge could use the others
+    assert result.stages["evaluate"]["prompts"] == 2
+    assert result.stages["evaluate"]["judges"]["reference"]["n_skipped"] == 2

@@ -79,8 +79,14 @@ def run_round(config: RoundConfig, store: Store, *, echo: Echo = print, new: boo
 
         init, parent_id = _reward_init(config, plan)
         done: Stages = {}
-        done["reward"] = stage("reward", lambda: _train_reward(config, store, plan, pairs, init), saved=plan.reward_dir,
-                               then=lambda detail: _register_reward(config, store, plan, detail, init, parent_id))
+        if _needs_reward_model(config):
+            done["reward"] = stage("reward", lambda: _train_reward(config, store, plan, pairs, init),
+                                   saved=plan.reward_dir,
+                                   then=lambda detail: _register_reward(config, store, plan, detail, init, parent_id))
+        else:  # answers are ranked by their references and no judge uses this round's reward model
+            reason = "rank_by: reference and no judge uses the round's reward model"
+            skip_stage(store, plan.round_id, "reward", reason)
+            done["reward"] = {"skipped": reason}
         done["rejection"] = stage("rejection", lambda: _rejection(config, store, plan))
         done["dpo"] = stage("dpo", lambda: _dpo(config, store, plan), saved=plan.policy_dir)
         done["checkpoint"] = stage("checkpoint", lambda: _checkpoint(config, store, plan))
@@ -99,6 +105,11 @@ def run_round(config: RoundConfig, store: Store, *, echo: Echo = print, new: boo
         stages=done,
         seconds=seconds,
     )
+
+
+def _needs_reward_model(config: RoundConfig) -> bool:
+    """Whether anything in this round uses the reward model it would train."""
+    return config.rank_by != "reference" or any(j.uses_round_reward_model for j in config.recipe_judges)
 
 
 def add_round(config: RoundConfig, store: Store, checkpoint_path: str | Path, *, echo: Echo = print) -> RoundResult:
