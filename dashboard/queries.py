@@ -187,6 +187,28 @@ def pair_judgments(path: str | None, version: str, old: str, new: str, judge: st
 
 
 @_cache
+def baseline_prompt_lengths(path: str | None, version: str, olds: tuple[str, ...], judge: str) -> pd.DataFrame:
+    """One judge at its latest version: per (old, every checkpoint judged against old, prompt) the preference
+    for that checkpoint (mean of scored verdicts) and both answers' mean lengths (as the `judgment_pairs`
+    view: stored length, else the generation's text length). Length control estimates instruction
+    difficulty from all checkpoints judged against the same baseline (`rlhf winrate` does the same)."""
+    return _q(
+        path,
+        f"""WITH {_LATEST_CTE}, bases AS (SELECT unnest(?::VARCHAR[]) AS old)
+        SELECT b.old, CASE WHEN j.model_a = b.old THEN j.model_b ELSE j.model_a END AS new, j.prompt_id,
+               avg(CASE WHEN j.model_a = b.old THEN j.preference ELSE 1 - j.preference END) AS preference,
+               avg(CASE WHEN j.model_a = b.old THEN j.length_b ELSE j.length_a END) AS length_model,
+               avg(CASE WHEN j.model_a = b.old THEN j.length_a ELSE j.length_b END) AS length_baseline
+        FROM judgment_pairs j JOIN bases b ON b.old IN (j.model_a, j.model_b)
+        JOIN latest l ON l.judge = j.judge AND l.judge_version IS NOT DISTINCT FROM j.judge_version
+        WHERE j.judge = ? AND j.model_a <> j.model_b
+        GROUP BY ALL
+        ORDER BY 1, 2, 3""",
+        [list(olds), judge],
+    )
+
+
+@_cache
 def prompt_lengths(
     path: str | None, version: str, olds: tuple[str, ...], news: tuple[str, ...], judge: str
 ) -> pd.DataFrame:

@@ -162,21 +162,34 @@ def agreement_matrix(pairs: pd.DataFrame, value: str = "percent_agreement") -> p
 @_cached
 def lc_by_comparison(path: str | None, version: str, olds: tuple[str, ...], news: tuple[str, ...],
                      judge: str) -> pd.DataFrame:
-    """Raw and length-controlled win rate of one judge for each (old, new) comparison.
+    """Raw and length-controlled win rate of one judge for each (old, new) comparison, as `rlhf winrate`.
 
-    Per-prompt preferences and lengths come aggregated from DuckDB (one query for every round); the
-    length-controlled fit is `judges.stats.length_control.lc_win_rate`.
+    Per-prompt preferences and lengths of every checkpoint judged against each `old` come aggregated from
+    DuckDB (one query); the fit is the core's `lc_win_rate_against_baseline` (instruction difficulty from all
+    of them, on the prompts of the comparison).
     """
-    per_prompt = queries.prompt_lengths(path, version, olds, news, judge)
+    per_prompt = queries.baseline_prompt_lengths(path, version, tuple(sorted(set(olds))), judge)
     rows = []
-    for (old, new), prefs in per_prompt.groupby(["old", "new"], sort=False):
-        if prefs["preference"].notna().any():
-            lc = length_control.lc_win_rate(prefs["preference"].to_numpy(dtype=float),
-                                            prefs["length_model"].to_numpy(dtype=float),
-                                            prefs["length_baseline"].to_numpy(dtype=float))
-            rows.append({"old": old, "new": new, "win_rate": float(prefs["preference"].mean()),
-                         "lc_win_rate": lc.lc_win_rate if lc else np.nan})
+    for old, new in zip(olds, news, strict=True):
+        own = per_prompt[(per_prompt["old"] == old) & (per_prompt["new"] == new)]
+        if not own["preference"].notna().any():
+            continue
+        lc = _lc_against_baseline(per_prompt, old, new)
+        rows.append({"old": old, "new": new, "win_rate": float(own["preference"].mean()),
+                     "lc_win_rate": lc.lc_win_rate if lc else np.nan})
     return pd.DataFrame(rows, columns=["old", "new", "win_rate", "lc_win_rate"])
+
+
+def _lc_against_baseline(per_prompt: pd.DataFrame, old: str, new: str) -> length_control.LengthControlled | None:
+    """The core's length control of `new` over `old` from `queries.baseline_prompt_lengths` rows: every
+    checkpoint judged against `old`, on the prompts of this comparison."""
+    against = per_prompt[per_prompt["old"] == old]
+    own = against[against["new"] == new]
+    if own.empty:
+        return None
+    covered = against[against["prompt_id"].isin(set(own["prompt_id"]))]
+    frames = {m: f.drop(columns=["old", "new"]) for m, f in covered.groupby("new", sort=True)}
+    return length_control.lc_win_rate_against_baseline(frames, new)
 
 
 # --- judge trust: canaries and the headline judge -----------------------------------------------------------
@@ -271,7 +284,11 @@ def by_category_for(path: str | None, version: str, old: str, new: str, judge: s
 
 @_cached
 def judge_table_for(path: str | None, version: str, old: str, new: str) -> pd.DataFrame:
-    return judge_table(queries.pair_judgments(path, version, old, new), old, new)
+    table = judge_table(queries.pair_judgments(path, version, old, new), old, new)
+    for i, judge in enumerate(table["judge"] if len(table) else []):  # length control as `rlhf winrate`
+        lc = _lc_against_baseline(queries.baseline_prompt_lengths(path, version, (old,), str(judge)), old, new)
+        table.loc[i, ["lc_win_rate", "length_coef"]] = (lc.lc_win_rate, lc.coef_length) if lc else (np.nan, np.nan)
+    return table
 
 
 @_cached

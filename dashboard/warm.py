@@ -1,12 +1,11 @@
 """Warm the caches at server start, so the first visit of each page finds its numbers computed.
 
-`rlhf dashboard` asks the server to run the app once as soon as it is up (Streamlit's script health check,
-`/_stcore/script-health-check`): that run draws the default page, which fills the caches it needs, and starts
-`start()`'s thread once per server process, which computes what every other page shows by default (its
-queries and statistics, for the default judge and the latest round). Each is a cached function keyed by the
-data version, so a page that asks while the thread is computing waits for the same result instead of
-computing it twice. Off unless RLHF_DASHBOARD_WARM=1 (set by `rlhf dashboard`; tests under AppTest leave
-it off).
+`dashboard/server.py` (how `rlhf dashboard` starts Streamlit) calls `start()` as soon as Streamlit's runtime
+exists; the app calls it too on its first run. Its thread, once per server process, computes what every page
+shows by default (its queries and statistics, for the default judge and the latest comparison), Progress
+first. Each is a cached function keyed by the data version, so a page that asks while the thread is
+computing waits for the same result instead of computing it twice. Off unless RLHF_DASHBOARD_WARM=1 (set by
+`rlhf dashboard`; tests under AppTest leave it off).
 """
 
 from __future__ import annotations
@@ -61,9 +60,18 @@ def warm(path: str | None) -> None:
     prev = prev if not prev.empty else comps.frame
     latest = prev.iloc[-1]
     olds, news = tuple(prev["old"]), tuple(prev["new"])
-    # Progress (also drawn by the start-up run)
+    # Progress, in the order the page asks
+    for _, row in prev.iloc[::-1].iterrows():
+        cover = queries.comparison_coverage(path, version, row["old"], row["new"]).iloc[0]
+        if int(cover["judged"]) > 0:
+            stats.latest_table(path, version, row["old"], row["new"])
+            stats.headline_for(path, version, row["old"], row["new"], default)
+            if row["status"] != "running" and int(cover["judged"]) >= int(cover["expected"]):
+                break
     queries.pair_summary(path, version, comps.olds, comps.news)
+    stats.reference(path, version)
     stats.leaderboard(path, version, default)
+    queries.checkpoints(path, version)
     # Categories
     cells = queries.category_summary(path, version, olds, news, default)
     # Judge health

@@ -14,7 +14,6 @@ import contextlib
 import os
 import socket
 import subprocess
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rlhf.commands.dashboard_cmd import APP as _APP
-from rlhf.commands.dashboard_cmd import WARM_ENV, streamlit_command, warm_up
+from rlhf.commands.dashboard_cmd import WARM_ENV, streamlit_command
 
 # The app under test; RLHF_DASHBOARD_APP points the browser test at another checkout's app (to show that a
 # test fails on old code).
@@ -85,8 +84,6 @@ def serve(store_dir: Path | str, port: int | None = None, timeout_s: float = 60.
                 tail = Path(log).read_text()[-3000:] if log else "(no log kept)"
                 raise RuntimeError(f"streamlit did not start on {base}:\n{tail}")
             time.sleep(0.1)
-        if warm:
-            threading.Thread(target=warm_up, args=(base,), daemon=True).start()
         yield base
     finally:
         proc.terminate()

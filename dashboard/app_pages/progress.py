@@ -87,10 +87,11 @@ if judges_here:
 # --- win rate over rounds --------------------------------------------------------------------------------------
 st.subheader("Win rate over rounds")
 kind = st.radio("Compared", [lineage.VS_PREVIOUS, lineage.VS_ROUND0], horizontal=True, key="progress-kind")
-comps = ctx.comparisons.of_kind(kind)
-summary = queries.pair_summary(ctx.path, ctx.version, tuple(comps["old"]), tuple(comps["new"]))
-summary = comps.merge(summary, on=["old", "new"], how="inner")
-summary = stats.normal_band(summary[summary["n"] > 0])
+# one query for every comparison of every round: the panels and the table at the bottom share it
+every = stats.normal_band(ctx.comparisons.frame.merge(
+    queries.pair_summary(ctx.path, ctx.version, ctx.comparisons.olds, ctx.comparisons.news), on=["old", "new"],
+    how="inner"))
+summary = every[(every["kind"] == kind) & (every["n"] > 0)]
 if summary.empty:
     st.info(f"No judged comparison {kind} yet.")
 else:
@@ -138,8 +139,6 @@ else:
     ui.table(board.iloc[::-1], "bradley_terry")
 
 st.subheader("Every comparison, newest first")
-every = queries.pair_summary(ctx.path, ctx.version, ctx.comparisons.olds, ctx.comparisons.news)
-every = stats.normal_band(ctx.comparisons.frame.merge(every, on=["old", "new"], how="inner"))
 every.insert(3, "canaries", [verdicts.get(j, "no scored verdict") for j in every["judge"]])
 every = every.sort_values(["position", "kind", "judge"], ascending=[False, True, True]).drop(columns=["position"])
 ui.table(every[["round_id", "kind", "judge", "canaries", "status", "win_rate", "ci_low", "ci_high", "n", "unscored",

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import click
@@ -20,37 +18,20 @@ APP = Path(__file__).resolve().parents[2] / "dashboard" / "streamlit_app.py"
 
 
 def streamlit_command(app: Path, host: str, port: int, headless: bool = True) -> list[str]:
-    """The `streamlit run` command line for the dashboard on host:port (telemetry off, no browser opened)."""
+    """The command that serves the dashboard on host:port: `streamlit run` through dashboard/server.py, which
+    imports the pages' modules and warms their caches at start (telemetry off, no browser opened)."""
     return [
-        sys.executable, "-m", "streamlit", "run", str(app),
+        sys.executable, str(app.parent / "server.py"), str(app),
         "--server.address", host,
         "--server.port", str(port),
         "--server.headless", "true" if headless else "false",
         "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none",
         "--client.toolbarMode", "viewer",
-        "--server.scriptHealthCheckEnabled", "true",  # warm_up runs the app once at start through it
     ]
 
 
 WARM_ENV = {"RLHF_DASHBOARD_WARM": "1"}  # dashboard/warm.py: compute every page's default view at start
-
-
-def warm_up(base_url: str, timeout_s: float = 120.0) -> bool:
-    """Wait until the server answers, then have it run the app once (Streamlit's script health check), which
-    draws the default page into the caches and starts the dashboard's warming thread. True when it ran."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(base_url + "/_stcore/health", timeout=2):
-                break
-        except OSError:
-            time.sleep(0.2)
-    try:
-        with urllib.request.urlopen(base_url + "/_stcore/script-health-check", timeout=timeout_s) as r:
-            return r.status == 200
-    except OSError:
-        return False
 
 
 @click.command()
@@ -68,11 +49,7 @@ def dashboard(ctx: click.Context, host: str, port: int) -> None:
     env = {**os.environ, "RLHF_STORE": str(store.root), **WARM_ENV}
     click.echo(f"dashboard over {store.root} at http://{host}:{port}")
     sys.stdout.flush()
-    if os.fork() == 0:  # a child warms the caches once the server is up, then leaves
-        try:
-            warm_up(f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}")
-        finally:
-            os._exit(0)
+
     # become the server, so a signal to this process (Ctrl-C, a supervisor's SIGTERM) stops it directly
     command = streamlit_command(APP, host, port)
     os.execve(command[0], command, env)
