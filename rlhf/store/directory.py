@@ -34,6 +34,7 @@ from rlhf.durable import fsync_dir, fsync_file
 from rlhf.schema import TABLES
 from rlhf.store import rollups, views
 from rlhf.store.duck import batch_name, memory_connection, utc_now
+from rlhf.store.location import DirectoryLocation
 from rlhf.store.migrations import MIGRATIONS
 from rlhf.store.store import AppendResult, Store, StoreUnavailable, stored_columns, stored_types
 
@@ -48,6 +49,7 @@ class DirectoryStore(Store):
     """A store directory. Cheap to create; holds no open handles."""
 
     backend = "directory"
+    location_type = DirectoryLocation
 
     def __init__(self, root: Path):
         super().__init__(root)
@@ -56,6 +58,10 @@ class DirectoryStore(Store):
         self._reader_lock = threading.Lock()
 
     # ---- opening -------------------------------------------------------------------------------------
+    @classmethod
+    def open_location(cls, place: DirectoryLocation, *, create: bool = True) -> DirectoryStore:
+        return cls.open_directory(place.path, create=create)
+
     @classmethod
     def open_directory(cls, root: Path, *, create: bool = True) -> DirectoryStore:
         """Open (creating and upgrading as needed) the store directory `root`."""

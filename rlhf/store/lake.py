@@ -76,6 +76,7 @@ class LakeStore(Store):
     """A DuckLake store. Holds one in-memory DuckDB with the lake attached; cursors for reads and appends."""
 
     backend = "ducklake"
+    location_type = LakeLocation
 
     def __init__(self, place: LakeLocation, root: Path, db: duckdb.DuckDBPyConnection):
         super().__init__(root)

@@ -80,15 +80,25 @@ class Store:
         `path` is a directory or `ducklake:postgres:<libpq settings> data_path=DIR` (docs/store.md).
         Raises StoreUnavailable, naming what and where, for a location that cannot be used.
         """
-        from rlhf.store import directory, lake, location  # the backends build on this module
+        from rlhf.store import location
 
         try:
             parsed = location.parse(path if path else default_store_dir())
         except location.LocationError as exc:
             raise StoreUnavailable(str(exc)) from None
-        if isinstance(parsed, location.LakeLocation):
-            return lake.LakeStore.open_location(parsed, create=create)
-        return directory.DirectoryStore.open_directory(parsed.path, create=create)
+        # The backends subclass Store (rlhf/store/__init__.py imports them); each opens one kind of location,
+        # so this module never imports them (no import cycle between the base class and its backends).
+        for backend in Store.__subclasses__():
+            if isinstance(parsed, backend.location_type):
+                return backend.open_location(parsed, create=create)
+        raise StoreUnavailable(f"{path}: no store backend opens a {type(parsed).__name__}")
+
+    location_type: type = type(None)  # the parsed location (rlhf.store.location) a backend opens
+
+    @classmethod
+    def open_location(cls, place: Any, *, create: bool = True) -> Store:
+        """Open a parsed location of this backend's `location_type`."""
+        raise NotImplementedError
 
     @property
     def location(self) -> str:
