@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dashboard import charts, stats, ui
+from dashboard.safe_text import visible
 
 st.title("Head to head")
 ctx = ui.load(need_comparisons=False, need_rounds=False)
@@ -64,7 +65,7 @@ else:
     board = stats.leaderboard(ctx.path, ctx.version, judge)
     if isinstance(board, str):
         st.info("Bradley-Terry cannot be fitted on this judge's verdicts.")
-        st.text(board)
+        st.text(visible(board))
     else:
         matrix = stats.predicted_matrix(board)
 if matrix is not None and not matrix.empty:

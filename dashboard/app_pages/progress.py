@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import charts, lineage, queries, stats, ui
+from dashboard.safe_text import visible
 
 st.title("Progress across rounds")
 ctx = ui.load()
@@ -124,7 +125,7 @@ if bt_options:
     board = stats.leaderboard(ctx.path, ctx.version, bt_judge)
 if isinstance(board, str):
     st.info("Bradley-Terry ratings are not available for this judge.")
-    st.text(board)
+    st.text(visible(board))
 else:
     ckpts = queries.checkpoints(ctx.path, ctx.version)[["checkpoint_id", "round_id", "kind"]]
     board = board.merge(ckpts.rename(columns={"checkpoint_id": "model"}), on="model", how="left")
