@@ -56,6 +56,7 @@ class SyntheticConfig:
     answers_in: str = "generations"  # or "judgments": answers only inside the judgments (appended from outside)
     canaries: bool = True  # store a canary result per judge; the tie-giving judge's shows it uninformative
     primary_judge: str | None = None  # recorded by each finished round's evaluate stage (the recipe's primary)
+    reference_accuracy: bool = False  # each finished round's evaluate stage records both checkpoints' accuracy
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -181,8 +182,8 @@ def _round_events(config: SyntheticConfig) -> pd.DataFrame:
                 break
             rows.append({**base, "stage": stage, "status": "done", "detail": json.dumps({"minutes": 29}),
                          "event_at": ts + timedelta(minutes=29)})
-        if not running and k and config.primary_judge is not None:
-            detail = json.dumps({"primary_judge": config.primary_judge + config.name_tag})
+        if not running and k and (config.primary_judge is not None or config.reference_accuracy):
+            detail = json.dumps(_evaluate_detail(config, k))
             rows.append({**base, "stage": "evaluate", "status": "done", "detail": detail,
                          "event_at": t0 + timedelta(hours=2, minutes=30)})
         if not running:
@@ -384,3 +385,23 @@ def _canaries(config: SyntheticConfig) -> pd.DataFrame:
                      "n_verdicts": 2 * n, "n_unscored": 0, "detail": "{}",
                      "created_at": _BASE_TIME})
     return pd.DataFrame(rows)
+
+
+def _evaluate_detail(config: SyntheticConfig, k: int) -> dict:
+    """What a finished round's evaluate stage records: the primary judge and reference accuracy (as
+    rlhf/rounds/evaluate.py writes them), accuracy rising by round."""
+    old, new = policy_id(k - 1, config.name_tag), policy_id(k, config.name_tag)
+    detail: dict = {"model_a": old, "model_b": new}
+    if config.primary_judge is not None:
+        detail["primary_judge"] = config.primary_judge + config.name_tag
+    if config.reference_accuracy:
+        n = 50
+        accuracy = {}
+        for model, j in ((old, k - 1), (new, k)):
+            correct = min(n, 20 + 3 * j)
+            p = correct / n
+            half = 1.96 * float(np.sqrt(p * (1 - p) / n))
+            accuracy[model] = {"n": n, "n_correct": correct, "accuracy": p, "ci_low": max(0.0, p - half),
+                               "ci_high": min(1.0, p + half)}
+        detail["reference_accuracy"] = accuracy
+    return detail

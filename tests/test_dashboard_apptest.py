@@ -149,6 +149,20 @@ def test_the_recipes_primary_judge_leads_unless_its_canaries_fail(tmp_path, monk
         assert table.set_index("judge").loc[primary, "canaries"] == "UNINFORMATIVE"
 
 
+def test_progress_charts_reference_accuracy_beside_win_rates(tmp_path, monkeypatch):
+    from rlhf.store.queries.reference import reference_accuracy
+
+    store = Store.open(tmp_path / "reference")
+    generate(store, SyntheticConfig(rounds=4, prompts=40, judges=2, seed=6, reference_accuracy=True))
+    at = _app(store.root, monkeypatch)
+    stored = reference_accuracy(store)
+    new = stored[stored["role"] == "new"]
+    spec = next(s for s in _specs(at) if "reference answer" in s["layout"]["title"]["text"])
+    line = next(t for t in spec["data"] if t.get("mode") == "lines+markers")
+    assert line["x"] == list(new["round_id"])  # the finished rounds (the running one has no evaluate stage)
+    np.testing.assert_allclose(_arr(line["y"]), new["accuracy"], atol=1e-12)
+
+
 def test_progress_says_a_half_judged_round_is_partial_and_offers_the_last_complete_one(app_store, monkeypatch):
     at = _app(app_store.root, monkeypatch)
     assert f"partial: {CFG.prompts // 2} of {CFG.prompts} prompts judged" in " ".join(_messages(at, "warning"))
