@@ -1,14 +1,23 @@
 """Sampler throughput on the default model (SmolLM2-135M-Instruct) against a naive one-prompt-at-a-time loop.
 
     .venv/bin/python benchmarks/bench_sampler.py [--threads 2] [--prompts 64] [--new-tokens 64] [--repeats 3]
+        [--variants 32,64,64/generate,64/noprefix,32/unsorted,64/loop=<git rev>]
 
 Greedy decoding. Tokens/s count the answer tokens actually produced (up to and including the end token),
 so an answer that stops early is not padded out. The sampler runs through ``rlhf.sampler.sample`` on a
 fresh temporary store each repeat (prompt encoding, batching, store commits included); the model is loaded
 once and registered in the store first, as the round orchestrator does (an unregistered path costs a content
-hash, about 3 s for 538 MB, printed separately). Repeats are interleaved (naive, then every variant, repeated) so that on a shared machine all see
-the same load; the process CPU time and the load average are printed to judge how shared it was. The compute-limit estimate uses FLOPs per token =
-2 x parameters against float32 matmul throughput measured here with torch on the same threads.
+hash, about 3 s for 538 MB, printed separately). Repeats are interleaved (float32 matmul, naive, then every
+variant, repeated) so that on a shared machine all see the same load; the process CPU time and the load
+average are printed to judge how shared it was. The compute limit is FLOPs per token = 2 x parameters
+against the median float32 matmul throughput (2048^3) measured with torch on the same threads in every
+repeat; the share of the limit counts only answer tokens, so prompt prefill is overhead in it.
+
+Variants (``--variants``, comma-separated): ``B`` = the sampler at batch size B (sorted, decode loop with
+finished rows dropped, preallocated KV cache, shared prefix computed once); ``B/generate`` = plain
+``generate`` at batch B; ``B/noprefix`` = the loop without the shared prefix; ``B/unsorted`` = prompts not
+sorted by length; ``B/loop=REV`` = the decode loop of git revision REV (``git show REV:rlhf/sampler/decode.py``),
+a baseline run side by side (e.g. the loop before the preallocated cache: 68307e2).
 On a CUDA machine, ``--device cuda`` also times the bfloat16 path (static cache + compile at large batch).
 """
 
@@ -17,9 +26,12 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import tempfile
 import time
+import types
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -62,21 +74,62 @@ def naive_loop(model, tokenizer, frame, new_tokens: int) -> tuple[int, float]:
     return tokens, time.perf_counter() - start
 
 
-def sampler_run(model, tokenizer, frame, config, digest: str) -> tuple[int, float, int]:
+def decode_loop_at(rev: str) -> Any:
+    """``decode_compacting`` as it was at git revision ``rev`` of this clone (a side-by-side baseline)."""
+    source = subprocess.run(["git", "-C", str(REPO), "show", f"{rev}:rlhf/sampler/decode.py"],
+                            capture_output=True, text=True, check=True).stdout
+    module = types.ModuleType(f"decode_at_{rev}")
+    exec(compile(source, f"{rev}:rlhf/sampler/decode.py", "exec"), module.__dict__)
+    loop = module.decode_compacting
+
+    def call(*args: Any, share_prefix: bool = True, **kwargs: Any) -> Any:
+        return loop(*args, **kwargs)  # older loops have no share_prefix
+
+    return call
+
+
+def sampler_run(model, tokenizer, frame, config, digest: str, loop: Any = None) -> tuple[int, float, int]:
     from rlhf.sampler import sample
-    from rlhf.sampler.transformers_backend import TransformersBackend
+    from rlhf.sampler import transformers_backend as tb
     from rlhf.store import Store
 
-    backend = TransformersBackend(model, tokenizer, config)
+    backend = tb.TransformersBackend(model, tokenizer, config)
+    current = tb.decode_compacting
     with tempfile.TemporaryDirectory() as tmp:
         store = Store.open(Path(tmp) / "store")
         # registered, as the round orchestrator does, so sample() does not re-hash the 538 MB checkpoint
         store.append("checkpoints", [{"checkpoint_id": "bench", "kind": "policy", "path": model.name_or_path,
                                       "content_hash": digest}])
-        start = time.perf_counter()
-        result = sample(store, "bench", prompts=frame, config=config, backend=backend)
-        elapsed = time.perf_counter() - start
+        tb.decode_compacting = loop or current
+        try:
+            start = time.perf_counter()
+            result = sample(store, "bench", prompts=frame, config=config, backend=backend)
+            elapsed = time.perf_counter() - start
+        finally:
+            tb.decode_compacting = current
     return result.completion_tokens, elapsed, backend.model_calls
+
+
+def parse_variant(spec: str, new_tokens: int, device: str) -> tuple[str, Any, Any]:
+    """``64``, ``64/generate``, ``64/noprefix``, ``32/unsorted``, ``64/loop=REV`` -> (label, config, loop)."""
+    from rlhf.sampler import SamplerConfig
+
+    batch, _, option = spec.strip().partition("/")
+    settings: dict[str, Any] = {"batch_size": int(batch)}
+    loop = None
+    if option == "generate":
+        settings["compact_finished"] = False
+    elif option == "noprefix":
+        settings["share_prefix"] = False
+    elif option == "unsorted":
+        settings["sort_by_length"] = False
+    elif option.startswith("loop="):
+        loop = decode_loop_at(option.removeprefix("loop="))
+    elif option:
+        raise SystemExit(f"--variants: unknown option {option!r} in {spec!r} (generate, noprefix, unsorted, loop=REV)")
+    config = SamplerConfig(max_new_tokens=new_tokens, chunk_size=max(128, int(batch)), device=device, **settings)
+    label = f"batch {int(batch):3d} {option or 'loop (this tree)'}"
+    return label, config, loop
 
 
 def main() -> None:
@@ -86,16 +139,16 @@ def main() -> None:
     parser.add_argument("--naive-prompts", type=int, default=8)
     parser.add_argument("--new-tokens", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--batch-sizes", default="16,32,64")
+    parser.add_argument("--variants", default="32,64,64/generate,64/noprefix")
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
 
     from rlhf.models import content_hash, default_model_dir, load_causal_lm
-    from rlhf.sampler import SamplerConfig
 
     torch.set_num_threads(args.threads)
-    peak = matmul_gflops(args.threads)
-    print(f"torch {torch.__version__}, {args.threads} threads; float32 matmul 2048^3: {peak:.1f} GFLOP/s")
+    load = os.getloadavg()
+    print(f"torch {torch.__version__}, {args.threads} threads; load average at start "
+          f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} cores")
 
     model_dir = default_model_dir()
     start = time.perf_counter()
@@ -109,37 +162,38 @@ def main() -> None:
           "(paid by sample() for an unregistered path; not in the rates below)")
 
     frame = load_prompt_frame(args.prompts)
-    batch_sizes = [int(b) for b in args.batch_sizes.split(",")]
-    variants = [dict(batch_size=b) for b in batch_sizes]
-    variants += [dict(batch_size=max(batch_sizes), compact_finished=False), dict(batch_size=32, sort_by_length=False)]
-    configs = [SamplerConfig(max_new_tokens=args.new_tokens, chunk_size=max(128, v["batch_size"]), device=args.device,
-                             **v) for v in variants]
+    variants = [parse_variant(v, args.new_tokens, args.device) for v in args.variants.split(",")]
     naive_rates: list[float] = []
-    rates: dict[int, list[float]] = {i: [] for i in range(len(configs))}
+    peaks: list[float] = []
+    rates: dict[int, list[float]] = {i: [] for i in range(len(variants))}
     last: dict[int, tuple[int, int]] = {}
     cpu0, wall0 = time.process_time(), time.perf_counter()
     # Interleaved repeats: on a shared machine every variant sees the same mix of load.
     for repeat in range(args.repeats):
+        peaks.append(matmul_gflops(args.threads))
         tokens, seconds = naive_loop(model, tokenizer, frame.head(args.naive_prompts), args.new_tokens)
         naive_rates.append(tokens / seconds)
-        print(f"  repeat {repeat}: naive {tokens} tokens in {seconds:.1f} s", flush=True)
-        for i, config in enumerate(configs):
-            tokens, seconds, calls = sampler_run(model, tokenizer, frame, config, digest)
+        print(f"  repeat {repeat}: matmul {peaks[-1]:.1f} GFLOP/s; naive {tokens} tokens in {seconds:.1f} s; "
+              f"load {os.getloadavg()[0]:.1f}", flush=True)
+        for i, (label, config, loop) in enumerate(variants):
+            tokens, seconds, calls = sampler_run(model, tokenizer, frame, config, digest, loop)
             rates[i].append(tokens / seconds)
             last[i] = (tokens, calls)
-            print(f"  repeat {repeat}: variant {i} {tokens} tokens in {seconds:.1f} s", flush=True)
+            print(f"  repeat {repeat}: {label}: {tokens} tokens in {seconds:.1f} s", flush=True)
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     naive = statistics.median(naive_rates)
+    peak = statistics.median(peaks)
+    print(f"float32 matmul 2048^3 on {args.threads} threads: median {peak:.1f} GFLOP/s "
+          f"{[round(p, 1) for p in peaks]}")
     print(f"naive loop, {args.naive_prompts} prompts x {args.new_tokens} new tokens: "
           f"median {naive:.1f} tokens/s over {args.repeats} repeats {[round(r, 1) for r in naive_rates]}")
-    for i, config in enumerate(configs):
+    for i, (label, _config, _loop) in enumerate(variants):
         rate = statistics.median(rates[i])
         fraction = rate * flops_per_token / (peak * 1e9)
-        label = f"batch {config.batch_size:3d} sort={config.sort_by_length!s:5} compact={config.compact_finished!s:5}"
         print(
-            f"sampler {label}: median {rate:6.1f} tokens/s = {rate / naive:4.1f}x naive; "
+            f"sampler {label:28}: median {rate:6.1f} tokens/s = {rate / naive:4.1f}x naive; "
             f"{rate * flops_per_token / 1e9:5.1f} GFLOP/s = {fraction:5.1%} of the matmul limit; "
-            f"{last[i][0]} tokens, {last[i][1]} generate calls; repeats {[round(r, 1) for r in rates[i]]}"
+            f"{last[i][0]} tokens, {last[i][1]} batches; repeats {[round(r, 1) for r in rates[i]]}"
         )
     load = os.getloadavg()
     print(f"process CPU {cpu:.0f} s over {wall:.0f} s wall ({cpu / wall:.2f} cores busy for us); "

@@ -451,7 +451,12 @@ def test_judge_health_table_equals_health_and_length_control(app_store, monkeypa
                 (judge, field)
         prefs = preferences.prompt_preferences(part, model=LATEST_NEW, baseline=LATEST_OLD)
         if prefs["preference"].notna().any():
-            lc = length_control.lc_win_rate(prefs["preference"], prefs["length_model"], prefs["length_baseline"])
+            # as `rlhf winrate`: instruction difficulty from every checkpoint this judge compared with LATEST_OLD
+            against = app_store.query(
+                'SELECT judge, judge_version, prompt_id, model_a, model_b, "order", preference, length_a, length_b '
+                "FROM judgment_pairs WHERE judge = ? AND (model_a = ? OR model_b = ?)", [judge, LATEST_OLD, LATEST_OLD])
+            against = against[against["prompt_id"].isin(set(prefs["prompt_id"]))]
+            lc = length_control.lc_win_rate_from_judgments(against, LATEST_NEW, LATEST_OLD, judge=judge)
             if lc is None:  # no lengths stored (the hostile judge's judgments carry none)
                 assert pd.isna(row["lc_win_rate"])
             else:

@@ -183,3 +183,63 @@ def test_rows_that_stop_early_leave_the_batch_and_the_others_still_match_generat
     assert [o.finish_reason for o in outputs] == ["stop" if stop_token in e else "length" for e in expected]
     decoded = [tokenizer.decode([t for t in e if t != stop_token], skip_special_tokens=True) for e in expected]
     assert [o.text for o in outputs] == decoded
+
+
+# -- the CPU decode loop: preallocated cache and shared prefix ------------------------------------------------
+
+
+def test_preallocated_layer_writes_in_place_broadcasts_the_prefix_and_selects_rows():
+    from rlhf.sampler.decode import PreallocatedLayer
+
+    layer = PreallocatedLayer(batch=3, capacity=5)
+    prefix = torch.arange(2 * 2 * 4, dtype=torch.float32).reshape(1, 2, 2, 4)  # batch 1: the shared prefix
+    keys, values = layer.update(prefix, -prefix)
+    assert keys.shape == (1, 2, 2, 4) and torch.equal(keys, prefix)  # the prefix pass sees one row
+    buffer = layer._keys.data_ptr()
+    step = torch.randn(3, 2, 1, 4)
+    keys, values = layer.update(step, -step)
+    assert keys.shape == (3, 2, 3, 4) and layer.get_seq_length() == 3
+    assert torch.equal(keys, torch.cat([prefix.expand(3, -1, -1, -1), step], dim=2))  # broadcast to every row
+    assert torch.equal(values, -keys)
+    assert layer._keys.data_ptr() == buffer  # written in place, no new copy per step
+    layer.batch_select_indices(torch.tensor([0, 2]))
+    keys, _ = layer.update(torch.ones(2, 2, 1, 4), torch.ones(2, 2, 1, 4))
+    assert torch.equal(keys[:, :, 2], step[[0, 2], :, 0]) and keys.shape == (2, 2, 4, 4)
+    layer.update(torch.ones(2, 2, 1, 4), torch.ones(2, 2, 1, 4))
+    with pytest.raises(RuntimeError, match="capacity of 5"):
+        layer.update(torch.ones(2, 2, 1, 4), torch.ones(2, 2, 1, 4))
+
+
+@pytest.mark.parametrize(
+    ("prompts", "expected"),
+    [([[1, 2, 3], [1, 2, 4, 5]], 2), ([[1, 2, 3], [1, 2, 3]], 2), ([[7, 8, 9]], 2), ([[1], [1, 2]], 0),
+     ([[1, 2], [3, 2]], 0), ([], 0)],
+)
+def test_shared_prefix_leaves_every_prompt_a_token_to_prefill(prompts, expected):
+    from rlhf.sampler.decode import shared_prefix_length
+
+    assert shared_prefix_length(prompts) == expected
+
+
+def test_a_long_shared_prefix_is_computed_once_and_answers_still_match_generate(varied_lm):
+    """A system prompt makes every prompt start with the same ~20 tokens: they run once at batch size 1, the
+    rest of each prompt per row, and each answer is still what plain generate gives for that prompt alone."""
+    model, tokenizer = varied_lm
+    system = "You are a careful assistant. Answer in one short sentence, please."
+    config = SamplerConfig(max_new_tokens=10, batch_size=8, system_prompt=system)
+    requests = [GenerationRequest(r.prompt_id, 0, (("system", system), *r.messages), r.seed) for r in _requests()]
+    backend = TransformersBackend(model, tokenizer, config)
+    shapes: list[tuple[int, ...]] = []
+    hook = model.register_forward_pre_hook(lambda _m, _a, kw: shapes.append(tuple(kw["input_ids"].shape)),
+                                           with_kwargs=True)
+    try:
+        outputs = backend.generate(requests)
+    finally:
+        hook.remove()
+    header = tokenizer.apply_chat_template([{"role": "system", "content": system}], tokenize=False)
+    prefix = len(tokenizer(header, add_special_tokens=False)["input_ids"])
+    assert shapes[0][0] == 1 and shapes[0][1] >= prefix - 2  # the shared prefix, once, at batch size 1
+    assert shapes[1][0] == 8 and shapes[1][1] < max(len(backend.encode(r)) for r in requests) - prefix + 3
+    expected = [_plain_generate(model, tokenizer, r, 10) for r in requests]
+    assert [o.text for o in outputs] == expected
+    assert len(set(expected)) == len(PROMPTS)

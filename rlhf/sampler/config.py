@@ -53,6 +53,10 @@ class SamplerConfig:
         default=True,
         metadata={"help": "Drop finished answers from the batch (dynamic-cache path); False = plain generate."},
     )
+    share_prefix: bool = field(
+        default=True,
+        metadata={"help": "Compute the prompt prefix a batch shares (chat template header) once (decode loop)."},
+    )
     static_min_batch: int = field(default=64, metadata={"help": "Smallest batch that uses the static path."})
     num_threads: int | None = field(default=None, metadata={"help": "torch CPU threads (None: leave as is)."})
     # OpenAI-compatible server

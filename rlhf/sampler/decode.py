@@ -1,10 +1,25 @@
-"""A decode loop that drops finished answers from the batch, for the dynamic-cache (CPU) path.
+"""A decode loop for the CPU (dynamic-shape) path: finished answers leave the batch, the KV cache is written
+in place, and the prompt prefix every row shares (the chat template's system header) is computed once.
 
 ``generate`` keeps computing every row of a batch until the longest answer ends, so a batch whose answers
 range from 10 to 256 tokens spends most of its compute on rows that are already done. This loop does the
-same arithmetic per row as greedy ``generate`` (left padding, position ids from the attention mask, the
-KV cache) but removes a row from the batch and its cache as soon as it emits an end token. Rows never
-interact, so each answer is what ``generate`` would give (the test compares them prompt by prompt).
+same arithmetic per row as greedy ``generate`` (position ids from the attention mask, the KV cache) but
+removes a row from the batch and its cache as soon as it emits an end token. Rows never interact, so each
+answer is what ``generate`` would give up to floating-point rounding (the tests compare them prompt by
+prompt).
+
+Two things make it cheaper per token than ``generate`` with a ``DynamicCache`` on a CPU (see
+docs/sampler.md for the profile and the figures):
+
+* **Preallocated cache.** ``DynamicCache`` concatenates every layer's keys and values with the new token at
+  every step, copying the whole cache each time; here each layer's cache is one buffer sized for prompt plus
+  answer, and a step writes one column into it (``PreallocatedCache``).
+* **Shared prefix.** Chat prompts start with the same tokens (SmolLM2's template puts a 24-token system
+  header before every user message: about half of a typical eval prompt). The longest prefix common to the
+  batch is run once at batch size 1 and its keys and values are broadcast into every row; only the rest of
+  each prompt is prefilled per row. The layout is ``[shared prefix | padding | rest of the prompt]``: the
+  attention mask hides the padding and the position ids continue the prefix, so every token sees the same
+  positions and keys as in a left-padded ``generate``.
 """
 
 from __future__ import annotations
@@ -14,6 +29,7 @@ from collections.abc import Callable
 from typing import Any
 
 import torch
+from transformers.cache_utils import Cache, DynamicLayer
 
 # (logits of the active rows, their original row indices, step) -> next token per active row
 Chooser = Callable[[torch.Tensor, torch.Tensor, int], torch.Tensor]
@@ -31,6 +47,75 @@ def greedy_chooser(logits: torch.Tensor, rows: torch.Tensor, step: int) -> torch
     return torch.argmax(logits, dim=-1)
 
 
+class PreallocatedLayer(DynamicLayer):
+    """One layer's keys and values in a buffer of ``capacity`` positions for ``batch`` rows.
+
+    ``update`` writes the new positions in place (a batch-1 update, the shared prefix, is broadcast to every
+    row) and returns views of the filled part, instead of concatenating a new copy of the whole cache.
+    """
+
+    def __init__(self, batch: int, capacity: int) -> None:
+        super().__init__()
+        self.batch, self.capacity, self.length = batch, capacity, 0
+        self._keys: torch.Tensor | None = None
+        self._values: torch.Tensor | None = None
+
+    def lazy_initialization(self, key_states: torch.Tensor, value_states: torch.Tensor) -> None:
+        self.device = key_states.device
+        heads = key_states.shape[1]
+        self._keys = key_states.new_empty((self.batch, heads, self.capacity, key_states.shape[-1]))
+        self._values = value_states.new_empty((self.batch, heads, self.capacity, value_states.shape[-1]))
+        self.is_initialized = True
+
+    def update(
+        self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any, **kwargs: Any
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        if not self.is_initialized:
+            self.lazy_initialization(key_states, value_states)
+        assert self._keys is not None and self._values is not None
+        end = self.length + key_states.shape[-2]
+        if end > self.capacity:
+            raise RuntimeError(f"KV cache full: {end} positions for a capacity of {self.capacity}")
+        self._keys[:, :, self.length : end] = key_states
+        self._values[:, :, self.length : end] = value_states
+        self.length = end
+        self.keys, self.values = self._keys[:, :, :end], self._values[:, :, :end]
+        rows = key_states.shape[0]  # 1 for the shared prefix: attend with one row, as the query has
+        return self.keys[:rows], self.values[:rows]
+
+    def get_seq_length(self) -> int:
+        return self.length
+
+    def batch_select_indices(self, indices: torch.Tensor) -> None:
+        self.batch = len(indices)
+        if self._keys is not None and self._values is not None:
+            self._keys, self._values = self._keys[indices], self._values[indices]
+            self.keys, self.values = self._keys[:, :, : self.length], self._values[:, :, : self.length]
+
+    def reset(self) -> None:
+        self._keys = self._values = None
+        self.length = 0
+        super().reset()
+
+
+class PreallocatedCache(Cache):
+    """A KV cache for ``batch`` rows and at most ``capacity`` positions, written in place."""
+
+    def __init__(self, num_layers: int, batch: int, capacity: int) -> None:
+        super().__init__(layers=[PreallocatedLayer(batch, capacity) for _ in range(num_layers)])
+
+
+def shared_prefix_length(prompts: list[list[int]]) -> int:
+    """Tokens every prompt starts with, leaving at least one token of each prompt to prefill per row."""
+    if not prompts:
+        return 0
+    first, limit = prompts[0], min(len(p) for p in prompts) - 1
+    common = 0
+    while common < limit and all(p[common] == first[common] for p in prompts):
+        common += 1
+    return common
+
+
 def decode_compacting(
     model: Any,
     input_ids: torch.Tensor,
@@ -39,21 +124,41 @@ def decode_compacting(
     max_new_tokens: int,
     eos_ids: list[int],
     choose: Chooser = greedy_chooser,
+    share_prefix: bool = True,
 ) -> list[list[int]]:
-    """New tokens per row (each ends with its end token, or stops at ``max_new_tokens``)."""
-    from transformers import DynamicCache
+    """New tokens per row (each ends with its end token, or stops at ``max_new_tokens``).
 
+    ``input_ids``/``attention_mask``: the prompts, left-padded (as the backend builds them).
+    """
     device = input_ids.device
-    cache = DynamicCache(config=model.config)
-    cache_kwarg = _cache_kwarg(inspect.signature(model.forward).parameters)
-    position_ids = (attention_mask.long().cumsum(-1) - 1).clamp(min=0)
+    prompts = [row[mask.bool()].tolist() for row, mask in zip(input_ids.cpu(), attention_mask.cpu())]
+    batch = len(prompts)
+    prefix = shared_prefix_length(prompts) if share_prefix else 0
+    width = max(len(p) for p in prompts) - prefix  # the per-row part, left-padded to this width
+    pad_id = int(input_ids[0, 0]) if bool((attention_mask[:, 0] == 0).any()) else 0
+    ids = torch.full((batch, width), pad_id, dtype=torch.long)
+    full_mask = torch.ones((batch, prefix + width + max_new_tokens), dtype=torch.long)
+    for row, prompt in enumerate(prompts):
+        rest = prompt[prefix:]
+        ids[row, width - len(rest) :] = torch.tensor(rest, dtype=torch.long)
+        full_mask[row, prefix : prefix + width - len(rest)] = 0
+    ids, full_mask = ids.to(device), full_mask.to(device)
+    cache = PreallocatedCache(model.config.get_text_config(decoder=True).num_hidden_layers, batch,
+                              prefix + width + max_new_tokens)
+    cache_kwarg = {_cache_kwarg(inspect.signature(model.forward).parameters) or "past_key_values": cache}
+    if prefix:
+        model(input_ids=ids.new_tensor(prompts[0][:prefix])[None], position_ids=torch.arange(prefix, device=device)[None],
+              use_cache=True, logits_to_keep=1, **cache_kwarg)
+    rest_mask = full_mask[:, prefix : prefix + width]
+    position_ids = prefix + (rest_mask.cumsum(-1) - 1).clamp(min=0)
+    length = prefix + width
+    out = model(input_ids=ids, attention_mask=full_mask[:, :length], position_ids=position_ids,
+                use_cache=True, logits_to_keep=1, **cache_kwarg)
+    position_ids = position_ids[:, -1:]
     eos = torch.tensor(eos_ids, device=device)
-    rows = torch.arange(input_ids.shape[0], device=device)  # original index of each active row
-    tokens: list[list[int]] = [[] for _ in range(input_ids.shape[0])]
-    step_input, mask = input_ids, attention_mask
+    rows = torch.arange(batch, device=device)  # original index of each active row
+    tokens: list[list[int]] = [[] for _ in range(batch)]
     for step in range(max_new_tokens):
-        out = model(input_ids=step_input, attention_mask=mask, position_ids=position_ids,
-                    use_cache=True, logits_to_keep=1, **{cache_kwarg: cache})
         next_tokens = choose(out.logits[:, -1, :], rows, step)
         for row, token in zip(rows.tolist(), next_tokens.tolist()):
             tokens[row].append(token)
@@ -63,11 +168,11 @@ def decode_compacting(
         if not bool(alive.all()):
             keep = alive.nonzero().squeeze(1)
             cache.batch_select_indices(keep)
-            rows, mask, next_tokens = rows[keep], mask[keep], next_tokens[keep]
-            position_ids = position_ids[keep]
-        mask = torch.cat([mask, mask.new_ones((mask.shape[0], 1))], dim=1)
-        position_ids = position_ids[:, -1:] + 1
-        step_input = next_tokens[:, None]
+            rows, full_mask, next_tokens, position_ids = rows[keep], full_mask[keep], next_tokens[keep], position_ids[keep]
+        length += 1
+        position_ids = position_ids + 1
+        out = model(input_ids=next_tokens[:, None], attention_mask=full_mask[:, :length], position_ids=position_ids,
+                    use_cache=True, logits_to_keep=1, **cache_kwarg)
     return tokens
 
 

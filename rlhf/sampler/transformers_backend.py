@@ -152,7 +152,7 @@ class TransformersBackend:
             if not static and self.config.compact_finished and supports_compacting(self.model):
                 new_tokens = decode_compacting(
                     self.model, input_ids, attention, max_new_tokens=self.config.max_new_tokens,
-                    eos_ids=self.eos_ids, choose=self._chooser(seeds),
+                    eos_ids=self.eos_ids, choose=self._chooser(seeds), share_prefix=self.config.share_prefix,
                 )
             else:
                 generated = self.model.generate(
@@ -253,10 +253,11 @@ def _dtype(name: str | None, device: str) -> Any:
 
 
 def _use_sdpa(model: Any) -> None:
-    try:
+    import contextlib
+
+    # on failure the model's default attention stays; SDPA is already the default for Llama-style models
+    with contextlib.suppress(AttributeError, ValueError):
         model.set_attn_implementation("sdpa")
-    except (AttributeError, ValueError):
-        pass  # the model's default attention stays; SDPA is already the default for Llama-style models
 
 
 def _is_oom(exc: BaseException) -> bool:
