@@ -24,7 +24,8 @@ import json
 import math
 import re
 import time
-from typing import Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from judges._lm import encode_chat, generate_greedy, last_logprobs, length_batches, lm_for, single_token_ids
 from judges.config import LLMJudgeConfig
@@ -131,7 +132,8 @@ class LLMJudge:
         lp_b = float(torch.logsumexp(logprobs[self.label_ids["B"]], dim=0))
         mass = math.exp(lp_a) + math.exp(lp_b)
         raw = json.dumps({"logp_A": lp_a, "logp_B": lp_b, "verdict_mass": mass})
-        common = dict(raw_output=raw, prompt_tokens=n_prompt, completion_tokens=0, latency_s=latency_s, cost_usd=0.0)
+        common: dict[str, Any] = dict(raw_output=raw, prompt_tokens=n_prompt, completion_tokens=0, latency_s=latency_s,
+                                      cost_usd=0.0)
         if not (math.isfinite(lp_a) and math.isfinite(lp_b)):
             return Verdict.unscored("verdict log-probabilities are not finite", **common)
         if mass < self.config.min_verdict_mass:
@@ -162,7 +164,7 @@ class LLMJudge:
                 verdicts[i] = self._too_long(len(seq))
         for batch, outputs, per_item in self._generate(encoded):
             for i, (text, n_new) in zip(batch, outputs):
-                common = dict(raw_output=text, rationale=text, prompt_tokens=len(encoded[i]),
+                common: dict[str, Any] = dict(raw_output=text, rationale=text, prompt_tokens=len(encoded[i]),
                               completion_tokens=n_new, latency_s=per_item, cost_usd=0.0)
                 preference = parse_bracket_verdict(text)
                 if preference is None:

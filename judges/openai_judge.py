@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from judges.config import OpenAIJudgeConfig
 from judges.llm_judge import parse_bracket_verdict
@@ -143,13 +144,13 @@ class OpenAIJudge:
         if isinstance(outcome, ChatError):
             retryable = outcome.status is None or outcome.status in _RETRYABLE
             return Verdict.unscored(outcome.error, latency_s=outcome.latency_s, retryable=retryable)
-        common = dict(prompt_tokens=outcome.prompt_tokens, completion_tokens=outcome.completion_tokens,
+        common: dict[str, Any] = dict(prompt_tokens=outcome.prompt_tokens, completion_tokens=outcome.completion_tokens,
                       latency_s=outcome.latency_s, cost_usd=self.client.cost_of(outcome))
         if logprob and outcome.logprobs:
             soft = soft_preference(outcome.logprobs[0])
             if soft is not None:
-                preference, detail = soft
-                return Verdict(preference=preference, raw_output=json.dumps({"text": outcome.text, **detail}), **common)
+                soft_p, detail = soft
+                return Verdict(preference=soft_p, raw_output=json.dumps({"text": outcome.text, **detail}), **common)
         preference = parse_letter(outcome.text) if logprob else parse_bracket_verdict(outcome.text)
         rationale = None if logprob else outcome.text
         if preference is None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 from judges._lm import length_batches
 from judges.config import RewardJudgeConfig
