@@ -188,6 +188,9 @@ def run_canaries(
         return CanaryRun(judge.judge_id, judge.judge_version, canary_set, len(canaries), _from_row(stored),
                          n_judged=0, n_cached=0, reused=True, seconds=time.perf_counter() - start)
 
+    check = getattr(judge, "check", None)
+    if callable(check):
+        check()  # e.g. an unreachable server: fail before queueing anything
     work = [(c, order, c.item(order)) for c in canaries for order in c.orders]
     keys = [cache_key(judge, item, order) for _, order, item in work]
     verdicts: dict[str, Verdict] = dict(lookup(store, keys))
@@ -208,6 +211,8 @@ def run_canaries(
         verdicts.update({k: v for k, v in fresh.items() if not v.retryable})
         if progress:
             progress(n_cached + min(offset + chunk, len(todo)), len(work))
+        if all(v.retryable for v in got):
+            break  # a whole chunk failed on the infrastructure: stop instead of marching on against a dead server
     if n_retry:
         raise CanaryError(f"{n_retry} canary verdicts of judge {judge.judge_id} failed with retryable errors "
                           "(server unreachable or overloaded); rerun to retry them, nothing else is judged again")

@@ -256,3 +256,14 @@ def test_winrate_and_leaderboard_json_say_whether_the_judge_is_informative(tmp_p
     text = cli("winrate", "--model", "new", "--baseline", "old", "--judge", "first", "--n-boot", "50")
     assert "UNINFORMATIVE JUDGE" in text
     assert "canaries: not run" in cli("leaderboard", "--judge", "untested", "--n-boot", "20")
+
+
+def test_a_dead_server_stops_after_one_chunk(eval_store):
+    dead = Scripted("dead", coin)
+    dead.judge = lambda items: [Verdict.unscored("connection refused", retryable=True) for _ in items]
+    asked: list[int] = []
+    real = dead.judge
+    dead.judge = lambda items: (asked.append(len(items)), real(items))[1]
+    with pytest.raises(CanaryError, match="retryable"):
+        run_canaries(eval_store, dead, chunk=16)
+    assert asked == [16] and eval_store.count("judge_cache") == 0 and eval_store.count("judge_canaries") == 0

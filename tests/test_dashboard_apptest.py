@@ -478,9 +478,13 @@ def test_judge_health_table_equals_health_and_length_control(app_store, monkeypa
     judge = at.selectbox(key="jh-lc-judge").value
     want = []
     for k in range(1, 6):
-        part = _judgments(app_store, policy_id(k - 1), policy_id(k), judge)
-        pp = preferences.prompt_preferences(part, model=policy_id(k), baseline=policy_id(k - 1))
-        want.append(length_control.lc_win_rate(pp["preference"], pp["length_model"], pp["length_baseline"]).lc_win_rate)
+        old, new = policy_id(k - 1), policy_id(k)
+        pp = preferences.prompt_preferences(_judgments(app_store, old, new, judge), model=new, baseline=old)
+        against = app_store.query(  # every checkpoint judged against `old` (difficulty), as `rlhf winrate`
+            'SELECT judge, judge_version, prompt_id, model_a, model_b, "order", preference, length_a, length_b '
+            "FROM judgment_pairs WHERE judge = ? AND (model_a = ? OR model_b = ?)", [judge, old, old])
+        against = against[against["prompt_id"].isin(set(pp["prompt_id"]))]
+        want.append(length_control.lc_win_rate_from_judgments(against, new, old, judge=judge).lc_win_rate)
     np.testing.assert_allclose(_arr(lc_trace["y"]), want, atol=1e-9)
     assert specs[-1]["data"][0]["colorbar"]["title"]["text"] == "agreement"
     agreement = at.dataframe[2].value
