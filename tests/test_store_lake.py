@@ -250,3 +250,24 @@ def test_store_compact_works_on_the_lake_and_keeps_every_row(postgres_server, tm
     assert store.count("judgments") == 1200
     with pytest.raises(RecordError):
         store.append("judgments", judgments(200).assign(preference=0.0))  # a stored key with other content
+
+
+@pytest.mark.slow
+def test_every_dashboard_page_renders_the_ducklake_store(postgres_server, tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from rlhf.synthetic import SyntheticConfig, generate
+
+    store = Store.open(postgres_server.lake_location(tmp_path / "shared"))
+    generate(store, SyntheticConfig(rounds=3, prompts=40, judges=2, seed=5))
+    monkeypatch.setenv(
+        "RLHF_STORE", str(store.root)
+    )  # what `rlhf dashboard` passes: the root names the catalog
+    app = str(Path(__file__).resolve().parent.parent / "dashboard" / "streamlit_app.py")
+    at = AppTest.from_file(app, default_timeout=120)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.get("plotly_chart"), "the progress page drew no chart"
+    for page in ("categories", "head_to_head", "regressions", "judge_health", "training"):
+        at.switch_page(f"app_pages/{page}.py").run()
+        assert not at.exception, (page, [e.message for e in at.exception])

@@ -106,6 +106,7 @@ class LakeStore(Store):
             )
         store = cls(place, root, db)
         store._ensure_catalog(create=create)
+        _forward_views(db)
         if create:
             with contextlib.suppress(OSError):
                 lake_dir.mkdir(parents=True, exist_ok=True)
@@ -128,6 +129,7 @@ class LakeStore(Store):
         with self._db_lock:
             if self._db is None:
                 self._db = _attach(self.place, data_path=None)
+                _forward_views(self._db)
             return self._db
 
     def _reset(self) -> None:
@@ -383,6 +385,22 @@ def _first_line(exc: Exception) -> str:
         if marker in text and "Unable to connect" in text:
             text = text[text.index(marker) + len(marker) :]
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _forward_views(db: duckdb.DuckDBPyConnection) -> None:
+    """Views in the in-memory database that read the lake's views and stored tables, so any cursor of this
+    database (not only one that said `USE lake`) finds `judgments`, `pair_winrates`, `stored.judgments`..."""
+    names = db.execute(
+        f"SELECT schema_name, view_name AS name FROM duckdb_views() WHERE database_name = '{ALIAS}' "
+        f"AND schema_name = 'main' AND NOT internal UNION ALL "
+        f"SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = '{ALIAS}' "
+        f"AND schema_name = '{SOURCE.schema}'"
+    ).fetchall()
+    db.execute(f"CREATE SCHEMA IF NOT EXISTS memory.{SOURCE.schema}")
+    for schema, name in names:
+        db.execute(
+            f'CREATE OR REPLACE VIEW memory.{schema}."{name}" AS SELECT * FROM {ALIAS}.{schema}."{name}"'
+        )
 
 
 def _check_writable(directory: Path) -> None:
