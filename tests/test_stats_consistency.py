@@ -189,6 +189,12 @@ def test_the_dashboard_statistics_equal_the_core(filled):
     _, expected = _core(frame, "v2", "ckpt-1", "ckpt-0", n_boot=stats.N_BOOT, seed=stats.SEED)
     for key in FIELDS:
         assert getattr(head, key) == pytest.approx(getattr(expected, key), abs=1e-12), key
+    cli = _cli(store, "winrate", "--model", "ckpt-1", "--baseline", "ckpt-0", "--json", "--n-boot", "0")
+    lc_rows = stats.lc_by_comparison(path, version, ("ckpt-0",), ("ckpt-1",), JUDGE)
+    assert lc_rows["lc_win_rate"].tolist() == pytest.approx([cli["lc_win_rate"]], abs=1e-9)
+    table = stats.judge_table_for(path, version, "ckpt-0", "ckpt-1").set_index("judge")
+    assert table.loc[JUDGE, "lc_win_rate"] == pytest.approx(cli["lc_win_rate"], abs=1e-9)
+    assert table.loc[JUDGE, "win_rate"] == pytest.approx(cli["win_rate"], abs=1e-12)
     board = stats.leaderboard(path, version, JUDGE)
     assert not isinstance(board, str), board
     fit = leaderboard(frame[frame["judge_version"] == "v2"], n_boot=stats.BT_BOOT, seed=stats.SEED).to_frame()
