@@ -69,18 +69,19 @@ class PromptTagger:
             self.model_calls += len(group)
             for row, i in enumerate(group):
                 qi, ci = owners[i]
-                if out[qi] is None:
+                scores = out[qi]
+                if scores is None:
                     continue
                 cat = self.category_ids[ci]
                 total = sum(
                     float(logprobs[row, keep - (len(cat) - t) - 1, token]) for t, token in enumerate(cat)
                 )
-                out[qi][ci] = total / len(cat) if self.config.score == "mean" else total
+                scores[ci] = total / len(cat) if self.config.score == "mean" else total
         return out
 
     def tag(self, questions: Sequence[str]) -> list[tuple[str, float] | None]:
         """(category, softmax share) per question; None when the prompt is too long to tag."""
-        tags = []
+        tags: list[tuple[str, float] | None] = []
         for row in self.scores(questions):
             if row is None:
                 tags.append(None)

@@ -172,7 +172,7 @@ def _check_messages(value: Any, path: Path, line_no: int, field: str, *, last_ro
     """Check a list of {"role", "content"} messages and return a clean copy."""
     if not isinstance(value, list) or not value:
         raise DataError(path, line_no, field, 'must be a non-empty list of {"role": ..., "content": ...} messages')
-    messages = []
+    messages: list[dict[str, str]] = []
     for i, message in enumerate(value):
         where = f"{field}[{i}]"
         if not isinstance(message, dict):

@@ -96,7 +96,7 @@ def load_causal_lm(name_or_path: str | Path, *, dtype=None, device=None):
     if isinstance(resolved, Path) and is_adapter_dir(resolved):
         from peft import PeftConfig, PeftModel
 
-        base = PeftConfig.from_pretrained(resolved).base_model_name_or_path
+        base = PeftConfig.from_pretrained(str(resolved)).base_model_name_or_path
         model, tokenizer = load_causal_lm(base, dtype=dtype, device=device)
         model = PeftModel.from_pretrained(model, resolved).merge_and_unload()
         if Path(resolved, "tokenizer_config.json").exists():

@@ -138,7 +138,7 @@ def _prompts(config: SyntheticConfig, rng: np.random.Generator) -> tuple[pd.Data
             "prompt_id": ids,
             "messages": [json.dumps([{"role": "user", "content": t}]) for t in texts],
             "text": texts,
-            "category": np.where(untagged, None, cats),
+            "category": np.where(untagged, None, cats),  # type: ignore[call-overload]  # None -> object array
             "tags": "[]",
             "split": "eval",
             "source": "synthetic",
@@ -330,7 +330,7 @@ def _judgments(config, rng, skill, lengths, categories, answers=None):
                                                     "no verdict token" + tag), None)
                 pref = np.where(unscored, np.nan, np.round(p, 4))
                 lost = pref < 0.5
-                rationale = np.where(lost, f"{order}: the older answer is clearer and more direct.", None)
+                rationale = np.where(lost, f"{order}: the older answer is clearer and more direct.", None)  # type: ignore[call-overload]
                 if config.payloads:
                     rationale = np.where(lost & (idx % 5 == 0), f"{order}: {_payload(config, k)}", rationale)
                 frame = pd.DataFrame(

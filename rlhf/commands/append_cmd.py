@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import click
 
 from rlhf.commands import store_from
-from rlhf.store.ingest import append_files
+from rlhf.store.ingest import Kind, append_files
 
 
 @click.command()
@@ -19,6 +21,6 @@ def append(ctx: click.Context, kind: str, files: tuple[str, ...]) -> None:
     Exit 0 when done; 2 with a message naming file, line and field when any row is bad (nothing written).
     """
     store = store_from(ctx)
-    results = append_files(store, kind, files)  # an InputError exits 2 through the CLI's exit spine
+    results = append_files(store, cast(Kind, kind), files)  # an InputError exits 2 through the exit spine
     for table, result in results.items():
         click.echo(f"{table}: {result.added} added, {result.skipped} already stored")

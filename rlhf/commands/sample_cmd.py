@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import click
 
 from rlhf.commands import BadInput, store_from
@@ -47,13 +49,14 @@ def sample(ctx: click.Context, checkpoint: str, prompts: str, category: str | No
     """
     from rlhf.sampler import SamplerConfig
     from rlhf.sampler import sample as run_sample
+    from rlhf.sampler.config import Backend, OnTooLong
     from rlhf.sampler.vllm_backend import VLLMNotInstalled
 
     try:
         config = SamplerConfig(
-            backend=backend, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed,
+            backend=cast(Backend, backend), max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed,
             samples_per_prompt=samples_per_prompt, batch_size=batch_size, chunk_size=chunk_size,
-            on_too_long=on_too_long, max_prompt_tokens=max_prompt_tokens, system_prompt=system_prompt,
+            on_too_long=cast(OnTooLong, on_too_long), max_prompt_tokens=max_prompt_tokens, system_prompt=system_prompt,
             device=device, num_threads=threads, base_url=base_url, api_model=api_model, api_key_env=api_key_env,
             max_concurrency=max_concurrency,
         )
@@ -80,7 +83,7 @@ class _ProgressBar:
 
     def __init__(self, *, disabled: bool) -> None:
         self.disabled = disabled
-        self.bar = None
+        self.bar: Any = None  # a tqdm bar once the first progress arrives
 
     def __call__(self, progress) -> None:
         if self.disabled:
@@ -89,9 +92,10 @@ class _ProgressBar:
             from tqdm import tqdm
 
             self.bar = tqdm(total=progress.total, unit="answer", desc="sampling", dynamic_ncols=True)
-        self.bar.update(progress.done - self.bar.n)
+        bar = self.bar
+        bar.update(progress.done - bar.n)
         rate = progress.completion_tokens / progress.elapsed_s if progress.elapsed_s > 0 else 0.0
-        self.bar.set_postfix(tok_s=f"{rate:.1f}", committed=progress.committed, refresh=False)
+        bar.set_postfix(tok_s=f"{rate:.1f}", committed=progress.committed, refresh=False)
 
     def close(self) -> None:
         if self.bar is not None:

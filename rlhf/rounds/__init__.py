@@ -6,7 +6,15 @@ See docs/rounds.md.
 
 from rlhf.rounds.config import ConfigError, LoraSettings, RoundConfig, config_from_dict, load_config
 from rlhf.rounds.errors import StageError
-from rlhf.rounds.orchestrator import STAGES, RoundPlan, RoundResult, add_round, plan_round, round_status, run_round
+from rlhf.rounds.orchestrator import (
+    STAGES,
+    RoundPlan,
+    RoundResult,
+    add_round,
+    plan_round,
+    round_status,
+    run_round,
+)
 from rlhf.rounds.overlap import OverlapError, check_no_overlap
 
 __all__ = [

@@ -166,7 +166,8 @@ def add_round(config: RoundConfig, store: Store, checkpoint_path: str | Path, *,
 def round_status(store: Store) -> list[dict[str, Any]]:
     """One row per round with its stages' statuses, for `rlhf round status`."""
     rows = []
-    for r in round_rows(store).to_dict("records"):
+    for row in round_rows(store).to_dict("records"):
+        r = {str(k): v for k, v in row.items()}
         stages = stage_status(store, str(r["round_id"]))
         r["stages"] = {s: stages[s][0] for s in STAGES if s in stages}
         r["seconds"] = {s: stages[s][1].get("seconds") for s in STAGES if s in stages}

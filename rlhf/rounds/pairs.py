@@ -96,7 +96,7 @@ def derive_pair_id(prompt: Sequence[Mapping[str, str]], chosen: str, rejected: s
     return "pair-" + hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def pair_from_record(record: Mapping[str, Any], *, where: str, source: str) -> Pair:
+def pair_from_record(record: Mapping[Any, Any], *, where: str, source: str) -> Pair:
     """Normalise one record (TRL conversational or plain strings) into a Pair."""
     for name in ("prompt", "chosen", "rejected"):
         if name not in record or record[name] is None:
@@ -200,7 +200,8 @@ def collect_pairs(
 
 def split_heldout(pairs: Sequence[Pair], fraction: float, seed: int) -> tuple[list[Pair], list[Pair]]:
     """Deterministic split by a hash of (seed, pair_id): the same pair stays on the same side across rounds."""
-    train, heldout = [], []
+    train: list[Pair] = []
+    heldout: list[Pair] = []
     for p in pairs:
         h = int(hashlib.sha256(f"{seed}:{p.pair_id}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
         (heldout if h < fraction else train).append(p)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rlhf.openai_client import ChatError, OpenAIClient
-from rlhf.sampler.backend import BatchCallback, GenerationOutput, GenerationRequest
+from rlhf.sampler.backend import BatchCallback, FinishReason, GenerationOutput, GenerationRequest
 from rlhf.sampler.config import SamplerConfig
 
 _CONTEXT_MARKERS = ("context length", "context_length", "maximum context", "too long", "max_model_len")
@@ -70,7 +70,7 @@ class OpenAIBackend:
                 reason = f"server rejected the prompt as too long: {result.error[:300]}"
                 return GenerationOutput(None, None, 0, result.latency_s, "skipped", reason)
             return GenerationOutput(None, None, None, result.latency_s, None, error=result.error)
-        finish = result.finish_reason if result.finish_reason in ("stop", "length") else "stop"
+        finish: FinishReason = "length" if result.finish_reason == "length" else "stop"
         return GenerationOutput(
             text=result.text,
             prompt_tokens=result.prompt_tokens,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -115,7 +116,7 @@ def read_prompt_file(path: str | Path) -> pd.DataFrame:
     return _validate_records(records, where=where)
 
 
-def _validate_records(records: list[dict[str, Any]], *, where: Any) -> pd.DataFrame:
+def _validate_records(records: Sequence[Mapping[Any, Any]], *, where: Any) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     first_seen: dict[str, str] = {}
     for i, record in enumerate(records):
@@ -141,14 +142,14 @@ def _validate_records(records: list[dict[str, Any]], *, where: Any) -> pd.DataFr
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def _prompt_id(record: dict[str, Any], place: str) -> str:
+def _prompt_id(record: Mapping[Any, Any], place: str) -> str:
     value = record.get("prompt_id", record.get("id"))
     if _missing(value) or not str(value).strip():
         raise PromptError(f"{place}: missing prompt_id (or id)")
     return str(value)
 
 
-def _messages(record: dict[str, Any], place: str, prompt_id: str) -> list[dict[str, str]]:
+def _messages(record: Mapping[Any, Any], place: str, prompt_id: str) -> list[dict[str, str]]:
     raw = record.get("messages")
     if not _missing(raw):
         if isinstance(raw, str):
@@ -157,7 +158,7 @@ def _messages(record: dict[str, Any], place: str, prompt_id: str) -> list[dict[s
             except json.JSONDecodeError as exc:
                 raise PromptError(f"{place}: prompt {prompt_id!r}: field 'messages' is not JSON ({exc.msg})") from None
         if hasattr(raw, "tolist"):  # numpy array from Parquet
-            raw = raw.tolist()
+            raw = raw.tolist()  # type: ignore[union-attr]  # hasattr narrows nothing for mypy
         if not isinstance(raw, list) or not raw:
             raise PromptError(f"{place}: prompt {prompt_id!r}: field 'messages' must be a non-empty list")
         messages = []

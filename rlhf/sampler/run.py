@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
@@ -283,7 +283,7 @@ def _make_backend(
     backend: SamplingBackend | BackendFactory | None, resolved: ResolvedCheckpoint, config: SamplerConfig
 ) -> SamplingBackend:
     if backend is not None:
-        return backend if _is_instance(backend) else backend(resolved, config)
+        return cast(SamplingBackend, backend) if _is_instance(backend) else cast(BackendFactory, backend)(resolved, config)
     if config.backend == "transformers":
         from rlhf.sampler.transformers_backend import TransformersBackend
 

@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from rlhf.sampler.backend import BatchCallback, GenerationOutput, GenerationRequest
+from rlhf.sampler.backend import BatchCallback, FinishReason, GenerationOutput, GenerationRequest
 from rlhf.sampler.config import SamplerConfig
 
 
@@ -100,7 +100,7 @@ class VLLMBackend:
             latency = time.perf_counter() - started
             for slot, note, result in zip(slots, notes, results):
                 completion = result.outputs[0]
-                finish = "length" if completion.finish_reason == "length" else "stop"
+                finish: FinishReason = "length" if completion.finish_reason == "length" else "stop"
                 outputs[slot] = GenerationOutput(
                     text=completion.text,
                     prompt_tokens=len(result.prompt_token_ids),

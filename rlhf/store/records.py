@@ -135,8 +135,8 @@ def _first_bad_row(con: duckdb.DuckDBPyConnection, relation: str, checks: list[t
         return
     row, i = min(failing)
     column, _, message = checks[i]
-    shown = con.execute(f"SELECT CAST({_quote(column)} AS VARCHAR) FROM {relation} WHERE _row = ?", [row]).fetchall()
-    shown = shown[0] if shown else None
+    fetched = con.execute(f"SELECT CAST({_quote(column)} AS VARCHAR) FROM {relation} WHERE _row = ?", [row]).fetchall()
+    shown = fetched[0] if fetched else None
     got = "" if not shown or shown[0] is None else f" (got {shown[0]!r})"
     raise RecordError(table, int(row), column, message + got)
 

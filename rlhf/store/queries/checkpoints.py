@@ -29,7 +29,8 @@ def checkpoint_row(store: Store, checkpoint_id: str) -> dict[str, Any] | None:
     rows = store.query("SELECT * FROM checkpoints WHERE checkpoint_id = ?", [checkpoint_id])
     if len(rows) == 0:
         return None
-    return {k: (None if not isinstance(v, (list, dict)) and pd.isna(v) else v) for k, v in rows.iloc[0].to_dict().items()}
+    row = rows.iloc[0].to_dict()
+    return {str(k): (None if not isinstance(v, (list, dict)) and pd.isna(v) else v) for k, v in row.items()}
 
 
 def first_policy_with_hash(store: Store, content_hash: str) -> str | None:
