@@ -6,8 +6,8 @@ Goal (issue 11): the first page after the server starts drawn in under 3 s on th
 
 What is timed, per page, from the navigation until the page's title shows, Streamlit has finished the run
 and every expected Plotly chart has drawn its traces (tests/dashboard_browser.py: wait_drawn):
-- first paint: the first page right after the server answers its health check, until its title and the
-  latest-comparison table show (what a lead sees first);
+- first paint: the first page right after the server answers its health check (or --arrive-after seconds
+  later), until its title and the latest-comparison table show (what a lead sees first);
 - first page:  the same visit until the whole page is drawn. The server is started as `rlhf dashboard` starts it
   (it runs the app once at start and warms every page's caches in the background); `--no-warm` turns that off
   to show what warming buys;
@@ -71,6 +71,9 @@ def main() -> None:
     parser.add_argument("--judges", type=int, default=6)
     parser.add_argument("--no-warm", dest="warm", action="store_false", help="Start the server without warming.")
     parser.add_argument("--screenshots", action="store_true", help=f"Save every page to {SCREENSHOTS}.")
+    parser.add_argument("--arrive-after", type=float, default=0.0,
+                        help="Seconds between the server answering and the first visit (a lead who opens the "
+                             "page a little after `rlhf dashboard` started).")
     args = parser.parse_args()
     store = build(args.store, args.rounds, args.prompts, args.judges)
 
@@ -86,6 +89,7 @@ def main() -> None:
         t_start = time.perf_counter()
         with browser.serve(store.root, timeout_s=120, warm=args.warm) as base:
             t_up = time.perf_counter() - t_start
+            time.sleep(args.arrive_after)
             spec0 = browser.PAGES[0]
             t0 = time.perf_counter()
             page.goto(f"{base}/")
@@ -113,7 +117,8 @@ def main() -> None:
                     tall.screenshot(path=str(SCREENSHOTS / f"{args.rounds}r-{spec.url_path or 'progress'}.png"))
         chromium.close()
     print(f"after: {load()}")
-    print(f"\nserver answered its health check {t_up:.1f} s after start (warm-up {'on' if args.warm else 'off'})")
+    print(f"\nserver answered its health check {t_up:.1f} s after start (warm-up {'on' if args.warm else 'off'}); "
+          f"first visit {args.arrive_after:.0f} s later")
     print(f"first page, first paint (title and the latest-comparison table): {first_paint:.2f} s")
     print(f"\n{'page':<26}{'first visit':>12}{'reload median':>15}{'sidebar median':>16}{'sidebar max':>13}")
     for spec in browser.PAGES:

@@ -271,8 +271,8 @@ def latest_table(path: str | None, version: str, old: str, new: str) -> pd.DataF
             "mde": head.mde if head else np.nan,
             "n": head.n_total if head else 0,
             "unscored": n_unscored,
-            "position_consistency": h.position_consistency,
-            "tie_rate": h.tie_rate,
+            "consistency": h.position_consistency,
+            "ties": h.tie_rate,
         })
     return pd.DataFrame(rows)
 

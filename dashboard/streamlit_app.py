@@ -46,3 +46,4 @@ PAGES = [
 ]
 
 st.navigation(PAGES).run()
+warm.page_drawn()

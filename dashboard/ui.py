@@ -85,18 +85,22 @@ def load(need_comparisons: bool = True, need_rounds: bool = True) -> Context:
 
 
 def table(frame: pd.DataFrame, name: str, *, key: str | None = None, height: int | None = None,
-          percent: Iterable[str] = (), styler: Callable[[pd.DataFrame], object] | None = None) -> None:
+          percent: Iterable[str] = (), styler: Callable[[pd.DataFrame], object] | None = None,
+          widths: dict[str, int] | None = None) -> None:
     """Show a table (text as plain text, hidden characters visible) with a CSV download button under it.
 
     Columns in `percent` (fractions) show as percentages with one decimal. The CSV keeps every name exactly
-    as stored and every number as computed. `styler` may turn the shown frame into a pandas Styler.
+    as stored and every number as computed. `styler` may turn the shown frame into a pandas Styler; `widths`
+    fixes some columns' widths in pixels.
     """
     shown = visible_frame(frame)
     config: dict = {}
     for column in percent:
         if column in shown.columns:
             shown[column] = shown[column].astype(float) * 100
-            config[column] = st.column_config.NumberColumn(format="%.1f%%")
+            config[column] = st.column_config.NumberColumn(format="%.1f%%", width=(widths or {}).get(column))
+    for column, width in (widths or {}).items():
+        config.setdefault(column, st.column_config.Column(width=width))
     kwargs: dict = {"hide_index": True, "width": "stretch", "column_config": config}
     if height:
         kwargs["height"] = height

@@ -18,7 +18,19 @@ import time
 import streamlit as st
 
 ENV = "RLHF_DASHBOARD_WARM"
+FIRST_PAGE_WAIT_S = 30.0  # the other pages wait at most this long for the first visitor's page
 log = logging.getLogger(__name__)
+
+
+@st.cache_resource(show_spinner=False)
+def _first_page_drawn() -> threading.Event:
+    """Set when any session has finished drawing a page (one per server process)."""
+    return threading.Event()
+
+
+def page_drawn() -> None:
+    """Called by the app after each page run: the rest of the warm-up no longer competes with a first page."""
+    _first_page_drawn().set()
 
 
 def enabled() -> bool:
@@ -72,6 +84,9 @@ def warm(path: str | None) -> None:
     stats.reference(path, version)
     stats.leaderboard(path, version, default)
     queries.checkpoints(path, version)
+    # the other pages: after the first visitor's page is drawn (one process, one GIL: warming them earlier
+    # would slow that page down), or after FIRST_PAGE_WAIT_S when nobody comes
+    _first_page_drawn().wait(FIRST_PAGE_WAIT_S)
     # Categories
     cells = queries.category_summary(path, version, olds, news, default)
     # Judge health

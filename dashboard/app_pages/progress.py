@@ -52,8 +52,11 @@ order = ui.judge_order(ctx, table["judge"])
 table = table.set_index("judge").loc[order].reset_index()
 table["p_value"] = [ui.p_text(p) for p in table["p_value"]]
 table["significant"] = ["yes" if s else "no" for s in table["significant"]]
-ui.table(table, "latest_comparison", key="csv-latest", percent=("win_rate", "ci_low", "ci_high", "mde", "position_consistency", "tie_rate"),
-    styler=lambda f: f.style.apply(
+st.caption("consistency: position consistency (both display orders pick the same answer); ties: tie rate.")
+ui.table(table, "latest_comparison", key="csv-latest",
+         percent=("win_rate", "ci_low", "ci_high", "mde", "consistency", "ties"),
+         widths={"role": 70, "canaries": 130, "significant": 85},
+         styler=lambda f: f.style.apply(
         lambda r: ["background-color: #fff3c4; font-weight: bold" if r["role"] == "default" else ""
                    for _ in r], axis=1))
 if any(v == "UNINFORMATIVE" for v in verdicts.values()):
