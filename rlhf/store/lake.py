@@ -89,9 +89,16 @@ class LakeStore(Store):
     def open_location(cls, place: LakeLocation, *, create: bool = True) -> LakeStore:
         """Attach the catalog (creating it when `data_path` is given and the catalog is new), then bring the
         tables and views up to date. Every check that can fail runs before anything is written."""
-        if place.data_path is not None and create:
-            _check_writable(place.data_path / "lake")
-        db = _attach(place, data_path=place.data_path if create else None)
+        try:
+            db = _attach(place, data_path=None)  # an existing catalog knows its data path
+        except _NewCatalog:
+            if place.data_path is None or not create:
+                raise StoreUnavailable(
+                    f"no DuckLake store in the Postgres database at {place.describe()} yet: "
+                    "add data_path=DIR (a directory every machine mounts at the same path) to create it"
+                ) from None
+            _check_writable(place.data_path / "lake")  # before the catalog is created
+            db = _attach(place, data_path=place.data_path)
         stored = db.execute(f"SELECT value FROM {_META}.ducklake_metadata WHERE key = 'data_path'").fetchall()
         lake_dir = Path(stored[0][0]) if stored else None
         if lake_dir is None:
@@ -372,6 +379,10 @@ class LakeStore(Store):
         ]
 
 
+class _NewCatalog(Exception):
+    """The Postgres database holds no DuckLake catalog yet."""
+
+
 class _NothingToDo(Exception):
     def __init__(self, results: dict[str, AppendResult]):
         super().__init__("nothing new")
@@ -440,10 +451,7 @@ def _attach(place: LakeLocation, *, data_path: Path | None) -> duckdb.DuckDBPyCo
         db.close()
         text = str(exc)
         if "data_path is not set" in text:
-            raise StoreUnavailable(
-                f"no DuckLake store in the Postgres database at {place.describe()} yet: "
-                "add data_path=DIR (a directory every machine mounts at the same path) to create it"
-            ) from None
+            raise _NewCatalog() from None
         raise StoreUnavailable(
             f"cannot open the DuckLake catalog in Postgres at {place.describe()}: {_first_line(exc)}"
         ) from None
