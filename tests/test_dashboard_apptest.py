@@ -605,3 +605,17 @@ def test_login_is_required_when_secrets_have_an_auth_section(app_store, monkeypa
     assert not at.exception
     assert [b.label for b in at.button] == ["Log in"]
     assert not at.get("plotly_chart") and not at.metric
+
+
+def test_start_up_warming_computes_every_pages_default_view(app_store, tmp_path):
+    """dashboard/warm.py runs the pages' default queries and statistics without error (on a store with a
+    running round, an unscored-only judge and hostile names) and does nothing on an empty store."""
+    from dashboard import warm
+
+    warm.page_drawn()  # no visitor in a test: do not wait for one
+    path = str(app_store.root)
+    warm.warm(path)
+    version = queries.data_version(path)
+    default, _ = stats.judge_trust(path, version)
+    assert default == DEFAULT
+    warm.warm(str(Store.open(tmp_path / "empty").root))
