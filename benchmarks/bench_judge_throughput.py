@@ -89,7 +89,7 @@ def main() -> None:
     for name, fn, repeats in [
         ("logprob, batched by length", lambda: base.judge(items), args.repeats),
         ("logprob, one pair at a time", lambda: single.judge(items), args.repeats),
-        ("reasoning (<= %d new tokens)" % args.max_new_tokens, lambda: reasoning.judge(items), args.repeats),
+        (f"reasoning (<= {args.max_new_tokens} new tokens)", lambda: reasoning.judge(items), args.repeats),
         ("logprob + rationales for losses", logprob_then_rationales, 1),
     ]:
         median, times, out = timed(fn, repeats)
@@ -97,7 +97,7 @@ def main() -> None:
         print(f"  {name:<36} {len(items) / median:8.3f} pairs/s   median {median:7.2f} s   runs {[round(t, 2) for t in times]}")
 
     fast = results["logprob, batched by length"]
-    slow = results["reasoning (<= %d new tokens)" % args.max_new_tokens]
+    slow = results[f"reasoning (<= {args.max_new_tokens} new tokens)"]
     ratio = (len(items) / fast[0]) / (len(items) / slow[0])
     print(f"ratio logprob-batched / reasoning: {ratio:.1f}x (goal >= 5x)")
     soft = [v.preference for v in fast[1]]

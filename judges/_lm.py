@@ -7,7 +7,7 @@ row alone (up to float rounding); the tests check batched == one-at-a-time.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 
 def encode_chat(tokenizer, messages: list[dict[str, str]], prefix: str = "") -> list[int]:
@@ -95,7 +95,7 @@ def generate_greedy(model, tokenizer, seqs: Sequence[Sequence[int]], max_new_tok
     for row in out[:, input_ids.shape[1] :].tolist():
         n = len(row)
         for k, tok in enumerate(row):
-            if tok == eos or tok == pad_id:
+            if tok in (eos, pad_id):
                 n = k
                 break
         results.append((tokenizer.decode(row[:n], skip_special_tokens=True), n))

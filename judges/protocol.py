@@ -7,8 +7,9 @@ A judge sees a ``PairItem`` (a question and two answers in the order shown) and 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, Sequence, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from judges.verdict import Verdict
 
@@ -22,7 +23,7 @@ class PairItem:
     reference: str | None = None  # the prompt's reference answer, when it has one
     category: str | None = None
 
-    def swapped(self) -> "PairItem":
+    def swapped(self) -> PairItem:
         return PairItem(self.question, self.second, self.first, self.prompt_id, self.reference, self.category)
 
 

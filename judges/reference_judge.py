@@ -19,7 +19,7 @@ import json
 import math
 import re
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 from judges.config import ReferenceJudgeConfig
 from judges.protocol import PairItem

@@ -48,10 +48,10 @@ class Verdict:
         return self.preference is not None
 
     @classmethod
-    def unscored(cls, error: str, **fields) -> "Verdict":
+    def unscored(cls, error: str, **fields) -> Verdict:
         return cls(preference=None, error=error, **fields)
 
-    def with_(self, **changes) -> "Verdict":
+    def with_(self, **changes) -> Verdict:
         return replace(self, **changes)
 
 

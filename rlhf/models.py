@@ -106,7 +106,7 @@ def load_causal_lm(name_or_path: str | Path, *, dtype=None, device=None):
         raise ValueError(f"{resolved} is not a Hugging Face model directory (no config.json)")
     config = AutoConfig.from_pretrained(resolved)
     archs = getattr(config, "architectures", None) or []
-    if archs and not any(a.endswith("ForCausalLM") or a.endswith("LMHeadModel") for a in archs):
+    if archs and not any(a.endswith(("ForCausalLM", "LMHeadModel")) for a in archs):
         raise ValueError(f"{resolved} is not a causal LM (architectures: {', '.join(archs)})")
     model = AutoModelForCausalLM.from_pretrained(resolved, dtype=dtype)
     tokenizer = AutoTokenizer.from_pretrained(resolved)

@@ -31,10 +31,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-_WORDS = (
-    "the answer is that we consider each part carefully and then give a short clear result "
-    "because models should be helpful honest and harmless in every reply they write"
-).split()
+_WORDS = ["the", "answer", "is", "that", "we", "consider", "each", "part", "carefully", "and", "then", "give", "a", "short", "clear", "result", "because", "models", "should", "be", "helpful", "honest", "and", "harmless", "in", "every", "reply", "they", "write"]
 
 
 class _State:
@@ -101,7 +98,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_GET(self) -> None:
         state = self.state
         if self.path in ("/health", "/v1/health"):
             self._send(200, {"status": "ok"})
@@ -120,7 +117,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send(404, {"error": {"message": f"no route {self.path}"}})
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         state = self.state
         if self.path != "/v1/chat/completions":
             self._send(404, {"error": {"message": f"no route {self.path}"}})

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rlhf.cli import main
+from rlhf.inputs import InputError
 from rlhf.store import Store
 from rlhf.store.ingest import append_files
-from rlhf.inputs import InputError
 
 ROWS = [
     {"prompt_id": "q1", "prompt": "What is 2+2?", "model_a": "old", "model_b": "new", "preference": 0.8, "judge": "human", "category": "math"},

@@ -70,9 +70,9 @@ def test_sql_lives_only_in_the_store_layer_and_dashboard_queries() -> None:
             if rel.startswith(_SQL_HOMES):
                 continue
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-                if isinstance(node, ast.Constant) and isinstance(node.value, str) and _SQL.search(node.value):
-                    if not _is_docstring_like(node.value):
-                        found.append(f"{rel}:{node.lineno}: {node.value.strip()[:60]!r}")
+                is_text = isinstance(node, ast.Constant) and isinstance(node.value, str)
+                if is_text and _SQL.search(node.value) and not _is_docstring_like(node.value):
+                    found.append(f"{rel}:{node.lineno}: {node.value.strip()[:60]!r}")
     assert not found, "SQL outside the store layer:\n" + "\n".join(found)
 
 

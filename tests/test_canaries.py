@@ -229,7 +229,6 @@ def test_position_consistency_is_the_health_definition():
 
 def test_winrate_and_leaderboard_json_say_whether_the_judge_is_informative(tmp_path):
     from judge_fixtures import seed_store
-
     from judges.run import judge_pairs
     from rlhf.store import Store
 

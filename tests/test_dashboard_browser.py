@@ -13,9 +13,9 @@ import typing
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import dashboard_browser as browser
 import pytest
 
+import dashboard_browser as browser
 from rlhf.store import Store
 from rlhf.synthetic import SyntheticConfig, generate, policy_id, prompt_id, round_id
 

@@ -11,8 +11,8 @@ import time
 import urllib.request
 
 from click.testing import CliRunner
-from dashboard_browser import free_port
 
+from dashboard_browser import free_port
 from rlhf.cli import main
 from rlhf.store import Store
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -44,7 +45,7 @@ def test_prompt_counts_and_categories(eval_prompts, train_prompts):
     for frame, split in ((eval_prompts, "eval"), (train_prompts, "train")):
         assert len(frame) >= 200
         counts = Counter(frame["category"])
-        assert CATEGORIES <= set(counts), f"{split}: missing {CATEGORIES - set(counts)}"
+        assert set(counts) >= CATEGORIES, f"{split}: missing {CATEGORIES - set(counts)}"
         assert min(counts.values()) >= 20, counts
         assert set(frame["split"]) == {split}
         assert frame["prompt_id"].str.startswith(f"{split}-").all()
@@ -63,7 +64,7 @@ def test_prompt_frames_have_the_store_columns(eval_prompts):
 def test_seed_counts(seeds):
     assert len(seeds) >= 100
     counts = Counter(seeds["category"])
-    assert CATEGORIES <= set(counts) and min(counts.values()) >= 10, counts
+    assert set(counts) >= CATEGORIES and min(counts.values()) >= 10, counts
 
 
 def test_safety_prompts_cover_both_refusals_and_over_refusal(eval_prompts):
@@ -186,7 +187,7 @@ def test_seed_preferences_are_a_trl_conversational_preference_dataset(seeds):
     for example in dataset:
         roles = [m["role"] for m in example["prompt"]]
         assert roles[-1] == "user"
-        assert all(a != b for a, b in zip(roles, roles[1:])), roles  # roles alternate
+        assert all(a != b for a, b in itertools.pairwise(roles)), roles  # roles alternate
         for side in ("chosen", "rejected"):
             assert len(example[side]) == 1 and example[side][0]["role"] == "assistant"
             assert set(example[side][0]) == {"role", "content"} and example[side][0]["content"].strip()

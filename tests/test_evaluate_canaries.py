@@ -4,10 +4,10 @@ headline judge: the recipe's `primary: true` judge unless its canaries show it c
 from __future__ import annotations
 
 import pytest
-from rounds_helpers import prompt_row, seed_store, tiny_recipe
 
 from rlhf.rounds import config_from_dict, run_round
 from rlhf.rounds.config import ConfigError
+from rounds_helpers import prompt_row, seed_store, tiny_recipe
 
 ARITHMETIC = [(f"What is {i} times 3?", str(3 * i)) for i in range(2, 14)]
 

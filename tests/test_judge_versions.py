@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 import torch
-from judge_fixtures import seed_store
 
+from judge_fixtures import seed_store
 from judges.config import LLMJudgeConfig, OpenAIJudgeConfig, ReferenceJudgeConfig, RewardJudgeConfig
 from judges.llm_judge import LLMJudge
 from judges.openai_judge import OpenAIJudge

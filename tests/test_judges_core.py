@@ -71,9 +71,9 @@ def test_render_is_single_pass_so_answers_cannot_inject_placeholders():
 def test_template_errors_name_file_and_line(tmp_path):
     with pytest.raises(ValueError, match=r"t\.txt:3: unknown placeholder \{\{answr\}\}"):
         parse_template("### user\nhello\n{{answr}}\n", name="t", path="t.txt")
-    with pytest.raises(ValueError, match="t.txt:1: a template must start"):
+    with pytest.raises(ValueError, match=r"t\.txt:1: a template must start"):
         parse_template("hello\n### user\nx", name="t", path="t.txt")
-    with pytest.raises(FileNotFoundError, match="built-in: .*pairwise_verdict"):
+    with pytest.raises(FileNotFoundError, match=r"built-in: .*pairwise_verdict"):
         load_template("no_such_template")
     custom = tmp_path / "mine.txt"
     custom.write_text("### user\n{{question}} {{answer_1}} {{answer_2}}\n")
@@ -92,11 +92,11 @@ def test_yaml_keys_map_one_to_one_and_errors_name_file_and_key(tmp_path):
         load_config(bad_key)
     bad_type = tmp_path / "type.yaml"
     bad_type.write_text("kind: llm\nbatch_size: four\n")
-    with pytest.raises(ValueError, match="type.yaml: batch_size: must be an integer, got 'four'"):
+    with pytest.raises(ValueError, match=r"type\.yaml: batch_size: must be an integer, got 'four'"):
         load_config(bad_type)
     bad_value = tmp_path / "value.yaml"
     bad_value.write_text("kind: llm\nmode: vibes\n")
-    with pytest.raises(ValueError, match="value.yaml: mode: must be one of 'logprob', 'reasoning', got 'vibes'"):
+    with pytest.raises(ValueError, match=r"value\.yaml: mode: must be one of 'logprob', 'reasoning', got 'vibes'"):
         load_config(bad_value)
     with pytest.raises(ValueError, match="kind: must be one of llm, openai, reward, reference, tagger, got 'oracle'"):
         config_from_dict({"kind": "oracle"})

@@ -205,7 +205,7 @@ def test_tagger_picks_the_best_scoring_category_and_stores_version(store, tiny_l
 def test_default_model_judges_clearly_wrong_answers(store, capsys):
     """SmolLM2-135M-Instruct as judge on three pairs where one answer is plainly wrong. We record what it
     says; we do not assert that a 135M model is smart, only that the protocol holds."""
-    from rlhf.models import load_causal_lm, content_hash
+    from rlhf.models import content_hash, load_causal_lm
 
     model, tokenizer = load_causal_lm("default")
     judge = LLMJudge(LLMJudgeConfig(model="default"), model=model, tokenizer=tokenizer,
@@ -229,7 +229,7 @@ def test_default_model_judges_clearly_wrong_answers(store, capsys):
     assert rows["preference"].between(0, 1).all() and result.n_unscored == 0
     masses = [json.loads(r)["verdict_mass"] for r in rows["raw_output"]]
     with capsys.disabled():
-        print(f"\ndefault-model judge, P(right answer better): "
+        print("\ndefault-model judge, P(right answer better): "
               + ", ".join(f"{p}/{o}={v:.3f}" for p, o, v in rows[["prompt_id", "order", "preference"]].values)
               + f"; mean {result.win_rate:.3f}; position consistency {result.position_consistency}; "
               f"verdict mass {min(masses):.2f}-{max(masses):.2f}")

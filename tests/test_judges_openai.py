@@ -101,9 +101,9 @@ def test_no_retry_on_400_and_it_is_stored_unscored(store, tmp_path):
 
 def test_server_errors_after_retries_are_not_stored_and_rerun_retries(store, tmp_path):
     seed_store(store, n=2)
-    with running_stub("--fail-first", "100", "--fail-status", "503") as url:
-        with pytest.raises(JudgeRunError, match="HTTP 503"):
-            judge_pairs(store, _fast(_judge(url, max_retries=1)), "old", "new")
+    with running_stub("--fail-first", "100", "--fail-status", "503") as url, \
+            pytest.raises(JudgeRunError, match="HTTP 503"):
+        judge_pairs(store, _fast(_judge(url, max_retries=1)), "old", "new")
     assert store.count("judgments") == 0
     with running_stub(rules=PREFER_B, tmp_dir=str(tmp_path)) as url:
         result = judge_pairs(store, _judge(url), "old", "new")

@@ -111,7 +111,7 @@ def test_retryable_failures_are_not_stored_and_are_retried(store):
 
 def test_a_chunk_of_only_infrastructure_failures_stops_the_run(store):
     seed_store(store)
-    with pytest.raises(JudgeRunError, match="retryable error.*HTTP 503"):
+    with pytest.raises(JudgeRunError, match=r"retryable error.*HTTP 503"):
         judge_pairs(store, ScriptedJudge(retryable_if="."), "old", "new")
     assert len(_rows(store)) == 0
 
@@ -147,7 +147,7 @@ def test_rationales_only_where_asked(store):
     seed_store(store)
 
     class Explaining(ScriptedJudge):
-        class config:  # noqa: N801 (stands in for a judge config)
+        class config:
             rationale = "disagreements"
             mode = "logprob"
 

@@ -88,7 +88,7 @@ def test_heldout_split_is_deterministic_and_never_empty():
 
 
 def test_round_config_rejects_bad_round_id():
-    with pytest.raises(ConfigError, match="round.round_id"):
+    with pytest.raises(ConfigError, match=r"round\.round_id"):
         RoundConfig(round_id="../x", judges=({"kind": "reference"},))
 
 

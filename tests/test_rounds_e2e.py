@@ -5,7 +5,6 @@ eval prompts never get into training; a checkpoint trained elsewhere joins the c
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from rounds_helpers import tiny_recipe
 
 from rlhf.rounds import config_from_dict, run_round
 from rlhf.rounds.ranking import Answer, pick_pair
+from rounds_helpers import tiny_recipe
 
 # train prompts: three with a reference, one without
 TRAIN = [("train-0", "What is 2 plus 3?", "5"), ("train-1", "What is 4 plus 4?", "8"),

@@ -206,7 +206,7 @@ def test_bad_checkpoints_name_the_path_and_write_nothing(store, tiny_rm_dir, tmp
     with pytest.raises(CheckpointError, match=r"not a causal LM \(architectures: LlamaForSequenceClassification\)"):
         sample(store, str(tiny_rm_dir), prompts=frame)
     (tmp_path / "empty").mkdir()
-    with pytest.raises(CheckpointError, match="no config.json"):
+    with pytest.raises(CheckpointError, match=r"no config\.json"):
         sample(store, str(tmp_path / "empty"), prompts=frame)
     _assert_nothing_written(store)
 

@@ -4,9 +4,9 @@ its subprocesses (given `--store <root>`, which names the catalog) and the evalu
 from __future__ import annotations
 
 import pytest
-from test_rounds_e2e import test_full_round_then_next_round as full_round_then_next_round
 
 from rlhf.store import Store
+from test_rounds_e2e import test_full_round_then_next_round as full_round_then_next_round
 
 
 @pytest.mark.slow

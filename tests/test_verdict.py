@@ -99,9 +99,9 @@ def test_no_canaries_and_hostile_names(store):
 @pytest.mark.slow  # a whole (tiny) round through the CLI: about 30-60 s on 2 shared cores
 def test_demo_ends_with_the_verdict_and_where_to_look(tmp_path, tiny_lm_dir, tiny_rm_dir):
     from click.testing import CliRunner
-    from rounds_helpers import tiny_recipe, write_recipe
 
     from rlhf.cli import main
+    from rounds_helpers import tiny_recipe, write_recipe
 
     recipe = tiny_recipe(tiny_lm_dir, tiny_rm_dir, train_prompts=4, eval_prompts=12, seed_pairs=True)
     recipe["judges"] = [{"kind": "reference", "primary": True}, {"kind": "reward"}]

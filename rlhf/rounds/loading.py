@@ -9,8 +9,9 @@ LM needs `num_labels=1` set before its fresh scalar head is built. The recipe's 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 
 def _config(path: str | Path):

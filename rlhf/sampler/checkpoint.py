@@ -115,7 +115,7 @@ def check_causal_lm(path: Path, *, label: str) -> str | None:
     except ValueError as exc:
         raise CheckpointError(f"{config_file}: not valid JSON ({exc})") from None
     archs = config.get("architectures") or []
-    if archs and not any(a.endswith("ForCausalLM") or a.endswith("LMHeadModel") for a in archs):
+    if archs and not any(a.endswith(("ForCausalLM", "LMHeadModel")) for a in archs):
         raise CheckpointError(f"{label}: not a causal LM (architectures: {', '.join(archs)})")
     return None
 
