@@ -28,12 +28,12 @@ from rlhf.rounds.step_checkpoints import (
 )
 from rlhf.store import Store
 
-MAX_STEPS = 10  # 12 pairs at batch 4: 3 steps an epoch, so a resume lands mid-epoch and crosses epochs
+MAX_STEPS = 10  # 14 pairs at batch 4: 4 steps an epoch, so the resumes below land mid-epoch and cross epochs
 
 
 def _pairs():
     return [pair_from_record({"prompt": f"What is {i} + 1?", "chosen": f"It is {i + 1}.", "rejected": "No."},
-                             where="test", source="test") for i in range(12)]
+                             where="test", source="test") for i in range(14)]
 
 
 def _recipe(lm_dir: Path, rm_dir: Path, **round_keys) -> dict:
@@ -122,22 +122,23 @@ def test_killed_stage_resumes_from_latest_checkpoint(tmp_path, tiny_lm_dir, tiny
 @pytest.mark.slow  # two training processes: about 25 s here
 def test_checkpoint_torn_mid_save_is_not_resumed_from(tmp_path, tiny_lm_dir, tiny_rm_dir, uninterrupted):
     write_pairs(_pairs(), tmp_path / "pairs.parquet")
-    recipe = write_recipe(tmp_path / "r.yaml", _recipe(tiny_lm_dir, tiny_rm_dir, checkpoint_steps=4))
+    recipe = write_recipe(tmp_path / "r.yaml", _recipe(tiny_lm_dir, tiny_rm_dir, checkpoint_steps=3))
     work = tmp_path / "round" / ".policy.work"
 
-    # killed after transformers wrote checkpoint-8 but before it became whole (step-8)
+    # killed after transformers wrote checkpoint-6 but before it became whole (step-6)
     killed = _run_stage(tmp_path, "dpo", recipe, tiny_lm_dir, tmp_path / "store",
-                        crash_at="dpo:checkpoint-8-written")
+                        crash_at="dpo:checkpoint-6-written")
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
-    assert (work / "checkpoint-8" / "trainer_state.json").exists()
-    assert [s for s, _ in complete_checkpoints(work)] == [4]  # keep 1 (the default)
-    (work / "checkpoint-8" / "optimizer.pt").write_bytes(b"torn")  # as a crash mid-write would leave it
+    assert (work / "checkpoint-6" / "trainer_state.json").exists()
+    assert [s for s, _ in complete_checkpoints(work)] == [3]  # keep 1 (the default)
+    (work / "checkpoint-6" / "optimizer.pt").write_bytes(b"torn")  # as a crash mid-write would leave it
 
     resumed = _run_stage(tmp_path, "dpo", recipe, tiny_lm_dir, tmp_path / "store-resumed")
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     result = json.loads((tmp_path / "round" / "policy.result.json").read_text())
-    assert result["resumed_from_step"] == 4 and result["steps"] == MAX_STEPS
-    assert _logged_steps(tmp_path / "store-resumed", "dpo") == [5, 6, 7, 8, 9, 10]
+    assert result["resumed_from_step"] == 3 and result["steps"] == MAX_STEPS
+    assert _logged_steps(tmp_path / "store-resumed", "dpo") == [4, 5, 6, 7, 8, 9, 10]
+    assert not (work / "checkpoint-6").exists() and not work.exists()
     assert _max_diff(_weights(tmp_path / "round" / "policy"), uninterrupted["dpo"][0]) <= 1e-6
 
 
@@ -185,3 +186,36 @@ def test_checkpoint_keys_are_the_rounds(tiny_lm_dir, tiny_rm_dir):
         config_from_dict(tiny_recipe(tiny_lm_dir, tiny_rm_dir, checkpoints_kept=0))
     with pytest.raises(ConfigError, match=re.escape("round.checkpoint_steps: must be >= 1 or null")):
         config_from_dict(tiny_recipe(tiny_lm_dir, tiny_rm_dir, checkpoint_steps=0))
+
+
+@pytest.mark.slow  # a round killed in its DPO stage and rerun, through the CLI: about a minute here
+def test_round_killed_in_dpo_resumes_from_step_checkpoint(tmp_path, tiny_lm_dir, tiny_rm_dir):
+    from rounds_helpers import seed_store
+
+    store_dir = tmp_path / "store"
+    seed_store(Store.open(store_dir))
+    recipe = write_recipe(tmp_path / "round.yaml", tiny_recipe(tiny_lm_dir, tiny_rm_dir, checkpoint_steps=1))
+
+    def cli(crash_at: str | None = None):
+        env = {k: v for k, v in os.environ.items() if k != CRASH_ENV}
+        if crash_at:
+            env[CRASH_ENV] = crash_at
+        return subprocess.run([sys.executable, "-m", "rlhf.cli", "--store", str(store_dir), "round", "run",
+                               "--config", str(recipe)], capture_output=True, text=True, env=env, timeout=600)
+
+    crashed = cli("dpo:step-2")  # after DPO's 2nd optimizer step, before its checkpoint
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-3000:]
+    work = store_dir / "rounds" / "round-001" / ".policy.work"
+    assert [s for s, _ in complete_checkpoints(work)] == [1]
+
+    resumed = cli()
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "[reward] already done" in resumed.stdout and "[rejection] already done" in resumed.stdout
+    store = Store.open(store_dir)
+    dpo = store.query("SELECT detail FROM round_stages WHERE round_id = 'round-001' AND stage = 'dpo'")
+    detail = json.loads(dpo["detail"].iloc[0])
+    assert detail["resumed_from_step"] == 1 and detail["steps"] == 3
+    runs = store.query("SELECT stage, count(*) AS n FROM round_events WHERE round_id = 'round-001' "
+                       "AND status = 'running' AND stage IN ('reward', 'dpo') GROUP BY stage")
+    assert dict(zip(runs["stage"], runs["n"])) == {"reward": 1, "dpo": 2}
+    assert not work.exists() and (store_dir / "rounds" / "round-001" / "policy" / "model.safetensors").exists()
