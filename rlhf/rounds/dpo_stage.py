@@ -19,12 +19,15 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rlhf.rounds.config import RoundConfig
 from rlhf.rounds.errors import StageError
 from rlhf.rounds.launch import stage_main
 from rlhf.rounds.pairs import Pair
+
+if TYPE_CHECKING:
+    from rlhf.store import Store
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,7 @@ def train_dpo(
     init_model: str | Path,
     output_dir: Path,
     round_id: str,
-    store: Any = None,
+    store: Store | None = None,
     work_dir: Path | None = None,
 ) -> DPOResult:
     """Train the policy from `init_model` on `pairs` and save it (merged) atomically to `output_dir`. A killed

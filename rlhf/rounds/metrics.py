@@ -19,7 +19,7 @@ _SKIP = {"epoch", "total_flos", "train_runtime", "train_samples_per_second", "tr
 
 
 class StoreMetricsCallback(TrainerCallback):
-    def __init__(self, store: Store, *, round_id: str, stage: str) -> None:
+    def __init__(self, store: Store | None, *, round_id: str, stage: str) -> None:
         self._store = store
         self._round_id = round_id
         self._stage = stage

@@ -16,12 +16,15 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rlhf.rounds.config import RoundConfig
 from rlhf.rounds.errors import StageError
 from rlhf.rounds.launch import stage_main
 from rlhf.rounds.pairs import Pair, split_heldout
+
+if TYPE_CHECKING:
+    from rlhf.store import Store
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,7 @@ def train_reward_model(
     init_model: str | Path,
     output_dir: Path,
     round_id: str,
-    store: Any = None,
+    store: Store | None = None,
     work_dir: Path | None = None,
 ) -> RewardResult:
     """Train from `init_model` (a causal LM gets a fresh scalar head; a reward model continues) and save the

@@ -14,9 +14,12 @@ from __future__ import annotations
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from rlhf.rounds.config import RoundConfig
+
+if TYPE_CHECKING:
+    from rlhf.store import Store
 
 Stage = Literal["reward", "dpo"]
 
@@ -97,7 +100,7 @@ def stage_trainer(
     output_dir: Path,
     work_dir: Path | None,
     round_id: str,
-    store: Any,
+    store: Store | None,
 ) -> StageTrainer:
     """Build the stage's trainer on `train_dataset` (and `eval_dataset`) from `init_model`.
 
