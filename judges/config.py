@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
-from rlhf.config_mapping import ConfigError, close_names, from_mapping
+from rlhf.config_mapping import ConfigError, check_literals, close_names, from_mapping
 
 __all__ = [
     "BUILTIN",
@@ -41,10 +41,6 @@ def _check(cond: bool, message: str) -> None:
         raise ValueError(message)
 
 
-def _check_literal(value: Any, name: str, options: tuple) -> None:
-    _check(value in options, f"{name} must be one of {', '.join(map(repr, options))}, got {value!r}")
-
-
 @dataclass(frozen=True)
 class LLMJudgeConfig:
     """A local Hugging Face causal LM as judge."""
@@ -66,9 +62,7 @@ class LLMJudgeConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        _check_literal(self.mode, "mode", ("logprob", "reasoning"))
-        _check_literal(self.rationale, "rationale", get_args(Rationale))
-        _check_literal(self.dtype, "dtype", get_args(Dtype))
+        check_literals(self)
         _check(bool(self.name), "name must not be empty")
         _check(self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}")
         _check(self.max_batch_tokens >= 1, f"max_batch_tokens must be >= 1, got {self.max_batch_tokens}")
@@ -100,8 +94,7 @@ class OpenAIJudgeConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        _check_literal(self.mode, "mode", ("logprob", "reasoning"))
-        _check_literal(self.rationale, "rationale", get_args(Rationale))
+        check_literals(self)
         _check(bool(self.model), "model must name the served model (see GET {base_url}/models)")
         _check(self.base_url.startswith(("http://", "https://")), f"base_url must start with http:// or https://, got {self.base_url!r}")
         _check(1 <= self.top_logprobs <= 20, f"top_logprobs must be in [1, 20], got {self.top_logprobs}")
@@ -125,7 +118,7 @@ class RewardJudgeConfig:
 
     def __post_init__(self) -> None:
         _check(bool(self.model), "model must be a reward model directory")
-        _check_literal(self.dtype, "dtype", get_args(Dtype))
+        check_literals(self)
         _check(self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}")
         _check(self.max_length >= 8, f"max_length must be >= 8, got {self.max_length}")
 
@@ -141,7 +134,7 @@ class ReferenceJudgeConfig:
     abs_tol: float = 1e-9
 
     def __post_init__(self) -> None:
-        _check_literal(self.match, "match", ("auto", "exact", "numeric"))
+        check_literals(self)
         _check(self.rel_tol >= 0 and self.abs_tol >= 0, "rel_tol and abs_tol must be >= 0")
 
 
@@ -165,8 +158,7 @@ class TaggerConfig:
         _check(len(self.categories) >= 2, f"categories needs at least two names, got {list(self.categories)}")
         _check(len(set(self.categories)) == len(self.categories), f"categories has duplicates: {list(self.categories)}")
         _check(all(isinstance(c, str) and c.strip() for c in self.categories), "every category must be a non-empty string")
-        _check_literal(self.score, "score", ("sum", "mean"))
-        _check_literal(self.dtype, "dtype", get_args(Dtype))
+        check_literals(self)
         _check(self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}")
 
 
