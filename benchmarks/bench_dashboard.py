@@ -33,7 +33,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # test support: serve and drive
 
 import dashboard_browser as browser
-
 from rlhf.store import Store
 from rlhf.synthetic import SyntheticConfig, generate
 

@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from rounds_helpers import tiny_recipe, write_recipe
 from safetensors.torch import load_file
 
 from rlhf.rounds import config_from_dict
@@ -27,6 +26,7 @@ from rlhf.rounds.step_checkpoints import (
     prune,
 )
 from rlhf.store import Store
+from rounds_helpers import tiny_recipe, write_recipe
 
 MAX_STEPS = 10  # 14 pairs at batch 4: 4 steps an epoch, so the resumes below land mid-epoch and cross epochs
 
