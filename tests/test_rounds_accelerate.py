@@ -12,7 +12,7 @@ import pytest
 from safetensors.torch import load_file
 
 from rlhf.rounds import config_from_dict, run_round
-from rlhf.rounds.orchestrator import _free_port
+from rlhf.rounds.launch import _free_port
 from rlhf.rounds.pairs import pair_from_record, write_pairs
 from rounds_helpers import seed_store, tiny_recipe, write_recipe
 
