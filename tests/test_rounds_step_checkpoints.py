@@ -142,6 +142,14 @@ def test_checkpoint_torn_mid_save_is_not_resumed_from(tmp_path, tiny_lm_dir, tin
     assert _max_diff(_weights(tmp_path / "round" / "policy"), uninterrupted["dpo"][0]) <= 1e-6
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def _fake_checkpoint(work: Path, name: str, step: int | None) -> Path:
     path = work / name
     path.mkdir(parents=True)
@@ -219,3 +227,33 @@ def test_round_killed_in_dpo_resumes_from_step_checkpoint(tmp_path, tiny_lm_dir,
                        "AND status = 'running' AND stage IN ('reward', 'dpo') GROUP BY stage")
     assert dict(zip(runs["stage"], runs["n"])) == {"reward": 1, "dpo": 2}
     assert not work.exists() and (store_dir / "rounds" / "round-001" / "policy" / "model.safetensors").exists()
+
+
+@pytest.mark.slow  # two `accelerate launch` runs of two processes each: about a minute here
+def test_killed_stage_resumes_under_accelerate_launch(tmp_path, tiny_lm_dir, tiny_rm_dir):
+    write_pairs(_pairs(), tmp_path / "pairs.parquet")
+    recipe = write_recipe(tmp_path / "r.yaml", _recipe(tiny_lm_dir, tiny_rm_dir, checkpoint_steps=2))
+    config = Path(__file__).resolve().parent.parent / "recipes" / "accelerate" / "cpu_2proc.yaml"
+
+    def launch(crash_at: str | None = None):
+        env = {k: v for k, v in os.environ.items() if k != CRASH_ENV}
+        if crash_at:
+            env[CRASH_ENV] = crash_at
+        return subprocess.run(
+            [sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(config),
+             "--main_process_port", str(_free_port()), "-m", "rlhf.rounds.dpo_stage", "--recipe", str(recipe),
+             "--pairs", str(tmp_path / "pairs.parquet"), "--init", str(tiny_lm_dir),
+             "--output", str(tmp_path / "round" / "policy"), "--round-id", "r1"],
+            capture_output=True, text=True, env=env, timeout=600,
+        )
+
+    killed = launch("dpo:step-5")  # every process SIGKILLs itself after step 5
+    assert killed.returncode != 0
+    work = tmp_path / "round" / ".policy.work"
+    assert [s for s, _ in complete_checkpoints(work)] == [4]
+    assert sorted(p.name for p in (work / "step-4").glob("rng_state_*.pth")) == ["rng_state_0.pth", "rng_state_1.pth"]
+
+    resumed = launch()
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    result = json.loads((tmp_path / "round" / "policy.result.json").read_text())
+    assert result["world_size"] == 2 and result["resumed_from_step"] == 4 and result["steps"] == MAX_STEPS
