@@ -153,3 +153,39 @@ def test_lc_interval_is_seeded_and_covers_the_planted_truth():
 
 def test_docstring_examples():
     assert doctest.testmod(judges.stats.length_control).failed == 0
+
+
+def _gamed_case() -> dict[str, pd.DataFrame]:
+    """Model m and the baseline's two gamed variants, each on two prompts 100 characters longer / shorter."""
+    sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    t = np.tanh(100 / np.std([100, -100], ddof=1))  # 0.608859, the same for every row here
+    lengths = {"prompt_id": ["x0", "x1"], "length_model": [600.0, 400.0], "length_baseline": [500.0, 500.0]}
+    model = pd.DataFrame({**lengths, "preference": [sig(-1 + t), sig(-1 - t)]})  # theta -1, phi 1 exactly
+    gamed = pd.DataFrame({**lengths, "preference": [sig(3 * t), sig(-3 * t)]})  # the variants say phi 3
+    return {"m": model, "base_verbose": gamed, "base_concise": gamed.copy(), "other_verbose": gamed.copy()}
+
+
+def test_gamed_baseline_rows_have_no_intercept_and_weight_lambda_over_variants():
+    # AlpacaEval's regularisation: the baseline's gamed variants enter the model's GLM with sample weight
+    # 0.2 / 2 and no intercept. Hand-computed (scipy root of the two score equations, theta and phi):
+    # theta = -1.0637353, phi = 1.3325598, lc = sigmoid(theta) = 0.2565963; without those rows theta = -1
+    # and phi = 1 fit exactly (lc = sigmoid(-1) = 0.2689414).
+    from judges.stats.length_control import Difficulty, gamed_baseline_rows, is_gamed_baseline
+
+    frames = _gamed_case()
+    m = frames["m"]
+    assert [k for k in frames if is_gamed_baseline(k, "base")] == ["base_verbose", "base_concise"]
+    rows = gamed_baseline_rows(frames, "base", None)
+    assert rows.variants == ("base_concise", "base_verbose") and len(rows) == 4
+    assert rows.weight.tolist() == pytest.approx([0.1] * 4)
+    plain = lc_win_rate(m["preference"], m["length_model"], m["length_baseline"])
+    assert plain.lc_win_rate == pytest.approx(0.2689414, abs=1e-6) and plain.n_gamed_rows == 0
+    lc = lc_win_rate(m["preference"], m["length_model"], m["length_baseline"], gamed=rows)
+    assert lc.coef_intercept == pytest.approx(-1.0637353, abs=1e-5)
+    assert lc.coef_length == pytest.approx(1.3325598, abs=1e-4)  # the 1e-6 ridge moves it by 1e-5
+    assert lc.lc_win_rate == pytest.approx(0.2565963, abs=1e-6) and lc.n_gamed_rows == 4
+    # the store path: naming the baseline is what brings its gamed variants in (a zero difficulty here)
+    zero = Difficulty(pd.Series(0.0, index=pd.Index(["x0", "x1"], name="prompt_id")), 4, True, 1)
+    via = lc_win_rate_against_baseline(frames, "m", difficulty=zero, baseline="base")
+    assert via.lc_win_rate == pytest.approx(0.2565963, abs=1e-5) and via.n_gamed_rows == 4
+    assert lc_win_rate_against_baseline(frames, "m", difficulty=zero).n_gamed_rows == 0

@@ -15,9 +15,13 @@ d = length_model - length_baseline in characters; sd is its sample standard devi
 fitted prompts, not centred (AlpacaEval). Fits are maximum likelihood by Newton's method with a tiny ridge
 (``L2``) that only keeps them finite; the difficulties carry a N(0, 1 / DIFFICULTY_L2) prior, which pins
 their location (b_m and gamma_x are otherwise only identified up to a shared shift) and keeps a prompt
-every model lost finite. Differences from AlpacaEval (measured in docs/statistics.md): no L1 penalty chosen
-by 5-fold cross-validation, no regularisation towards the "gamed" verbose/concise baselines (a store has
-none), and difficulty comes from the checkpoints in the store rather than a published file.
+every model lost finite. AlpacaEval's regularisation towards its "gamed" baselines is the same term here:
+when the store holds the baseline's verbose/concise variants judged against it (``is_gamed_baseline``), their
+rows enter every model's GLM with weight 0.2 / (number of variants) and no intercept (``GamedRows``); without
+them a N(phi_bar, 1/10) prior on phi stands in. Differences from AlpacaEval (measured in docs/statistics.md):
+no L1 penalty chosen by 5-fold cross-validation (it moves nothing measurably), and difficulty comes from the
+checkpoints in the store rather than AlpacaEval's file fitted once on the models of early 2024, so a model's
+lc_win_rate moves when checkpoints are added against the same baseline.
 
 Warnings (``LengthControlled.warnings``): AlpacaEval's extreme-change rule (``is_extreme_change``); weak
 identification when few prompts have the model on the minority side of equal length, where the length
@@ -38,9 +42,12 @@ from judges.stats.bootstrap import percentile_interval, resample_chunks
 
 __all__ = [
     "Difficulty",
+    "GamedRows",
     "LengthControlled",
+    "gamed_baseline_rows",
     "instruction_difficulty",
     "is_extreme_change",
+    "is_gamed_baseline",
     "lc_win_rate",
     "lc_win_rate_against_baseline",
     "lc_win_rate_from_judgments",
@@ -52,6 +59,28 @@ LENGTH_PRIOR_PRECISION = 10.0
 MIN_MODELS_FOR_DIFFICULTY = 2
 WEAK_MINORITY_SHARE = 0.05
 WEAK_MINORITY_COUNT = 10
+GAMED_BASELINE_LAMBDA = 0.2  # AlpacaEval's regularize_to_baseline_lambda (length_controlled_v1)
+
+
+@dataclass(frozen=True)
+class GamedRows:
+    """Rows of the baseline's own length-gamed variants judged against the baseline (AlpacaEval's regulariser).
+
+    Each row enters every model's GLM with the length term ``tanh`` (its variant's own scale), its prompt's
+    ``difficulty``, target ``preference`` and sample weight ``weight`` = GAMED_BASELINE_LAMBDA / number of
+    variants, and without the intercept (AlpacaEval's ``not_gamed_baseline`` = 0): at equal length a variant
+    of the baseline is the baseline. They share phi and psi with the model and so pull both towards the
+    judge's length sensitivity measured on answers whose quality is the baseline's.
+    """
+
+    preference: np.ndarray
+    tanh: np.ndarray
+    difficulty: np.ndarray
+    weight: np.ndarray
+    variants: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.preference)
 
 
 @dataclass(frozen=True)
@@ -80,7 +109,8 @@ class LengthControlled:
     Newton fit (and the difficulty fit, when used) converged. weakly_identified: fewer than
     max(WEAK_MINORITY_COUNT, WEAK_MINORITY_SHARE * n) prompts on the minority side of equal length.
     extreme_change: AlpacaEval's rule flags lc vs raw. ci_low/ci_high: bootstrap interval over prompts
-    (NaN when not asked for).
+    (NaN when not asked for). n_gamed_rows: AlpacaEval gamed-baseline rows in the fit (0: none in the store;
+    the phi prior stood in when a difficulty was used).
     """
 
     lc_win_rate: float
@@ -95,6 +125,7 @@ class LengthControlled:
     n_models_for_difficulty: int = 0
     ci_low: float = float("nan")
     ci_high: float = float("nan")
+    n_gamed_rows: int = 0
 
     @property
     def extrapolated(self) -> bool:
@@ -193,12 +224,14 @@ def lc_win_rate(
     confidence: float = 0.95,
     n_models_for_difficulty: int = 0,
     length_prior: tuple[float, float] | None = None,
+    gamed: GamedRows | None = None,
 ) -> LengthControlled | None:
     """Length-controlled win rate from per-prompt preferences, answer lengths and (optionally) difficulty.
 
     ``length_prior`` = (mean, precision) puts a N(mean, 1 / precision) prior on phi (partial pooling
     towards the length sensitivity of the other checkpoints, ``lc_win_rate_against_baseline``); without
-    it phi is plain maximum likelihood.
+    it phi is plain maximum likelihood. ``gamed`` adds AlpacaEval's gamed-baseline rows (``GamedRows``; the
+    length prior is then not used: those rows are the regulariser); they need ``difficulty`` when they carry one.
 
     Prompts with a NaN preference, length or difficulty are left out; returns None when none remain.
     With identical lengths everywhere the length term is dropped. With ``n_boot`` > 0, ci_low/ci_high are a
@@ -233,9 +266,15 @@ def lc_win_rate(
         columns.append(diff_x)
     x = np.column_stack(columns)
     ridge, center = np.full(x.shape[1], L2), np.zeros(x.shape[1])
-    if length_prior is not None and sd > 0:
+    y, w_fixed = p, np.zeros(0)
+    if gamed is not None and len(gamed) and sd > 0:
+        g_cols = [np.zeros(len(gamed)), gamed.tanh] + ([gamed.difficulty] if diff_x is not None else [])
+        x, y, w_fixed = np.vstack([x, np.column_stack(g_cols)]), np.concatenate([p, gamed.preference]), gamed.weight
+    elif length_prior is not None and sd > 0:
         center[1], ridge[1] = length_prior[0], length_prior[1] + L2
-    coef, converged = _fit_soft_logistic(x, p, l2=ridge, center=center)
+    w_all = np.concatenate([np.ones(n), w_fixed])[None, :]
+    coef_b, converged_b = _fit_soft_logistic(x, y, l2=ridge, center=center, weights=w_all)
+    coef, converged = coef_b[0], converged_b[0]
     at_zero = coef[0] + (coef[-1] * diff_x if diff_x is not None else np.zeros(n))
     lc = float(np.mean(_sigmoid(at_zero)))
     low = high = float("nan")
@@ -243,7 +282,8 @@ def lc_win_rate(
         parts = []
         for idx in resample_chunks(n, n_boot, seed, chunk=max(1, 2_000_000 // max(n, 1))):
             counts = _counts(idx, n)
-            boot, _ = _fit_soft_logistic(x, p, l2=ridge, center=center, weights=counts, coef0=coef)
+            rows = np.hstack([counts, np.broadcast_to(w_fixed, (len(counts), len(w_fixed)))])
+            boot, _ = _fit_soft_logistic(x, y, l2=ridge, center=center, weights=rows, coef0=coef)
             zero = boot[:, :1] + (boot[:, -1:] * diff_x[None, :] if diff_x is not None else 0.0)
             parts.append((counts / n * _sigmoid(np.broadcast_to(zero, counts.shape))).sum(axis=1))
         low, high = percentile_interval(np.concatenate(parts), confidence)
@@ -260,6 +300,7 @@ def lc_win_rate(
         n_models_for_difficulty=n_models_for_difficulty,
         ci_low=low,
         ci_high=high,
+        n_gamed_rows=len(w_fixed),
     )
 
 
@@ -327,6 +368,36 @@ def instruction_difficulty(frames: Mapping[str, pd.DataFrame], *, max_iter: int 
     return Difficulty(gamma_series, n_m, ok, n_iter, float(phi.mean()))
 
 
+def is_gamed_baseline(name: str, baseline: str) -> bool:
+    """AlpacaEval's rule for a length-gamed variant of the baseline: the name contains the baseline's name and
+    "verbose" or "concise" (their notebook's ``fn_is_gamed_baseline``).
+
+    >>> is_gamed_baseline("gpt4_1106_preview_verbose", "gpt4_1106_preview"), is_gamed_baseline("alpaca-7b_verbose", "gpt4")
+    (True, False)
+    """
+    return baseline in name and ("verbose" in name or "concise" in name)
+
+
+def gamed_baseline_rows(frames: Mapping[str, pd.DataFrame], baseline: str, difficulty: Difficulty | None) -> GamedRows:
+    """Every scored prompt of the baseline's gamed variants among ``frames`` (``is_gamed_baseline``) as
+    ``GamedRows``: tanh of each variant's length difference over its own sd (ddof 1, not centred), weight
+    GAMED_BASELINE_LAMBDA / number of variants. Prompts without a difficulty are left out when one is given.
+    """
+    variants = tuple(sorted(m for m in frames if is_gamed_baseline(m, baseline)))
+    parts = []
+    for m in variants:
+        f = frames[m].dropna(subset=["preference", "length_model", "length_baseline"])
+        delta = (f["length_model"] - f["length_baseline"]).to_numpy(dtype=float)
+        sd = float(np.std(delta, ddof=1)) if len(delta) > 1 else 0.0
+        gamma = (f["prompt_id"].map(difficulty.difficulty).to_numpy(dtype=float) if difficulty is not None
+                 else np.zeros(len(f)))  # fmt: skip
+        part = np.column_stack([f["preference"].to_numpy(dtype=float), np.tanh(delta / sd) if sd > 0 else 0 * delta, gamma])
+        parts.append(part[~np.isnan(part).any(axis=1)])
+    rows = np.vstack(parts) if parts else np.zeros((0, 3))
+    weight = np.full(len(rows), GAMED_BASELINE_LAMBDA / max(len(variants), 1))
+    return GamedRows(rows[:, 0], rows[:, 1], rows[:, 2], weight, variants)
+
+
 def lc_win_rate_against_baseline(
     frames: Mapping[str, pd.DataFrame],
     model: str,
@@ -335,6 +406,7 @@ def lc_win_rate_against_baseline(
     seed: int = 0,
     confidence: float = 0.95,
     difficulty: Difficulty | None = None,
+    baseline: str | None = None,
 ) -> LengthControlled | None:
     """The length-controlled win rate of ``model`` the way the CLI and the dashboard report it.
 
@@ -342,6 +414,9 @@ def lc_win_rate_against_baseline(
     compared with that baseline. Difficulty is estimated jointly when at least MIN_MODELS_FOR_DIFFICULTY
     models are there (pass ``difficulty`` to reuse one fit for many models); with fewer, one model's own
     preferences would be its difficulty, so the GLM is fitted without it (coef_difficulty None).
+
+    With ``baseline`` named and its gamed variants among ``frames`` (``is_gamed_baseline``), their rows enter
+    every model's GLM as AlpacaEval does (``gamed_baseline_rows``) instead of the phi prior.
     """
     if model not in frames:
         raise ValueError(f"no preferences of {model!r}; have {sorted(frames)}")
@@ -350,8 +425,9 @@ def lc_win_rate_against_baseline(
     own = frames[model]
     gamma = None if difficulty is None else own["prompt_id"].map(difficulty.difficulty).to_numpy(dtype=float)
     prior = (difficulty.length_coef_mean, LENGTH_PRIOR_PRECISION) if difficulty is not None else None
+    gamed = gamed_baseline_rows(frames, baseline, difficulty) if baseline is not None else None
     lc = lc_win_rate(own["preference"], own["length_model"], own["length_baseline"], gamma, n_boot=n_boot,
-                     seed=seed, confidence=confidence, length_prior=prior,
+                     seed=seed, confidence=confidence, length_prior=prior, gamed=gamed,
                      n_models_for_difficulty=difficulty.n_models if difficulty is not None else 0)  # fmt: skip
     if lc is not None and difficulty is not None and not difficulty.converged:
         from dataclasses import replace
@@ -383,4 +459,5 @@ def lc_win_rate_from_judgments(
     if model not in others:
         return None
     frames = {m: prompt_preferences(against, m, baseline, judge) for m in others}
-    return lc_win_rate_against_baseline(frames, model, n_boot=n_boot, seed=seed, confidence=confidence)
+    return lc_win_rate_against_baseline(frames, model, n_boot=n_boot, seed=seed, confidence=confidence,
+                                        baseline=baseline)
