@@ -52,6 +52,8 @@ class PreallocatedLayer(DynamicLayer):
 
     ``update`` writes the new positions in place (a batch-1 update, the shared prefix, is broadcast to every
     row) and returns views of the filled part, instead of concatenating a new copy of the whole cache.
+    While ``group`` is set to ``(rows, start)``, an update comes from those rows only: it is written at
+    ``start`` and attends to the filled part (the shared prefix) plus itself; ``length`` stays put.
     """
 
     def __init__(self, batch: int, capacity: int) -> None:
@@ -59,12 +61,14 @@ class PreallocatedLayer(DynamicLayer):
         self.batch, self.capacity, self.length = batch, capacity, 0
         self._keys: torch.Tensor | None = None
         self._values: torch.Tensor | None = None
+        self.group: tuple[torch.Tensor, int] | None = None
 
     def lazy_initialization(self, key_states: torch.Tensor, value_states: torch.Tensor) -> None:
         self.device = key_states.device
         heads = key_states.shape[1]
-        self._keys = key_states.new_empty((self.batch, heads, self.capacity, key_states.shape[-1]))
-        self._values = value_states.new_empty((self.batch, heads, self.capacity, value_states.shape[-1]))
+        # zeros, not empty: masked positions (the padding gap) must hold finite numbers
+        self._keys = key_states.new_zeros((self.batch, heads, self.capacity, key_states.shape[-1]))
+        self._values = value_states.new_zeros((self.batch, heads, self.capacity, value_states.shape[-1]))
         self.is_initialized = True
 
     def update(
@@ -73,6 +77,15 @@ class PreallocatedLayer(DynamicLayer):
         if not self.is_initialized:
             self.lazy_initialization(key_states, value_states)
         assert self._keys is not None and self._values is not None
+        if self.group is not None:
+            rows, start = self.group
+            stop = start + key_states.shape[-2]
+            if stop > self.capacity:
+                raise RuntimeError(f"KV cache full: {stop} positions for a capacity of {self.capacity}")
+            self._keys[rows, :, start:stop] = key_states
+            self._values[rows, :, start:stop] = value_states
+            return (torch.cat([self._keys[rows, :, : self.length], key_states], dim=2),
+                    torch.cat([self._values[rows, :, : self.length], value_states], dim=2))
         end = self.length + key_states.shape[-2]
         if end > self.capacity:
             raise RuntimeError(f"KV cache full: {end} positions for a capacity of {self.capacity}")
@@ -80,8 +93,8 @@ class PreallocatedLayer(DynamicLayer):
         self._values[:, :, self.length : end] = value_states
         self.length = end
         self.keys, self.values = self._keys[:, :, :end], self._values[:, :, :end]
-        rows = key_states.shape[0]  # 1 for the shared prefix: attend with one row, as the query has
-        return self.keys[:rows], self.values[:rows]
+        n = key_states.shape[0]  # 1 for the shared prefix: attend with one row, as the query has
+        return self.keys[:n], self.values[:n]
 
     def get_seq_length(self) -> int:
         return self.length
@@ -89,8 +102,14 @@ class PreallocatedLayer(DynamicLayer):
     def batch_select_indices(self, indices: torch.Tensor) -> None:
         self.batch = len(indices)
         if self._keys is not None and self._values is not None:
-            self._keys, self._values = self._keys[indices], self._values[indices]
+            self._keys, self._values = self._select(self._keys, indices), self._select(self._values, indices)
             self.keys, self.values = self._keys[:, :, : self.length], self._values[:, :, : self.length]
+
+    def _select(self, buffer: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
+        """The kept rows in a new buffer of the same capacity, copying only the filled positions."""
+        kept = buffer.new_empty((len(indices), *buffer.shape[1:]))
+        kept[:, :, : self.length] = buffer[:, :, : self.length].index_select(0, indices)
+        return kept
 
     def reset(self) -> None:
         self._keys = self._values = None
@@ -103,6 +122,34 @@ class PreallocatedCache(Cache):
 
     def __init__(self, num_layers: int, batch: int, capacity: int) -> None:
         super().__init__(layers=[PreallocatedLayer(batch, capacity) for _ in range(num_layers)])
+
+    def set_group(self, group: tuple[torch.Tensor, int] | None, length: int | None = None) -> None:
+        """Route the next updates to ``(rows, start)`` (None: back to all rows; ``length``: positions now filled)."""
+        for layer in self.layers:
+            assert isinstance(layer, PreallocatedLayer)
+            layer.group = group
+            if length is not None:
+                layer.length = length
+
+
+def prefill_groups(lengths: list[int], waste: float = 0.1, min_tokens: int = 128) -> list[list[int]]:
+    """Rows grouped by length (longest first) so that padding each group to its longest row adds at most
+    ``waste`` of its tokens; a group holds at least ``min_tokens`` real tokens before a new one starts
+    (a few large matrix products beat many small ones)."""
+    groups: list[list[int]] = []
+    current: list[int] = []
+    real = 0
+    for row in sorted(range(len(lengths)), key=lambda i: -lengths[i]):
+        if current and real >= min_tokens and (len(current) + 1) * lengths[current[0]] > (1 + waste) * (
+            real + lengths[row]
+        ):
+            groups.append(current)
+            current, real = [], 0
+        current.append(row)
+        real += lengths[row]
+    if current:
+        groups.append(current)
+    return groups
 
 
 def shared_prefix_length(prompts: list[list[int]]) -> int:
@@ -135,31 +182,23 @@ def decode_compacting(
     batch = len(prompts)
     prefix = shared_prefix_length(prompts) if share_prefix else 0
     width = max(len(p) for p in prompts) - prefix  # the per-row part, left-padded to this width
-    pad_id = int(input_ids[0, 0]) if bool((attention_mask[:, 0] == 0).any()) else 0
-    ids = torch.full((batch, width), pad_id, dtype=torch.long)
     full_mask = torch.ones((batch, prefix + width + max_new_tokens), dtype=torch.long)
     for row, prompt in enumerate(prompts):
-        rest = prompt[prefix:]
-        ids[row, width - len(rest) :] = torch.tensor(rest, dtype=torch.long)
-        full_mask[row, prefix : prefix + width - len(rest)] = 0
-    ids, full_mask = ids.to(device), full_mask.to(device)
+        full_mask[row, prefix : prefix + width - (len(prompt) - prefix)] = 0
+    full_mask = full_mask.to(device)
     cache = PreallocatedCache(model.config.get_text_config(decoder=True).num_hidden_layers, batch,
                               prefix + width + max_new_tokens)
-    cache_kwarg = {_cache_kwarg(inspect.signature(model.forward).parameters) or "past_key_values": cache}
+    forward = _Forward(model, cache)
     if prefix:
-        model(input_ids=ids.new_tensor(prompts[0][:prefix])[None], position_ids=torch.arange(prefix, device=device)[None],
-              use_cache=True, logits_to_keep=1, **cache_kwarg)
-    rest_mask = full_mask[:, prefix : prefix + width]
-    position_ids = prefix + (rest_mask.cumsum(-1) - 1).clamp(min=0)
+        forward(torch.tensor([prompts[0][:prefix]], device=device), None, torch.arange(prefix, device=device)[None])
+    logits = _prefill_rest(forward, cache, prompts, prefix, width, device)
     length = prefix + width
-    out = model(input_ids=ids, attention_mask=full_mask[:, :length], position_ids=position_ids,
-                use_cache=True, logits_to_keep=1, **cache_kwarg)
-    position_ids = position_ids[:, -1:]
+    position_ids = torch.tensor([[len(p) - 1] for p in prompts], device=device)
     eos = torch.tensor(eos_ids, device=device)
     rows = torch.arange(batch, device=device)  # original index of each active row
     tokens: list[list[int]] = [[] for _ in range(batch)]
     for step in range(max_new_tokens):
-        next_tokens = choose(out.logits[:, -1, :], rows, step)
+        next_tokens = choose(logits, rows, step)
         for row, token in zip(rows.tolist(), next_tokens.tolist()):
             tokens[row].append(token)
         alive = ~torch.isin(next_tokens, eos)
@@ -171,9 +210,48 @@ def decode_compacting(
             rows, full_mask, next_tokens, position_ids = rows[keep], full_mask[keep], next_tokens[keep], position_ids[keep]
         length += 1
         position_ids = position_ids + 1
-        out = model(input_ids=next_tokens[:, None], attention_mask=full_mask[:, :length], position_ids=position_ids,
-                    use_cache=True, logits_to_keep=1, **cache_kwarg)
+        logits = forward(next_tokens[:, None], full_mask[:, :length], position_ids)
     return tokens
+
+
+class _Forward:
+    """One model call with the cache: logits of the last position, (rows, vocab)."""
+
+    def __init__(self, model: Any, cache: Cache) -> None:
+        self.model = model
+        self.cache_kwarg = {_cache_kwarg(inspect.signature(model.forward).parameters) or "past_key_values": cache}
+
+    def __call__(self, input_ids: torch.Tensor, mask: torch.Tensor | None, position_ids: torch.Tensor) -> torch.Tensor:
+        out = self.model(input_ids=input_ids, attention_mask=mask, position_ids=position_ids, use_cache=True,
+                         logits_to_keep=1, **self.cache_kwarg)
+        return out.logits[:, -1, :]
+
+
+def _prefill_rest(
+    forward: _Forward, cache: PreallocatedCache, prompts: list[list[int]], prefix: int, width: int, device: Any
+) -> torch.Tensor:
+    """Prefill each prompt after the shared prefix, in groups of similar length (little padding); each group's
+    keys land right-aligned in positions [prefix, prefix + width) of its rows. Logits of every row's last token."""
+    rests = [p[prefix:] for p in prompts]
+    logits: torch.Tensor | None = None
+    for group in prefill_groups([len(r) for r in rests]):
+        group_width = max(len(rests[row]) for row in group)
+        ids = torch.zeros((len(group), group_width), dtype=torch.long)
+        mask = torch.zeros((len(group), prefix + group_width), dtype=torch.long)
+        mask[:, :prefix] = 1
+        for j, row in enumerate(group):
+            ids[j, group_width - len(rests[row]) :] = torch.tensor(rests[row], dtype=torch.long)
+            mask[j, prefix + group_width - len(rests[row]) :] = 1
+        ids, mask = ids.to(device), mask.to(device)
+        position_ids = prefix + (mask[:, prefix:].cumsum(-1) - 1).clamp(min=0)
+        cache.set_group((torch.tensor(group, device=device), prefix + width - group_width))
+        group_logits = forward(ids, mask, position_ids)
+        if logits is None:
+            logits = group_logits.new_empty((len(prompts), group_logits.shape[-1]))
+        logits[group] = group_logits
+    cache.set_group(None, length=prefix + width)
+    assert logits is not None
+    return logits
 
 
 def _cache_kwarg(params: Any) -> str | None:
