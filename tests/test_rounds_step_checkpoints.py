@@ -37,6 +37,8 @@ def _pairs():
 
 
 def _recipe(lm_dir: Path, rm_dir: Path, **round_keys) -> dict:
+    if "checkpoint_steps" in round_keys:  # the same for both stages here
+        round_keys.setdefault("reward_checkpoint_steps", round_keys["checkpoint_steps"])
     recipe = tiny_recipe(lm_dir, rm_dir, **round_keys)
     recipe["dpo"] = {**recipe["dpo"], "max_steps": MAX_STEPS}
     recipe["reward"] = {**recipe["reward"], "max_steps": MAX_STEPS}
@@ -185,7 +187,7 @@ def test_checkpoint_keys_are_the_rounds(tiny_lm_dir, tiny_rm_dir):
     from rlhf.rounds.config import ConfigError
 
     config = config_from_dict(tiny_recipe(tiny_lm_dir, tiny_rm_dir))
-    assert config.checkpoint_steps == 50 and config.checkpoints_kept == 1
+    assert config.checkpoint_steps == 50 and config.reward_checkpoint_steps == 50 and config.checkpoints_kept == 1
     recipe = tiny_recipe(tiny_lm_dir, tiny_rm_dir)
     recipe["dpo"]["save_steps"] = 5
     with pytest.raises(ConfigError, match=re.escape("dpo.save_steps: step checkpoints are set by round.checkpoint_steps")):
@@ -194,6 +196,8 @@ def test_checkpoint_keys_are_the_rounds(tiny_lm_dir, tiny_rm_dir):
         config_from_dict(tiny_recipe(tiny_lm_dir, tiny_rm_dir, checkpoints_kept=0))
     with pytest.raises(ConfigError, match=re.escape("round.checkpoint_steps: must be >= 1 or null")):
         config_from_dict(tiny_recipe(tiny_lm_dir, tiny_rm_dir, checkpoint_steps=0))
+    with pytest.raises(ConfigError, match=re.escape("round.reward_checkpoint_steps: must be >= 1 or null")):
+        config_from_dict(tiny_recipe(tiny_lm_dir, tiny_rm_dir, reward_checkpoint_steps=-1))
 
 
 @pytest.mark.slow  # a round killed in its DPO stage and rerun, through the CLI: about a minute here

@@ -59,7 +59,7 @@ def _trl_fields(cls_name: str) -> frozenset[str]:
 
 # Keys we set ourselves per stage; a recipe giving them would be silently overridden, so we refuse them.
 _RESERVED_TRAINER_KEYS = frozenset({"output_dir"})
-# Step checkpoints are written and resumed by the round (round.checkpoint_steps, round.checkpoints_kept).
+# Step checkpoints are written and resumed by the round (round.checkpoint_steps and friends).
 _CHECKPOINT_TRAINER_KEYS = frozenset({"save_strategy", "save_steps", "save_total_limit", "resume_from_checkpoint"})
 
 
@@ -69,8 +69,8 @@ def _check_trainer_keys(section: str, cls_name: str, keys: Mapping[str, Any]) ->
         if key in _RESERVED_TRAINER_KEYS:
             raise ConfigError(f"{section}.{key}: set by the round itself (under the round directory); remove it")
         if key in _CHECKPOINT_TRAINER_KEYS:
-            raise ConfigError(f"{section}.{key}: step checkpoints are set by round.checkpoint_steps and "
-                              "round.checkpoints_kept; remove it")
+            raise ConfigError(f"{section}.{key}: step checkpoints are set by round.checkpoint_steps, "
+                              "round.reward_checkpoint_steps and round.checkpoints_kept; remove it")
         if key not in allowed:
             raise ConfigError(f"{section}.{key}: not a field of trl.{cls_name}{close_names(key, allowed)}")
 
@@ -171,9 +171,11 @@ class RoundConfig:
     lora: LoraSettings = field(default_factory=LoraSettings)
     num_threads: int | None = None  # torch CPU threads; None = leave torch's default
     launcher: Literal["inline", "accelerate"] = "inline"  # training stages in-process or `accelerate launch`
-    # Reward and DPO stages save a resumable TRL checkpoint (model, optimizer, scheduler, RNG) every this many
-    # optimizer steps inside the round directory; a killed stage resumes from the latest. None = never.
+    # The DPO stage (and the reward stage with reward_checkpoint_steps) saves a resumable TRL checkpoint (model,
+    # optimizer, scheduler, RNG) every this many optimizer steps inside the round directory; a killed stage
+    # resumes from the latest. None = never.
     checkpoint_steps: int | None = 50
+    reward_checkpoint_steps: int | None = 50  # the same for the reward stage (a full fine-tune writes 12 B/param)
     checkpoints_kept: int = 1  # step checkpoints kept per stage (older ones are deleted)
     accelerate_config: str | None = None  # accelerate config file for launcher=accelerate
     reward: Mapping[str, Any] = field(default_factory=dict)
@@ -199,7 +201,7 @@ class RoundConfig:
             raise ConfigError(f"round.k: rejection sampling needs at least 2 answers per prompt, got {self.k}")
         if not 0.0 < self.heldout_fraction < 1.0:
             raise ConfigError(f"round.heldout_fraction: must be in (0, 1), got {self.heldout_fraction}")
-        for name in ("train_prompts", "eval_prompts", "num_threads", "checkpoint_steps"):
+        for name in ("train_prompts", "eval_prompts", "num_threads", "checkpoint_steps", "reward_checkpoint_steps"):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ConfigError(f"round.{name}: must be >= 1 or null, got {value}")

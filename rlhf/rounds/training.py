@@ -3,7 +3,7 @@ step checkpoint if a killed attempt left one, and its model saved atomically.
 
 A stage says which trainer (`reward` or `dpo`), its model and its data; the rest is common: torch threads,
 TRL's config from the recipe section (our defaults under it, `trainer_args.py`), step checkpoints every
-`round.checkpoint_steps` into the stage's work directory inside the round directory
+`round.checkpoint_steps` (`round.reward_checkpoint_steps`) into the stage's work directory inside the round directory
 (`<round>/.<output>.work/step-N`, see `step_checkpoints.py`), the model loaded for training
 (`loading.py`), training metrics into the store, no console printer. The stage keeps what is its own:
 counting the pairs TRL dropped, held-out accuracy, its result.
@@ -41,6 +41,11 @@ _KINDS: dict[str, _Kind] = {
 def finetune_of(config: RoundConfig, stage: Stage) -> str:
     """'lora' or 'full' for the stage's model."""
     return config.reward_finetune if stage == "reward" else config.finetune
+
+
+def checkpoint_steps_of(config: RoundConfig, stage: Stage) -> int | None:
+    """Steps between the stage's step checkpoints, None = none."""
+    return config.reward_checkpoint_steps if stage == "reward" else config.checkpoint_steps
 
 
 @dataclass
@@ -127,7 +132,7 @@ def stage_trainer(
     if config.num_threads:
         torch.set_num_threads(config.num_threads)
     work_dir = Path(work_dir or Path(output_dir).parent / f".{Path(output_dir).name}.work")
-    every = config.checkpoint_steps
+    every = checkpoint_steps_of(config, stage)
     saving = {"save_strategy": "steps", "save_steps": every} if every else {"save_strategy": "no"}
     args = build_trl_config(kind.args, without_init_kwargs(keys), output_dir=work_dir, seed=config.seed,
                             save_total_limit=None, **saving)
@@ -161,4 +166,4 @@ def stage_trainer(
                         resume_from=latest_checkpoint(work_dir))
 
 
-__all__ = ["Stage", "StageTrainer", "finetune_of", "stage_trainer"]
+__all__ = ["Stage", "StageTrainer", "checkpoint_steps_of", "finetune_of", "stage_trainer"]
