@@ -138,6 +138,7 @@ def stage_trainer(
                             save_total_limit=None, **saving)
     run = fingerprint({
         "stage": stage, "keys": dict(keys), "init_model": str(init_model), "seed": config.seed,
+        "world_size": args.world_size,  # another process count would split the batches differently
         "finetune": finetune_of(config, stage), "lora": asdict(config.lora), "train": train_dataset.to_list(),
         "eval": eval_dataset.to_list() if eval_dataset is not None else None,
     })
