@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from rlhf.inputs import InputError
+from rlhf.inputs import InputError, read_records
 
 
 @dataclass(frozen=True)
@@ -121,12 +121,10 @@ def read_pairs_file(path: str | Path) -> list[Pair]:
     """Pairs from a JSONL or Parquet file; errors name the file and line/row."""
     path = Path(path)
     if path.suffix == ".parquet":
-        import pandas as pd
-
-        frame = pd.read_parquet(path)
+        file = read_records(path)  # the one reader (rlhf.inputs): a damaged file is an InputError naming it
         return [
-            pair_from_record(rec, where=f"{path}: row {i + 1}", source=str(path))
-            for i, rec in enumerate(frame.to_dict("records"))
+            pair_from_record(rec, where=f"{path}: row {row}", source=str(path))
+            for row, rec in zip(file.lines, file.frame.to_dict("records"), strict=True)
         ]
     # JSONL is held to the same rules as the shipped seed pairs (rlhf.default_data.load_preferences).
     from rlhf.default_data import load_preferences
