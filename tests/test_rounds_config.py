@@ -43,6 +43,7 @@ def _write(tmp_path, text):
         ("round: {finetune: half}\njudges: [{kind: reference}]\n", "round.finetune: must be one of 'lora', 'full', got 'half'"),
         ("round: {k: four}\njudges: [{kind: reference}]\n", "round.k: must be an integer, got 'four'"),
         ("judges: [{kind: reward_model}]\n", "judges[0]: kind: must be one of llm, openai, reward, reference, tagger, got 'reward_model' (did you mean 'reward'?)"),
+        ("judges: [{kind: tagger}]\n", "judges[0].kind: 'tagger' is not a pairwise judge; valid: llm, openai, reward, reference"),
         ("judges: [{kind: llm, mode: fast}]\n", "judges[0].mode: must be one of 'logprob', 'reasoning', got 'fast'"),
         ("judges: [{kind: reference, primary: yes please}]\n", "judges[0].primary: must be true or false"),
         ("rejection_sampler: {temperature: 0}\njudges: [{kind: reference}]\n", "rejection_sampler.temperature: must be > 0"),

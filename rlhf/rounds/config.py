@@ -36,11 +36,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 
+from judges.config import JudgeConfig, RewardJudgeConfig
+from judges.config import config_from_dict as judge_config_from_dict
 from rlhf.config_mapping import ConfigError, check_literals, close_names, from_mapping
+from rlhf.sampler.config import SamplerConfig
 
 # A reward judge given no `model` judges with the round's own reward model; until the round has one, its config
 # carries this placeholder (`RecipeJudge.for_round` fills in the directory).
@@ -110,18 +113,18 @@ class LoraSettings:
 class RecipeJudge:
     """One `judges:` item of a recipe: its judge config and whether it is the recipe's primary judge."""
 
-    config: Any  # a judges.config class (LLMJudgeConfig, OpenAIJudgeConfig, RewardJudgeConfig, ...)
+    config: JudgeConfig  # LLMJudgeConfig | OpenAIJudgeConfig | RewardJudgeConfig | ReferenceJudgeConfig
     primary: bool = False  # the recipe's headline judge (rlhf.rounds.evaluate), not a judge setting
     spec: Mapping[str, Any] = field(default_factory=dict)  # the item as written (what `to_recipe` gives back)
 
     @property
     def uses_round_reward_model(self) -> bool:
         """A reward judge given no `model`: the round's own reward model judges (the one place this rule is)."""
-        return self.config.kind == "reward" and self.config.model == ROUND_REWARD_MODEL
+        return isinstance(self.config, RewardJudgeConfig) and self.config.model == ROUND_REWARD_MODEL
 
-    def for_round(self, reward_model_dir: str | Path | None) -> Any:
+    def for_round(self, reward_model_dir: str | Path | None) -> JudgeConfig:
         """The judge config to build for a round whose reward model is ``reward_model_dir``."""
-        if not self.uses_round_reward_model:
+        if not isinstance(self.config, RewardJudgeConfig) or self.config.model != ROUND_REWARD_MODEL:
             return self.config
         if reward_model_dir is None:
             raise ConfigError(f"{self.config.name}: a reward judge without `model` needs a reward model from this "
@@ -130,8 +133,6 @@ class RecipeJudge:
 
     @classmethod
     def parse(cls, spec: Mapping[str, Any], where: str) -> RecipeJudge:
-        from judges.config import config_from_dict
-
         if not isinstance(spec, Mapping):
             raise ConfigError(f"{where}: expected a mapping with a `kind`, e.g. {{kind: reference}}")
         data = dict(spec)
@@ -140,7 +141,10 @@ class RecipeJudge:
             raise ConfigError(f"{where}.primary: must be true or false, got {primary!r}")
         if data.get("kind") == "reward" and not data.get("model"):
             data["model"] = ROUND_REWARD_MODEL
-        return cls(config=config_from_dict(data, source=where), primary=primary, spec=_frozen_map(spec))
+        config = judge_config_from_dict(data, source=where)
+        if not isinstance(config, get_args(JudgeConfig)):
+            raise ConfigError(f"{where}.kind: {config.kind!r} is not a pairwise judge; valid: llm, openai, reward, reference")
+        return cls(config=config, primary=primary, spec=_frozen_map(spec))
 
 
 @dataclass(frozen=True)
@@ -185,8 +189,8 @@ class RoundConfig:
     judges: tuple[Mapping[str, Any], ...] = ()
     source: str | None = None  # the recipe file it came from
     # Parsed from the sections above when the config is built (never set directly):
-    rejection_sampling: Any = field(init=False, repr=False, compare=False)  # SamplerConfig, k answers per prompt
-    eval_sampling: Any = field(init=False, repr=False, compare=False)  # SamplerConfig, one answer per prompt
+    rejection_sampling: SamplerConfig = field(init=False, repr=False, compare=False)  # k answers per prompt
+    eval_sampling: SamplerConfig = field(init=False, repr=False, compare=False)  # one answer per prompt
     recipe_judges: tuple[RecipeJudge, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -221,12 +225,10 @@ class RoundConfig:
         if len(primaries) > 1:
             raise ConfigError(f"judges: `primary: true` on judges{primaries}; mark at most one judge primary")
 
-    def _sampler(self, section: str) -> Any:
+    def _sampler(self, section: str) -> SamplerConfig:
         """A sampler section as the SamplerConfig its stage uses: rejection sampling answers each training
         prompt k times (temperature 1.0, top_p 0.95 unless set), evaluation once (greedy unless set); both take
         the recipe's seed and thread count unless the section sets them."""
-        from rlhf.sampler.config import SamplerConfig
-
         keys = dict(getattr(self, section))
         if "samples_per_prompt" in keys:
             raise ConfigError(f"{section}.samples_per_prompt: set by the round (round.k for rejection sampling, 1 "
@@ -261,7 +263,7 @@ class RoundConfig:
         return dataclasses.replace(self, **changes)
 
 
-def judge_config(spec: Mapping[str, Any], *, reward_model_dir: str, where: str = "judges") -> Any:
+def judge_config(spec: Mapping[str, Any], *, reward_model_dir: str, where: str = "judges") -> JudgeConfig:
     """A judges.config object for one `judges:` item. A reward judge without `model` judges with the round's
     own reward model (`reward_model_dir`)."""
     return RecipeJudge.parse(spec, where).for_round(reward_model_dir)
