@@ -152,9 +152,10 @@ def sync_choice(key: str, options: list, default) -> None:
         st.session_state[key] = default
 
 
-def judge_picker(ctx: Context, key: str, options: list[str], label: str = "Judge", container=None) -> str:
+def judge_picker(ctx: Context, key: str, options: list[str], label: str = "Judge", container=None,
+                 warn: bool = True) -> str:
     """A judge selector that opens on the dashboard's default judge (the same on every page) and marks a judge
-    whose canaries fail as UNINFORMATIVE in its label."""
+    whose canaries fail as UNINFORMATIVE in its label (and, with `warn`, in a warning under the selectors)."""
     from dashboard import stats
 
     default, verdicts = stats.judge_trust(ctx.path, ctx.version)
@@ -167,7 +168,11 @@ def judge_picker(ctx: Context, key: str, options: list[str], label: str = "Judge
         return names(judge) + note
 
     sync_choice(key, options, default if default in options else options[0])
-    return (container or st).selectbox(label, options, key=key, format_func=fmt)
+    judge = (container or st).selectbox(label, options, key=key, format_func=fmt)
+    if warn and verdicts.get(judge) == "UNINFORMATIVE":
+        say("warning", "Judge {} is UNINFORMATIVE: it fails its canaries (it cannot tell a known better answer "
+            "from a worse one), so its win rates below are not evidence.", judge)
+    return judge
 
 
 def judge_notes(ctx: Context) -> dict[str, str]:

@@ -132,7 +132,11 @@ def test_progress_all_judges_table_lists_every_judge_default_first_with_the_core
     assert at.selectbox(key="progress-judge").value == DEFAULT
     for page, key in (("categories", "cat-judge"), ("head_to_head", "h2h-judge"), ("regressions", "reg-judge"),
                       ("judge_health", "jh-lc-judge")):
-        assert _app(app_store.root, monkeypatch, page).selectbox(key=key).value == DEFAULT, page
+        page_at = _app(app_store.root, monkeypatch, page)
+        assert page_at.selectbox(key=key).value == DEFAULT, page
+        # picking the judge that fails its canaries puts a warning beside its numbers
+        page_at.selectbox(key=key).set_value("api-judge").run()
+        assert any("UNINFORMATIVE" in w and "api-judge" in w for w in _messages(page_at, "warning")), page
 
 
 @pytest.mark.parametrize(("primary", "default"), [("reward-model", "reward-model"), ("api-judge", DEFAULT)])
@@ -336,9 +340,11 @@ def test_regressions_all_judges_one_row_per_prompt_with_each_judges_verdict(app_
     assert set(rows["prompt_id"]) >= lost_by_any
     for _, row in rows.head(10).iterrows():
         for j in judges:
-            assert row[j] == pytest.approx(per_judge[j].get(row["prompt_id"], np.nan), nan_ok=True)
+            column = j if j in row else f"{j} (UNINFORMATIVE)"  # a judge failing its canaries says so
+            assert row[column] == pytest.approx(per_judge[j].get(row["prompt_id"], np.nan), nan_ok=True)
         against = sum(per_judge[j].get(row["prompt_id"], np.nan) < 0.5 for j in judges)
         assert row["judges_against"].startswith(f"{against} of ")
+    assert "api-judge (UNINFORMATIVE)" in rows.columns
     against = rows["judges_against"].str.split(" ").str[0].astype(int)
     assert against.is_monotonic_decreasing  # most judges against first
 

@@ -68,7 +68,7 @@ if any(v == "UNINFORMATIVE" for v in verdicts.values()):
 # --- one judge's headline ------------------------------------------------------------------------------------
 judges_here = [j for j in order if j in set(table.loc[table["n"] > 0, "judge"])]
 if judges_here:
-    judge = ui.judge_picker(ctx, "progress-judge", judges_here)
+    judge = ui.judge_picker(ctx, "progress-judge", judges_here, warn=False)  # the headline says it below
     head = stats.headline_for(ctx.path, ctx.version, row["old"], row["new"], judge)
     if head is not None:
         top, bottom = st.columns(3), st.columns(3)
@@ -140,11 +140,13 @@ else:
                                             [r for r in rounds if r in set(policies["round_id"])]), key="bt-chart")
     st.caption(f"The same fit as `rlhf leaderboard`: {stats.BT_RULE}; {stats.BT_BOOT} resamples, seed "
                f"{stats.SEED}; the judge's latest version.")
-    ui.table(board.iloc[::-1], "bradley_terry")
+    with st.expander("Ratings table (every checkpoint)"):  # collapsed: the first paint draws less
+        ui.table(board.iloc[::-1], "bradley_terry")
 
 st.subheader("Every comparison, newest first")
 every.insert(3, "canaries", [verdicts.get(j, "no scored verdict") for j in every["judge"]])
 every = every.sort_values(["position", "kind", "judge"], ascending=[False, True, True]).drop(columns=["position"])
-ui.table(every[["round_id", "kind", "judge", "canaries", "status", "win_rate", "ci_low", "ci_high", "n", "unscored",
-                "wins", "losses", "ties", "old", "new"]], "win_rates",
-         percent=("win_rate", "ci_low", "ci_high"))
+with st.expander("Every comparison of every round, newest first", expanded=len(every) <= 60):
+    ui.table(every[["round_id", "kind", "judge", "canaries", "status", "win_rate", "ci_low", "ci_high", "n",
+                    "unscored", "wins", "losses", "ties", "old", "new"]], "win_rates",
+             percent=("win_rate", "ci_low", "ci_high"))

@@ -9,7 +9,7 @@ import hashlib
 
 import streamlit as st
 
-from dashboard import queries, ui
+from dashboard import queries, stats, ui
 from dashboard.safe_text import shorten, visible, visible_text
 
 ANSWER_HEIGHT = 320  # pixels: a 50,000-character answer scrolls inside its box instead of filling the page
@@ -69,6 +69,8 @@ if judge == ui.ALL:
                                                 ascending=[False, True, True]).drop(columns="_against"))
     losses = losses[["prompt_id", "judges_against", "mean_preference_new", *judged, "category", "prompt",
                      "length_new", "length_old", "answers_from"]]
+    _, verdict_of = stats.judge_trust(ctx.path, ctx.version)
+    losses = losses.rename(columns={j: f"{j} (UNINFORMATIVE)" for j in judged if verdict_of.get(j) == "UNINFORMATIVE"})
 else:
     losses = rows.drop(columns=["judge"]).reset_index(drop=True)
 losses = losses.reset_index(drop=True)
