@@ -189,3 +189,22 @@ def test_gamed_baseline_rows_have_no_intercept_and_weight_lambda_over_variants()
     via = lc_win_rate_against_baseline(frames, "m", difficulty=zero, baseline="base")
     assert via.lc_win_rate == pytest.approx(0.2565963, abs=1e-5) and via.n_gamed_rows == 4
     assert lc_win_rate_against_baseline(frames, "m", difficulty=zero).n_gamed_rows == 0
+
+
+def test_judgments_of_the_baselines_gamed_variants_enter_every_models_fit():
+    # end to end from judgment rows (the CLI's and the dashboard's entry point): naming the baseline brings
+    # its gamed variants in, another model's "_verbose" does not count as one
+    from judges.stats.length_control import lc_win_rate_from_judgments
+
+    rows = []
+    for name, frame in _gamed_case().items():
+        for r in frame.itertuples():
+            rows.append({"model_a": "base", "model_b": name, "judge": "J", "judge_version": "v1", "prompt_id": r.prompt_id,
+                         "preference": r.preference, "length_a": r.length_baseline, "length_b": r.length_model})  # fmt: skip
+    judgments = pd.DataFrame(rows)
+    lc = lc_win_rate_from_judgments(judgments, "m", "base")
+    assert lc.n_gamed_rows == 4 and lc.n_models_for_difficulty == 4 and lc.converged
+    frames = {name: f.assign(n_verdicts=1) for name, f in _gamed_case().items()}
+    assert lc.lc_win_rate == pytest.approx(lc_win_rate_against_baseline(frames, "m", baseline="base").lc_win_rate, abs=1e-9)
+    without = lc_win_rate_against_baseline(frames, "m")
+    assert without.n_gamed_rows == 0 and abs(without.lc_win_rate - lc.lc_win_rate) > 1e-3

@@ -119,6 +119,7 @@ def test_cli_winrate_equals_the_core(filled, version, model, baseline, round_id)
     assert out["lc_win_rate"] == pytest.approx(lc.lc_win_rate, abs=1e-9)
     assert (out["lc_ci_low"], out["lc_ci_high"]) == pytest.approx((lc.ci_low, lc.ci_high), abs=1e-9)
     assert out["lc_n_models_for_difficulty"] == lc.n_models_for_difficulty
+    assert out["lc_n_gamed_rows"] == lc.n_gamed_rows == 0  # no gamed variants of the baseline in this store
     if baseline == "ckpt-0":  # ckpt-1 and ckpt-2 were both judged against ckpt-0: difficulty is estimated
         assert lc.n_models_for_difficulty == 2 and lc.coef_difficulty is not None
     cells = win_rate_by(prompts, n_boot=500, seed=3)

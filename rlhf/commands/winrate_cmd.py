@@ -90,6 +90,7 @@ def _lc_dict(lc: LengthControlled | None) -> dict[str, object]:
         "lc_weakly_identified": lc.weakly_identified,
         "lc_extreme_change": lc.extreme_change,
         "lc_n_models_for_difficulty": lc.n_models_for_difficulty,
+        "lc_n_gamed_rows": lc.n_gamed_rows,
         "lc_warnings": list(lc.warnings),
     }
 
