@@ -189,7 +189,7 @@ def _lc_against_baseline(per_prompt: pd.DataFrame, old: str, new: str) -> length
         return None
     covered = against[against["prompt_id"].isin(set(own["prompt_id"]))]
     frames = {str(m): f.drop(columns=["old", "new"]) for m, f in covered.groupby("new", sort=True)}
-    return length_control.lc_win_rate_against_baseline(frames, new)
+    return length_control.lc_win_rate_against_baseline(frames, new, baseline=old)
 
 
 # --- judge trust: canaries and the headline judge -----------------------------------------------------------
