@@ -45,7 +45,7 @@ from rlhf.store.queries.canaries import reference_prompts, stored_canary
 __all__ = ["BUILDER_VERSION", "Canary", "CanaryError", "CanaryRun", "build_canaries", "canary_set_id",
            "run_canaries"]
 
-BUILDER_VERSION = "1"  # bump when the pairs built from the same prompts change
+BUILDER_VERSION = "2"  # bump when the pairs built from the same prompts, or the summary's rules, change
 MAX_PROMPTS = 64  # 448 verdicts: interval half-width about 0.07 at 50%; once per judge version
 
 _LEAD = "Let me work through this carefully before I give the final answer."
@@ -239,6 +239,7 @@ def _finite(value: float) -> float | None:
 
 def _row(judge: PairwiseJudge, canary_set: str, s: CanarySummary, n_judged: int, seconds: float) -> dict[str, Any]:
     detail = {"accuracy_by_kind": s.accuracy_by_kind, "n_by_kind": s.n_by_kind, "n_both_orders": s.n_both_orders,
+              "ci_by_kind": {k: list(v) for k, v in s.ci_by_kind.items()}, "failed_kinds": list(s.failed_kinds),
               "judge_calls": n_judged, "seconds": round(seconds, 3), "builder_version": BUILDER_VERSION}
     return {
         "judge": judge.judge_id, "judge_version": judge.judge_version, "canary_set": canary_set,
@@ -253,6 +254,8 @@ def _row(judge: PairwiseJudge, canary_set: str, s: CanarySummary, n_judged: int,
 def _clean(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
     return None if isinstance(value, float) and value != value else value
 
 
@@ -271,4 +274,10 @@ def _from_row(row: dict[str, Any]) -> CanarySummary:
         accuracy_by_kind={k: (float("nan") if v is None else float(v))
                           for k, v in (detail.get("accuracy_by_kind") or {}).items()},
         n_by_kind={k: int(v) for k, v in (detail.get("n_by_kind") or {}).items()},
+        ci_by_kind={k: (_nan(v[0]), _nan(v[1])) for k, v in (detail.get("ci_by_kind") or {}).items()},
+        failed_kinds=tuple(detail.get("failed_kinds") or ()),
     )
+
+
+def _nan(value: Any) -> float:
+    return float("nan") if value is None else float(value)

@@ -266,3 +266,16 @@ def test_a_dead_server_stops_after_one_chunk(eval_store):
     with pytest.raises(CanaryError, match="retryable"):
         run_canaries(eval_store, dead, chunk=16)
     assert asked == [16] and eval_store.count("judge_cache") == 0 and eval_store.count("judge_canaries") == 0
+
+
+def spots_cut_answers(item) -> float:
+    """Prefers a finished sentence over a cut one; otherwise a coin."""
+    first, second = item.first.endswith("."), item.second.endswith(".")
+    return coin(item) if first == second else float(second)
+
+
+def test_beating_chance_on_one_kind_only_is_not_informative(eval_store):
+    s = run_canaries(eval_store, Scripted("cut-spotter", spots_cut_answers)).summary
+    assert s.accuracy_by_kind["truncated"] == 1.0 and s.ci_low > 0.5  # the pooled interval alone would pass
+    assert "correct" in s.failed_kinds and not s.informative
+    assert s.ci_by_kind["truncated"][0] > 0.9

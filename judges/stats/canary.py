@@ -16,8 +16,11 @@ The judge sees every decisive pair in both display orders. The numbers, per (jud
   Wilson score interval (ties counted as half a success; for whole counts this is scipy's
   ``binomtest(...).proportion_ci(method="wilson")``). Pairs are treated as independent although the three
   decisive pairs of a prompt share its question;
-- ``informative``: the interval lies above 0.5 (``ci_low > 0.5``). A judge whose interval includes 0.5 cannot
-  be told apart from a coin, whatever its win rates say;
+- ``informative``: the interval lies above 0.5 (``ci_low > 0.5``) AND so does the interval of every decisive
+  kind on its own (``failed_kinds`` lists those at chance or worse). Pooling alone is not enough: a judge can
+  spot a truncated answer and still not tell a right answer from a wrong one (SmolLM2-135M does exactly
+  that, docs/judges.md), and such a judge cannot say which of two complete answers is better. A judge whose
+  interval includes 0.5 cannot be told apart from a coin, whatever its win rates say;
 - ``tie_rate``: share of scored verdicts on decisive pairs that are exactly 0.5;
 - ``position_consistency``: of decisive pairs with both orders scored, the share whose two verdicts favour
   the same side (as ``judges.stats.health.position_consistency``);
@@ -62,6 +65,8 @@ class CanarySummary:
     n_unscored: int
     accuracy_by_kind: dict[str, float] = field(default_factory=dict)
     n_by_kind: dict[str, int] = field(default_factory=dict)
+    ci_by_kind: dict[str, tuple[float, float]] = field(default_factory=dict)
+    failed_kinds: tuple[str, ...] = ()  # decisive kinds whose own interval does not lie above 0.5
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values; NaN becomes None."""
@@ -71,6 +76,8 @@ class CanarySummary:
 def _clean(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return [_clean(v) for v in value]
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
@@ -141,6 +148,9 @@ def summarize_canaries(frame: pd.DataFrame) -> CanarySummary:
     ci_low, ci_high = wilson_interval(float(scores.sum()), n)
 
     by_kind = {k: float(scores[per_pair["kind"] == k].mean()) for k in DECISIVE if (per_pair["kind"] == k).any()}
+    ci_by_kind = {k: wilson_interval(float(scores[per_pair["kind"] == k].sum()), int((per_pair["kind"] == k).sum()))
+                  for k in by_kind}
+    failed = tuple(k for k, (low, _) in ci_by_kind.items() if not low > 0.5)
     scored_pairs = frame[pref.notna().to_numpy()].drop_duplicates("canary_id")
     n_by_kind = {k: int((scored_pairs["kind"] == k).sum()) for k in KINDS}  # pairs with a scored verdict
     length_bias = by_kind.get("correct", float("nan")) - by_kind.get("length", float("nan"))
@@ -164,11 +174,13 @@ def summarize_canaries(frame: pd.DataFrame) -> CanarySummary:
         n_both_orders=n_both,
         position_bias=position_bias,
         length_bias=length_bias,
-        informative=bool(n and ci_low > 0.5),
+        informative=bool(n and ci_low > 0.5 and not failed),
         n_verdicts=len(frame),
         n_unscored=int(pref.isna().sum()),
         accuracy_by_kind=by_kind,
         n_by_kind=n_by_kind,
+        ci_by_kind=ci_by_kind,
+        failed_kinds=failed,
     )
 
 

@@ -183,6 +183,7 @@ def _canaries(store: Store, judge: Any, echo: Callable[[str], None]) -> dict[str
     s = run.summary
     echo(f"    canaries {judge.judge_id}: accuracy {s.accuracy:.3f} [{s.ci_low:.3f}, {s.ci_high:.3f}] over {s.n} pairs, "
          f"{'informative' if s.informative else 'NOT informative (cannot tell)'}"
+         f"{' at chance on ' + ', '.join(s.failed_kinds) if s.failed_kinds else ''}"
          f" ({'stored result' if run.reused else f'{run.n_judged} judged, {run.n_cached} cached'})")
     return run.as_dict()
 
