@@ -200,9 +200,15 @@ def _pct(value) -> str:
 
 def _canary_summary(run) -> str:
     s = run.summary
-    verdict = "informative" if s.informative else "NOT informative (its interval includes 50%: it cannot tell)"
+    if s.informative:
+        verdict = "informative"
+    elif s.n and s.ci_low > 0.5:
+        verdict = f"NOT informative: at chance on {', '.join(s.failed_kinds)} pairs (each kind must beat 50%)"
+    else:
+        verdict = "NOT informative (its interval includes 50%: it cannot tell)"
     how = "stored result reused, 0 judge calls" if run.reused else f"{run.n_judged} judged now, {run.n_cached} from cache"
-    kinds = ", ".join(f"{k} {_pct(v)}" for k, v in s.accuracy_by_kind.items())
+    kinds = ", ".join(f"{k} {_pct(v)} [{_pct(s.ci_by_kind[k][0])}, {_pct(s.ci_by_kind[k][1])}]"
+                      for k, v in s.accuracy_by_kind.items())
     return "\n".join([
         f"judge {run.judge} [{run.judge_version}]: canary accuracy {_pct(s.accuracy)} [{_pct(s.ci_low)}, "
         f"{_pct(s.ci_high)}] over {s.n} pairs: {verdict}",
