@@ -392,10 +392,11 @@ class _NothingToDo(Exception):
 def _first_line(exc: Exception) -> str:
     text = str(exc).strip()
     # DuckDB's Postgres errors repeat the connection string (which may hold a password): keep libpq's reason
-    for marker in ("failed: ", "FATAL:  "):
-        if marker in text and "Unable to connect" in text:
-            text = text[text.index(marker) + len(marker) :]
-    return text.splitlines()[0] if text else type(exc).__name__
+    marker = "Unable to connect to Postgres at "
+    if marker in text:
+        rest = text[text.index(marker) + len(marker) :]
+        text = rest[rest.index('": ') + 3 :] if '": ' in rest else "connection failed"
+    return " ".join(text.split()) if text else type(exc).__name__
 
 
 def _forward_views(db: duckdb.DuckDBPyConnection) -> None:
