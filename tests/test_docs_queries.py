@@ -41,14 +41,30 @@ def test_the_five_queries_answer_the_same_on_the_ducklake_store(postgres_server,
 
 
 def _fill(store) -> None:
-    store.append("prompts", pd.DataFrame({
-        "prompt_id": [f"p{i}" for i in range(12)], "text": [f"question {i}" for i in range(12)],
-        "category": ["math"] * 6 + ["law"] * 6,
-    }))
+    store.append(
+        "prompts",
+        pd.DataFrame(
+            {
+                "prompt_id": [f"p{i}" for i in range(12)],
+                "text": [f"question {i}" for i in range(12)],
+                "category": ["math"] * 6 + ["law"] * 6,
+            }
+        ),
+    )
     rows = [
-        {"prompt_id": f"p{i}", "model_a": "old", "model_b": "new", "judge": "rm", "round_id": "r1",
-         "order": order, "preference": p, "answer_a": "x" * 10, "answer_b": "y" * (20 if p > 0.5 else 5)}
-        for i, p in enumerate(PREFS) for order in ("ab", "ba")
+        {
+            "prompt_id": f"p{i}",
+            "model_a": "old",
+            "model_b": "new",
+            "judge": "rm",
+            "round_id": "r1",
+            "order": order,
+            "preference": p,
+            "answer_a": "x" * 10,
+            "answer_b": "y" * (20 if p > 0.5 else 5),
+        }
+        for i, p in enumerate(PREFS)
+        for order in ("ab", "ba")
     ]
     rows[0]["preference"] = None
     store.append("judgments", pd.DataFrame(rows))
@@ -60,4 +76,7 @@ def _check(results: list[pd.DataFrame]) -> None:
     assert results[1][["category", "n"]].values.tolist() == [["math", 6]]
     assert results[2]["preference"].iloc[0] == 0.1 and len(results[2]) == 10
     assert results[3]["unscored_rate"][0] == 1 / 24
-    assert dict(zip(results[4]["lengths"], results[4]["verdicts"])) == {"model_b longer": 15, "model_b shorter": 8}
+    assert dict(zip(results[4]["lengths"], results[4]["verdicts"])) == {
+        "model_b longer": 15,
+        "model_b shorter": 8,
+    }

@@ -41,7 +41,7 @@ def test_append_is_idempotent_and_fills_derived_columns(store):
     again = store.append("judgments", judgments(10))
     assert (first.added, first.skipped) == (10, 0)
     assert (again.added, again.skipped) == (0, 10)
-    rows = store.query("SELECT * FROM judgments ORDER BY prompt_id, \"order\"")
+    rows = store.query('SELECT * FROM judgments ORDER BY prompt_id, "order"')
     assert len(rows) == 10
     assert rows["judgment_id"].str.len().eq(20).all() and rows["judgment_id"].is_unique
     assert rows["judge_version"].eq("external").all()
@@ -104,8 +104,12 @@ def test_batch_across_tables_is_atomic(store):
 
 
 def test_views_fold_rounds_and_compute_pair_winrates(store):
-    store.append("prompts", pd.DataFrame({"prompt_id": ["p0", "p1"], "text": ["a", "b"], "category": ["math", None]}))
-    store.append("prompt_tags", [{"prompt_id": "p1", "category": "law", "tagger": "t", "tagger_version": "1"}])
+    store.append(
+        "prompts", pd.DataFrame({"prompt_id": ["p0", "p1"], "text": ["a", "b"], "category": ["math", None]})
+    )
+    store.append(
+        "prompt_tags", [{"prompt_id": "p1", "category": "law", "tagger": "t", "tagger_version": "1"}]
+    )
     store.append(
         "round_events",
         [
@@ -148,7 +152,9 @@ def test_analyst_file_is_readable_read_only_and_by_duckdb_cli_1_5(store):
     cli = VENV_BIN / "duckdb"
     out = subprocess.run(
         [str(cli), "-readonly", "-csv", str(store.analyst_db), "-c", "SELECT count(*) FROM pair_winrates"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert out.stdout.split() == ["count_star()", "2"]
     assert subprocess.run([str(cli), "--version"], capture_output=True, text=True).stdout.startswith("v1.5")
@@ -176,10 +182,14 @@ def test_older_store_upgrades_without_losing_rows(tmp_path):
     old["prompt_id"] = ["p0", "p1", "p2", "p3"]
     con = duckdb.connect()
     con.register("old", old)  # no length columns, no judge_version, no created_at: an older writer
-    con.execute(f"COPY (SELECT * FROM old) TO '{batches / '0001-old' / 'judgments.parquet'}' (FORMAT parquet)")
+    con.execute(
+        f"COPY (SELECT * FROM old) TO '{batches / '0001-old' / 'judgments.parquet'}' (FORMAT parquet)"
+    )
     store = Store.open(root)
     assert [m["number"] for m in store.applied_migrations()] == [n for n, _, _ in MIGRATIONS]
-    rows = store.query("SELECT prompt_id, length_a, length_b, judge_version FROM judgments ORDER BY prompt_id")
+    rows = store.query(
+        "SELECT prompt_id, length_a, length_b, judge_version FROM judgments ORDER BY prompt_id"
+    )
     assert len(rows) == 4
     assert rows["length_a"].tolist() == [5] * 4 and rows["length_b"].tolist() == [15] * 4
     assert rows["judge_version"].isna().all()
@@ -216,20 +226,33 @@ def test_rollups_match_a_direct_computation_when_orders_arrive_in_different_appe
 
     rng = np.random.default_rng(7)
     n = 400
-    rows = pd.DataFrame({
-        "prompt_id": [f"p{i // 2 % 60}" for i in range(n)],
-        "round_id": [f"r{i // 120}" for i in range(n)],
-        "model_a": [f"m{i // 120}" for i in range(n)],
-        "model_b": [f"m{i // 120 + 1}" for i in range(n)],
-        "judge": np.where(rng.random(n) < 0.5, "rm", "llm"),
-        "judge_version": np.where(rng.random(n) < 0.5, "v1", "v2"),
-        "order": ["ab", "ba"] * (n // 2),
-        "preference": np.where(rng.random(n) < 0.1, np.nan, rng.choice([0.0, 0.25, 0.5, 0.75, 1.0], n)),
-    }).drop_duplicates(["judge", "judge_version", "prompt_id", "round_id", "order"])
+    rows = pd.DataFrame(
+        {
+            "prompt_id": [f"p{i // 2 % 60}" for i in range(n)],
+            "round_id": [f"r{i // 120}" for i in range(n)],
+            "model_a": [f"m{i // 120}" for i in range(n)],
+            "model_b": [f"m{i // 120 + 1}" for i in range(n)],
+            "judge": np.where(rng.random(n) < 0.5, "rm", "llm"),
+            "judge_version": np.where(rng.random(n) < 0.5, "v1", "v2"),
+            "order": ["ab", "ba"] * (n // 2),
+            "preference": np.where(rng.random(n) < 0.1, np.nan, rng.choice([0.0, 0.25, 0.5, 0.75, 1.0], n)),
+        }
+    ).drop_duplicates(["judge", "judge_version", "prompt_id", "round_id", "order"])
     shuffled = rows.sample(frac=1.0, random_state=3)
     for bounds in np.array_split(np.arange(len(shuffled)), 7):  # a prompt's orders land in different batches
         store.append("judgments", shuffled.iloc[bounds])
-    cols = ["round_id", "judge", "judge_version", "model_a", "model_b", "n", "wins", "losses", "ties", "unscored"]
+    cols = [
+        "round_id",
+        "judge",
+        "judge_version",
+        "model_a",
+        "model_b",
+        "n",
+        "wins",
+        "losses",
+        "ties",
+        "unscored",
+    ]
     direct = store.query(DIRECT_WINRATES)
     rolled = store.query("SELECT * FROM pair_winrates ORDER BY ALL")
     assert rolled[cols].values.tolist() == direct[cols].values.tolist()

@@ -10,7 +10,9 @@ from test_rounds_e2e import test_full_round_then_next_round as full_round_then_n
 
 
 @pytest.mark.slow
-def test_full_round_then_next_round_on_the_ducklake_store(postgres_server, tmp_path, tiny_lm_dir, tiny_rm_dir):
+def test_full_round_then_next_round_on_the_ducklake_store(
+    postgres_server, tmp_path, tiny_lm_dir, tiny_rm_dir
+):
     store = Store.open(postgres_server.lake_location(tmp_path / "shared"))
     assert store.backend == "ducklake"
     full_round_then_next_round(store, tiny_lm_dir, tiny_rm_dir)

@@ -118,6 +118,7 @@ def all_view_statements(data_dir: Source) -> list[str]:
 
     hidden = [f"CREATE OR REPLACE VIEW {t} AS {parts_sql(t, data_dir)}" for t in ROLLUPS]
     derived = [
-        sql.strip().replace("{live_prompt_rollup}", live_prompt_rollup_sql(data_dir)) for sql in DERIVED_VIEWS.values()
+        sql.strip().replace("{live_prompt_rollup}", live_prompt_rollup_sql(data_dir))
+        for sql in DERIVED_VIEWS.values()
     ]
     return [table_view_sql(t, data_dir) for t in TABLES] + hidden + derived
