@@ -128,11 +128,12 @@ def _wrong_value(reference: str, prompt_id: str, others: list[str]) -> str:
 def build_canaries(prompts: pd.DataFrame, *, max_prompts: int | None = MAX_PROMPTS) -> list[Canary]:
     """Four canaries per prompt with a reference (columns prompt_id, reference, and text and/or messages)."""
     rows = [r for r in prompts.to_dict("records") if isinstance(r.get("reference"), str) and r["reference"].strip()]
+    # wrong answers borrow from every prompt's reference, so a prompt's pairs do not depend on the subset chosen
+    references = sorted({r["reference"].strip() for r in rows})
+    text_refs = [ref for ref in references if not _INT.fullmatch(ref) and not _DEC.fullmatch(ref)]
     if max_prompts is not None and len(rows) > max_prompts:
         rows = sorted(rows, key=lambda r: _h("pick", str(r["prompt_id"])))[:max_prompts]
     rows.sort(key=lambda r: str(r["prompt_id"]))
-    references = sorted({r["reference"].strip() for r in rows})
-    text_refs = [ref for ref in references if not _INT.fullmatch(ref) and not _DEC.fullmatch(ref)]
     canaries: list[Canary] = []
     for row in rows:
         pid, ref = str(row["prompt_id"]), row["reference"].strip()

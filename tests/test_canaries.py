@@ -279,3 +279,12 @@ def test_beating_chance_on_one_kind_only_is_not_informative(eval_store):
     assert s.accuracy_by_kind["truncated"] == 1.0 and s.ci_low > 0.5  # the pooled interval alone would pass
     assert "correct" in s.failed_kinds and not s.informative
     assert s.ci_by_kind["truncated"][0] > 0.9
+
+
+def test_a_subset_holds_the_same_pairs_as_the_full_set(eval_store):
+    from rlhf.store.queries.canaries import reference_prompts
+
+    prompts = reference_prompts(eval_store)
+    full = {c.canary_id: c for c in build_canaries(prompts, max_prompts=None)}
+    subset = build_canaries(prompts, max_prompts=20)
+    assert len(subset) == 80 and all(full[c.canary_id] == c for c in subset)  # so the cache serves a subset
