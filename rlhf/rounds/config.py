@@ -43,6 +43,7 @@ import yaml
 from judges.config import JudgeConfig, RewardJudgeConfig
 from judges.config import config_from_dict as judge_config_from_dict
 from rlhf.config_mapping import ConfigError, check_literals, close_names, from_mapping
+from rlhf.rounds.errors import StageError
 from rlhf.sampler.config import SamplerConfig
 
 # A reward judge given no `model` judges with the round's own reward model; until the round has one, its config
@@ -126,9 +127,9 @@ class RecipeJudge:
         """The judge config to build for a round whose reward model is ``reward_model_dir``."""
         if not isinstance(self.config, RewardJudgeConfig) or self.config.model != ROUND_REWARD_MODEL:
             return self.config
-        if reward_model_dir is None:
-            raise ConfigError(f"{self.config.name}: a reward judge without `model` needs a reward model from this "
-                              "or an earlier round; none exists yet")
+        if reward_model_dir is None:  # a state of the store, not a recipe mistake: the stage cannot run
+            raise StageError(f"judge {self.config.name}: a reward judge without `model` needs a reward model from "
+                             "this or an earlier round; none exists yet")
         return dataclasses.replace(self.config, model=str(reward_model_dir))
 
     @classmethod

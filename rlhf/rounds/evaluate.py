@@ -119,11 +119,8 @@ def evaluate(
                  f"[{acc['ci_low']:.1%}, {acc['ci_high']:.1%}]")
     judged: dict[str, Any] = {}
     recipe_primary: str | None = None
-    for i, recipe_judge in enumerate(config.recipe_judges):
-        if recipe_judge.uses_round_reward_model and reward_model_dir is None:
-            raise StageError(f"judges[{i}]: a reward judge without `model` needs a reward model from this or an "
-                             "earlier round; none exists yet")
-        jc = recipe_judge.for_round(reward_model_dir)
+    for recipe_judge in config.recipe_judges:
+        jc = recipe_judge.for_round(reward_model_dir)  # StageError when it needs a reward model and none exists
         t0 = time.perf_counter()
         judge = build_judge(jc)
         judge_prompts = with_reference if getattr(judge, "requires_reference", False) else prompt_ids
