@@ -123,7 +123,7 @@ TABLES: dict[str, dict[str, str]] = {
         "position_consistency": "DOUBLE",
         "position_bias": "DOUBLE",
         "length_bias": "DOUBLE",
-        "informative": "BOOLEAN",  # the accuracy interval lies above 0.5
+        "informative": "BOOLEAN",  # the accuracy interval, and each kind's own, lies above 0.5
         "n_verdicts": "INTEGER",
         "n_unscored": "INTEGER",
         "detail": "VARCHAR",  # JSON: accuracy and pairs per canary kind, judge calls, seconds
