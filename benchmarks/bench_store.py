@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -143,6 +144,7 @@ def main() -> None:
         }
     finally:
         server.remove()
+        shutil.rmtree(root, ignore_errors=True)
     print(f"\n{'':48} {'directory':>12} {'ducklake':>12}")
     for key in results["directory"]:
         print(f"{key:48} {results['directory'][key]:12.3f} {results['ducklake'][key]:12.3f}")
