@@ -22,11 +22,18 @@ if str(_ROOT) not in sys.path:  # run by path: make `dashboard` importable
 def preload() -> None:
     """Import what the first page run would otherwise import while a visitor waits."""
     import duckdb  # noqa: F401
-    import pandas  # noqa: F401
+    import pandas
     import plotly.graph_objects
-    import plotly.subplots  # noqa: F401
+
+    # the first page run would also pay for its first table (Arrow) and first chart (Plotly JSON) encodings
+    import plotly.io as pio
+    import plotly.subplots
+    from streamlit import dataframe_util
 
     from dashboard import charts, lineage, queries, safe_text, stats, ui  # noqa: F401
+
+    dataframe_util.convert_anything_to_arrow_bytes(pandas.DataFrame({"a": [1.0], "b": ["x"]}))
+    pio.to_json(plotly.subplots.make_subplots(rows=1, cols=2).add_scatter(x=[0], y=[0], row=1, col=1))
 
 
 def _warm_when_running() -> None:
