@@ -72,3 +72,30 @@ def test_an_order_other_than_ab_or_ba_is_refused_naming_the_line(tmp_path):
     result = CliRunner().invoke(main, ["--store", str(tmp_path / "s"), "append", "judgments", str(path)])
     assert result.exit_code == 2
     assert "bad.jsonl:1" in result.output and "'order'" in result.output and "ab, ba" in result.output
+
+
+@pytest.fixture(params=["directory", "ducklake"])
+def location(request, tmp_path) -> str:
+    if request.param == "directory":
+        return str(tmp_path / "store")
+    return request.getfixturevalue("postgres_server").lake_location(tmp_path / "shared")
+
+
+def test_both_backends_keep_unknown_order_and_store_canaries(location):
+    from judges.canaries import run_canaries
+    from judges.reference_judge import ReferenceJudge
+    from rlhf.store.queries.canaries import canary_results
+
+    store = Store.open(location)
+    store.append("prompts", [{"prompt_id": r["prompt_id"], "text": r["prompt"], "reference": str(i + 4)}
+                             for i, r in enumerate(ROWS) if r.get("order") != "ba"])
+    verdicts = [{k: v for k, v in r.items() if k != "prompt"} for r in ROWS]
+    assert store.append("judgments", verdicts).added == 6
+    assert store.append("judgments", verdicts).added == 0  # idempotent with NULL in the key
+    stored = store.query('SELECT prompt_id, "order" FROM judgments WHERE "order" IS NULL ORDER BY prompt_id')
+    assert stored["prompt_id"].tolist() == ["q3", "q4"]
+    assert store.query("SELECT win_rate FROM pair_winrates")["win_rate"].iloc[0] == pytest.approx(0.575)
+    run = run_canaries(store, ReferenceJudge())
+    assert run.summary.informative and run_canaries(store, ReferenceJudge()).reused
+    results = canary_results(store)
+    assert results["judge"].tolist() == ["reference"] and bool(results["informative"].iloc[0]) is True
