@@ -78,9 +78,13 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=16)
     parser.add_argument("--kill-after", type=int, default=4, help="kill during the step after this checkpoint")
     parser.add_argument("--checkpoint-steps", type=int, default=2)
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="reuse step 1 from an earlier run's temporary directory (its a/ folder)")
     ns = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-stage-resume-"))
+    if ns.baseline:
+        os.symlink(ns.baseline.resolve() / "a", tmp / "a")
     lines = (REPO / "data" / "seed_preferences.jsonl").read_text().splitlines()[: ns.pairs]
     pairs = tmp / "pairs.jsonl"
     pairs.write_text("\n".join(lines) + "\n")
@@ -94,10 +98,14 @@ def main() -> None:
     print(f"load average before: {_load()}; dpo max_steps {max_steps}, {ns.pairs} pairs, "
           f"checkpoint every {ns.checkpoint_steps} steps, kill after step {ns.kill_after}", flush=True)
 
-    full_s, _ = _run(_stage_cmd(tmp / "plain.yaml", pairs, tmp / "a" / "policy"))
+    if ns.baseline:
+        full_s = float((tmp / "a" / "wall_s.txt").read_text())
+    else:
+        full_s, _ = _run(_stage_cmd(tmp / "plain.yaml", pairs, tmp / "a" / "policy"))
+        (tmp / "a" / "wall_s.txt").write_text(f"{full_s:.1f}")
     full = json.loads((tmp / "a" / "policy.result.json").read_text())
-    print(f"1. uninterrupted (the re-run of before): {full['steps']} steps, {full_s:.1f} s wall "
-          f"(stage {full['seconds']:.1f} s); load {_load()}", flush=True)
+    print(f"1. uninterrupted (the re-run of before){' (reused from ' + str(ns.baseline) + ')' if ns.baseline else ''}: "
+          f"{full['steps']} steps, {full_s:.1f} s wall (stage {full['seconds']:.1f} s); load {_load()}", flush=True)
 
     work = tmp / "b" / ".policy.work"
     cmd = _stage_cmd(tmp / "ckpt.yaml", pairs, tmp / "b" / "policy")
