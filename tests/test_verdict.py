@@ -60,6 +60,7 @@ def test_no_trusted_judge_found_a_change(two_round_store):
     assert llm.significant and llm.win_rate == pytest.approx(0.9) and llm.can_tell is False and not llm.headline
     sentence = verdict_sentence(rows)
     assert sentence.startswith("No judge that can tell (passed its canaries: reference) found a significant change")
+    assert "(in round-001 reference accuracy went from 30% to 35%, within the noise)" in sentence
     assert "llm in round-001 (90%)" in sentence and "not believed" in sentence
 
     text = format_verdict(rows)

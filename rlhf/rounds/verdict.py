@@ -95,6 +95,10 @@ def verdict_sentence(rows: list[VerdictRow]) -> str:
     if trusted:
         sentence = "No judge that can tell (passed its canaries: " + ", ".join(sorted({r.judge for r in trusted}))
         sentence += ") found a significant change in any round"
+        last = rows[-1]
+        if last.accuracy_old is not None and last.accuracy_new is not None:
+            sentence += (f" (in {last.round_id} reference accuracy went from {_pct(last.accuracy_old)} to "
+                         f"{_pct(last.accuracy_new)}, within the noise)")
     else:
         sentence = "No judge has passed its canaries, so no judge here can tell a better answer from a worse one"
     if doubtful:
