@@ -22,7 +22,9 @@ def old_module(path: str, *, rewrite: dict[str, str] | None = None) -> types.Mod
         source = subprocess.run(["git", "-C", str(ROOT), "show", f"{BASELINE_COMMIT}:{path}"], check=True,
                                 capture_output=True, text=True).stdout  # fmt: skip
     except (subprocess.CalledProcessError, FileNotFoundError) as err:
-        raise SystemExit(f"cannot read {path} at {BASELINE_COMMIT} from this clone's git history: {err}") from err
+        raise SystemExit(
+            f"cannot read {path} at {BASELINE_COMMIT} from this clone's git history: {err}"
+        ) from err
     for old, new in (rewrite or {}).items():
         source = source.replace(old, new)
     name = f"baseline_{Path(path).stem}"

@@ -45,7 +45,9 @@ print(json.dumps({{"peak_mib": peak / 1024, "increase_mib": (peak - before) / 10
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--prompts", type=int, default=100_000)
     parser.add_argument("--resamples", type=int, default=2000)
     parser.add_argument("--skip-previous", action="store_true", help="only the streamed version")
@@ -58,10 +60,15 @@ def main() -> None:
                              check=True, capture_output=True, text=True, cwd=HERE.parent).stdout  # fmt: skip
         results[which] = json.loads(out.strip().splitlines()[-1])
         r = results[which]
-        print(f"  {which:<9} peak RSS {r['peak_mib']:8.0f} MiB (+{r['increase_mib']:.0f} MiB for the bootstrap), "
-              f"{r['wall_s']:.1f} s, interval [{r['ci'][0]:.5f}, {r['ci'][1]:.5f}]", flush=True)
-    print(f"  new peak under 1 GiB: {results['new']['peak_mib'] < 1024}; load average after {_load()} "
-          f"({os.cpu_count()} cores)")
+        print(
+            f"  {which:<9} peak RSS {r['peak_mib']:8.0f} MiB (+{r['increase_mib']:.0f} MiB for the bootstrap), "
+            f"{r['wall_s']:.1f} s, interval [{r['ci'][0]:.5f}, {r['ci'][1]:.5f}]",
+            flush=True,
+        )
+    print(
+        f"  new peak under 1 GiB: {results['new']['peak_mib'] < 1024}; load average after {_load()} "
+        f"({os.cpu_count()} cores)"
+    )
 
 
 def _load() -> str:

@@ -116,7 +116,9 @@ def arena_hard_sklearn(frame: pd.DataFrame, n_resamples: int) -> np.ndarray:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--judgments", type=int, default=1_000_000)
     parser.add_argument("--checkpoints", type=int, default=50)
     parser.add_argument("--resamples", type=int, default=1000)
@@ -125,20 +127,28 @@ def main() -> None:
     args = parser.parse_args()
 
     frame = simulate(args.judgments, args.checkpoints, seed=0)
-    print(f"{len(frame):,} judgments, {args.checkpoints} checkpoints, {frame['prompt_id'].nunique():,} prompts, "
-          f"{args.resamples} bootstrap resamples; load average before: {_load()}", flush=True)
+    print(
+        f"{len(frame):,} judgments, {args.checkpoints} checkpoints, {frame['prompt_id'].nunique():,} prompts, "
+        f"{args.resamples} bootstrap resamples; load average before: {_load()}",
+        flush=True,
+    )
     rows = []
     t_new, c_new, new = _median_time(lambda: leaderboard(frame, n_boot=args.resamples, seed=0), args.repeats)
     rows.append(("new: leaderboard(), prompts resampled", t_new, c_new))
     print(f"  new: {t_new:.2f} s; {new.n_failed_resamples} resamples without an MLE", flush=True)
     t_old, c_old, old = _median_time(lambda: previous(frame, args.resamples), args.repeats)
     rows.append((f"previous ({BASELINE_COMMIT}): items resampled", t_old, c_old))
-    print(f"  previous: {t_old:.2f} s; same point estimate: max |rating difference| = "
-          f"{np.abs(np.asarray(new.rating) - np.asarray(old.rating)).max():.2e}", flush=True)
+    print(
+        f"  previous: {t_old:.2f} s; same point estimate: max |rating difference| = "
+        f"{np.abs(np.asarray(new.rating) - np.asarray(old.rating)).max():.2e}",
+        flush=True,
+    )
     width_new = float(np.median(new.ci_high - new.ci_low))
     width_old = float(np.median(old.ci_high - old.ci_low))
-    print(f"  median 95% interval width: new {width_new:.1f} rating points (prompts), previous {width_old:.1f} "
-          f"(items): ratio {width_new / width_old:.2f}")
+    print(
+        f"  median 95% interval width: new {width_new:.1f} rating points (prompts), previous {width_old:.1f} "
+        f"(items): ratio {width_new / width_old:.2f}"
+    )
     try:
         t_ev, c_ev, _ = _median_time(lambda: with_evalica(frame), 1)
         rows.append(("evalica.bradley_terry: point estimate only", t_ev, c_ev))
@@ -157,7 +167,9 @@ def main() -> None:
     print(f"  {'method':<{width}}  {'wall s':>9}  {'CPU s':>9}   (medians of {args.repeats})")
     for name, wall, cpu in rows:
         print(f"  {name:<{width}}  {wall:>9.3f}  {cpu:>9.3f}")
-    print(f"  new / previous wall time: {t_new / t_old:.2f}x; load average after: {_load()} ({os.cpu_count()} cores)")
+    print(
+        f"  new / previous wall time: {t_new / t_old:.2f}x; load average after: {_load()} ({os.cpu_count()} cores)"
+    )
 
 
 def _load() -> str:

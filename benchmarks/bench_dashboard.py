@@ -48,8 +48,10 @@ def build(store_dir: Path, rounds: int, prompts: int, judges: int) -> Store:
         t0 = time.perf_counter()
         generate(store, SyntheticConfig(rounds=rounds, prompts=prompts, judges=judges, seed=0))
         print(f"built synthetic store in {time.perf_counter() - t0:.1f} s")
-    print(f"store {store.root}: {store.count('judgments'):,} judgments, {store.count('prompts'):,} prompts, "
-          f"{len(store.query('SELECT * FROM rounds')):,} rounds, {store.count('generations'):,} generations")
+    print(
+        f"store {store.root}: {store.count('judgments'):,} judgments, {store.count('prompts'):,} prompts, "
+        f"{len(store.query('SELECT * FROM rounds')):,} rounds, {store.count('generations'):,} generations"
+    )
     return store
 
 
@@ -65,21 +67,35 @@ def load() -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--store", type=Path, default=Path(tempfile.gettempdir()) / "rlhf-bench-dashboard-store")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--store", type=Path, default=Path(tempfile.gettempdir()) / "rlhf-bench-dashboard-store"
+    )
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=50)
     parser.add_argument("--prompts", type=int, default=1000)
     parser.add_argument("--judges", type=int, default=6)
-    parser.add_argument("--no-warm", dest="warm", action="store_false", help="Start the server without warming.")
+    parser.add_argument(
+        "--no-warm", dest="warm", action="store_false", help="Start the server without warming."
+    )
     parser.add_argument("--screenshots", action="store_true", help=f"Save every page to {SCREENSHOTS}.")
-    parser.add_argument("--browser-cache", choices=("warm", "cold"), default="warm",
-                        help="warm: the browser has visited the dashboard before (a server on the same port was "
-                             "started, visited and stopped first), as a lead's browser has; cold: a fresh browser "
-                             "profile, which also downloads and compiles Streamlit's and Plotly's JavaScript.")
-    parser.add_argument("--arrive-after", type=float, default=0.0,
-                        help="Seconds between the server answering and the first visit (a lead who opens the "
-                             "page a little after `rlhf dashboard` started).")
+    parser.add_argument(
+        "--browser-cache",
+        choices=("warm", "cold"),
+        default="warm",
+        help="warm: the browser has visited the dashboard before (a server on the same port was "
+        "started, visited and stopped first), as a lead's browser has; cold: a fresh browser "
+        "profile, which also downloads and compiles Streamlit's and Plotly's JavaScript.",
+    )
+    parser.add_argument(
+        "--arrive-after",
+        type=float,
+        default=0.0,
+        help="Seconds between the server answering and the first visit (a lead who opens the "
+        "page a little after `rlhf dashboard` started).",
+    )
     args = parser.parse_args()
     store = build(args.store, args.rounds, args.prompts, args.judges)
 
@@ -107,8 +123,11 @@ def main() -> None:
             page.goto(f"{base}/")
             page.wait_for_function(
                 """(title) => [...document.querySelectorAll('h1')].some(e => e.textContent.trim() === title)
-                   && document.querySelector('[data-testid="stDataFrame"]')""", arg=spec0.title, timeout=180_000,
-                polling=50)
+                   && document.querySelector('[data-testid="stDataFrame"]')""",
+                arg=spec0.title,
+                timeout=180_000,
+                polling=50,
+            )
             first_paint = time.perf_counter() - t0
             browser.wait_drawn(page, spec0, timeout_ms=180_000)
             first[spec0.title] = time.perf_counter() - t0
@@ -116,29 +135,41 @@ def main() -> None:
                 first[spec.title] = timed(page, spec, lambda s=spec: page.goto(f"{base}/{s.url_path}"))
             for _ in range(args.repeats):
                 for spec in browser.PAGES:
-                    reload[spec.title].append(timed(page, spec, lambda s=spec: page.goto(f"{base}/{s.url_path}")))
+                    reload[spec.title].append(
+                        timed(page, spec, lambda s=spec: page.goto(f"{base}/{s.url_path}"))
+                    )
             for _ in range(args.repeats):
                 for spec in browser.PAGES:
-                    sidebar[spec.title].append(timed(page, spec, lambda s=spec: browser.open_via_sidebar(page, s)))
+                    sidebar[spec.title].append(
+                        timed(page, spec, lambda s=spec: browser.open_via_sidebar(page, s))
+                    )
             if args.screenshots:
                 SCREENSHOTS.mkdir(parents=True, exist_ok=True)
                 tall = chromium.new_page(viewport={"width": 1400, "height": 5200})
                 for spec in browser.PAGES:
                     tall.goto(f"{base}/{spec.url_path}")
                     browser.wait_drawn(tall, spec, timeout_ms=180_000)
-                    tall.screenshot(path=str(SCREENSHOTS / f"{args.rounds}r-{spec.url_path or 'progress'}.png"))
+                    tall.screenshot(
+                        path=str(SCREENSHOTS / f"{args.rounds}r-{spec.url_path or 'progress'}.png")
+                    )
         chromium.close()
     print(f"after: {load()}")
-    print(f"\nserver answered its health check {t_up:.1f} s after start (warm-up {'on' if args.warm else 'off'}); "
-          f"first visit {args.arrive_after:.0f} s later; browser cache {args.browser_cache}")
+    print(
+        f"\nserver answered its health check {t_up:.1f} s after start (warm-up {'on' if args.warm else 'off'}); "
+        f"first visit {args.arrive_after:.0f} s later; browser cache {args.browser_cache}"
+    )
     print(f"first page, first paint (title and the latest-comparison table): {first_paint:.2f} s")
     print(f"\n{'page':<26}{'first visit':>12}{'reload median':>15}{'sidebar median':>16}{'sidebar max':>13}")
     for spec in browser.PAGES:
         t = spec.title
-        print(f"{t:<26}{first[t]:>11.2f}s{statistics.median(reload[t]):>14.2f}s"
-              f"{statistics.median(sidebar[t]):>15.2f}s{max(sidebar[t]):>12.2f}s")
+        print(
+            f"{t:<26}{first[t]:>11.2f}s{statistics.median(reload[t]):>14.2f}s"
+            f"{statistics.median(sidebar[t]):>15.2f}s{max(sidebar[t]):>12.2f}s"
+        )
     goal = first[browser.PAGES[0].title]
-    print(f"\nfirst page after server start: {goal:.2f} s drawn; goal < 3 s: {'met' if goal < 3 else 'NOT met'}")
+    print(
+        f"\nfirst page after server start: {goal:.2f} s drawn; goal < 3 s: {'met' if goal < 3 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

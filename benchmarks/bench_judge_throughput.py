@@ -33,7 +33,9 @@ def pairs(n: int):
     for i, row in enumerate(frame.to_dict("records")):
         question = row["prompt"][-1]["content"]
         chosen, rejected = row["chosen"][-1]["content"], row["rejected"][-1]["content"]
-        items.append(PairItem(question, rejected, chosen) if i % 2 == 0 else PairItem(question, chosen, rejected))
+        items.append(
+            PairItem(question, rejected, chosen) if i % 2 == 0 else PairItem(question, chosen, rejected)
+        )
     return items
 
 
@@ -68,13 +70,22 @@ def main() -> None:
     shared = dict(model=base.model, tokenizer=base.tokenizer, model_hash="bench")
     single = LLMJudge(LLMJudgeConfig(model=args.model, batch_size=1), **shared)
     reasoning = LLMJudge(
-        LLMJudgeConfig(model=args.model, mode="reasoning", template="pairwise_reasoning",
-                       batch_size=args.reasoning_batch_size, max_new_tokens=args.max_new_tokens),
+        LLMJudgeConfig(
+            model=args.model,
+            mode="reasoning",
+            template="pairwise_reasoning",
+            batch_size=args.reasoning_batch_size,
+            max_new_tokens=args.max_new_tokens,
+        ),
         **shared,
     )
     explaining = LLMJudge(
-        LLMJudgeConfig(model=args.model, batch_size=args.batch_size, rationale="losses",
-                       max_new_tokens=args.max_new_tokens),
+        LLMJudgeConfig(
+            model=args.model,
+            batch_size=args.batch_size,
+            rationale="losses",
+            max_new_tokens=args.max_new_tokens,
+        ),
         **shared,
     )
     base.judge(items[:2])  # warm-up
@@ -94,7 +105,9 @@ def main() -> None:
     ]:
         median, times, out = timed(fn, repeats)
         results[name] = (median, out)
-        print(f"  {name:<36} {len(items) / median:8.3f} pairs/s   median {median:7.2f} s   runs {[round(t, 2) for t in times]}")
+        print(
+            f"  {name:<36} {len(items) / median:8.3f} pairs/s   median {median:7.2f} s   runs {[round(t, 2) for t in times]}"
+        )
 
     fast = results["logprob, batched by length"]
     slow = results[f"reasoning (<= {args.max_new_tokens} new tokens)"]
@@ -106,13 +119,17 @@ def main() -> None:
     agree = sum((soft[i] > 0.5) == (hard[i] > 0.5) for i in parsed if hard[i] != 0.5)
     decisive = sum(1 for i in parsed if hard[i] != 0.5)
     tokens = [v.completion_tokens for v in slow[1] if v.completion_tokens is not None]
-    print(f"reasoning verdicts parsed: {len(parsed)}/{len(items)}; median new tokens {statistics.median(tokens) if tokens else 0}")
+    print(
+        f"reasoning verdicts parsed: {len(parsed)}/{len(items)}; median new tokens {statistics.median(tokens) if tokens else 0}"
+    )
     print(f"agreement on decisive parsed pairs (same side of 0.5): {agree}/{decisive}")
     n_losses = len(results["logprob + rationales for losses"][1][1])
     print(f"rationales generated for losses: {n_losses}/{len(items)}")
     correct = [i for i, it in enumerate(items) if i % 2 == 0]  # chosen shown second for even i
     hits = sum((soft[i] > 0.5) == (i % 2 == 0) for i in range(len(items)))
-    print(f"logprob judge picks the seed data's chosen answer in {hits}/{len(items)} pairs ({len(correct)} shown second)")
+    print(
+        f"logprob judge picks the seed data's chosen answer in {hits}/{len(items)} pairs ({len(correct)} shown second)"
+    )
 
 
 if __name__ == "__main__":

@@ -29,7 +29,9 @@ from _baseline import BASELINE_COMMIT, old_module
 from judges.stats.length_control import instruction_difficulty, lc_win_rate_against_baseline
 
 
-def simulate(n_models: int, n_prompts: int, seed: int = 0) -> tuple[dict[str, pd.DataFrame], dict[str, float]]:
+def simulate(
+    n_models: int, n_prompts: int, seed: int = 0
+) -> tuple[dict[str, pd.DataFrame], dict[str, float]]:
     """Checkpoints against one baseline: planted prompt difficulty, quality, and a judge that likes length."""
     rng = np.random.default_rng(seed)
     gamma = rng.normal(0, 1.0, n_prompts)
@@ -40,8 +42,14 @@ def simulate(n_models: int, n_prompts: int, seed: int = 0) -> tuple[dict[str, pd
         logit = quality + gamma + 1.2 * np.tanh(delta / np.std(delta, ddof=1))
         pref = (rng.random(n_prompts) < 1 / (1 + np.exp(-logit))).astype(float)
         name = f"ckpt-{m:02d}"
-        frames[name] = pd.DataFrame({"prompt_id": [f"x{i}" for i in range(n_prompts)], "preference": pref,
-                                     "length_model": 500 + delta, "length_baseline": np.full(n_prompts, 500.0)})
+        frames[name] = pd.DataFrame(
+            {
+                "prompt_id": [f"x{i}" for i in range(n_prompts)],
+                "preference": pref,
+                "length_model": 500 + delta,
+                "length_baseline": np.full(n_prompts, 500.0),
+            }
+        )
         truth[name] = float(np.mean(1 / (1 + np.exp(-(quality + gamma)))))
     return frames, truth
 
@@ -61,7 +69,9 @@ def _load() -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--checkpoints", type=int, default=50)
     parser.add_argument("--prompts", type=int, default=1000)
     parser.add_argument("--resamples", type=int, default=1000)
@@ -70,8 +80,11 @@ def main() -> None:
     frames, truth = simulate(args.checkpoints, args.prompts)
     old_module("judges/bootstrap.py")  # the previous length control imports it
     old = old_module("judges/length_control.py", rewrite={"from judges.bootstrap": "from baseline_bootstrap"})
-    print(f"{args.checkpoints} checkpoints x {args.prompts} prompts against one baseline; load average before: "
-          f"{_load()}", flush=True)
+    print(
+        f"{args.checkpoints} checkpoints x {args.prompts} prompts against one baseline; load average before: "
+        f"{_load()}",
+        flush=True,
+    )
 
     def new_all():
         diff = instruction_difficulty(frames)
@@ -101,12 +114,20 @@ def main() -> None:
     rows.append((label, t_old_d, c_old_d, prev_d))
 
     width = max(len(r[0]) for r in rows)
-    print(f"  {'method':<{width}}  {'wall s':>8}  {'CPU s':>8}  {'mean |LC - truth|':>18}   (medians of {args.repeats})")
+    print(
+        f"  {'method':<{width}}  {'wall s':>8}  {'CPU s':>8}  {'mean |LC - truth|':>18}   (medians of {args.repeats})"
+    )
     for name, wall, cpu, result in rows:
-        err = "" if result is None else f"{np.mean([abs(result[m].lc_win_rate - truth[m]) for m in frames]):.4f}"
+        err = (
+            ""
+            if result is None
+            else f"{np.mean([abs(result[m].lc_win_rate - truth[m]) for m in frames]):.4f}"
+        )
         print(f"  {name:<{width}}  {wall:>8.3f}  {cpu:>8.3f}  {err:>18}")
-    print(f"  difficulty: converged {diff.converged} in {diff.n_iter} Newton steps; load average after: {_load()} "
-          f"({os.cpu_count()} cores)")
+    print(
+        f"  difficulty: converged {diff.converged} in {diff.n_iter} Newton steps; load average after: {_load()} "
+        f"({os.cpu_count()} cores)"
+    )
 
 
 if __name__ == "__main__":

@@ -66,18 +66,25 @@ def naive_loop(model, tokenizer, frame, new_tokens: int) -> tuple[int, float]:
     tokens, start = 0, time.perf_counter()
     with torch.inference_mode():
         for messages in frame["messages"]:
-            text = tokenizer.apply_chat_template(json.loads(messages), tokenize=False, add_generation_prompt=True)
+            text = tokenizer.apply_chat_template(
+                json.loads(messages), tokenize=False, add_generation_prompt=True
+            )
             inputs = tokenizer(text, add_special_tokens=False, return_tensors="pt").to(model.device)
-            out = model.generate(**inputs, max_new_tokens=new_tokens, do_sample=False,
-                                 pad_token_id=tokenizer.pad_token_id)
+            out = model.generate(
+                **inputs, max_new_tokens=new_tokens, do_sample=False, pad_token_id=tokenizer.pad_token_id
+            )
             tokens += out.shape[1] - inputs["input_ids"].shape[1]
     return tokens, time.perf_counter() - start
 
 
 def decode_loop_at(rev: str) -> Any:
     """``decode_compacting`` as it was at git revision ``rev`` of this clone (a side-by-side baseline)."""
-    source = subprocess.run(["git", "-C", str(REPO), "show", f"{rev}:rlhf/sampler/decode.py"],
-                            capture_output=True, text=True, check=True).stdout
+    source = subprocess.run(
+        ["git", "-C", str(REPO), "show", f"{rev}:rlhf/sampler/decode.py"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     module = types.ModuleType(f"decode_at_{rev}")
     exec(compile(source, f"{rev}:rlhf/sampler/decode.py", "exec"), module.__dict__)
     loop = module.decode_compacting
@@ -98,8 +105,17 @@ def sampler_run(model, tokenizer, frame, config, digest: str, loop: Any = None) 
     with tempfile.TemporaryDirectory() as tmp:
         store = Store.open(Path(tmp) / "store")
         # registered, as the round orchestrator does, so sample() does not re-hash the 538 MB checkpoint
-        store.append("checkpoints", [{"checkpoint_id": "bench", "kind": "policy", "path": model.name_or_path,
-                                      "content_hash": digest}])
+        store.append(
+            "checkpoints",
+            [
+                {
+                    "checkpoint_id": "bench",
+                    "kind": "policy",
+                    "path": model.name_or_path,
+                    "content_hash": digest,
+                }
+            ],
+        )
         tb.decode_compacting = loop or current
         try:
             start = time.perf_counter()
@@ -126,14 +142,20 @@ def parse_variant(spec: str, new_tokens: int, device: str) -> tuple[str, Any, An
     elif option.startswith("loop="):
         loop = decode_loop_at(option.removeprefix("loop="))
     elif option:
-        raise SystemExit(f"--variants: unknown option {option!r} in {spec!r} (generate, noprefix, unsorted, loop=REV)")
-    config = SamplerConfig(max_new_tokens=new_tokens, chunk_size=max(128, int(batch)), device=device, **settings)
+        raise SystemExit(
+            f"--variants: unknown option {option!r} in {spec!r} (generate, noprefix, unsorted, loop=REV)"
+        )
+    config = SamplerConfig(
+        max_new_tokens=new_tokens, chunk_size=max(128, int(batch)), device=device, **settings
+    )
     label = f"batch {int(batch):3d} {option or 'loop (this tree)'}"
     return label, config, loop
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--prompts", type=int, default=64)
     parser.add_argument("--naive-prompts", type=int, default=8)
@@ -147,8 +169,10 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     load = os.getloadavg()
-    print(f"torch {torch.__version__}, {args.threads} threads; load average at start "
-          f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} cores")
+    print(
+        f"torch {torch.__version__}, {args.threads} threads; load average at start "
+        f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} cores"
+    )
 
     model_dir = default_model_dir()
     start = time.perf_counter()
@@ -157,9 +181,11 @@ def main() -> None:
     model, tokenizer = load_causal_lm(model_dir, device=args.device)
     params = sum(p.numel() for p in model.parameters())
     flops_per_token = 2 * params
-    print(f"model {model_dir.name}: {params / 1e6:.1f}M parameters, {model.dtype}, attention "
-          f"{model.config._attn_implementation}; checkpoint hash {hash_s:.1f} s "
-          "(paid by sample() for an unregistered path; not in the rates below)")
+    print(
+        f"model {model_dir.name}: {params / 1e6:.1f}M parameters, {model.dtype}, attention "
+        f"{model.config._attn_implementation}; checkpoint hash {hash_s:.1f} s "
+        "(paid by sample() for an unregistered path; not in the rates below)"
+    )
 
     frame = load_prompt_frame(args.prompts)
     variants = [parse_variant(v, args.new_tokens, args.device) for v in args.variants.split(",")]
@@ -173,8 +199,11 @@ def main() -> None:
         peaks.append(matmul_gflops(args.threads))
         tokens, seconds = naive_loop(model, tokenizer, frame.head(args.naive_prompts), args.new_tokens)
         naive_rates.append(tokens / seconds)
-        print(f"  repeat {repeat}: matmul {peaks[-1]:.1f} GFLOP/s; naive {tokens} tokens in {seconds:.1f} s; "
-              f"load {os.getloadavg()[0]:.1f}", flush=True)
+        print(
+            f"  repeat {repeat}: matmul {peaks[-1]:.1f} GFLOP/s; naive {tokens} tokens in {seconds:.1f} s; "
+            f"load {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
         for i, (label, config, loop) in enumerate(variants):
             tokens, seconds, calls = sampler_run(model, tokenizer, frame, config, digest, loop)
             rates[i].append(tokens / seconds)
@@ -183,10 +212,14 @@ def main() -> None:
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     naive = statistics.median(naive_rates)
     peak = statistics.median(peaks)
-    print(f"float32 matmul 2048^3 on {args.threads} threads: median {peak:.1f} GFLOP/s "
-          f"{[round(p, 1) for p in peaks]}")
-    print(f"naive loop, {args.naive_prompts} prompts x {args.new_tokens} new tokens: "
-          f"median {naive:.1f} tokens/s over {args.repeats} repeats {[round(r, 1) for r in naive_rates]}")
+    print(
+        f"float32 matmul 2048^3 on {args.threads} threads: median {peak:.1f} GFLOP/s "
+        f"{[round(p, 1) for p in peaks]}"
+    )
+    print(
+        f"naive loop, {args.naive_prompts} prompts x {args.new_tokens} new tokens: "
+        f"median {naive:.1f} tokens/s over {args.repeats} repeats {[round(r, 1) for r in naive_rates]}"
+    )
     for i, (label, _config, _loop) in enumerate(variants):
         rate = statistics.median(rates[i])
         fraction = rate * flops_per_token / (peak * 1e9)
@@ -196,8 +229,10 @@ def main() -> None:
             f"{last[i][0]} tokens, {last[i][1]} batches; repeats {[round(r, 1) for r in rates[i]]}"
         )
     load = os.getloadavg()
-    print(f"process CPU {cpu:.0f} s over {wall:.0f} s wall ({cpu / wall:.2f} cores busy for us); "
-          f"load average now {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} cores")
+    print(
+        f"process CPU {cpu:.0f} s over {wall:.0f} s wall ({cpu / wall:.2f} cores busy for us); "
+        f"load average now {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} on {os.cpu_count()} cores"
+    )
 
 
 if __name__ == "__main__":

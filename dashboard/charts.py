@@ -21,17 +21,31 @@ from plotly.subplots import make_subplots
 from dashboard.safe_text import plot_label, plot_labels
 
 Z95 = 1.959963984540054
-PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-           "#bcbd22", "#17becf"]
+PALETTE = [
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#ff7f0e",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+]
 RUNNING = "#b8860b"
 FONT = dict(size=12)
 
 
-def _layout(fig: go.Figure, title: str, y_title: str | None = None, height: int = 380,
-            legend: bool = True) -> go.Figure:
+def _layout(
+    fig: go.Figure, title: str, y_title: str | None = None, height: int = 380, legend: bool = True
+) -> go.Figure:
     fig.update_layout(
         title=dict(text=plot_label(title, limit=120), x=0, xanchor="left", font=dict(size=15)),
-        height=height, margin=dict(l=60, r=30, t=60, b=50), font=FONT, showlegend=legend,
+        height=height,
+        margin=dict(l=60, r=30, t=60, b=50),
+        font=FONT,
+        showlegend=legend,
         legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
         hovermode="x unified",
     )
@@ -52,12 +66,21 @@ def _round_ticks(fig: go.Figure, labels: list[str], **where) -> None:
     overlap), the newest always among them."""
     step = max(1, math.ceil(len(labels) / 12))
     shown = labels[::-1][::step][::-1]
-    fig.update_xaxes(type="category", categoryorder="array", categoryarray=labels, tickmode="array",
-                     tickvals=shown, ticktext=shown, tickangle=0 if step > 1 or len(labels) <= 8 else -45,
-                     **where)
+    fig.update_xaxes(
+        type="category",
+        categoryorder="array",
+        categoryarray=labels,
+        tickmode="array",
+        tickvals=shown,
+        ticktext=shown,
+        tickangle=0 if step > 1 or len(labels) <= 8 else -45,
+        **where,
+    )
 
 
-def centred_range(low: np.ndarray | pd.Series, high: np.ndarray | pd.Series, floor: float = 0.1) -> list[float]:
+def centred_range(
+    low: np.ndarray | pd.Series, high: np.ndarray | pd.Series, floor: float = 0.1
+) -> list[float]:
     """A y range symmetric about 0.5 that holds every interval, at least +- `floor`, in steps of 0.05."""
     values = np.concatenate([np.asarray(low, float), np.asarray(high, float)])
     values = values[np.isfinite(values)]
@@ -100,8 +123,15 @@ def small_multiples(
     labels = plot_labels(names, limit=28)
     notes = panel_notes or {}
     titles = [labels[n] + (f" ({notes[n]})" if n in notes else "") for n in names]
-    fig = make_subplots(rows=rows, cols=cols, shared_xaxes=True, shared_yaxes=True, subplot_titles=titles,
-                        horizontal_spacing=0.03, vertical_spacing=0.14 if rows > 1 else 0.1)
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        shared_xaxes=True,
+        shared_yaxes=True,
+        subplot_titles=titles,
+        horizontal_spacing=0.03,
+        vertical_spacing=0.14 if rows > 1 else 0.1,
+    )
     round_labels = plot_labels(rounds, limit=14)
     ordered = [round_labels[r] for r in rounds]
     for i, name in enumerate(names):
@@ -112,20 +142,42 @@ def small_multiples(
         color = PALETTE[i % len(PALETTE)]
         if low and high:
             lo, hi = part[low].to_numpy(float), part[high].to_numpy(float)
-            fig.add_trace(go.Scatter(x=xs + xs[::-1], y=np.concatenate([hi, lo[::-1]]), fill="toself",
-                                     mode="lines", fillcolor=_rgba(color, 0.18), line=dict(width=0),
-                                     hoverinfo="skip", showlegend=False, name=f"{labels[name]} 95% band"),
-                          row=r + 1, col=c + 1)
+            fig.add_trace(
+                go.Scatter(
+                    x=xs + xs[::-1],
+                    y=np.concatenate([hi, lo[::-1]]),
+                    fill="toself",
+                    mode="lines",
+                    fillcolor=_rgba(color, 0.18),
+                    line=dict(width=0),
+                    hoverinfo="skip",
+                    showlegend=False,
+                    name=f"{labels[name]} 95% band",
+                ),
+                row=r + 1,
+                col=c + 1,
+            )
         is_running = [v in running for v in part[x]]
-        fig.add_trace(go.Scatter(
-            x=xs, y=part[y], mode="lines+markers", name=labels[name], showlegend=False,
-            line=dict(color=color, width=2),
-            marker=dict(color=color, size=[9 if run else 5 for run in is_running],
-                        symbol=["circle-open" if run else "circle" for run in is_running],
-                        line=dict(width=2, color=color)),
-            customdata=np.array([["running" if run else "" for run in is_running]], dtype=object).T,
-            hovertemplate=f"{hover} %{{customdata[0]}}<extra>{labels[name]}</extra>",
-        ), row=r + 1, col=c + 1)
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=part[y],
+                mode="lines+markers",
+                name=labels[name],
+                showlegend=False,
+                line=dict(color=color, width=2),
+                marker=dict(
+                    color=color,
+                    size=[9 if run else 5 for run in is_running],
+                    symbol=["circle-open" if run else "circle" for run in is_running],
+                    line=dict(width=2, color=color),
+                ),
+                customdata=np.array([["running" if run else "" for run in is_running]], dtype=object).T,
+                hovertemplate=f"{hover} %{{customdata[0]}}<extra>{labels[name]}</extra>",
+            ),
+            row=r + 1,
+            col=c + 1,
+        )
         if reference is not None:
             fig.add_hline(y=reference, line_dash="dot", line_color="grey", row=r + 1, col=c + 1)
     for i in range(rows * cols):
@@ -133,8 +185,15 @@ def small_multiples(
         _round_ticks(fig, ordered, row=r + 1, col=c + 1)
         for run in running:
             if run in round_labels:
-                fig.add_vrect(x0=ordered.index(round_labels[run]) - 0.5, x1=ordered.index(round_labels[run]) + 0.5,
-                              fillcolor=RUNNING, opacity=0.12, line_width=0, row=r + 1, col=c + 1)
+                fig.add_vrect(
+                    x0=ordered.index(round_labels[run]) - 0.5,
+                    x1=ordered.index(round_labels[run]) + 0.5,
+                    fillcolor=RUNNING,
+                    opacity=0.12,
+                    line_width=0,
+                    row=r + 1,
+                    col=c + 1,
+                )
     if y_range:
         fig.update_yaxes(range=y_range)
     fig.update_yaxes(title_text=y_title, col=1)
@@ -144,17 +203,35 @@ def small_multiples(
     return fig
 
 
-def win_rate_panels(frame: pd.DataFrame, rounds: list[str], title: str, *, running=frozenset(),
-                    panel_order: list[str] | None = None, panel_notes: dict[str, str] | None = None) -> go.Figure:
+def win_rate_panels(
+    frame: pd.DataFrame,
+    rounds: list[str],
+    title: str,
+    *,
+    running=frozenset(),
+    panel_order: list[str] | None = None,
+    panel_notes: dict[str, str] | None = None,
+) -> go.Figure:
     """Win rate of the newer checkpoint over rounds, one panel per judge, 95% band, y centred on 50%.
 
     `frame`: round_id, judge, win_rate, ci_low, ci_high (and n for the hover).
     """
     return small_multiples(
-        frame, x="round_id", y="win_rate", panel="judge", rounds=rounds, title=title,
-        y_title="win rate of newer", low="ci_low", high="ci_high",
-        y_range=centred_range(frame["ci_low"], frame["ci_high"]), reference=0.5, running=running,
-        panel_order=panel_order, panel_notes=panel_notes, hover="%{y:.1%}",
+        frame,
+        x="round_id",
+        y="win_rate",
+        panel="judge",
+        rounds=rounds,
+        title=title,
+        y_title="win rate of newer",
+        low="ci_low",
+        high="ci_high",
+        y_range=centred_range(frame["ci_low"], frame["ci_high"]),
+        reference=0.5,
+        running=running,
+        panel_order=panel_order,
+        panel_notes=panel_notes,
+        hover="%{y:.1%}",
     )
 
 
@@ -167,12 +244,24 @@ def rating_chart(frame: pd.DataFrame, title: str, rounds: list[str]) -> go.Figur
     round_labels = plot_labels(rounds, limit=14)
     frame = frame[frame["round_id"].isin(rounds)]
     xs = [round_labels[r] for r in frame["round_id"]]
-    fig = go.Figure(go.Scatter(
-        x=xs, y=frame["rating"], mode="lines+markers", name="rating", line=dict(color=PALETTE[0]),
-        error_y=dict(type="data", symmetric=False, array=(frame["ci_high"] - frame["rating"]).fillna(0),
-                     arrayminus=(frame["rating"] - frame["ci_low"]).fillna(0), thickness=1),
-        text=[labels[m] for m in frame["model"]], hovertemplate="%{text}: %{y:.0f}<extra></extra>",
-    ))
+    fig = go.Figure(
+        go.Scatter(
+            x=xs,
+            y=frame["rating"],
+            mode="lines+markers",
+            name="rating",
+            line=dict(color=PALETTE[0]),
+            error_y=dict(
+                type="data",
+                symmetric=False,
+                array=(frame["ci_high"] - frame["rating"]).fillna(0),
+                arrayminus=(frame["rating"] - frame["ci_low"]).fillna(0),
+                thickness=1,
+            ),
+            text=[labels[m] for m in frame["model"]],
+            hovertemplate="%{text}: %{y:.0f}<extra></extra>",
+        )
+    )
     _round_ticks(fig, [round_labels[r] for r in rounds])
     return _layout(fig, title, "rating (Elo scale)", legend=False)
 
@@ -193,8 +282,13 @@ def cell_text(win_rate: float, n: float, low_n: int) -> str:
     return f"{100 * win_rate:.0f}%<br>n={int(n)}" + (" !" if n < low_n else "")
 
 
-def category_heatmap(cells: pd.DataFrame, rounds: list[str], low_n: int, title: str,
-                     running: set[str] | frozenset[str] = frozenset()) -> go.Figure:
+def category_heatmap(
+    cells: pd.DataFrame,
+    rounds: list[str],
+    low_n: int,
+    title: str,
+    running: set[str] | frozenset[str] = frozenset(),
+) -> go.Figure:
     """Category x round heatmap of win rate; each cell prints its win rate and n, low-n cells marked '!';
     a running round's column label ends in '*' (partial).
 
@@ -206,22 +300,42 @@ def category_heatmap(cells: pd.DataFrame, rounds: list[str], low_n: int, title: 
     n = cells.pivot_table(index="category", columns="round_id", values="n", aggfunc="first")
     z = z.reindex(index=cats, columns=cols)
     n = n.reindex(index=cats, columns=cols)
-    text = [[cell_text(w, k, low_n) for w, k in zip(zr, nr, strict=True)]
-            for zr, nr in zip(z.to_numpy(), n.to_numpy(), strict=True)]
+    text = [
+        [cell_text(w, k, low_n) for w, k in zip(zr, nr, strict=True)]
+        for zr, nr in zip(z.to_numpy(), n.to_numpy(), strict=True)
+    ]
     xl, yl = plot_labels(cols, limit=16), plot_labels(cats, limit=28)
     xl = {c: label + (" *" if c in running else "") for c, label in xl.items()}
     xs, ys = [xl[c] for c in cols], [yl[c] for c in cats]
-    fig = go.Figure(go.Heatmap(
-        z=z.to_numpy(), x=xs, y=ys, text=text, texttemplate="%{text}", textfont=dict(size=11),
-        zmin=0, zmax=1, zmid=0.5, colorscale="RdBu", xgap=1, ygap=1,
-        colorbar=dict(title=dict(text="win rate of newer", side="right"), tickformat=".0%"),
-        hovertemplate="%{y} · %{x}: %{z:.1%}<extra></extra>",
-    ))
-    fig.add_trace(go.Scatter(
-        x=[xl[c] for _ in cats for c in cols], y=[yl[c] for c in cats for _ in cols],
-        mode="markers", marker=dict(size=28, opacity=0, symbol="square"), hoverinfo="none", showlegend=False,
-        name="cells",
-    ))
+    fig = go.Figure(
+        go.Heatmap(
+            z=z.to_numpy(),
+            x=xs,
+            y=ys,
+            text=text,
+            texttemplate="%{text}",
+            textfont=dict(size=11),
+            zmin=0,
+            zmax=1,
+            zmid=0.5,
+            colorscale="RdBu",
+            xgap=1,
+            ygap=1,
+            colorbar=dict(title=dict(text="win rate of newer", side="right"), tickformat=".0%"),
+            hovertemplate="%{y} · %{x}: %{z:.1%}<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=[xl[c] for _ in cats for c in cols],
+            y=[yl[c] for c in cats for _ in cols],
+            mode="markers",
+            marker=dict(size=28, opacity=0, symbol="square"),
+            hoverinfo="none",
+            showlegend=False,
+            name="cells",
+        )
+    )
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=xs, side="top")
     fig.update_yaxes(type="category", categoryorder="array", categoryarray=ys, autorange="reversed")
     _layout(fig, title, None, height=max(300, 46 * len(cats) + 140), legend=False)
@@ -229,22 +343,50 @@ def category_heatmap(cells: pd.DataFrame, rounds: list[str], low_n: int, title: 
     return fig
 
 
-def matrix_heatmap(matrix: pd.DataFrame, title: str, colorbar_title: str, *, values: bool | None = None) -> go.Figure:
+def matrix_heatmap(
+    matrix: pd.DataFrame, title: str, colorbar_title: str, *, values: bool | None = None
+) -> go.Figure:
     """Square matrix (row vs column). Values are printed in the cells when there are few enough to read."""
     labels = plot_labels([*matrix.columns, *matrix.index], limit=24)
     xs, ys = [labels[c] for c in matrix.columns], [labels[c] for c in matrix.index]
     z = matrix.to_numpy(dtype=float)
     show = len(matrix) <= 14 if values is None else values
     text = [["" if np.isnan(v) else f"{100 * v:.0f}%" for v in row] for row in z] if show else None
-    fig = go.Figure(go.Heatmap(z=z, x=xs, y=ys, zmin=0, zmax=1, zmid=0.5, colorscale="RdBu", xgap=1, ygap=1,
-                               text=text, texttemplate="%{text}" if show else None, textfont=dict(size=11),
-                               colorbar=dict(title=dict(text=colorbar_title, side="right"), tickformat=".0%"),
-                               hovertemplate="%{y} vs %{x}: %{z:.1%}<extra></extra>"))
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=xs,
+            y=ys,
+            zmin=0,
+            zmax=1,
+            zmid=0.5,
+            colorscale="RdBu",
+            xgap=1,
+            ygap=1,
+            text=text,
+            texttemplate="%{text}" if show else None,
+            textfont=dict(size=11),
+            colorbar=dict(title=dict(text=colorbar_title, side="right"), tickformat=".0%"),
+            hovertemplate="%{y} vs %{x}: %{z:.1%}<extra></extra>",
+        )
+    )
     step = max(1, math.ceil(len(matrix) / 25))
-    fig.update_xaxes(type="category", categoryorder="array", categoryarray=xs, tickangle=-45,
-                     tickmode="array", tickvals=xs[::step])
-    fig.update_yaxes(type="category", categoryorder="array", categoryarray=ys, autorange="reversed",
-                     tickmode="array", tickvals=ys[::step])
+    fig.update_xaxes(
+        type="category",
+        categoryorder="array",
+        categoryarray=xs,
+        tickangle=-45,
+        tickmode="array",
+        tickvals=xs[::step],
+    )
+    fig.update_yaxes(
+        type="category",
+        categoryorder="array",
+        categoryarray=ys,
+        autorange="reversed",
+        tickmode="array",
+        tickvals=ys[::step],
+    )
     size = max(380, min(900, 18 * len(matrix) + 200))
     return _layout(fig, title, None, height=size, legend=False)
 
@@ -257,9 +399,17 @@ def length_bias_chart(frame: pd.DataFrame, title: str) -> go.Figure:
     fig = go.Figure()
     labels = plot_labels(frame["judge"], limit=28)
     for i, (judge, part) in enumerate(frame.groupby("judge", sort=True)):
-        fig.add_trace(go.Scatter(x=part["bin_mid"], y=part["win_rate"], mode="lines+markers", name=labels[judge],
-                                 line=dict(color=PALETTE[i % len(PALETTE)]), customdata=part[["n"]].to_numpy(),
-                                 hovertemplate="%{y:.1%} (n=%{customdata[0]})"))
+        fig.add_trace(
+            go.Scatter(
+                x=part["bin_mid"],
+                y=part["win_rate"],
+                mode="lines+markers",
+                name=labels[judge],
+                line=dict(color=PALETTE[i % len(PALETTE)]),
+                customdata=part[["n"]].to_numpy(),
+                hovertemplate="%{y:.1%} (n=%{customdata[0]})",
+            )
+        )
     fig.add_hline(y=0.5, line_dash="dot", line_color="grey")
     fig.update_yaxes(range=[0, 1], tickformat=".0%")
     fig.update_xaxes(title=dict(text="length difference, new - old (characters)", standoff=8))
@@ -268,17 +418,32 @@ def length_bias_chart(frame: pd.DataFrame, title: str) -> go.Figure:
     return fig
 
 
-def metric_lines(frame: pd.DataFrame, x: str, y: str, group: str, title: str, y_title: str,
-                 y_range: tuple[float, float] | None = None, order: list[str] | None = None,
-                 percent: bool = False) -> go.Figure:
+def metric_lines(
+    frame: pd.DataFrame,
+    x: str,
+    y: str,
+    group: str,
+    title: str,
+    y_title: str,
+    y_range: tuple[float, float] | None = None,
+    order: list[str] | None = None,
+    percent: bool = False,
+) -> go.Figure:
     """A line per `group` of `y` over a categorical `x` (in `order`, else the frame's order)."""
     fig = go.Figure()
     xs_all = order or list(dict.fromkeys(frame[x]))
     xl = plot_labels(xs_all, limit=16)
     gl = plot_labels(frame[group], limit=40)
     for i, (name, part) in enumerate(frame.groupby(group, sort=True)):
-        fig.add_trace(go.Scatter(x=[xl.get(v, plot_label(v, 16)) for v in part[x]], y=part[y],
-                                 mode="lines+markers", name=gl[name], line=dict(color=PALETTE[i % len(PALETTE)])))
+        fig.add_trace(
+            go.Scatter(
+                x=[xl.get(v, plot_label(v, 16)) for v in part[x]],
+                y=part[y],
+                mode="lines+markers",
+                name=gl[name],
+                line=dict(color=PALETTE[i % len(PALETTE)]),
+            )
+        )
     _round_ticks(fig, [xl[v] for v in xs_all])
     if y_range:
         fig.update_yaxes(range=list(y_range))
@@ -289,9 +454,14 @@ def metric_lines(frame: pd.DataFrame, x: str, y: str, group: str, title: str, y_
     return fig
 
 
-def final_values(frame: pd.DataFrame, rounds: list[str], title: str, y_title: str,
-                 running: set[str] | frozenset[str] = frozenset(), running_note: dict[str, str] | None = None
-                 ) -> go.Figure:
+def final_values(
+    frame: pd.DataFrame,
+    rounds: list[str],
+    title: str,
+    y_title: str,
+    running: set[str] | frozenset[str] = frozenset(),
+    running_note: dict[str, str] | None = None,
+) -> go.Figure:
     """Last logged value of one training metric per round. Finished rounds form the line; a running
     round's mid-training value is drawn apart (open marker, not joined) so it is not read as a spike.
 
@@ -300,29 +470,50 @@ def final_values(frame: pd.DataFrame, rounds: list[str], title: str, y_title: st
     labels = plot_labels(rounds, limit=14)
     done = frame[~frame["round_id"].isin(running)]
     live = frame[frame["round_id"].isin(running)]
-    fig = go.Figure(go.Scatter(x=[labels[r] for r in done["round_id"]], y=done["value"], mode="lines+markers",
-                               name="finished rounds", line=dict(color=PALETTE[0]),
-                               hovertemplate="%{x}: %{y:.4g}<extra></extra>"))
+    fig = go.Figure(
+        go.Scatter(
+            x=[labels[r] for r in done["round_id"]],
+            y=done["value"],
+            mode="lines+markers",
+            name="finished rounds",
+            line=dict(color=PALETTE[0]),
+            hovertemplate="%{x}: %{y:.4g}<extra></extra>",
+        )
+    )
     if len(live):
         notes = running_note or {}
-        fig.add_trace(go.Scatter(
-            x=[labels[r] for r in live["round_id"]], y=live["value"], mode="markers+text",
-            name="running (mid-training)", marker=dict(symbol="circle-open", size=11, color=RUNNING,
-                                                      line=dict(width=2)),
-            text=[notes.get(r, "running") for r in live["round_id"]], textposition="top left",
-            textfont=dict(color=RUNNING, size=11), hovertemplate="%{x}: %{y:.4g} (running)<extra></extra>"))
+        fig.add_trace(
+            go.Scatter(
+                x=[labels[r] for r in live["round_id"]],
+                y=live["value"],
+                mode="markers+text",
+                name="running (mid-training)",
+                marker=dict(symbol="circle-open", size=11, color=RUNNING, line=dict(width=2)),
+                text=[notes.get(r, "running") for r in live["round_id"]],
+                textposition="top left",
+                textfont=dict(color=RUNNING, size=11),
+                hovertemplate="%{x}: %{y:.4g} (running)<extra></extra>",
+            )
+        )
     _round_ticks(fig, [labels[r] for r in rounds])
     return _layout(fig, title, y_title, height=340)
 
 
-def step_lines(frame: pd.DataFrame, title: str, y_title: str, running: set[str] | frozenset[str] = frozenset()
-               ) -> go.Figure:
+def step_lines(
+    frame: pd.DataFrame, title: str, y_title: str, running: set[str] | frozenset[str] = frozenset()
+) -> go.Figure:
     """Training curves: value over step, a line per round (numeric x); a running round's curve dashed."""
     fig = go.Figure()
     labels = plot_labels(frame["round_id"], limit=24)
     for i, (name, part) in enumerate(frame.groupby("round_id", sort=True)):
-        fig.add_trace(go.Scatter(x=part["step"], y=part["value"], mode="lines+markers",
-                                 name=labels[name] + (" (running)" if name in running else ""),
-                                 line=dict(color=PALETTE[i % len(PALETTE)], dash="dash" if name in running else None)))
+        fig.add_trace(
+            go.Scatter(
+                x=part["step"],
+                y=part["value"],
+                mode="lines+markers",
+                name=labels[name] + (" (running)" if name in running else ""),
+                line=dict(color=PALETTE[i % len(PALETTE)], dash="dash" if name in running else None),
+            )
+        )
     fig.update_xaxes(title=dict(text="step", standoff=8))
     return _layout(fig, title, y_title)

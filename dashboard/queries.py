@@ -126,7 +126,9 @@ _LATEST_CTE = """latest AS (
                                                     judge_version DESC NULLS LAST) AS rk
     FROM judgments GROUP BY judge, judge_version) WHERE rk = 1)"""
 
-_PAIRS_CTE = _LATEST_CTE + """,
+_PAIRS_CTE = (
+    _LATEST_CTE
+    + """,
 pairs AS (SELECT unnest($olds::VARCHAR[]) AS old, unnest($news::VARCHAR[]) AS new),
 oriented AS (
   SELECT p.old, p.new, j.judge, j.prompt_id, j."order", j.error, j.category AS j_category,
@@ -140,6 +142,7 @@ per_prompt AS (
   SELECT old, new, judge, prompt_id, avg(pref) AS pref, count(*) AS verdicts, count(pref) AS scored,
          any_value(j_category) AS j_category
   FROM oriented GROUP BY old, new, judge, prompt_id)"""
+)
 
 _STATS = """count(pref) AS n, count(*) FILTER (WHERE pref > 0.5) AS wins,
    count(*) FILTER (WHERE pref < 0.5) AS losses, count(*) FILTER (WHERE pref = 0.5) AS ties,
@@ -148,7 +151,9 @@ _STATS = """count(pref) AS n, count(*) FILTER (WHERE pref > 0.5) AS wins,
 
 
 @_cache
-def pair_summary(path: str | None, version: str, olds: tuple[str, ...], news: tuple[str, ...]) -> pd.DataFrame:
+def pair_summary(
+    path: str | None, version: str, olds: tuple[str, ...], news: tuple[str, ...]
+) -> pd.DataFrame:
     """Per (old, new, judge): prompts won/lost/tied by `new`, unscored prompts, mean preference and its SE.
 
     The unit is the prompt: a prompt's preference is the mean of its scored verdicts (both orders) after
@@ -162,7 +167,9 @@ def pair_summary(path: str | None, version: str, olds: tuple[str, ...], news: tu
 
 
 @_cache
-def pair_judgments(path: str | None, version: str, old: str, new: str, judge: str | None = None) -> pd.DataFrame:
+def pair_judgments(
+    path: str | None, version: str, old: str, new: str, judge: str | None = None
+) -> pd.DataFrame:
     """Every judgment of one comparison, raw and oriented: the input of the statistics functions.
 
     Columns: judge, judge_version, prompt_id, model_a, model_b, order, preference (raw, P(model_b better)),
@@ -187,7 +194,9 @@ def pair_judgments(path: str | None, version: str, old: str, new: str, judge: st
 
 
 @_cache
-def baseline_prompt_lengths(path: str | None, version: str, olds: tuple[str, ...], judge: str) -> pd.DataFrame:
+def baseline_prompt_lengths(
+    path: str | None, version: str, olds: tuple[str, ...], judge: str
+) -> pd.DataFrame:
     """One judge at its latest version: per (old, every checkpoint judged against old, prompt) the preference
     for that checkpoint (mean of scored verdicts) and both answers' mean lengths (as the `judgment_pairs`
     view: stored length, else the generation's text length). Length control estimates instruction
@@ -247,7 +256,9 @@ def category_summary(
 
 
 @_cache
-def cell_prompts(path: str | None, version: str, old: str, new: str, judge: str, category: str) -> pd.DataFrame:
+def cell_prompts(
+    path: str | None, version: str, old: str, new: str, judge: str, category: str
+) -> pd.DataFrame:
     """The prompts behind one heatmap cell, lowest preference for `new` first."""
     return _q(
         path,
@@ -372,8 +383,16 @@ def regressions(
         FROM rows r JOIN lost USING (prompt_id)
         WHERE $judge::VARCHAR IS NULL OR r.judge = $judge
         ORDER BY r.preference_new, r.prompt_id, r.judge""",
-        {"olds": [old], "news": [new], "old": old, "new": new, "judge": judge, "category": category,
-         "pattern": _like(search), "limit": int(limit)},
+        {
+            "olds": [old],
+            "news": [new],
+            "old": old,
+            "new": new,
+            "judge": judge,
+            "category": category,
+            "pattern": _like(search),
+            "limit": int(limit),
+        },
     )
 
 
@@ -408,7 +427,9 @@ def answers(path: str | None, version: str, prompt_id: str, old: str, new: str) 
 
 
 @_cache
-def judge_trends(path: str | None, version: str, olds: tuple[str, ...], news: tuple[str, ...]) -> pd.DataFrame:
+def judge_trends(
+    path: str | None, version: str, olds: tuple[str, ...], news: tuple[str, ...]
+) -> pd.DataFrame:
     """Per (old, new, judge): verdict-level health rates in DuckDB, with `judges.stats.health`'s definitions.
 
     unscored_rate: unscored verdicts / verdicts. tie_rate: scored verdicts at exactly 0.5 / scored verdicts.
@@ -441,7 +462,9 @@ def judge_trends(path: str | None, version: str, olds: tuple[str, ...], news: tu
 
 
 @_cache
-def agreement_trends(path: str | None, version: str, olds: tuple[str, ...], news: tuple[str, ...]) -> pd.DataFrame:
+def agreement_trends(
+    path: str | None, version: str, olds: tuple[str, ...], news: tuple[str, ...]
+) -> pd.DataFrame:
     """Per (old, new, judge pair): percent agreement on the win/tie/loss class of each prompt both scored.
 
     The same definition as `judges.stats.health.judge_agreement` (classes by the side of 0.5, tie margin 0).

@@ -38,8 +38,13 @@ def _hidden(ch: str) -> bool:
     if ch == " ":
         return False
     category = unicodedata.category(ch)
-    return (category in _HIDDEN_CATEGORIES or category == "Zs" or ch in _HIDDEN_EXTRA
-            or 0xFE00 <= ord(ch) <= 0xFE0F or 0xE0100 <= ord(ch) <= 0xE01EF)  # variation selectors
+    return (
+        category in _HIDDEN_CATEGORIES
+        or category == "Zs"
+        or ch in _HIDDEN_EXTRA
+        or 0xFE00 <= ord(ch) <= 0xFE0F
+        or 0xE0100 <= ord(ch) <= 0xE01EF
+    )  # variation selectors
 
 
 def visible(value: object) -> str:

@@ -47,14 +47,29 @@ def by_category(raw: pd.DataFrame, old: str, new: str) -> pd.DataFrame | None:
         return None
     cells = winrate.win_rate_by(prompt_prefs(raw, old, new), "category", n_boot=N_BOOT, seed=SEED)
     rows = [{"category": k, **v.to_dict()} for k, v in cells.items()]
-    return pd.DataFrame(rows)[["category", "win_rate", "ci_low", "ci_high", "p_value", "p_adjusted",
-                               "significant_adjusted", "n_total", "n_unscored", "n_wins", "n_losses", "n_ties"]]
+    return pd.DataFrame(rows)[
+        [
+            "category",
+            "win_rate",
+            "ci_low",
+            "ci_high",
+            "p_value",
+            "p_adjusted",
+            "significant_adjusted",
+            "n_total",
+            "n_unscored",
+            "n_wins",
+            "n_losses",
+            "n_ties",
+        ]
+    ]
 
 
 def length_controlled(raw: pd.DataFrame, old: str, new: str) -> length_control.LengthControlled | None:
     prefs = prompt_prefs(raw, old, new)
-    return length_control.lc_win_rate(prefs["preference"].to_numpy(), prefs["length_model"].to_numpy(),
-                                      prefs["length_baseline"].to_numpy())
+    return length_control.lc_win_rate(
+        prefs["preference"].to_numpy(), prefs["length_model"].to_numpy(), prefs["length_baseline"].to_numpy()
+    )
 
 
 @_cached
@@ -104,19 +119,21 @@ def judge_table(raw: pd.DataFrame, old: str, new: str) -> pd.DataFrame:
         h = health.judge_health(part, str(judge_name))
         head = headline(part, old, new)
         lc = length_controlled(part, old, new) if head is not None else None
-        rows.append({
-            "judge": judge_name,
-            "n_scored_prompts": head.n_total if head else 0,
-            "win_rate": head.win_rate if head else np.nan,
-            "lc_win_rate": lc.lc_win_rate if lc else np.nan,
-            "length_coef": lc.coef_length if lc else np.nan,
-            "position_consistency": h.position_consistency,
-            "first_position_win_rate": h.first_position_win_rate,
-            "tie_rate": h.tie_rate,
-            "unscored_rate": h.unscored_rate,
-            "n_verdicts": h.n_verdicts,
-            "n_consistency_prompts": h.n_consistency_prompts,
-        })
+        rows.append(
+            {
+                "judge": judge_name,
+                "n_scored_prompts": head.n_total if head else 0,
+                "win_rate": head.win_rate if head else np.nan,
+                "lc_win_rate": lc.lc_win_rate if lc else np.nan,
+                "length_coef": lc.coef_length if lc else np.nan,
+                "position_consistency": h.position_consistency,
+                "first_position_win_rate": h.first_position_win_rate,
+                "tie_rate": h.tie_rate,
+                "unscored_rate": h.unscored_rate,
+                "n_verdicts": h.n_verdicts,
+                "n_consistency_prompts": h.n_consistency_prompts,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -131,8 +148,11 @@ def length_bins(raw: pd.DataFrame, n_bins: int = 8) -> pd.DataFrame:
         edges = np.array([diff.min() - 0.5, diff.max() + 0.5])
     bins = pd.cut(diff, list(edges), include_lowest=True)
     frame = scored.assign(bin=bins, diff=diff)
-    out = frame.groupby(["judge", "bin"], observed=True).agg(
-        bin_mid=("diff", "median"), win_rate=("pref_new", "mean"), n=("pref_new", "size")).reset_index()
+    out = (
+        frame.groupby(["judge", "bin"], observed=True)
+        .agg(bin_mid=("diff", "median"), win_rate=("pref_new", "mean"), n=("pref_new", "size"))
+        .reset_index()
+    )
     return out.drop(columns=["bin"])
 
 
@@ -145,8 +165,15 @@ def agreement(raw: pd.DataFrame) -> pd.DataFrame | None:
     for i, x in enumerate(judges):
         for y in judges[i + 1 :]:
             a = health.judge_agreement(raw, x, y)
-            rows.append({"judge_x": x, "judge_y": y, "n": a.n, "percent_agreement": a.percent_agreement,
-                         "cohens_kappa": a.cohens_kappa})
+            rows.append(
+                {
+                    "judge_x": x,
+                    "judge_y": y,
+                    "n": a.n,
+                    "percent_agreement": a.percent_agreement,
+                    "cohens_kappa": a.cohens_kappa,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -160,8 +187,9 @@ def agreement_matrix(pairs: pd.DataFrame, value: str = "percent_agreement") -> p
 
 
 @_cached
-def lc_by_comparison(path: str | None, version: str, olds: tuple[str, ...], news: tuple[str, ...],
-                     judge: str) -> pd.DataFrame:
+def lc_by_comparison(
+    path: str | None, version: str, olds: tuple[str, ...], news: tuple[str, ...], judge: str
+) -> pd.DataFrame:
     """Raw and length-controlled win rate of one judge for each (old, new) comparison, as `rlhf winrate`.
 
     Per-prompt preferences and lengths of every checkpoint judged against each `old` come aggregated from
@@ -175,12 +203,20 @@ def lc_by_comparison(path: str | None, version: str, olds: tuple[str, ...], news
         if not own["preference"].notna().any():
             continue
         lc = _lc_against_baseline(per_prompt, old, new)
-        rows.append({"old": old, "new": new, "win_rate": float(own["preference"].mean()),
-                     "lc_win_rate": lc.lc_win_rate if lc else np.nan})
+        rows.append(
+            {
+                "old": old,
+                "new": new,
+                "win_rate": float(own["preference"].mean()),
+                "lc_win_rate": lc.lc_win_rate if lc else np.nan,
+            }
+        )
     return pd.DataFrame(rows, columns=["old", "new", "win_rate", "lc_win_rate"])
 
 
-def _lc_against_baseline(per_prompt: pd.DataFrame, old: str, new: str) -> length_control.LengthControlled | None:
+def _lc_against_baseline(
+    per_prompt: pd.DataFrame, old: str, new: str
+) -> length_control.LengthControlled | None:
     """The core's length control of `new` over `old` from `queries.baseline_prompt_lengths` rows: every
     checkpoint judged against `old`, on the prompts of this comparison."""
     against = per_prompt[per_prompt["old"] == old]
@@ -219,8 +255,9 @@ def primary(path: str | None, version: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def trust(path: str | None, version: str, judges: list[str],
-          consistency: dict[str, float] | None = None) -> tuple[str | None, dict[str, str]]:
+def trust(
+    path: str | None, version: str, judges: list[str], consistency: dict[str, float] | None = None
+) -> tuple[str | None, dict[str, str]]:
     """(the default judge of every page, a verdict word per judge) for the judges with scored verdicts.
 
     The default is the core's `headline_judge` (the recipe's primary unless its canaries fail, else the
@@ -230,8 +267,12 @@ def trust(path: str | None, version: str, judges: list[str],
     """
     results = canaries(path, version)
     by_judge = {str(r["judge"]): r for _, r in results.iterrows()}
-    verdicts = {j: ("informative" if bool(by_judge[j]["informative"]) else "UNINFORMATIVE") if j in by_judge
-                else "no canaries" for j in judges}
+    verdicts = {
+        j: ("informative" if bool(by_judge[j]["informative"]) else "UNINFORMATIVE")
+        if j in by_judge
+        else "no canaries"
+        for j in judges
+    }
     main = primary(path, version)
     if main is not None and main in verdicts and verdicts[main] != "UNINFORMATIVE":
         verdicts[main] = "primary, " + verdicts[main]
@@ -261,19 +302,21 @@ def latest_table(path: str | None, version: str, old: str, new: str) -> pd.DataF
         head = headline(part, old, new)
         h = health.judge_health(part, str(judge_name))
         n_unscored = head.n_unscored if head else int(part["prompt_id"].nunique())
-        rows.append({
-            "judge": judge_name,
-            "win_rate": head.win_rate if head else np.nan,
-            "ci_low": head.ci_low if head else np.nan,
-            "ci_high": head.ci_high if head else np.nan,
-            "p_value": head.p_value if head else np.nan,
-            "significant": bool(head.significant) if head else False,
-            "mde": head.mde if head else np.nan,
-            "n": head.n_total if head else 0,
-            "unscored": n_unscored,
-            "consistency": h.position_consistency,
-            "ties": h.tie_rate,
-        })
+        rows.append(
+            {
+                "judge": judge_name,
+                "win_rate": head.win_rate if head else np.nan,
+                "ci_low": head.ci_low if head else np.nan,
+                "ci_high": head.ci_high if head else np.nan,
+                "p_value": head.p_value if head else np.nan,
+                "significant": bool(head.significant) if head else False,
+                "mde": head.mde if head else np.nan,
+                "n": head.n_total if head else 0,
+                "unscored": n_unscored,
+                "consistency": h.position_consistency,
+                "ties": h.tie_rate,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -286,8 +329,12 @@ def by_category_for(path: str | None, version: str, old: str, new: str, judge: s
 def judge_table_for(path: str | None, version: str, old: str, new: str) -> pd.DataFrame:
     table = judge_table(queries.pair_judgments(path, version, old, new), old, new)
     for i, judge in enumerate(table["judge"] if len(table) else []):  # length control as `rlhf winrate`
-        lc = _lc_against_baseline(queries.baseline_prompt_lengths(path, version, (old,), str(judge)), old, new)
-        table.loc[i, ["lc_win_rate", "length_coef"]] = (lc.lc_win_rate, lc.coef_length) if lc else (np.nan, np.nan)
+        lc = _lc_against_baseline(
+            queries.baseline_prompt_lengths(path, version, (old,), str(judge)), old, new
+        )
+        table.loc[i, ["lc_win_rate", "length_coef"]] = (
+            (lc.lc_win_rate, lc.coef_length) if lc else (np.nan, np.nan)
+        )
     return table
 
 
@@ -332,8 +379,9 @@ def normal_band(frame: pd.DataFrame) -> pd.DataFrame:
     the quick 95% interval of the over-rounds views, where a bootstrap per round and judge would cost seconds.
     The latest comparison's numbers use the core's bootstrap interval."""
     se = frame["standard_error"].fillna(0.0)
-    return frame.assign(ci_low=(frame["win_rate"] - Z95 * se).clip(0, 1),
-                        ci_high=(frame["win_rate"] + Z95 * se).clip(0, 1))
+    return frame.assign(
+        ci_low=(frame["win_rate"] - Z95 * se).clip(0, 1), ci_high=(frame["win_rate"] + Z95 * se).clip(0, 1)
+    )
 
 
 @_cached

@@ -56,13 +56,17 @@ def load(need_comparisons: bool = True, need_rounds: bool = True) -> Context:
         st.text(visible(f"{type(exc).__name__}: {exc}"))
         st.stop()
     if rounds.empty and not need_rounds and judges["scored"].sum() > 0:
-        st.info("No rounds are recorded in this store, only judgments (appended from outside): checkpoints "
-                "below come from those judgments.")
+        st.info(
+            "No rounds are recorded in this store, only judgments (appended from outside): checkpoints "
+            "below come from those judgments."
+        )
         return Context(path, version, rounds, lineage.comparisons(rounds), judges)
     if rounds.empty:
         if judges["verdicts"].sum() > 0:
-            st.info("This store holds judgments but no rounds: the Head to head page compares any two "
-                    "judged checkpoints; this page follows rounds.")
+            st.info(
+                "This store holds judgments but no rounds: the Head to head page compares any two "
+                "judged checkpoints; this page follows rounds."
+            )
             st.stop()
         st.info(
             "The store has no rounds yet. Run a round (`rlhf round run ...`), append results "
@@ -74,19 +78,34 @@ def load(need_comparisons: bool = True, need_rounds: bool = True) -> Context:
     ctx = Context(path, version, rounds, comps, judges)
     running = rounds[rounds["status"] == "running"]
     for _, row in running.iterrows():
-        say("info", "Round {} is still running (stage {}); its numbers are partial and will grow as it finishes.",
-            row["round_id"], row["running_stage"] if isinstance(row["running_stage"], str) else "unknown")
+        say(
+            "info",
+            "Round {} is still running (stage {}); its numbers are partial and will grow as it finishes.",
+            row["round_id"],
+            row["running_stage"] if isinstance(row["running_stage"], str) else "unknown",
+        )
     if need_comparisons and comps.frame.empty:
-        say("info", "Only one round so far ({}): there is nothing to compare it with yet. "
-            "Pages fill in once a second round has a checkpoint and judgments.", rounds["round_id"].iloc[0])
+        say(
+            "info",
+            "Only one round so far ({}): there is nothing to compare it with yet. "
+            "Pages fill in once a second round has a checkpoint and judgments.",
+            rounds["round_id"].iloc[0],
+        )
         table(rounds, "rounds")
         st.stop()
     return ctx
 
 
-def table(frame: pd.DataFrame, name: str, *, key: str | None = None, height: int | None = None,
-          percent: Iterable[str] = (), styler: Callable[[pd.DataFrame], object] | None = None,
-          widths: dict[str, int] | None = None) -> None:
+def table(
+    frame: pd.DataFrame,
+    name: str,
+    *,
+    key: str | None = None,
+    height: int | None = None,
+    percent: Iterable[str] = (),
+    styler: Callable[[pd.DataFrame], object] | None = None,
+    widths: dict[str, int] | None = None,
+) -> None:
     """Show a table (text as plain text, hidden characters visible) with a CSV download button under it.
 
     Columns in `percent` (fractions) show as percentages with one decimal. The CSV keeps every name exactly
@@ -106,7 +125,11 @@ def table(frame: pd.DataFrame, name: str, *, key: str | None = None, height: int
         kwargs["height"] = height
     st.dataframe(styler(shown) if styler else shown, **kwargs)
     st.download_button(
-        "Download CSV", csv_bytes(frame), file_name=f"{name}.csv", mime="text/csv", key=key or f"csv-{name}",
+        "Download CSV",
+        csv_bytes(frame),
+        file_name=f"{name}.csv",
+        mime="text/csv",
+        key=key or f"csv-{name}",
     )
 
 
@@ -118,8 +141,14 @@ def judge_options(judges: pd.DataFrame, scored_only: bool = True) -> list[str]:
 def warn_unscored_only(judges: pd.DataFrame) -> None:
     """A judge that returned no scored verdict at all is shown, with its most common error, not hidden."""
     for _, row in judges[(judges["scored"] == 0) & (judges["verdicts"] > 0)].iterrows():
-        say("warning", "Judge {} has {} verdicts and all are unscored (most common error: {}); "
-            "it is left out of win rates.", row["judge"], int(row["verdicts"]), row["top_error"])
+        say(
+            "warning",
+            "Judge {} has {} verdicts and all are unscored (most common error: {}); "
+            "it is left out of win rates.",
+            row["judge"],
+            int(row["verdicts"]),
+            row["top_error"],
+        )
 
 
 def pct(value: float | None, digits: int = 1) -> str:
@@ -152,8 +181,9 @@ def sync_choice(key: str, options: list, default) -> None:
         st.session_state[key] = default
 
 
-def judge_picker(ctx: Context, key: str, options: list[str], label: str = "Judge", container=None,
-                 warn: bool = True) -> str:
+def judge_picker(
+    ctx: Context, key: str, options: list[str], label: str = "Judge", container=None, warn: bool = True
+) -> str:
     """A judge selector that opens on the dashboard's default judge (the same on every page) and marks a judge
     whose canaries fail as UNINFORMATIVE in its label (and, with `warn`, in a warning under the selectors)."""
     from dashboard import stats
@@ -163,15 +193,22 @@ def judge_picker(ctx: Context, key: str, options: list[str], label: str = "Judge
 
     def fmt(judge: str) -> str:
         word = verdicts.get(judge, "")
-        note = " (UNINFORMATIVE: canaries fail)" if word == "UNINFORMATIVE" else (
-            " (default)" if judge == default else "")
+        note = (
+            " (UNINFORMATIVE: canaries fail)"
+            if word == "UNINFORMATIVE"
+            else (" (default)" if judge == default else "")
+        )
         return names(judge) + note
 
     sync_choice(key, options, default if default in options else options[0])
     judge = (container or st).selectbox(label, options, key=key, format_func=fmt)
     if warn and verdicts.get(judge) == "UNINFORMATIVE":
-        say("warning", "Judge {} is UNINFORMATIVE: it fails its canaries (it cannot tell a known better answer "
-            "from a worse one), so its win rates below are not evidence.", judge)
+        say(
+            "warning",
+            "Judge {} is UNINFORMATIVE: it fails its canaries (it cannot tell a known better answer "
+            "from a worse one), so its win rates below are not evidence.",
+            judge,
+        )
     return judge
 
 
@@ -193,8 +230,10 @@ def judge_order(ctx: Context, judges: Iterable[str]) -> list[str]:
 
     default, verdicts = stats.judge_trust(ctx.path, ctx.version)
     rank = {"UNINFORMATIVE": 2}
-    return sorted(dict.fromkeys(judges),
-                  key=lambda j: (0 if j == default else rank.get(verdicts.get(j, ""), 1) if j in verdicts else 3, j))
+    return sorted(
+        dict.fromkeys(judges),
+        key=lambda j: (0 if j == default else rank.get(verdicts.get(j, ""), 1) if j in verdicts else 3, j),
+    )
 
 
 def running_rounds(ctx: Context) -> set[str]:

@@ -68,7 +68,13 @@ def last_logprobs(model, seqs: Sequence[Sequence[int]], pad_id: int, keep: int =
     input_ids, mask, positions = _left_pad(seqs, pad_id, model.device)
     with torch.inference_mode():
         try:
-            out = model(input_ids=input_ids, attention_mask=mask, position_ids=positions, logits_to_keep=keep, use_cache=False)
+            out = model(
+                input_ids=input_ids,
+                attention_mask=mask,
+                position_ids=positions,
+                logits_to_keep=keep,
+                use_cache=False,
+            )
             logits = out.logits[:, -keep:, :]
         except TypeError:  # an architecture without logits_to_keep
             out = model(input_ids=input_ids, attention_mask=mask, position_ids=positions, use_cache=False)
@@ -76,7 +82,9 @@ def last_logprobs(model, seqs: Sequence[Sequence[int]], pad_id: int, keep: int =
     return torch.log_softmax(logits.float(), dim=-1)
 
 
-def generate_greedy(model, tokenizer, seqs: Sequence[Sequence[int]], max_new_tokens: int) -> list[tuple[str, int]]:
+def generate_greedy(
+    model, tokenizer, seqs: Sequence[Sequence[int]], max_new_tokens: int
+) -> list[tuple[str, int]]:
     """Greedy continuations of a batch: (decoded text, number of generated tokens) per sequence."""
     import torch
 

@@ -86,7 +86,9 @@ def lookup(store: Store, keys: Sequence[str]) -> dict[str, Verdict]:
 
 
 def _missing(value: Any) -> bool:
-    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value))
+    return (
+        value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value))
+    )
 
 
 def _num(value: Any) -> float | None:

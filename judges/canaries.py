@@ -42,8 +42,15 @@ from judges.verdict import Verdict, unmirror
 from rlhf.store import Store
 from rlhf.store.queries.canaries import reference_prompts, stored_canary
 
-__all__ = ["BUILDER_VERSION", "Canary", "CanaryError", "CanaryRun", "build_canaries", "canary_set_id",
-           "run_canaries"]
+__all__ = [
+    "BUILDER_VERSION",
+    "Canary",
+    "CanaryError",
+    "CanaryRun",
+    "build_canaries",
+    "canary_set_id",
+    "run_canaries",
+]
 
 BUILDER_VERSION = "2"  # bump when the pairs built from the same prompts, or the summary's rules, change
 MAX_PROMPTS = 64  # 448 verdicts: interval half-width about 0.07 at 50%; once per judge version
@@ -54,8 +61,20 @@ _LONG_LEAD = (
     "my reasoning twice and compared the result with what I know to be true. After all of that careful work "
     "I am completely confident in my result, and I would stake my reputation on it."
 )
-_OPPOSITES = {"yes": "no", "no": "yes", "on": "off", "off": "on", "true": "false", "false": "true",
-              "odd": "even", "even": "odd", "left": "right", "right": "left", "up": "down", "down": "up"}
+_OPPOSITES = {
+    "yes": "no",
+    "no": "yes",
+    "on": "off",
+    "off": "on",
+    "true": "false",
+    "false": "true",
+    "odd": "even",
+    "even": "odd",
+    "left": "right",
+    "right": "left",
+    "up": "down",
+    "down": "up",
+}
 _INT = re.compile(r"-?\d+")
 _DEC = re.compile(r"-?\d+\.(\d+)")
 
@@ -118,8 +137,13 @@ def _wrong_value(reference: str, prompt_id: str, others: list[str]) -> str:
     if lowered in _OPPOSITES:
         opposite = _OPPOSITES[lowered]
         return opposite.capitalize() if ref[:1].isupper() else opposite
-    candidates = [o for o in others if o.strip().lower() != lowered and not o.strip().lower().endswith(lowered)
-                  and not lowered.endswith(o.strip().lower())]
+    candidates = [
+        o
+        for o in others
+        if o.strip().lower() != lowered
+        and not o.strip().lower().endswith(lowered)
+        and not lowered.endswith(o.strip().lower())
+    ]
     if candidates:
         return sorted(candidates)[_h("other", prompt_id) % len(candidates)].strip()
     return ref[::-1] + ("x" if ref[::-1].lower() == lowered else "")
@@ -127,7 +151,11 @@ def _wrong_value(reference: str, prompt_id: str, others: list[str]) -> str:
 
 def build_canaries(prompts: pd.DataFrame, *, max_prompts: int | None = MAX_PROMPTS) -> list[Canary]:
     """Four canaries per prompt with a reference (columns prompt_id, reference, and text and/or messages)."""
-    rows = [r for r in prompts.to_dict("records") if isinstance(r.get("reference"), str) and r["reference"].strip()]
+    rows = [
+        r
+        for r in prompts.to_dict("records")
+        if isinstance(r.get("reference"), str) and r["reference"].strip()
+    ]
     # wrong answers borrow from every prompt's reference, so a prompt's pairs do not depend on the subset chosen
     references = sorted({r["reference"].strip() for r in rows})
     text_refs = [ref for ref in references if not _INT.fullmatch(ref) and not _DEC.fullmatch(ref)]
@@ -157,8 +185,9 @@ def build_canaries(prompts: pd.DataFrame, *, max_prompts: int | None = MAX_PROMP
 
 def canary_set_id(canaries: list[Canary]) -> str:
     """Content hash of a canary set (and of the rules that built it)."""
-    payload = [BUILDER_VERSION] + [[c.canary_id, c.question, c.reference, c.answer_a, c.answer_b, c.better]
-                                   for c in canaries]
+    payload = [BUILDER_VERSION] + [
+        [c.canary_id, c.question, c.reference, c.answer_a, c.answer_b, c.better] for c in canaries
+    ]
     return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode()).hexdigest()[:16]
 
 
@@ -181,13 +210,24 @@ def run_canaries(
     start = time.perf_counter()
     canaries = build_canaries(reference_prompts(store), max_prompts=max_prompts)
     if not canaries:
-        raise CanaryError("no prompt in the store has a reference answer, so no canary can be built; append "
-                          "prompts with a `reference` field (`rlhf append prompts FILE`)")
+        raise CanaryError(
+            "no prompt in the store has a reference answer, so no canary can be built; append "
+            "prompts with a `reference` field (`rlhf append prompts FILE`)"
+        )
     canary_set = canary_set_id(canaries)
     stored = None if force else stored_canary(store, judge.judge_id, judge.judge_version, canary_set)
     if stored is not None:
-        return CanaryRun(judge.judge_id, judge.judge_version, canary_set, len(canaries), _from_row(stored),
-                         n_judged=0, n_cached=0, reused=True, seconds=time.perf_counter() - start)
+        return CanaryRun(
+            judge.judge_id,
+            judge.judge_version,
+            canary_set,
+            len(canaries),
+            _from_row(stored),
+            n_judged=0,
+            n_cached=0,
+            reused=True,
+            seconds=time.perf_counter() - start,
+        )
 
     check = getattr(judge, "check", None)
     if callable(check):
@@ -202,7 +242,9 @@ def run_canaries(
         part = todo[offset : offset + chunk]
         got = judge.judge([item for _, (_, _, item) in part])
         if len(got) != len(part) or not all(isinstance(v, Verdict) for v in got):
-            raise CanaryError(f"judge {judge.judge_id} returned {len(got)} verdicts for {len(part)} canary pairs")
+            raise CanaryError(
+                f"judge {judge.judge_id} returned {len(got)} verdicts for {len(part)} canary pairs"
+            )
         fresh = {key: v for (key, _), v in zip(part, got)}
         n_judged += len(got)
         n_retry += sum(v.retryable for v in got)
@@ -215,19 +257,37 @@ def run_canaries(
         if all(v.retryable for v in got):
             break  # a whole chunk failed on the infrastructure: stop instead of marching on against a dead server
     if n_retry:
-        raise CanaryError(f"{n_retry} canary verdicts of judge {judge.judge_id} failed with retryable errors "
-                          "(server unreachable or overloaded); rerun to retry them, nothing else is judged again")
+        raise CanaryError(
+            f"{n_retry} canary verdicts of judge {judge.judge_id} failed with retryable errors "
+            "(server unreachable or overloaded); rerun to retry them, nothing else is judged again"
+        )
 
     frame = pd.DataFrame(
-        [{"canary_id": c.canary_id, "kind": c.kind, "better": c.better, "order": order,
-          "preference": _unmirrored(verdicts.get(key), order)}
-         for (c, order, _), key in zip(work, keys)]
+        [
+            {
+                "canary_id": c.canary_id,
+                "kind": c.kind,
+                "better": c.better,
+                "order": order,
+                "preference": _unmirrored(verdicts.get(key), order),
+            }
+            for (c, order, _), key in zip(work, keys)
+        ]
     )
     summary = summarize_canaries(frame)
     seconds = time.perf_counter() - start
     store.append("judge_canaries", [_row(judge, canary_set, summary, n_judged, seconds)], on_conflict="keep")
-    return CanaryRun(judge.judge_id, judge.judge_version, canary_set, len(canaries), summary,
-                     n_judged=n_judged, n_cached=n_cached, reused=False, seconds=seconds)
+    return CanaryRun(
+        judge.judge_id,
+        judge.judge_version,
+        canary_set,
+        len(canaries),
+        summary,
+        n_judged=n_judged,
+        n_cached=n_cached,
+        reused=False,
+        seconds=seconds,
+    )
 
 
 def _unmirrored(verdict: Verdict | None, order: str) -> float | None:
@@ -238,16 +298,34 @@ def _finite(value: float) -> float | None:
     return None if value != value else float(value)  # NaN -> NULL in the store
 
 
-def _row(judge: PairwiseJudge, canary_set: str, s: CanarySummary, n_judged: int, seconds: float) -> dict[str, Any]:
-    detail = {"accuracy_by_kind": s.accuracy_by_kind, "n_by_kind": s.n_by_kind, "n_both_orders": s.n_both_orders,
-              "ci_by_kind": {k: list(v) for k, v in s.ci_by_kind.items()}, "failed_kinds": list(s.failed_kinds),
-              "judge_calls": n_judged, "seconds": round(seconds, 3), "builder_version": BUILDER_VERSION}
+def _row(
+    judge: PairwiseJudge, canary_set: str, s: CanarySummary, n_judged: int, seconds: float
+) -> dict[str, Any]:
+    detail = {
+        "accuracy_by_kind": s.accuracy_by_kind,
+        "n_by_kind": s.n_by_kind,
+        "n_both_orders": s.n_both_orders,
+        "ci_by_kind": {k: list(v) for k, v in s.ci_by_kind.items()},
+        "failed_kinds": list(s.failed_kinds),
+        "judge_calls": n_judged,
+        "seconds": round(seconds, 3),
+        "builder_version": BUILDER_VERSION,
+    }
     return {
-        "judge": judge.judge_id, "judge_version": judge.judge_version, "canary_set": canary_set,
-        "n": s.n, "accuracy": _finite(s.accuracy), "ci_low": _finite(s.ci_low), "ci_high": _finite(s.ci_high),
-        "tie_rate": _finite(s.tie_rate), "position_consistency": _finite(s.position_consistency),
-        "position_bias": _finite(s.position_bias), "length_bias": _finite(s.length_bias),
-        "informative": s.informative, "n_verdicts": s.n_verdicts, "n_unscored": s.n_unscored,
+        "judge": judge.judge_id,
+        "judge_version": judge.judge_version,
+        "canary_set": canary_set,
+        "n": s.n,
+        "accuracy": _finite(s.accuracy),
+        "ci_low": _finite(s.ci_low),
+        "ci_high": _finite(s.ci_high),
+        "tie_rate": _finite(s.tie_rate),
+        "position_consistency": _finite(s.position_consistency),
+        "position_bias": _finite(s.position_bias),
+        "length_bias": _finite(s.length_bias),
+        "informative": s.informative,
+        "n_verdicts": s.n_verdicts,
+        "n_unscored": s.n_unscored,
         "detail": json.dumps(_clean(detail), sort_keys=True),
     }
 
@@ -267,13 +345,22 @@ def _from_row(row: dict[str, Any]) -> CanarySummary:
 
     detail = row.get("detail") or {}
     return CanarySummary(
-        n=int(row["n"]), accuracy=num("accuracy"), ci_low=num("ci_low"), ci_high=num("ci_high"),
-        tie_rate=num("tie_rate"), position_consistency=num("position_consistency"),
-        n_both_orders=int(detail.get("n_both_orders") or 0), position_bias=num("position_bias"),
-        length_bias=num("length_bias"), informative=bool(row["informative"]), n_verdicts=int(row["n_verdicts"]),
+        n=int(row["n"]),
+        accuracy=num("accuracy"),
+        ci_low=num("ci_low"),
+        ci_high=num("ci_high"),
+        tie_rate=num("tie_rate"),
+        position_consistency=num("position_consistency"),
+        n_both_orders=int(detail.get("n_both_orders") or 0),
+        position_bias=num("position_bias"),
+        length_bias=num("length_bias"),
+        informative=bool(row["informative"]),
+        n_verdicts=int(row["n_verdicts"]),
         n_unscored=int(row["n_unscored"]),
-        accuracy_by_kind={k: (float("nan") if v is None else float(v))
-                          for k, v in (detail.get("accuracy_by_kind") or {}).items()},
+        accuracy_by_kind={
+            k: (float("nan") if v is None else float(v))
+            for k, v in (detail.get("accuracy_by_kind") or {}).items()
+        },
         n_by_kind={k: int(v) for k, v in (detail.get("n_by_kind") or {}).items()},
         ci_by_kind={k: (_nan(v[0]), _nan(v[1])) for k, v in (detail.get("ci_by_kind") or {}).items()},
         failed_kinds=tuple(detail.get("failed_kinds") or ()),

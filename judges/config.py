@@ -67,8 +67,14 @@ class LLMJudgeConfig:
         _check(self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}")
         _check(self.max_batch_tokens >= 1, f"max_batch_tokens must be >= 1, got {self.max_batch_tokens}")
         _check(self.max_length >= 8, f"max_length must be >= 8, got {self.max_length}")
-        _check(1 <= self.max_new_tokens <= 8192, f"max_new_tokens must be in [1, 8192], got {self.max_new_tokens}")
-        _check(0.0 <= self.min_verdict_mass < 1.0, f"min_verdict_mass must be in [0, 1), got {self.min_verdict_mass}")
+        _check(
+            1 <= self.max_new_tokens <= 8192,
+            f"max_new_tokens must be in [1, 8192], got {self.max_new_tokens}",
+        )
+        _check(
+            0.0 <= self.min_verdict_mass < 1.0,
+            f"min_verdict_mass must be in [0, 1), got {self.min_verdict_mass}",
+        )
 
 
 @dataclass(frozen=True)
@@ -96,7 +102,10 @@ class OpenAIJudgeConfig:
     def __post_init__(self) -> None:
         check_literals(self)
         _check(bool(self.model), "model must name the served model (see GET {base_url}/models)")
-        _check(self.base_url.startswith(("http://", "https://")), f"base_url must start with http:// or https://, got {self.base_url!r}")
+        _check(
+            self.base_url.startswith(("http://", "https://")),
+            f"base_url must start with http:// or https://, got {self.base_url!r}",
+        )
         _check(1 <= self.top_logprobs <= 20, f"top_logprobs must be in [1, 20], got {self.top_logprobs}")
         _check(self.max_concurrency >= 1, f"max_concurrency must be >= 1, got {self.max_concurrency}")
         _check(self.timeout_s > 0, f"timeout_s must be > 0, got {self.timeout_s}")
@@ -156,8 +165,14 @@ class TaggerConfig:
     def __post_init__(self) -> None:
         object.__setattr__(self, "categories", tuple(self.categories))
         _check(len(self.categories) >= 2, f"categories needs at least two names, got {list(self.categories)}")
-        _check(len(set(self.categories)) == len(self.categories), f"categories has duplicates: {list(self.categories)}")
-        _check(all(isinstance(c, str) and c.strip() for c in self.categories), "every category must be a non-empty string")
+        _check(
+            len(set(self.categories)) == len(self.categories),
+            f"categories has duplicates: {list(self.categories)}",
+        )
+        _check(
+            all(isinstance(c, str) and c.strip() for c in self.categories),
+            "every category must be a non-empty string",
+        )
         check_literals(self)
         _check(self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}")
 
@@ -186,8 +201,10 @@ def config_from_dict(data: dict[str, Any], *, source: str = "<dict>") -> Any:
         raise ConfigError(f"{source}: expected a mapping of config keys, got {type(data).__name__}")
     kind = data.get("kind")
     if kind not in _KINDS:
-        raise ConfigError(f"{source}: kind: must be one of {', '.join(_KINDS)}, got {kind!r}"
-                          + (close_names(kind, _KINDS) if isinstance(kind, str) else ""))
+        raise ConfigError(
+            f"{source}: kind: must be one of {', '.join(_KINDS)}, got {kind!r}"
+            + (close_names(kind, _KINDS) if isinstance(kind, str) else "")
+        )
     return from_mapping(_KINDS[kind], data, source)
 
 
@@ -213,4 +230,6 @@ def resolve_config(name_or_path: str) -> Any:
         if not path.is_file():
             raise FileNotFoundError(f"judge config {path} does not exist")
         return load_config(path)
-    raise ValueError(f"unknown judge {name_or_path!r}: give a YAML config path or one of {', '.join(BUILTIN)}")
+    raise ValueError(
+        f"unknown judge {name_or_path!r}: give a YAML config path or one of {', '.join(BUILTIN)}"
+    )

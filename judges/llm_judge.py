@@ -49,7 +49,14 @@ def parse_bracket_verdict(text: str) -> float | None:
 
 
 class LLMJudge:
-    def __init__(self, config: LLMJudgeConfig | None = None, *, model=None, tokenizer=None, model_hash: str | None = None):
+    def __init__(
+        self,
+        config: LLMJudgeConfig | None = None,
+        *,
+        model=None,
+        tokenizer=None,
+        model_hash: str | None = None,
+    ):
         self.config = config = config or LLMJudgeConfig()
         model, tokenizer, model_hash, self.pad_id = lm_for("LLMJudge", config, model, tokenizer, model_hash)
         self.model, self.tokenizer = model, tokenizer
@@ -60,11 +67,15 @@ class LLMJudge:
         self.label_ids = {label: single_token_ids(tokenizer, label) for label in ("A", "B")}
         for label, ids in self.label_ids.items():
             if not ids:
-                raise ValueError(f"judge model {config.model}: no single-token spelling of verdict label {label!r}")
+                raise ValueError(
+                    f"judge model {config.model}: no single-token spelling of verdict label {label!r}"
+                )
         if set(self.label_ids["A"]) & set(self.label_ids["B"]):
             raise ValueError(f"judge model {config.model}: verdict labels A and B share a token id")
         model_max = getattr(getattr(model, "config", None), "max_position_embeddings", None)
-        self.max_length = min(config.max_length, model_max) if isinstance(model_max, int) else config.max_length
+        self.max_length = (
+            min(config.max_length, model_max) if isinstance(model_max, int) else config.max_length
+        )
         self.judge_version = self._version(model_hash)
         self.model_calls = 0  # pairs sent through the model (cache hits never reach here)
         self.forward_passes = 0
@@ -132,13 +143,15 @@ class LLMJudge:
         lp_b = float(torch.logsumexp(logprobs[self.label_ids["B"]], dim=0))
         mass = math.exp(lp_a) + math.exp(lp_b)
         raw = json.dumps({"logp_A": lp_a, "logp_B": lp_b, "verdict_mass": mass})
-        common: dict[str, Any] = dict(raw_output=raw, prompt_tokens=n_prompt, completion_tokens=0, latency_s=latency_s,
-                                      cost_usd=0.0)
+        common: dict[str, Any] = dict(
+            raw_output=raw, prompt_tokens=n_prompt, completion_tokens=0, latency_s=latency_s, cost_usd=0.0
+        )
         if not (math.isfinite(lp_a) and math.isfinite(lp_b)):
             return Verdict.unscored("verdict log-probabilities are not finite", **common)
         if mass < self.config.min_verdict_mass:
             return Verdict.unscored(
-                f"verdict tokens got probability {mass:.3g} < min_verdict_mass={self.config.min_verdict_mass}", **common
+                f"verdict tokens got probability {mass:.3g} < min_verdict_mass={self.config.min_verdict_mass}",
+                **common,
             )
         preference = 1.0 / (1.0 + math.exp(lp_a - lp_b))  # sigmoid(lp_b - lp_a)
         return Verdict(preference=preference, **common)
@@ -150,7 +163,9 @@ class LLMJudge:
             batch = [fits[g] for g in group]
             self.model_calls += len(batch)
             start = time.perf_counter()
-            outputs = generate_greedy(self.model, self.tokenizer, [encoded[i] for i in batch], self.config.max_new_tokens)
+            outputs = generate_greedy(
+                self.model, self.tokenizer, [encoded[i] for i in batch], self.config.max_new_tokens
+            )
             yield batch, outputs, (time.perf_counter() - start) / len(batch)
 
     def _judge_by_reasoning(self, items: Sequence[PairItem]) -> list[Verdict]:
@@ -164,12 +179,19 @@ class LLMJudge:
                 verdicts[i] = self._too_long(len(seq))
         for batch, outputs, per_item in self._generate(encoded):
             for i, (text, n_new) in zip(batch, outputs):
-                common: dict[str, Any] = dict(raw_output=text, rationale=text, prompt_tokens=len(encoded[i]),
-                              completion_tokens=n_new, latency_s=per_item, cost_usd=0.0)
+                common: dict[str, Any] = dict(
+                    raw_output=text,
+                    rationale=text,
+                    prompt_tokens=len(encoded[i]),
+                    completion_tokens=n_new,
+                    latency_s=per_item,
+                    cost_usd=0.0,
+                )
                 preference = parse_bracket_verdict(text)
                 if preference is None:
-                    verdicts[i] = Verdict.unscored("no [[A]], [[B]] or [[C]] verdict in the judge's output", **common)
+                    verdicts[i] = Verdict.unscored(
+                        "no [[A]], [[B]] or [[C]] verdict in the judge's output", **common
+                    )
                 else:
                     verdicts[i] = Verdict(preference=preference, **common)
         return verdicts  # type: ignore[return-value]
-

@@ -40,8 +40,10 @@ def soft_preference(top: dict[str, float]) -> tuple[float, dict] | None:
     >>> round(soft_preference({"A": math.log(0.2), " B": math.log(0.6), "The": -3.0})[0], 6)
     0.75
     """
-    lps = {"A": [lp for tok, lp in top.items() if tok.strip() == "A"],
-           "B": [lp for tok, lp in top.items() if tok.strip() == "B"]}
+    lps = {
+        "A": [lp for tok, lp in top.items() if tok.strip() == "A"],
+        "B": [lp for tok, lp in top.items() if tok.strip() == "B"],
+    }
     if not lps["A"] and not lps["B"]:
         return None
     floor = min(top.values())
@@ -144,16 +146,26 @@ class OpenAIJudge:
         if isinstance(outcome, ChatError):
             retryable = outcome.status is None or outcome.status in _RETRYABLE
             return Verdict.unscored(outcome.error, latency_s=outcome.latency_s, retryable=retryable)
-        common: dict[str, Any] = dict(prompt_tokens=outcome.prompt_tokens, completion_tokens=outcome.completion_tokens,
-                      latency_s=outcome.latency_s, cost_usd=self.client.cost_of(outcome))
+        common: dict[str, Any] = dict(
+            prompt_tokens=outcome.prompt_tokens,
+            completion_tokens=outcome.completion_tokens,
+            latency_s=outcome.latency_s,
+            cost_usd=self.client.cost_of(outcome),
+        )
         if logprob and outcome.logprobs:
             soft = soft_preference(outcome.logprobs[0])
             if soft is not None:
                 soft_p, detail = soft
-                return Verdict(preference=soft_p, raw_output=json.dumps({"text": outcome.text, **detail}), **common)
+                return Verdict(
+                    preference=soft_p, raw_output=json.dumps({"text": outcome.text, **detail}), **common
+                )
         preference = parse_letter(outcome.text) if logprob else parse_bracket_verdict(outcome.text)
         rationale = None if logprob else outcome.text
         if preference is None:
-            return Verdict.unscored(f"could not parse a verdict from the judge's output: {outcome.text[:200]!r}",
-                                    raw_output=outcome.text, rationale=rationale, **common)
+            return Verdict.unscored(
+                f"could not parse a verdict from the judge's output: {outcome.text[:200]!r}",
+                raw_output=outcome.text,
+                rationale=rationale,
+                **common,
+            )
         return Verdict(preference=preference, raw_output=outcome.text, rationale=rationale, **common)

@@ -79,7 +79,11 @@ def is_correct(answer: str, reference: str, config: ReferenceJudgeConfig) -> tup
         got = parse_number(extracted)
         if got is None:  # "the answer is four hundred" -> fall back to the whole text's last number
             got = parse_number(answer)
-        ok = want is not None and got is not None and math.isclose(got, want, rel_tol=config.rel_tol, abs_tol=config.abs_tol)
+        ok = (
+            want is not None
+            and got is not None
+            and math.isclose(got, want, rel_tol=config.rel_tol, abs_tol=config.abs_tol)
+        )
         return ok, "" if got is None else repr(got)
     want_s, got_s = normalise(reference), normalise(extracted)
     ok = bool(want_s) and (got_s == want_s or re.search(rf"(?:^|\W){re.escape(want_s)}$", got_s) is not None)
@@ -99,7 +103,9 @@ class ReferenceJudge:
     def __init__(self, config: ReferenceJudgeConfig | None = None) -> None:
         self.config = config or ReferenceJudgeConfig()
         self.judge_id = self.config.name
-        self.judge_version = f"reference-v{VERSION}:{self.config.match}:{self.config.rel_tol:g}:{self.config.abs_tol:g}"
+        self.judge_version = (
+            f"reference-v{VERSION}:{self.config.match}:{self.config.rel_tol:g}:{self.config.abs_tol:g}"
+        )
         self.template_hash = ""
 
     def judge(self, items: Sequence[PairItem]) -> list[Verdict]:
@@ -113,8 +119,13 @@ class ReferenceJudge:
         second_ok, second_got = is_correct(item.second, item.reference, self.config)
         preference = 0.5 if first_ok == second_ok else (1.0 if second_ok else 0.0)
         raw = json.dumps(
-            {"first_correct": first_ok, "second_correct": second_ok, "first_extracted": first_got,
-             "second_extracted": second_got, "reference": item.reference},
+            {
+                "first_correct": first_ok,
+                "second_correct": second_ok,
+                "first_extracted": first_got,
+                "second_extracted": second_got,
+                "reference": item.reference,
+            },
             ensure_ascii=False,
         )
         return Verdict(preference=preference, raw_output=raw, latency_s=time.perf_counter() - start)

@@ -58,5 +58,7 @@ def build_judge(config: Any) -> PairwiseJudge:
     """The judge a config describes (models load here, not at import)."""
     implementation = _IMPLEMENTATIONS.get(getattr(config, "kind", None) or "")
     if implementation is None:
-        raise TypeError(f"no judge for config type {type(config).__name__}; judge kinds: {', '.join(_IMPLEMENTATIONS)}")
+        raise TypeError(
+            f"no judge for config type {type(config).__name__}; judge kinds: {', '.join(_IMPLEMENTATIONS)}"
+        )
     return implementation()(config)

@@ -50,7 +50,9 @@ def encode_answer(tokenizer, question: str, answer: str) -> list[int]:
 
 
 class RewardJudge:
-    def __init__(self, config: RewardJudgeConfig, *, model=None, tokenizer=None, model_hash: str | None = None):
+    def __init__(
+        self, config: RewardJudgeConfig, *, model=None, tokenizer=None, model_hash: str | None = None
+    ):
         self.config = config
         if model is None:
             model, tokenizer, model_hash = load_reward_model(config.model, config.dtype, config.device)
@@ -60,9 +62,13 @@ class RewardJudge:
         self.judge_id = config.name
         self.template_hash = ""
         model_max = getattr(model.config, "max_position_embeddings", None)
-        self.max_length = min(config.max_length, model_max) if isinstance(model_max, int) else config.max_length
+        self.max_length = (
+            min(config.max_length, model_max) if isinstance(model_max, int) else config.max_length
+        )
         # every setting that can change a verdict; a different version is a different judge (and cache)
-        self.judge_version = f"reward:model@{model_hash[:12]}:max_length={self.max_length}:dtype={config.dtype}"
+        self.judge_version = (
+            f"reward:model@{model_hash[:12]}:max_length={self.max_length}:dtype={config.dtype}"
+        )
         self.model_calls = 0  # (prompt, answer) sequences scored
 
     def rewards(self, pairs: Sequence[tuple[str, str]]) -> list[float | None]:
@@ -82,7 +88,9 @@ class RewardJudge:
                 ids[row, : len(encoded[i])] = torch.tensor(encoded[i])
                 mask[row, : len(encoded[i])] = 1
             with torch.inference_mode():
-                logits = self.model(input_ids=ids.to(self.model.device), attention_mask=mask.to(self.model.device)).logits
+                logits = self.model(
+                    input_ids=ids.to(self.model.device), attention_mask=mask.to(self.model.device)
+                ).logits
             self.model_calls += len(batch)
             for row, i in enumerate(batch):
                 out[i] = float(logits[row, 0])
@@ -98,10 +106,21 @@ class RewardJudge:
             r1, r2 = scores[(it.question, it.first)], scores[(it.question, it.second)]
             raw = json.dumps({"reward_first": r1, "reward_second": r2})
             if r1 is None or r2 is None:
-                verdicts.append(Verdict.unscored(
-                    f"prompt plus answer is longer than max_length={self.max_length} tokens; not truncated",
-                    raw_output=raw, latency_s=per_item))
+                verdicts.append(
+                    Verdict.unscored(
+                        f"prompt plus answer is longer than max_length={self.max_length} tokens; not truncated",
+                        raw_output=raw,
+                        latency_s=per_item,
+                    )
+                )
             else:
-                verdicts.append(Verdict(preference=1.0 / (1.0 + math.exp(r1 - r2)), raw_output=raw,
-                                        completion_tokens=0, latency_s=per_item, cost_usd=0.0))
+                verdicts.append(
+                    Verdict(
+                        preference=1.0 / (1.0 + math.exp(r1 - r2)),
+                        raw_output=raw,
+                        completion_tokens=0,
+                        latency_s=per_item,
+                        cost_usd=0.0,
+                    )
+                )
         return verdicts

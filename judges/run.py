@@ -82,7 +82,9 @@ class JudgeRunResult:
         return out
 
 
-def load_answer_pairs(store: Store, model_a: str, model_b: str, *, params_hash: str | None = None) -> pd.DataFrame:
+def load_answer_pairs(
+    store: Store, model_a: str, model_b: str, *, params_hash: str | None = None
+) -> pd.DataFrame:
     """One row per prompt that either checkpoint answered, with both answers (NULL where missing)."""
     return answer_pairs(store, model_a, model_b, params_hash=params_hash)
 
@@ -166,7 +168,9 @@ def judge_pairs(
         rationale_policy = "never"  # the verdict carries its reasoning already
 
     def rows_for(entries):
-        return [_judgment_row(judge, model_a, model_b, round_id, row, order, v) for row, order, _, _, v in entries]
+        return [
+            _judgment_row(judge, model_a, model_b, round_id, row, order, v) for row, order, _, _, v in entries
+        ]
 
     # 1) everything the cache already knows, in one batch
     hits = [(*w, cached[w[3]]) for w in work if w[3] in cached]
@@ -185,7 +189,9 @@ def judge_pairs(
         unique = list({w[3]: w for w in chunk}.values())  # identical shown pairs are judged once
         verdicts = judge.judge([w[2] for w in unique])
         if len(verdicts) != len(unique) or not all(isinstance(v, Verdict) for v in verdicts):
-            raise JudgeRunError(f"judge {judge.judge_id} returned {len(verdicts)} verdicts for {len(unique)} pairs")
+            raise JudgeRunError(
+                f"judge {judge.judge_id} returned {len(verdicts)} verdicts for {len(unique)} pairs"
+            )
         by_key = {w[3]: v for w, v in zip(unique, verdicts)}
         entries = [(*w, by_key[w[3]]) for w in chunk]
         if rationale_policy != "never":
@@ -326,12 +332,20 @@ def _judgment_row(judge, model_a, model_b, round_id, row, order, v: Verdict) -> 
     }
 
 
-def _consistency(store: Store, judge: PairwiseJudge, model_a: str, model_b: str, prompt_ids: Sequence[str]) -> tuple[int, int, float | None]:
+def _consistency(
+    store: Store, judge: PairwiseJudge, model_a: str, model_b: str, prompt_ids: Sequence[str]
+) -> tuple[int, int, float | None]:
     """(consistent prompts, prompts with both orders scored, mean per-prompt preference) from the stored rows."""
     if not prompt_ids:
         return 0, 0, None
-    frame = verdicts_in_both_orders(store, judge=judge.judge_id, judge_version=judge.judge_version,
-                                    model_a=model_a, model_b=model_b, prompt_ids=list(prompt_ids))
+    frame = verdicts_in_both_orders(
+        store,
+        judge=judge.judge_id,
+        judge_version=judge.judge_version,
+        model_a=model_a,
+        model_b=model_b,
+        prompt_ids=list(prompt_ids),
+    )
     consistent = both = 0
     per_prompt = []
     for _, group in frame.groupby("prompt_id"):

@@ -32,26 +32,33 @@ __all__ = ["PromptTagger", "TagResult", "tag_prompts"]
 
 
 class PromptTagger:
-    def __init__(self, config: TaggerConfig | None = None, *, model=None, tokenizer=None, model_hash: str | None = None):
+    def __init__(
+        self, config: TaggerConfig | None = None, *, model=None, tokenizer=None, model_hash: str | None = None
+    ):
         self.config = config = config or TaggerConfig()
-        model, tokenizer, model_hash, self.pad_id = lm_for("PromptTagger", config, model, tokenizer, model_hash)
+        model, tokenizer, model_hash, self.pad_id = lm_for(
+            "PromptTagger", config, model, tokenizer, model_hash
+        )
         self.model, self.tokenizer = model, tokenizer
         self.template = load_template(config.template)
         self.tagger_id = config.name
         categories_hash = hashlib.sha256(json.dumps(list(config.categories)).encode()).hexdigest()[:8]
-        self.tagger_version = (
-            f"{self.template.name}@{self.template.hash[:12]}:model@{model_hash[:12]}:{config.score}:cats@{categories_hash}"
-        )
-        self.category_ids = [list(tokenizer(" " + c, add_special_tokens=False)["input_ids"]) for c in config.categories]
+        self.tagger_version = f"{self.template.name}@{self.template.hash[:12]}:model@{model_hash[:12]}:{config.score}:cats@{categories_hash}"
+        self.category_ids = [
+            list(tokenizer(" " + c, add_special_tokens=False)["input_ids"]) for c in config.categories
+        ]
         model_max = getattr(model.config, "max_position_embeddings", None)
-        self.max_length = min(config.max_length, model_max) if isinstance(model_max, int) else config.max_length
+        self.max_length = (
+            min(config.max_length, model_max) if isinstance(model_max, int) else config.max_length
+        )
         self.model_calls = 0
 
     def scores(self, questions: Sequence[str]) -> list[list[float] | None]:
         """Per question, one score per category (None when the prompt is longer than max_length)."""
         categories = ", ".join(self.config.categories)
         contexts = [
-            encode_chat(self.tokenizer, *self.template.render(question=q, categories=categories)) for q in questions
+            encode_chat(self.tokenizer, *self.template.render(question=q, categories=categories))
+            for q in questions
         ]
         seqs, owners = [], []
         for qi, context in enumerate(contexts):
@@ -60,7 +67,9 @@ class PromptTagger:
                     seqs.append(context + cat)
                     owners.append((qi, ci))
         out: list[list[float] | None] = [
-            [0.0] * len(self.category_ids) if len(c) + max(map(len, self.category_ids)) <= self.max_length else None
+            [0.0] * len(self.category_ids)
+            if len(c) + max(map(len, self.category_ids)) <= self.max_length
+            else None
             for c in contexts
         ]
         keep = max(len(c) for c in self.category_ids) + 1
@@ -136,10 +145,25 @@ def tag_prompts(
             if tag is None:
                 too_long += 1
                 continue
-            rows.append({"prompt_id": record["prompt_id"], "category": tag[0], "tagger": tagger.tagger_id,
-                         "tagger_version": tagger.tagger_version, "score": tag[1]})
+            rows.append(
+                {
+                    "prompt_id": record["prompt_id"],
+                    "category": tag[0],
+                    "tagger": tagger.tagger_id,
+                    "tagger_version": tagger.tagger_version,
+                    "score": tag[1],
+                }
+            )
             counts[tag[0]] = counts.get(tag[0], 0) + 1
         if rows:
             tagged += store.append("prompt_tags", rows, on_conflict="keep").added
-    return TagResult(tagger.tagger_id, tagger.tagger_version, len(frame), tagged, len(frame) - len(todo),
-                     too_long, counts, time.perf_counter() - start)
+    return TagResult(
+        tagger.tagger_id,
+        tagger.tagger_version,
+        len(frame),
+        tagged,
+        len(frame) - len(todo),
+        too_long,
+        counts,
+        time.perf_counter() - start,
+    )

@@ -32,7 +32,7 @@ class ConfigError(ValueError):
 
 
 def close_names(name: str, valid: typing.Iterable[str]) -> str:
-    """" (did you mean 'x'?)" for the closest valid names, or '' when none is close."""
+    """ " (did you mean 'x'?)" for the closest valid names, or '' when none is close."""
     close = difflib.get_close_matches(str(name), list(valid), n=3, cutoff=0.6)
     return f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
 
@@ -51,7 +51,9 @@ def from_mapping(cls: type[T], data: object, where: str) -> T:
     values: dict[str, Any] = {}
     for key, value in data.items():
         if key not in fields:
-            raise ConfigError(f"{_at(where, key)}: unknown setting{close_names(key, fields)}; valid: {', '.join(fields)}")
+            raise ConfigError(
+                f"{_at(where, key)}: unknown setting{close_names(key, fields)}; valid: {', '.join(fields)}"
+            )
         values[key] = _checked(value, hints[key], _at(where, key))
     try:
         return cls(**values)
@@ -92,13 +94,17 @@ def _checked(value: Any, annotation: Any, where: str) -> Any:
                 return _checked(value, option, where)
             except ConfigError as exc:
                 errors.append(str(exc))
-        raise ConfigError(errors[0] if len(errors) == 1 else f"{where}: must be {_describe(annotation)}, got {value!r}")
+        raise ConfigError(
+            errors[0] if len(errors) == 1 else f"{where}: must be {_describe(annotation)}, got {value!r}"
+        )
     if value is None:
         raise ConfigError(f"{where}: must be {_describe(annotation)}, got null")
     if origin is Literal:
         if value not in args:
-            raise ConfigError(f"{where}: must be one of {', '.join(map(repr, args))}, got {value!r}"
-                              + (close_names(value, map(str, args)) if isinstance(value, str) else ""))
+            raise ConfigError(
+                f"{where}: must be one of {', '.join(map(repr, args))}, got {value!r}"
+                + (close_names(value, map(str, args)) if isinstance(value, str) else "")
+            )
         return value
     if dataclasses.is_dataclass(annotation) and isinstance(annotation, type):
         return value if isinstance(value, annotation) else from_mapping(annotation, value, where)

@@ -43,8 +43,15 @@ Split = Literal["train", "eval"]
 _SPLITS: tuple[str, ...] = ("train", "eval")
 _ROLES: tuple[str, ...] = ("system", "user", "assistant")
 
-_PROMPT_FIELDS = {"prompt_id": True, "messages": True, "category": False, "reference": False,
-                  "source": False, "tags": False, "split": False}  # name -> required
+_PROMPT_FIELDS = {
+    "prompt_id": True,
+    "messages": True,
+    "category": False,
+    "reference": False,
+    "source": False,
+    "tags": False,
+    "split": False,
+}  # name -> required
 _PREFERENCE_FIELDS = {"id": True, "prompt": True, "chosen": True, "rejected": True, "category": False}
 
 _PREFERENCE_COLUMNS = ["id", "prompt", "chosen", "rejected", "category"]
@@ -69,28 +76,36 @@ def load_prompts(path: Path | str, *, split: Split) -> pd.DataFrame:
     for line_no, record in _read_jsonl(path, _PROMPT_FIELDS, id_field="prompt_id"):
         messages = _check_messages(record["messages"], path, line_no, "messages", last_role="user")
         if record.get("split", split) != split:
-            raise DataError(path, line_no, "split", f"is {record['split']!r} but this file is loaded as {split!r}")
+            raise DataError(
+                path, line_no, "split", f"is {record['split']!r} but this file is loaded as {split!r}"
+            )
         tags = record.get("tags") or []
         if not isinstance(tags, list) or not all(isinstance(t, str) and t for t in tags):
             raise DataError(path, line_no, "tags", "must be a list of non-empty strings or null")
         reference = record.get("reference")
         if reference is not None and (not isinstance(reference, str) or not reference.strip()):
-            raise DataError(path, line_no, "reference", f"must be a non-empty string or null, got {reference!r}")
+            raise DataError(
+                path, line_no, "reference", f"must be a non-empty string or null, got {reference!r}"
+            )
         source = record.get("source")
         if source is not None and (not isinstance(source, str) or not source.strip()):
             raise DataError(path, line_no, "source", f"must be a non-empty string or null, got {source!r}")
-        rows.append({
-            "prompt_id": record["prompt_id"],
-            "messages": json.dumps(messages, sort_keys=True, ensure_ascii=False),  # the store's canonical form
-            "text": next(m["content"] for m in reversed(messages) if m["role"] == "user"),
-            "content_hash": prompt_content_hash(messages),
-            "category": record.get("category"),
-            "tags": json.dumps(tags, ensure_ascii=False),
-            "split": split,
-            "source": source or DEFAULT_SOURCE,
-            "reference": reference,
-            "created_at": None,
-        })
+        rows.append(
+            {
+                "prompt_id": record["prompt_id"],
+                "messages": json.dumps(
+                    messages, sort_keys=True, ensure_ascii=False
+                ),  # the store's canonical form
+                "text": next(m["content"] for m in reversed(messages) if m["role"] == "user"),
+                "content_hash": prompt_content_hash(messages),
+                "category": record.get("category"),
+                "tags": json.dumps(tags, ensure_ascii=False),
+                "split": split,
+                "source": source or DEFAULT_SOURCE,
+                "reference": reference,
+                "created_at": None,
+            }
+        )
     frame = pd.DataFrame(rows, columns=list(TABLES["prompts"]))
     frame["created_at"] = pd.Series([pd.NaT] * len(frame), dtype="datetime64[us]")
     return frame
@@ -110,9 +125,18 @@ def load_preferences(path: Path | str) -> pd.DataFrame:
         chosen = _check_messages(record["chosen"], path, line_no, "chosen", only_role="assistant")
         rejected = _check_messages(record["rejected"], path, line_no, "rejected", only_role="assistant")
         if prompt_content_hash(chosen) == prompt_content_hash(rejected):
-            raise DataError(path, line_no, "rejected", "is the same text as 'chosen'; a pair needs two different answers")
-        rows.append({"id": record["id"], "prompt": prompt, "chosen": chosen, "rejected": rejected,
-                     "category": record.get("category")})
+            raise DataError(
+                path, line_no, "rejected", "is the same text as 'chosen'; a pair needs two different answers"
+            )
+        rows.append(
+            {
+                "id": record["id"],
+                "prompt": prompt,
+                "chosen": chosen,
+                "rejected": rejected,
+                "category": record.get("category"),
+            }
+        )
     return pd.DataFrame(rows, columns=_PREFERENCE_COLUMNS)
 
 
@@ -148,12 +172,15 @@ def _read_jsonl(path: Path, fields: dict[str, bool], *, id_field: str):
         if not isinstance(record_id, str) or not record_id.strip():
             raise DataError(path, line_no, id_field, f"must be a non-empty string, got {record_id!r}")
         if record_id in seen:
-            raise DataError(path, line_no, id_field,
-                            f"duplicate id {record_id!r}, first used on line {seen[record_id]}")
+            raise DataError(
+                path, line_no, id_field, f"duplicate id {record_id!r}, first used on line {seen[record_id]}"
+            )
         seen[record_id] = line_no
         category = record.get("category")
         if category is not None and (not isinstance(category, str) or not category.strip()):
-            raise DataError(path, line_no, "category", f"must be a non-empty string or null, got {category!r}")
+            raise DataError(
+                path, line_no, "category", f"must be a non-empty string or null, got {category!r}"
+            )
         count += 1
         yield line_no, record
     if count == 0:
@@ -163,15 +190,26 @@ def _read_jsonl(path: Path, fields: dict[str, bool], *, id_field: str):
 def _as_data_errors(records: Iterator[tuple[int, dict]]) -> Iterator[tuple[int, dict]]:
     try:
         yield from records
-    except InputError as exc:  # the reader's own checks (malformed JSON, not an object) as this module's error
+    except (
+        InputError
+    ) as exc:  # the reader's own checks (malformed JSON, not an object) as this module's error
         raise DataError(exc.path, exc.line, exc.field, exc.message) from None
 
 
-def _check_messages(value: Any, path: Path, line_no: int, field: str, *, last_role: str | None = None,
-                    only_role: str | None = None) -> list[dict[str, str]]:
+def _check_messages(
+    value: Any,
+    path: Path,
+    line_no: int,
+    field: str,
+    *,
+    last_role: str | None = None,
+    only_role: str | None = None,
+) -> list[dict[str, str]]:
     """Check a list of {"role", "content"} messages and return a clean copy."""
     if not isinstance(value, list) or not value:
-        raise DataError(path, line_no, field, 'must be a non-empty list of {"role": ..., "content": ...} messages')
+        raise DataError(
+            path, line_no, field, 'must be a non-empty list of {"role": ..., "content": ...} messages'
+        )
     messages: list[dict[str, str]] = []
     for i, message in enumerate(value):
         where = f"{field}[{i}]"
@@ -179,20 +217,32 @@ def _check_messages(value: Any, path: Path, line_no: int, field: str, *, last_ro
             raise DataError(path, line_no, where, "must be an object with 'role' and 'content'")
         extra = sorted(set(message) - {"role", "content"})
         if extra:
-            raise DataError(path, line_no, f"{where}.{extra[0]}", "unknown key; a message has only 'role' and 'content'")
+            raise DataError(
+                path, line_no, f"{where}.{extra[0]}", "unknown key; a message has only 'role' and 'content'"
+            )
         role, content = message.get("role"), message.get("content")
         if role not in _ROLES:
-            raise DataError(path, line_no, f"{where}.role", f"unknown role {role!r}; valid roles are {list(_ROLES)}")
+            raise DataError(
+                path, line_no, f"{where}.role", f"unknown role {role!r}; valid roles are {list(_ROLES)}"
+            )
         if only_role is not None and role != only_role:
             raise DataError(path, line_no, f"{where}.role", f"must be {only_role!r}, got {role!r}")
         if not isinstance(content, str) or not content.strip():
-            raise DataError(path, line_no, f"{where}.content", "empty or missing content; expected non-empty text")
+            raise DataError(
+                path, line_no, f"{where}.content", "empty or missing content; expected non-empty text"
+            )
         if role == "system" and i != 0:
             raise DataError(path, line_no, f"{where}.role", "a system message may only come first")
         if messages and role == messages[-1]["role"]:
-            raise DataError(path, line_no, f"{where}.role", f"two {role!r} turns in a row; roles must alternate")
+            raise DataError(
+                path, line_no, f"{where}.role", f"two {role!r} turns in a row; roles must alternate"
+            )
         messages.append({"role": role, "content": content})
     if last_role is not None and messages[-1]["role"] != last_role:
-        raise DataError(path, line_no, f"{field}[{len(messages) - 1}].role",
-                        f"the last message must be from the {last_role!r}, got {messages[-1]['role']!r}")
+        raise DataError(
+            path,
+            line_no,
+            f"{field}[{len(messages) - 1}].role",
+            f"the last message must be from the {last_role!r}, got {messages[-1]['role']!r}",
+        )
     return messages

@@ -29,8 +29,15 @@ class InputError(ValueError):
     ``unit`` says whether ``line`` is a line of a text file or a row of a Parquet file.
     """
 
-    def __init__(self, path: str | Path | None, line: int | None = None, field: str | None = None,
-                 message: str = "", *, unit: Unit = "line") -> None:
+    def __init__(
+        self,
+        path: str | Path | None,
+        line: int | None = None,
+        field: str | None = None,
+        message: str = "",
+        *,
+        unit: Unit = "line",
+    ) -> None:
         self.path = None if path is None else Path(path)
         self.line, self.field, self.message, self.unit = line, field, message, unit
         super().__init__(self._text())
@@ -56,7 +63,9 @@ class RecordFile:
 
     def error(self, position: int, field: str | None = None, message: str = "") -> InputError:
         """An InputError naming frame row ``position`` of this file (and ``field``)."""
-        return InputError(self.path, self.lines[position] if self.lines else 1, field, message, unit=self.unit)
+        return InputError(
+            self.path, self.lines[position] if self.lines else 1, field, message, unit=self.unit
+        )
 
 
 def read_records(path: str | Path) -> RecordFile:
@@ -87,7 +96,9 @@ def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
             try:
                 value = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise InputError(path, number, None, f"malformed JSON ({exc.msg} at column {exc.colno})") from None
+                raise InputError(
+                    path, number, None, f"malformed JSON ({exc.msg} at column {exc.colno})"
+                ) from None
             if not isinstance(value, dict):
                 raise InputError(path, number, None, f"expected a JSON object, got {type(value).__name__}")
             yield number, value

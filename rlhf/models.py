@@ -92,7 +92,11 @@ def load_causal_lm(name_or_path: str | Path, *, dtype=None, device=None):
     if isinstance(resolved, str) and (os.sep in resolved or resolved.startswith(".")):
         raise FileNotFoundError(f"checkpoint path does not exist: {name_or_path}")
     if dtype is None:
-        dtype = torch.bfloat16 if device == "cuda" or (device is None and torch.cuda.is_available()) else torch.float32
+        dtype = (
+            torch.bfloat16
+            if device == "cuda" or (device is None and torch.cuda.is_available())
+            else torch.float32
+        )
     if isinstance(resolved, Path) and is_adapter_dir(resolved):
         from peft import PeftConfig, PeftModel
 

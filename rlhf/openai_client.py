@@ -215,7 +215,9 @@ class OpenAIClient:
                 status = response.status_code
                 if status == 200:
                     outcome = _parse_completion(response, url, time.perf_counter() - start, attempt)
-                    self.ledger.add(outcome, self.cost_of(outcome) if isinstance(outcome, ChatResult) else 0.0)
+                    self.ledger.add(
+                        outcome, self.cost_of(outcome) if isinstance(outcome, ChatResult) else 0.0
+                    )
                     return outcome
                 error = f"{url} answered HTTP {status}: {response.text[:300]}"
                 retry_after = _retry_after(response)
@@ -227,7 +229,9 @@ class OpenAIClient:
             if retry_after is not None:
                 delay = min(self.max_backoff_s, max(delay, retry_after))
             time.sleep(delay)
-        outcome = ChatError(error=error, status=status, attempts=attempt, latency_s=time.perf_counter() - start)
+        outcome = ChatError(
+            error=error, status=status, attempts=attempt, latency_s=time.perf_counter() - start
+        )
         self.ledger.add(outcome)
         return outcome
 
@@ -246,7 +250,9 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None
 
 
-def _parse_completion(response: httpx.Response, url: str, latency_s: float, attempts: int) -> ChatResult | ChatError:
+def _parse_completion(
+    response: httpx.Response, url: str, latency_s: float, attempts: int
+) -> ChatResult | ChatError:
     try:
         payload = response.json()
         choice = payload["choices"][0]

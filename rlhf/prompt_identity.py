@@ -28,7 +28,10 @@ def prompt_content_hash(messages: Sequence[Mapping[str, Any]]) -> str:
     True
     """
     canonical = [
-        {"role": str(m["role"]), "content": " ".join(unicodedata.normalize("NFC", str(m["content"])).casefold().split())}
+        {
+            "role": str(m["role"]),
+            "content": " ".join(unicodedata.normalize("NFC", str(m["content"])).casefold().split()),
+        }
         for m in messages
     ]
     text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

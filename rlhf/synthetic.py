@@ -53,10 +53,16 @@ class SyntheticConfig:
     training_steps: int = 10
     batch_rows: int = 500_000  # judgments per append call
     name_tag: str = ""  # appended to every name (rounds, checkpoints, judges, categories, prompt ids, errors)
-    answers_in: str = "generations"  # or "judgments": answers only inside the judgments (appended from outside)
+    answers_in: str = (
+        "generations"  # or "judgments": answers only inside the judgments (appended from outside)
+    )
     canaries: bool = True  # store a canary result per judge; the tie-giving judge's shows it uninformative
-    primary_judge: str | None = None  # recorded by each finished round's evaluate stage (the recipe's primary)
-    reference_accuracy: bool = False  # each finished round's evaluate stage records both checkpoints' accuracy
+    primary_judge: str | None = (
+        None  # recorded by each finished round's evaluate stage (the recipe's primary)
+    )
+    reference_accuracy: bool = (
+        False  # each finished round's evaluate stage records both checkpoints' accuracy
+    )
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -108,8 +114,11 @@ def generate(store: Store, config: SyntheticConfig = SyntheticConfig()) -> dict[
     if config.answers_in == "generations":
         put("generations", generations)
     put("training_metrics", _training_metrics(config, rng))
-    answers = None if config.answers_in == "generations" else generations["text"].to_numpy().reshape(
-        config.rounds, config.prompts)
+    answers = (
+        None
+        if config.answers_in == "generations"
+        else generations["text"].to_numpy().reshape(config.rounds, config.prompts)
+    )
     for frame in _judgments(config, rng, skill, lengths, categories, answers):
         put("judgments", frame)
     if config.canaries:
@@ -121,11 +130,14 @@ def _payload(config: SyntheticConfig, i: int) -> str:
     return config.payloads[i % len(config.payloads)] if config.payloads else ""
 
 
-def _prompts(config: SyntheticConfig, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+def _prompts(
+    config: SyntheticConfig, rng: np.random.Generator
+) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
     n = config.prompts
     ids = [prompt_id(i, config.name_tag) for i in range(n)]
     cats = np.array([c + config.name_tag for c in config.categories], dtype=object)[
-        rng.integers(0, len(config.categories), n)]
+        rng.integers(0, len(config.categories), n)
+    ]
     texts = [f"Prompt {i} about {c}: explain step by step." for i, c in enumerate(cats)]
     if config.payloads:  # every 7th prompt carries a payload
         for i in range(0, n, 7):
@@ -180,14 +192,30 @@ def _round_events(config: SyntheticConfig) -> pd.DataFrame:
             rows.append({**base, "stage": stage, "status": "running", "detail": "{}", "event_at": ts})
             if running and stage == "judge":
                 break
-            rows.append({**base, "stage": stage, "status": "done", "detail": json.dumps({"minutes": 29}),
-                         "event_at": ts + timedelta(minutes=29)})
+            rows.append(
+                {
+                    **base,
+                    "stage": stage,
+                    "status": "done",
+                    "detail": json.dumps({"minutes": 29}),
+                    "event_at": ts + timedelta(minutes=29),
+                }
+            )
         if not running and k and (config.primary_judge is not None or config.reference_accuracy):
             detail = json.dumps(_evaluate_detail(config, k))
-            rows.append({**base, "stage": "evaluate", "status": "done", "detail": detail,
-                         "event_at": t0 + timedelta(hours=2, minutes=30)})
+            rows.append(
+                {
+                    **base,
+                    "stage": "evaluate",
+                    "status": "done",
+                    "detail": detail,
+                    "event_at": t0 + timedelta(hours=2, minutes=30),
+                }
+            )
         if not running:
-            rows.append({**base, "stage": "", "status": "done", "detail": "{}", "event_at": t0 + timedelta(hours=3)})
+            rows.append(
+                {**base, "stage": "", "status": "done", "detail": "{}", "event_at": t0 + timedelta(hours=3)}
+            )
     return pd.DataFrame(rows)
 
 
@@ -195,15 +223,35 @@ def _checkpoints(config: SyntheticConfig) -> pd.DataFrame:
     rows = []
     tag = config.name_tag
     for k in range(config.rounds):
-        rows.append({"checkpoint_id": policy_id(k, tag), "round_id": round_id(k, tag), "kind": "policy",
-                     "path": f"/runs/{round_id(k)}/policy", "content_hash": f"sha-policy-{k}",
-                     "parent_checkpoint_id": policy_id(k - 1, tag) if k else None, "base_model": "synthetic-base",
-                     "config": "{}", "code_revision": "synthetic", "created_at": _round_time(k) + timedelta(hours=1)})
+        rows.append(
+            {
+                "checkpoint_id": policy_id(k, tag),
+                "round_id": round_id(k, tag),
+                "kind": "policy",
+                "path": f"/runs/{round_id(k)}/policy",
+                "content_hash": f"sha-policy-{k}",
+                "parent_checkpoint_id": policy_id(k - 1, tag) if k else None,
+                "base_model": "synthetic-base",
+                "config": "{}",
+                "code_revision": "synthetic",
+                "created_at": _round_time(k) + timedelta(hours=1),
+            }
+        )
         if k:
-            rows.append({"checkpoint_id": f"rm-r{k:02d}{tag}", "round_id": round_id(k, tag), "kind": "reward_model",
-                         "path": f"/runs/{round_id(k)}/reward", "content_hash": f"sha-rm-{k}",
-                         "parent_checkpoint_id": None, "base_model": "synthetic-base", "config": "{}",
-                         "code_revision": "synthetic", "created_at": _round_time(k) + timedelta(minutes=30)})
+            rows.append(
+                {
+                    "checkpoint_id": f"rm-r{k:02d}{tag}",
+                    "round_id": round_id(k, tag),
+                    "kind": "reward_model",
+                    "path": f"/runs/{round_id(k)}/reward",
+                    "content_hash": f"sha-rm-{k}",
+                    "parent_checkpoint_id": None,
+                    "base_model": "synthetic-base",
+                    "config": "{}",
+                    "code_revision": "synthetic",
+                    "created_at": _round_time(k) + timedelta(minutes=30),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -312,22 +360,34 @@ def _judgments(config, rng, skill, lengths, categories, answers=None):
         idx = np.arange(n // 2 if running else n)
         m = len(idx)
         dlen = lengths[new, idx] - lengths[old, idx]
-        logit = (skill[new] - skill[old] + cat_effect[k, cat_index[idx]] + prompt_noise[idx] * 1.5
-                 + config.length_bias * np.tanh(dlen / 400.0))
+        logit = (
+            skill[new]
+            - skill[old]
+            + cat_effect[k, cat_index[idx]]
+            + prompt_noise[idx] * 1.5
+            + config.length_bias * np.tanh(dlen / 400.0)
+        )
         p_true = 1.0 / (1.0 + np.exp(-logit))
         pair_judges = judges + ([broken] if config.broken_judge and k == last else [])
         for j, judge in enumerate(pair_judges):
             for order in ("ab", "ba"):
                 shown_first_bias = 0.04 * (1 + j % 3)  # P(B better) falls when A is shown first
-                p = p_true + rng.normal(0, 0.08, m) + (-shown_first_bias if order == "ab" else shown_first_bias)
+                p = (
+                    p_true
+                    + rng.normal(0, 0.08, m)
+                    + (-shown_first_bias if order == "ab" else shown_first_bias)
+                )
                 p = np.clip(p, 0.0, 1.0)
                 if judge == "api-judge" + tag:
                     p = np.select([p < 0.4, p > 0.6], [0.0, 1.0], 0.5)
                 unscored = rng.random(m) < config.unscored_rate
                 if judge == broken:
                     unscored[:] = True
-                error = np.where(unscored, np.where(rng.random(m) < 0.5, "timeout after 60 s" + tag,
-                                                    "no verdict token" + tag), None)
+                error = np.where(
+                    unscored,
+                    np.where(rng.random(m) < 0.5, "timeout after 60 s" + tag, "no verdict token" + tag),
+                    None,
+                )
                 pref = np.where(unscored, np.nan, np.round(p, 4))
                 lost = pref < 0.5
                 rationale = np.where(lost, f"{order}: the older answer is clearer and more direct.", None)  # type: ignore[call-overload]
@@ -345,8 +405,12 @@ def _judgments(config, rng, skill, lengths, categories, answers=None):
                         "preference": pref,
                         "error": error,
                         "rationale": rationale,
-                        "generation_a": [f"g-{policy_id(old)}-{p}" for p in prompt_ids[idx]] if answers is None else None,
-                        "generation_b": [f"g-{policy_id(new)}-{p}" for p in prompt_ids[idx]] if answers is None else None,
+                        "generation_a": [f"g-{policy_id(old)}-{p}" for p in prompt_ids[idx]]
+                        if answers is None
+                        else None,
+                        "generation_b": [f"g-{policy_id(new)}-{p}" for p in prompt_ids[idx]]
+                        if answers is None
+                        else None,
                         "answer_a": answers[old, idx] if answers is not None else None,
                         "answer_b": answers[new, idx] if answers is not None else None,
                         "length_a": lengths[old, idx].astype("int32"),
@@ -367,8 +431,14 @@ def _judgments(config, rng, skill, lengths, categories, answers=None):
 
 # Canary accuracy per judge (judges/stats/canary.py defines the numbers): the tie-giving judge cannot be told
 # apart from a coin; the all-unscored judge has no result.
-_CANARY = {"llm-logprob": 0.84, "reward-model": 0.78, "api-judge": 0.55, "llm-rationale": 0.81,
-           "human-proxy": 0.9, "arena-style": 0.74}
+_CANARY = {
+    "llm-logprob": 0.84,
+    "reward-model": 0.78,
+    "api-judge": 0.55,
+    "llm-rationale": 0.81,
+    "human-proxy": 0.9,
+    "arena-style": 0.74,
+}
 
 
 def _canaries(config: SyntheticConfig) -> pd.DataFrame:
@@ -378,12 +448,26 @@ def _canaries(config: SyntheticConfig) -> pd.DataFrame:
         acc = _CANARY[name]
         half = 1.96 * float(np.sqrt(acc * (1 - acc) / n)) + 0.02
         low, high = max(0.0, acc - half), min(1.0, acc + half)
-        rows.append({"judge": name + config.name_tag, "judge_version": f"{name + config.name_tag}@1",
-                     "canary_set": "synthetic", "n": n, "accuracy": acc, "ci_low": low, "ci_high": high,
-                     "tie_rate": 0.3 if name == "api-judge" else 0.0, "position_consistency": 0.8,
-                     "position_bias": 0.02, "length_bias": 0.05, "informative": bool(low > 0.5),
-                     "n_verdicts": 2 * n, "n_unscored": 0, "detail": "{}",
-                     "created_at": _BASE_TIME})
+        rows.append(
+            {
+                "judge": name + config.name_tag,
+                "judge_version": f"{name + config.name_tag}@1",
+                "canary_set": "synthetic",
+                "n": n,
+                "accuracy": acc,
+                "ci_low": low,
+                "ci_high": high,
+                "tie_rate": 0.3 if name == "api-judge" else 0.0,
+                "position_consistency": 0.8,
+                "position_bias": 0.02,
+                "length_bias": 0.05,
+                "informative": bool(low > 0.5),
+                "n_verdicts": 2 * n,
+                "n_unscored": 0,
+                "detail": "{}",
+                "created_at": _BASE_TIME,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -401,7 +485,12 @@ def _evaluate_detail(config: SyntheticConfig, k: int) -> dict:
             correct = min(n, 20 + 3 * j)
             p = correct / n
             half = 1.96 * float(np.sqrt(p * (1 - p) / n))
-            accuracy[model] = {"n": n, "n_correct": correct, "accuracy": p, "ci_low": max(0.0, p - half),
-                               "ci_high": min(1.0, p + half)}
+            accuracy[model] = {
+                "n": n,
+                "n_correct": correct,
+                "accuracy": p,
+                "ci_low": max(0.0, p - half),
+                "ci_high": min(1.0, p + half),
+            }
         detail["reference_accuracy"] = accuracy
     return detail

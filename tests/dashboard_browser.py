@@ -28,8 +28,15 @@ from rlhf.commands.dashboard_cmd import WARM_ENV, streamlit_command
 APP = Path(os.environ.get("RLHF_DASHBOARD_APP") or _APP)
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
 TRACE = ".js-plotly-plot .scatterlayer .trace, .js-plotly-plot .heatmaplayer .hm"
 
 
@@ -46,7 +53,9 @@ PAGES = (
     PageSpec("", "Progress", "Progress across rounds", 2),
     PageSpec("categories", "Categories", "Win rate by category", 1),
     PageSpec("head_to_head", "Head to head", "Head to head", 1),
-    PageSpec("regressions", "Regressions and samples", "Regressions and samples", 0, '[data-testid="stCode"] code'),
+    PageSpec(
+        "regressions", "Regressions and samples", "Regressions and samples", 0, '[data-testid="stCode"] code'
+    ),
     PageSpec("judge_health", "Judge health", "Judge health", 5),
     PageSpec("training", "Training", "Training", 5),
 )
@@ -59,8 +68,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(store_dir: Path | str, port: int | None = None, timeout_s: float = 60.0, warm: bool = True,
-          log: Path | None = None) -> Iterator[str]:
+def serve(
+    store_dir: Path | str,
+    port: int | None = None,
+    timeout_s: float = 60.0,
+    warm: bool = True,
+    log: Path | None = None,
+) -> Iterator[str]:
     """`streamlit run` the dashboard over `store_dir` on 127.0.0.1 as `rlhf dashboard` does (with its start-up
     warm-up unless warm=False); yields the base URL as soon as the server answers."""
     port = port or free_port()
@@ -68,8 +82,9 @@ def serve(store_dir: Path | str, port: int | None = None, timeout_s: float = 60.
     stack = contextlib.ExitStack()
     # a log file, never a pipe nobody reads: a full pipe would stall the server
     out = stack.enter_context(open(log, "w")) if log else subprocess.DEVNULL  # noqa: SIM115
-    proc = subprocess.Popen(streamlit_command(APP, "127.0.0.1", port), env=env, stdout=out,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        streamlit_command(APP, "127.0.0.1", port), env=env, stdout=out, stderr=subprocess.STDOUT, text=True
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout_s

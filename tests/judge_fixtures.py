@@ -5,14 +5,21 @@ from __future__ import annotations
 QUESTIONS = [
     ("What is 2 + 2?", "4", "The answer is 4.", "The answer is 5."),
     ("What is 12 times 3?", "36", "It is 36.", "It is 38."),
-    ("What is the capital of France?", "Paris", "The capital of France is Paris.", "The capital of France is Rome."),
+    (
+        "What is the capital of France?",
+        "Paris",
+        "The capital of France is Paris.",
+        "The capital of France is Rome.",
+    ),
     ("What is 10 minus 7?", "3", "10 - 7 = 3, so the answer is 3.", "The answer is 3."),
     ("Write a short poem about the sea.", None, "The waves roll in under a grey sky.", "Sea."),
     ("What is 9 + 10?", "19", "The answer is 19.", "The answer is 21."),
 ]
 
 
-def seed_store(store, *, old: str = "old", new: str = "new", n: int | None = None, skip_new: tuple[int, ...] = ()):
+def seed_store(
+    store, *, old: str = "old", new: str = "new", n: int | None = None, skip_new: tuple[int, ...] = ()
+):
     """Prompts p0..; checkpoint `new` gives the 3rd column's answers, `old` the 4th (new is right more often)."""
     rows = QUESTIONS[: n or len(QUESTIONS)]
     store.append(

@@ -31,7 +31,37 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-_WORDS = ["the", "answer", "is", "that", "we", "consider", "each", "part", "carefully", "and", "then", "give", "a", "short", "clear", "result", "because", "models", "should", "be", "helpful", "honest", "and", "harmless", "in", "every", "reply", "they", "write"]
+_WORDS = [
+    "the",
+    "answer",
+    "is",
+    "that",
+    "we",
+    "consider",
+    "each",
+    "part",
+    "carefully",
+    "and",
+    "then",
+    "give",
+    "a",
+    "short",
+    "clear",
+    "result",
+    "because",
+    "models",
+    "should",
+    "be",
+    "helpful",
+    "honest",
+    "and",
+    "harmless",
+    "in",
+    "every",
+    "reply",
+    "they",
+    "write",
+]
 
 
 class _State:
@@ -60,7 +90,9 @@ def _pseudo_reply(messages: list[dict[str, Any]], seed: int, max_tokens: int) ->
     return " ".join(words), finish
 
 
-def _logprob_block(tokens: list[str], first_alternatives: dict[str, float] | None, top_n: int) -> dict[str, Any]:
+def _logprob_block(
+    tokens: list[str], first_alternatives: dict[str, float] | None, top_n: int
+) -> dict[str, Any]:
     content = []
     for i, token in enumerate(tokens):
         if i == 0 and first_alternatives:
@@ -75,7 +107,9 @@ def _logprob_block(tokens: list[str], first_alternatives: dict[str, float] | Non
                 "token": token,
                 "logprob": alternatives[token],
                 "bytes": list(token.encode()),
-                "top_logprobs": [{"token": t, "logprob": lp, "bytes": list(t.encode())} for t, lp in ranked[:top_n]],
+                "top_logprobs": [
+                    {"token": t, "logprob": lp, "bytes": list(t.encode())} for t, lp in ranked[:top_n]
+                ],
             }
         )
     return {"content": content}
@@ -150,7 +184,9 @@ class _Handler(BaseHTTPRequestHandler):
         if number <= args.fail_first:
             with state.lock:
                 state.failed_on_purpose += 1
-            self._send(args.fail_status, {"error": {"message": f"scripted failure {number}"}}, {"Retry-After": "0"})
+            self._send(
+                args.fail_status, {"error": {"message": f"scripted failure {number}"}}, {"Retry-After": "0"}
+            )
             return
         messages = body.get("messages")
         if not isinstance(messages, list) or not messages:
@@ -175,7 +211,11 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             text, finish = _pseudo_reply(messages, seed, max_tokens)
             toks = _tokens(text)
-        choice: dict[str, Any] = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish}
+        choice: dict[str, Any] = {
+            "index": 0,
+            "message": {"role": "assistant", "content": text},
+            "finish_reason": finish,
+        }
         if body.get("logprobs") and not (rule or {}).get("no_logprobs"):
             top_n = int(body.get("top_logprobs") or 1)
             choice["logprobs"] = _logprob_block(toks, alternatives, max(1, top_n))

@@ -23,36 +23,59 @@ def prompt_row(pid: str, text: str, split: str) -> dict:
 
 
 def seed_store(store, *, n_pairs: int = 10, long_pair: bool = True) -> None:
-    store.append("prompts", [prompt_row(f"train-{i}", t, "train") for i, t in enumerate(TRAIN)]
-                 + [prompt_row(f"eval-{i}", t, "eval") for i, t in enumerate(EVAL)])
+    store.append(
+        "prompts",
+        [prompt_row(f"train-{i}", t, "train") for i, t in enumerate(TRAIN)]
+        + [prompt_row(f"eval-{i}", t, "eval") for i, t in enumerate(EVAL)],
+    )
     folder = Path(store.root) / "preferences"
     folder.mkdir(exist_ok=True)
     with open(folder / "people.jsonl", "w") as fh:
         for i in range(n_pairs):
-            fh.write(json.dumps({
-                "id": f"people-{i}",
-                "prompt": [{"role": "user", "content": f"Add {i} and 2."}],
-                "chosen": [{"role": "assistant", "content": f"{i} + 2 = {i + 2}."}],
-                "rejected": [{"role": "assistant", "content": "I will not do that."}],
-            }) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "id": f"people-{i}",
+                        "prompt": [{"role": "user", "content": f"Add {i} and 2."}],
+                        "chosen": [{"role": "assistant", "content": f"{i} + 2 = {i + 2}."}],
+                        "rejected": [{"role": "assistant", "content": "I will not do that."}],
+                    }
+                )
+                + "\n"
+            )
         if long_pair:  # longer than reward.max_length: TRL drops it, the round must count it
-            fh.write(json.dumps({
-                "id": "people-long",
-                "prompt": [{"role": "user", "content": "Tell me everything. " * 60}],
-                "chosen": [{"role": "assistant", "content": "Here it is."}],
-                "rejected": [{"role": "assistant", "content": "No."}],
-            }) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "id": "people-long",
+                        "prompt": [{"role": "user", "content": "Tell me everything. " * 60}],
+                        "chosen": [{"role": "assistant", "content": "Here it is."}],
+                        "rejected": [{"role": "assistant", "content": "No."}],
+                    }
+                )
+                + "\n"
+            )
 
 
 def tiny_recipe(lm_dir: Path, rm_dir: Path, **round_overrides) -> dict:
     return {
-        "round": {"policy": str(lm_dir), "reward_base": str(rm_dir), "seed_pairs": False, "k": 3,
-                  "num_threads": 1, "heldout_fraction": 0.2, **round_overrides},
+        "round": {
+            "policy": str(lm_dir),
+            "reward_base": str(rm_dir),
+            "seed_pairs": False,
+            "k": 3,
+            "num_threads": 1,
+            "heldout_fraction": 0.2,
+            **round_overrides,
+        },
         "reward": {"max_steps": 3, "per_device_train_batch_size": 4, "max_length": 96, "learning_rate": 0.01},
         "dpo": {"max_steps": 3, "per_device_train_batch_size": 4, "max_length": 96, "learning_rate": 0.01},
         "rejection_sampler": {"max_new_tokens": 8, "temperature": 1.0},
         "eval_sampler": {"max_new_tokens": 8, "temperature": 1.0},
-        "judges": [{"kind": "reward"}, {"kind": "llm", "name": "llm-tiny", "model": str(lm_dir), "max_length": 512}],
+        "judges": [
+            {"kind": "reward"},
+            {"kind": "llm", "name": "llm-tiny", "model": str(lm_dir), "max_length": 512},
+        ],
     }
 
 

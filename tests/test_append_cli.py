@@ -17,9 +17,34 @@ from rlhf.store import Store
 from rlhf.store.ingest import append_files
 
 ROWS = [
-    {"prompt_id": "q1", "prompt": "What is 2+2?", "model_a": "old", "model_b": "new", "preference": 0.8, "judge": "human", "category": "math"},
-    {"prompt_id": "q2", "prompt": "Capital of France?", "model_a": "old", "model_b": "new", "preference": None, "judge": "human", "error": "skipped"},
-    {"prompt_id": "q3", "prompt": "Say hi", "model_a": "old", "model_b": "new", "preference": 0.5, "judge": "human", "answer_a": "hi", "answer_b": "hello"},
+    {
+        "prompt_id": "q1",
+        "prompt": "What is 2+2?",
+        "model_a": "old",
+        "model_b": "new",
+        "preference": 0.8,
+        "judge": "human",
+        "category": "math",
+    },
+    {
+        "prompt_id": "q2",
+        "prompt": "Capital of France?",
+        "model_a": "old",
+        "model_b": "new",
+        "preference": None,
+        "judge": "human",
+        "error": "skipped",
+    },
+    {
+        "prompt_id": "q3",
+        "prompt": "Say hi",
+        "model_a": "old",
+        "model_b": "new",
+        "preference": 0.5,
+        "judge": "human",
+        "answer_a": "hi",
+        "answer_b": "hello",
+    },
 ]
 
 
@@ -49,7 +74,9 @@ def test_append_each_format_twice_adds_once(tmp_path, fmt):
     second = run(tmp_path / "s", "append", "judgments", str(path))
     assert "judgments: 0 added, 3 already stored" in second.output
     store = Store.open(tmp_path / "s")
-    got = store.query("SELECT prompt_id, preference, category, length_b FROM judgment_pairs ORDER BY prompt_id")
+    got = store.query(
+        "SELECT prompt_id, preference, category, length_b FROM judgment_pairs ORDER BY prompt_id"
+    )
     assert got["preference"].tolist()[0] == 0.8 and pd.isna(got["preference"][1])
     assert got["category"][0] == "math" and got["length_b"][2] == 5
 
@@ -58,11 +85,23 @@ def test_append_each_format_twice_adds_once(tmp_path, fmt):
     ("bad_line", "expected"),
     [
         ('{"prompt_id": "q9", "prompt": "x", "model_a": "a"', ":4: malformed JSON"),
-        ('{"prompt_id": "q9", "prompt": "x", "model_a": "a", "model_b": "b", "judge": "h", "preference": 1.5}', ":4: field 'preference'"),
-        ('{"prompt_id": "q9", "model_a": "a", "model_b": "b", "judge": "h", "preference": 0.5}', ":4: field 'prompt_id': unknown prompt 'q9'"),
-        ('{"prompt_id": "q9", "prompt": "x", "model_a": "a", "model_b": "", "judge": "h", "preference": 0.5}', ":4: field 'model_b': empty"),
-        ('{"prompt_id": "q1", "prompt": "What is 2+2?", "model_a": "old", "model_b": "new", "preference": 0.1, "judge": "human"}', ":4: field 'key': duplicate key with different content"),
-        ('[1, 2]', ":4: expected a JSON object"),
+        (
+            '{"prompt_id": "q9", "prompt": "x", "model_a": "a", "model_b": "b", "judge": "h", "preference": 1.5}',
+            ":4: field 'preference'",
+        ),
+        (
+            '{"prompt_id": "q9", "model_a": "a", "model_b": "b", "judge": "h", "preference": 0.5}',
+            ":4: field 'prompt_id': unknown prompt 'q9'",
+        ),
+        (
+            '{"prompt_id": "q9", "prompt": "x", "model_a": "a", "model_b": "", "judge": "h", "preference": 0.5}',
+            ":4: field 'model_b': empty",
+        ),
+        (
+            '{"prompt_id": "q1", "prompt": "What is 2+2?", "model_a": "old", "model_b": "new", "preference": 0.1, "judge": "human"}',
+            ":4: field 'key': duplicate key with different content",
+        ),
+        ("[1, 2]", ":4: expected a JSON object"),
     ],
 )
 def test_bad_line_names_file_line_field_and_writes_nothing(tmp_path, bad_line, expected):
@@ -78,12 +117,18 @@ def test_missing_field_and_conflict_with_stored_rows(tmp_path):
     no_judge = [{k: v for k, v in r.items() if k != "judge"} for r in ROWS]
     result = run(tmp_path / "s", "append", "judgments", str(write_jsonl(tmp_path / "a.jsonl", no_judge)))
     assert result.exit_code == 2 and "field 'judge': missing (required for judgments)" in result.output
-    assert run(tmp_path / "s", "append", "judgments", str(write_jsonl(tmp_path / "b.jsonl", ROWS))).exit_code == 0
+    assert (
+        run(tmp_path / "s", "append", "judgments", str(write_jsonl(tmp_path / "b.jsonl", ROWS))).exit_code
+        == 0
+    )
     changed = [dict(r) for r in ROWS]
     changed[2]["preference"] = 0.0
     result = run(tmp_path / "s", "append", "judgments", str(write_jsonl(tmp_path / "c.jsonl", changed)))
     assert result.exit_code == 2
-    assert f"{tmp_path / 'c.jsonl'}:3: field 'key': a stored record has the same key and different content" in result.output
+    assert (
+        f"{tmp_path / 'c.jsonl'}:3: field 'key': a stored record has the same key and different content"
+        in result.output
+    )
 
 
 def test_several_files_are_one_batch(tmp_path):
@@ -102,7 +147,9 @@ def test_store_path_prints_the_analyst_file(tmp_path):
 _text = st.text(alphabet=string.printable, max_size=40)
 _value = st.one_of(st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=True), _text)
 _row = st.dictionaries(
-    st.sampled_from(["prompt_id", "prompt", "model_a", "model_b", "judge", "preference", "order", "category", "zzz"]),
+    st.sampled_from(
+        ["prompt_id", "prompt", "model_a", "model_b", "judge", "preference", "order", "category", "zzz"]
+    ),
     _value,
     max_size=9,
 )

@@ -21,7 +21,9 @@ LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
 def _lint_imports(cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(LINT_IMPORTS), "--no-cache"], cwd=cwd, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache"], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
 
 
 def _copy_tree(tmp_path: Path) -> Path:
@@ -46,10 +48,14 @@ def test_the_tree_keeps_its_import_contracts() -> None:
         ("judges/stats/winrate.py", "import httpx", "judges.stats is pure statistics"),
     ],
 )
-def test_an_upward_import_breaks_a_contract(tmp_path: Path, module: str, upward_import: str, contract: str) -> None:
+def test_an_upward_import_breaks_a_contract(
+    tmp_path: Path, module: str, upward_import: str, contract: str
+) -> None:
     tree = _copy_tree(tmp_path)
     target = tree / module
-    target.write_text(target.read_text(encoding="utf-8") + f"\n{upward_import}  # upward on purpose\n", encoding="utf-8")
+    target.write_text(
+        target.read_text(encoding="utf-8") + f"\n{upward_import}  # upward on purpose\n", encoding="utf-8"
+    )
     result = _lint_imports(tree)
     assert result.returncode == 1, result.stdout + result.stderr
     broken = result.stdout.split("Broken contracts", 1)[-1]
@@ -77,4 +83,6 @@ def test_sql_lives_only_in_the_store_layer_and_dashboard_queries() -> None:
 
 
 def _is_docstring_like(text: str) -> bool:
-    return not text.lstrip().upper().startswith(("SELECT", "WITH", "INSERT", "DELETE", "CREATE", "COPY", "FROM"))
+    return (
+        not text.lstrip().upper().startswith(("SELECT", "WITH", "INSERT", "DELETE", "CREATE", "COPY", "FROM"))
+    )

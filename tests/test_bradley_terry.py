@@ -180,7 +180,9 @@ def _clustered_judgments(n_prompts: int = 60, seed: int = 0) -> pd.DataFrame:
             pref = 0.9 if easy else 0.2
             rows.append(("J", "v1", f"p{p}", x, y, "ab", pref))
             rows.append(("J", "v1", f"p{p}", x, y, "ba", pref))
-    return pd.DataFrame(rows, columns=["judge", "judge_version", "prompt_id", "model_a", "model_b", "order", "preference"])
+    return pd.DataFrame(
+        rows, columns=["judge", "judge_version", "prompt_id", "model_a", "model_b", "order", "preference"]
+    )
 
 
 def test_leaderboard_resamples_prompts_not_verdicts():
@@ -189,11 +191,17 @@ def test_leaderboard_resamples_prompts_not_verdicts():
 
     judgments = _clustered_judgments()
     board = leaderboard(judgments, n_boot=400, seed=3)
-    assert board.n.tolist() == [120.0, 120.0, 120.0]  # 60 prompts x 2 pairs per model: one item per prompt and pair
+    assert board.n.tolist() == [
+        120.0,
+        120.0,
+        120.0,
+    ]  # 60 prompts x 2 pairs per model: one item per prompt and pair
     # the same items with each item its own unit (what the dashboard used to do, per verdict) are narrower,
     # because the three items of a prompt move together
     items = pair_preferences(judgments)
-    per_item = bradley_terry(pair_cells(items["model_x"], items["model_y"], items["preference"]), n_boot=400, seed=3)
+    per_item = bradley_terry(
+        pair_cells(items["model_x"], items["model_y"], items["preference"]), n_boot=400, seed=3
+    )
     assert np.allclose(board.rating, per_item.rating)
     width_prompts = (board.ci_high - board.ci_low)[0]
     width_items = (per_item.ci_high - per_item.ci_low)[0]

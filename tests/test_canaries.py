@@ -15,19 +15,35 @@ from judges.canaries import MAX_PROMPTS as N
 from judges.canaries import CanaryError, build_canaries, run_canaries
 from judges.config import ReferenceJudgeConfig
 from judges.reference_judge import ReferenceJudge, is_correct
-from judges.stats.canary import CanarySummary, headline_judge, summarize_canaries, wilson_interval
+from judges.stats.canary import CanarySummary, headline_judge, summarize_canaries
+from judges.stats.proportion import wilson_interval
 from judges.verdict import Verdict
 from rlhf.cli import main
 from rlhf.store.queries.canaries import canary_results
 
 REPO = Path(__file__).resolve().parent.parent
-CONTRACT = ["judge", "judge_version", "n", "accuracy", "ci_low", "ci_high", "tie_rate", "position_consistency",
-            "length_bias", "informative"]
+CONTRACT = [
+    "judge",
+    "judge_version",
+    "n",
+    "accuracy",
+    "ci_low",
+    "ci_high",
+    "tie_rate",
+    "position_consistency",
+    "length_bias",
+    "informative",
+]
 
 
 def _eval_prompts() -> list[dict]:
-    rows = [json.loads(line) for line in (REPO / "data" / "eval_prompts.jsonl").read_text().splitlines() if line]
-    return [{k: r.get(k) for k in ("prompt_id", "messages", "category", "reference")} | {"split": "eval"} for r in rows]
+    rows = [
+        json.loads(line) for line in (REPO / "data" / "eval_prompts.jsonl").read_text().splitlines() if line
+    ]
+    return [
+        {k: r.get(k) for k in ("prompt_id", "messages", "category", "reference")} | {"split": "eval"}
+        for r in rows
+    ]
 
 
 @pytest.fixture
@@ -132,7 +148,9 @@ def test_rerun_makes_zero_judge_calls_and_results_are_stored_per_version(eval_st
     assert judge.calls == 2 * N * 7
     results = canary_results(eval_store)
     assert list(results.columns[: len(CONTRACT)]) == CONTRACT
-    assert sorted(results["judge_version"]) == ["coin-v1", "coin-v2"] and eval_store.count("judge_canaries") == 2
+    assert (
+        sorted(results["judge_version"]) == ["coin-v1", "coin-v2"] and eval_store.count("judge_canaries") == 2
+    )
     row = results.iloc[0]
     assert row["n"] == first.summary.n and row["accuracy"] == pytest.approx(first.summary.accuracy)
     assert row["detail"]["n_by_kind"]["symmetric"] == N
@@ -151,8 +169,10 @@ def test_retryable_failures_store_no_result_and_the_rerun_judges_only_them(eval_
 
     def judge_or_503(items):
         down_for.add(down_for.pop() if down_for else items[0].question)
-        return [Verdict.unscored("HTTP 503", retryable=True) if it.question in down_for else v
-                for it, v in zip(items, real(items))]
+        return [
+            Verdict.unscored("HTTP 503", retryable=True) if it.question in down_for else v
+            for it, v in zip(items, real(items))
+        ]
 
     flaky.judge = judge_or_503
     with pytest.raises(CanaryError, match="retryable"):
@@ -170,9 +190,15 @@ def test_summary_counts_unscored_and_wilson_matches_scipy():
     for k, n in ((0, 5), (31, 100), (60, 60)):
         ci = binomtest(k, n).proportion_ci(method="wilson")
         assert wilson_interval(k, n) == pytest.approx((ci.low, ci.high), abs=1e-9)
-    rows = pd.DataFrame({"canary_id": ["c:1", "c:1", "c:2", "c:2", "s:1"], "kind": ["correct"] * 4 + ["symmetric"],
-                         "better": ["a", "a", "b", "b", None], "order": ["ab", "ba", "ab", "ba", "ab"],
-                         "preference": [0.2, None, None, None, 0.5]})
+    rows = pd.DataFrame(
+        {
+            "canary_id": ["c:1", "c:1", "c:2", "c:2", "s:1"],
+            "kind": ["correct"] * 4 + ["symmetric"],
+            "better": ["a", "a", "b", "b", None],
+            "order": ["ab", "ba", "ab", "ba", "ab"],
+            "preference": [0.2, None, None, None, 0.5],
+        }
+    )
     s = summarize_canaries(rows)
     assert (s.n, s.accuracy, s.n_unscored, s.n_both_orders, s.position_bias) == (1, 1.0, 3, 0, 0.0)
     with pytest.raises(ValueError, match="unknown canary kind"):
@@ -190,7 +216,9 @@ def test_headline_judge_is_primary_else_best_informative_never_uninformative():
     assert headline_judge({"llm-default": c["llm-default"], "x": None}, None) is None
     assert headline_judge({"x": None}, "x") == "x"  # a primary without canary results leads
     frame = pd.DataFrame([{"judge": k, **v.to_dict()} for k, v in c.items()]).set_index("judge")
-    assert headline_judge({k: frame.loc[k] for k in frame.index}) == "reference"  # rows of canary_results work
+    assert (
+        headline_judge({k: frame.loc[k] for k in frame.index}) == "reference"
+    )  # rows of canary_results work
 
 
 def test_cli_runs_and_shows_canaries(tmp_path):
@@ -201,14 +229,20 @@ def test_cli_runs_and_shows_canaries(tmp_path):
     assert runner.invoke(main, ["--store", str(store_dir), "append", "prompts", str(path)]).exit_code == 0
     empty = runner.invoke(main, ["--store", str(store_dir), "judge", "canaries"])
     assert empty.exit_code == 0 and "no canary results" in empty.output
-    ran = runner.invoke(main, ["--store", str(store_dir), "judge", "canaries", "--judge", "reference", "--json"])
+    ran = runner.invoke(
+        main, ["--store", str(store_dir), "judge", "canaries", "--judge", "reference", "--json"]
+    )
     assert ran.exit_code == 0, ran.output
     out = json.loads(ran.output)
     assert out["runs"][0]["judge"] == "reference" and out["runs"][0]["informative"] is True
     shown = runner.invoke(main, ["--store", str(store_dir), "judge", "canaries"])
     assert shown.exit_code == 0 and "reference" in shown.output and "informative" in shown.output
-    as_json = json.loads(runner.invoke(main, ["--store", str(store_dir), "judge", "canaries", "--json"]).output)
-    assert [r["judge"] for r in as_json["results"]] == ["reference"] and as_json["results"][0]["accuracy"] == 1.0
+    as_json = json.loads(
+        runner.invoke(main, ["--store", str(store_dir), "judge", "canaries", "--json"]).output
+    )
+    assert [r["judge"] for r in as_json["results"]] == ["reference"] and as_json["results"][0][
+        "accuracy"
+    ] == 1.0
     bad = runner.invoke(main, ["--store", str(store_dir), "judge", "canaries", "--judge", "nope"])
     assert bad.exit_code == 2 and "nope" in bad.output
 
@@ -218,10 +252,15 @@ def test_position_consistency_is_the_health_definition():
 
     rng = random.Random(3)
     better = [rng.choice("ab") for _ in range(200)]
-    rows = [(f"correct:{i}", "correct", better[i], order, rng.choice([rng.random(), 0.5]))
-            for i in range(200) for order in ("ab", "ba")]
+    rows = [
+        (f"correct:{i}", "correct", better[i], order, rng.choice([rng.random(), 0.5]))
+        for i in range(200)
+        for order in ("ab", "ba")
+    ]
     frame = pd.DataFrame(rows, columns=["canary_id", "kind", "better", "order", "preference"])
-    as_judgments = frame.rename(columns={"canary_id": "prompt_id"}).assign(judge="j", model_a="a", model_b="b")
+    as_judgments = frame.rename(columns={"canary_id": "prompt_id"}).assign(
+        judge="j", model_a="a", model_b="b"
+    )
     expected, n = position_consistency(as_judgments)
     s = summarize_canaries(frame)
     assert (s.position_consistency, s.n_both_orders) == (pytest.approx(expected), n) and n == 200
@@ -248,7 +287,9 @@ def test_winrate_and_leaderboard_json_say_whether_the_judge_is_informative(tmp_p
 
     expected = {"reference": True, "first": False, "untested": None}
     for name, informative in expected.items():
-        out = json.loads(cli("winrate", "--model", "new", "--baseline", "old", "--judge", name, "--json", "--n-boot", "50"))
+        out = json.loads(
+            cli("winrate", "--model", "new", "--baseline", "old", "--judge", name, "--json", "--n-boot", "50")
+        )
         assert out["judge_informative"] is informative, name
         board = json.loads(cli("leaderboard", "--judge", name, "--json", "--n-boot", "20"))
         assert {r["judge_informative"] for r in board} == {informative}

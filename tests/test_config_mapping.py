@@ -35,15 +35,23 @@ class Outer:
 
 
 def test_builds_nested_configs_with_lists_as_tuples_and_ints_as_numbers() -> None:
-    built = from_mapping(Outer, {"mode": "slow", "rate": 1, "label": None, "inner": {"names": ["x", "y"]}}, "o")
+    built = from_mapping(
+        Outer, {"mode": "slow", "rate": 1, "label": None, "inner": {"names": ["x", "y"]}}, "o"
+    )
     assert built == Outer(mode="slow", rate=1, label=None, inner=Inner(names=("x", "y")))
 
 
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"rat": 0.1}, "cfg.yaml: rat: unknown setting (did you mean 'rate'?); valid: mode, rate, label, flag, inner"),
-        ({"mode": "fsat"}, "cfg.yaml: mode: must be one of 'fast', 'slow', got 'fsat' (did you mean 'fast'?)"),
+        (
+            {"rat": 0.1},
+            "cfg.yaml: rat: unknown setting (did you mean 'rate'?); valid: mode, rate, label, flag, inner",
+        ),
+        (
+            {"mode": "fsat"},
+            "cfg.yaml: mode: must be one of 'fast', 'slow', got 'fsat' (did you mean 'fast'?)",
+        ),
         ({"rate": "high"}, "cfg.yaml: rate: must be a number, got 'high'"),
         ({"flag": "yes"}, "cfg.yaml: flag: must be true or false, got 'yes'"),
         ({"label": 3}, "cfg.yaml: label: must be a string, got 3"),
@@ -72,7 +80,9 @@ def test_check_literals_guards_configs_built_directly() -> None:
         (RuntimeError("server went away"), 1, "RuntimeError: server went away"),
     ],
 )
-def test_the_exit_spine_maps_bad_input_to_2_and_failed_jobs_to_1(error: Exception, exit_code: int, shown: str) -> None:
+def test_the_exit_spine_maps_bad_input_to_2_and_failed_jobs_to_1(
+    error: Exception, exit_code: int, shown: str
+) -> None:
     @click.command()
     @exit_codes
     def job() -> None:
@@ -87,8 +97,12 @@ def test_the_exit_spine_maps_bad_input_to_2_and_failed_jobs_to_1(error: Exceptio
 def test_every_rlhf_command_goes_through_the_spine(tmp_path) -> None:
     bad = tmp_path / "recipe.yaml"
     bad.write_text("round: {kk: 4}\njudges: [{kind: reference}]\n")
-    result = CliRunner().invoke(main, ["--store", str(tmp_path / "store"), "round", "run", "--config", str(bad)])
+    result = CliRunner().invoke(
+        main, ["--store", str(tmp_path / "store"), "round", "run", "--config", str(bad)]
+    )
     assert result.exit_code == 2, result.output
     assert "round.kk: unknown setting (did you mean 'k'?)" in result.output
-    missing = CliRunner().invoke(main, ["--store", str(tmp_path / "store"), "append", "prompts", str(tmp_path / "no.jsonl")])
+    missing = CliRunner().invoke(
+        main, ["--store", str(tmp_path / "store"), "append", "prompts", str(tmp_path / "no.jsonl")]
+    )
     assert missing.exit_code == 2 and "no.jsonl: no such file" in missing.output

@@ -46,10 +46,23 @@ def app_store(tmp_path_factory) -> Store:
     store = Store.open(tmp_path_factory.mktemp("dash") / "store")
     generate(store, CFG)
     # a judge whose name is hostile, on every round's comparison with the previous one
-    store.append("judgments", [
-        {"judge": HOSTILE_JUDGE, "prompt_id": f"p{i:05d}", "model_a": policy_id(k - 1), "model_b": policy_id(k),
-         "order": o, "preference": 0.8 if (i + k) % 3 else 0.2, "round_id": f"r{k:02d}"}
-        for k in range(1, 6) for i in range(40) for o in ("ab", "ba")])
+    store.append(
+        "judgments",
+        [
+            {
+                "judge": HOSTILE_JUDGE,
+                "prompt_id": f"p{i:05d}",
+                "model_a": policy_id(k - 1),
+                "model_b": policy_id(k),
+                "order": o,
+                "preference": 0.8 if (i + k) % 3 else 0.2,
+                "round_id": f"r{k:02d}",
+            }
+            for k in range(1, 6)
+            for i in range(40)
+            for o in ("ab", "ba")
+        ],
+    )
     return store
 
 
@@ -101,7 +114,9 @@ def _messages(at: AppTest, kind: str) -> list[str]:
 PAGES = ["progress", "categories", "head_to_head", "regressions", "judge_health", "training"]
 
 
-DEFAULT = "llm-logprob"  # the informative judge with the best canary accuracy among the three (rlhf/synthetic.py)
+DEFAULT = (
+    "llm-logprob"  # the informative judge with the best canary accuracy among the three (rlhf/synthetic.py)
+)
 
 
 def _line(spec: dict, name: str) -> dict:
@@ -109,14 +124,21 @@ def _line(spec: dict, name: str) -> dict:
 
 
 # --- Progress ------------------------------------------------------------------------------------------------
-def test_progress_all_judges_table_lists_every_judge_default_first_with_the_core_numbers(app_store, monkeypatch):
+def test_progress_all_judges_table_lists_every_judge_default_first_with_the_core_numbers(
+    app_store, monkeypatch
+):
     at = _app(app_store.root, monkeypatch)
     table = at.dataframe[0].value
     # default (best canary accuracy) first, informative, then uninformative, then the judge with nothing scored
     assert list(table["judge"]) == ["llm-logprob", HOSTILE_JUDGE, "reward-model", "api-judge", "broken-judge"]
     assert list(table["role"]) == ["default", "", "", "", ""]
-    assert list(table["canaries"]) == ["informative", "no canaries", "informative", "UNINFORMATIVE",
-                                       "no scored verdict"]
+    assert list(table["canaries"]) == [
+        "informative",
+        "no canaries",
+        "informative",
+        "UNINFORMATIVE",
+        "no scored verdict",
+    ]
     for _, row in table.iterrows():
         if row["judge"] == "broken-judge":
             assert row["n"] == 0 and row["unscored"] == CFG.prompts // 2
@@ -130,8 +152,12 @@ def test_progress_all_judges_table_lists_every_judge_default_first_with_the_core
     assert any("UNINFORMATIVE" in w and "api-judge" in w for w in _messages(at, "warning"))
     # the same default judge on every page with a judge selector
     assert at.selectbox(key="progress-judge").value == DEFAULT
-    for page, key in (("categories", "cat-judge"), ("head_to_head", "h2h-judge"), ("regressions", "reg-judge"),
-                      ("judge_health", "jh-lc-judge")):
+    for page, key in (
+        ("categories", "cat-judge"),
+        ("head_to_head", "h2h-judge"),
+        ("regressions", "reg-judge"),
+        ("judge_health", "jh-lc-judge"),
+    ):
         page_at = _app(app_store.root, monkeypatch, page)
         assert page_at.selectbox(key=key).value == DEFAULT, page
         # picking the judge that fails its canaries puts a warning beside its numbers
@@ -167,9 +193,13 @@ def test_progress_charts_reference_accuracy_beside_win_rates(tmp_path, monkeypat
     np.testing.assert_allclose(_arr(line["y"]), new["accuracy"], atol=1e-12)
 
 
-def test_progress_says_a_half_judged_round_is_partial_and_offers_the_last_complete_one(app_store, monkeypatch):
+def test_progress_says_a_half_judged_round_is_partial_and_offers_the_last_complete_one(
+    app_store, monkeypatch
+):
     at = _app(app_store.root, monkeypatch)
-    assert f"partial: {CFG.prompts // 2} of {CFG.prompts} prompts judged" in " ".join(_messages(at, "warning"))
+    assert f"partial: {CFG.prompts // 2} of {CFG.prompts} prompts judged" in " ".join(
+        _messages(at, "warning")
+    )
     assert any("`r04`" in c for c in _messages(at, "caption"))  # the last complete round is named
     assert any(m.label == "Win rate (partial)" for m in at.metric)
     at.toggle(key="progress-complete").set_value(True).run()
@@ -196,7 +226,9 @@ def test_progress_headline_panels_and_ratings_equal_the_statistics(app_store, mo
     specs = _specs(at)
     panels = specs[0]
     vs_prev = _line(panels, "reward-model")
-    want = [_win_rate(app_store, policy_id(k - 1), policy_id(k), "reward-model").win_rate for k in range(1, 6)]
+    want = [
+        _win_rate(app_store, policy_id(k - 1), policy_id(k), "reward-model").win_rate for k in range(1, 6)
+    ]
     assert vs_prev["x"] == [f"r{k:02d}" for k in range(1, 6)]
     np.testing.assert_allclose(_arr(vs_prev["y"]), want, atol=1e-12)
     # one panel per judge, y centred on 50%, the running round with an open marker, uninformative marked
@@ -211,12 +243,17 @@ def test_progress_headline_panels_and_ratings_equal_the_statistics(app_store, mo
     np.testing.assert_allclose(_arr(vs_zero["y"]), want0, atol=1e-12)
 
     # Bradley-Terry: the core's leaderboard (as `rlhf leaderboard --judge`) on the default judge's judgments
-    raw = app_store.query("""SELECT judge, judge_version, prompt_id, model_a, model_b, "order", preference
-                             FROM judgments WHERE judge = ?""", [DEFAULT])
+    raw = app_store.query(
+        """SELECT judge, judge_version, prompt_id, model_a, model_b, "order", preference
+                             FROM judgments WHERE judge = ?""",
+        [DEFAULT],
+    )
     fit = leaderboard(raw, n_boot=stats.BT_BOOT, seed=stats.SEED).to_frame().set_index("model")
     bt_trace = _specs(at)[1]["data"][0]
     assert bt_trace["text"] == [policy_id(k) for k in range(6)]
-    np.testing.assert_allclose(_arr(bt_trace["y"]), [fit.loc[policy_id(k), "rating"] for k in range(6)], atol=1e-6)
+    np.testing.assert_allclose(
+        _arr(bt_trace["y"]), [fit.loc[policy_id(k), "rating"] for k in range(6)], atol=1e-6
+    )
     assert any("rlhf leaderboard" in c and "geometric mean" in c for c in _messages(at, "caption"))
     every = at.dataframe[-1].value
     assert list(every["round_id"].iloc[:4]) == ["r05"] * 4  # newest first, with interval columns
@@ -230,7 +267,9 @@ def test_categories_heatmap_cells_print_win_rate_and_n_equal_to_the_core(app_sto
     heat = _specs(at)[0]["data"][0]
     assert _specs(at)[0]["data"][0]["colorbar"]["title"]["text"] == "win rate of newer"
     old, new = policy_id(1), policy_id(2)
-    prefs = preferences.prompt_preferences(_judgments(app_store, old, new, "reward-model"), model=new, baseline=old)
+    prefs = preferences.prompt_preferences(
+        _judgments(app_store, old, new, "reward-model"), model=new, baseline=old
+    )
     cells = winrate.win_rate_by(prefs, "category", n_boot=0)
     col = heat["x"].index("r02")
     labels = plot_labels(cells, limit=28)
@@ -279,8 +318,11 @@ def test_head_to_head_direct_pair_and_bradley_terry_prediction(app_store, monkey
     at.selectbox(key="h2h-a").set_value(1)
     at.selectbox(key="h2h-b").set_value(3).run()
     assert any("never judged against each other" in m for m in _messages(at, "info"))
-    raw = app_store.query("""SELECT judge, judge_version, prompt_id, model_a, model_b, "order", preference
-                             FROM judgments WHERE judge = ?""", [DEFAULT])
+    raw = app_store.query(
+        """SELECT judge, judge_version, prompt_id, model_a, model_b, "order", preference
+                             FROM judgments WHERE judge = ?""",
+        [DEFAULT],
+    )
     fit = leaderboard(raw, n_boot=0)
     s = dict(zip(fit.models, fit.strength, strict=True))
     want = s[policy_id(3)] / (s[policy_id(3)] + s[policy_id(1)])
@@ -303,13 +345,16 @@ def test_regressions_list_losses_most_confident_first_with_both_answers(app_stor
     at = _app(app_store.root, monkeypatch, "regressions")
     at.selectbox(key="reg-judge").set_value("llm-logprob").run()
     losses = at.dataframe[0].value
-    prefs = preferences.prompt_preferences(_judgments(app_store, LATEST_OLD, LATEST_NEW, "llm-logprob"),
-                                           model=LATEST_NEW, baseline=LATEST_OLD)
+    prefs = preferences.prompt_preferences(
+        _judgments(app_store, LATEST_OLD, LATEST_NEW, "llm-logprob"), model=LATEST_NEW, baseline=LATEST_OLD
+    )
     lost = prefs[prefs["preference"] < 0.5].sort_values("preference")
     assert len(losses) == len(lost) > 0
     np.testing.assert_allclose(losses["preference_new"], lost["preference"], atol=1e-12)
     top = losses.iloc[0]
-    answers = app_store.query("SELECT checkpoint_id, text FROM generations WHERE prompt_id = ?", [top["prompt_id"]])
+    answers = app_store.query(
+        "SELECT checkpoint_id, text FROM generations WHERE prompt_id = ?", [top["prompt_id"]]
+    )
     by = dict(zip(answers["checkpoint_id"], answers["text"], strict=True))
     codes = [c.value for c in at.code]
     assert codes[0] == top["prompt"]
@@ -319,7 +364,9 @@ def test_regressions_list_losses_most_confident_first_with_both_answers(app_stor
     assert set(verdicts["order"]) == {"ab", "ba"} and "rationale" in verdicts
     assert set(verdicts["judge"]) >= {"llm-logprob", "reward-model"}
     # the selector names the prompt id and the start of its text
-    option = at.selectbox(key=next(k for k in at.session_state if str(k).startswith("reg-pick-"))).format_func(0)
+    option = at.selectbox(
+        key=next(k for k in at.session_state if str(k).startswith("reg-pick-"))
+    ).format_func(0)
     assert option.startswith(f"#1 {top['prompt_id']} · Prompt ")
 
     at.text_input(key="reg-search").input("prompt 1").run()
@@ -333,9 +380,12 @@ def test_regressions_all_judges_one_row_per_prompt_with_each_judges_verdict(app_
     rows = at.dataframe[0].value
     assert rows["prompt_id"].is_unique
     judges = ["llm-logprob", HOSTILE_JUDGE, "reward-model", "api-judge"]
-    per_judge = {j: preferences.prompt_preferences(_judgments(app_store, LATEST_OLD, LATEST_NEW, j), model=LATEST_NEW,
-                                                   baseline=LATEST_OLD).set_index("prompt_id")["preference"]
-                 for j in judges}
+    per_judge = {
+        j: preferences.prompt_preferences(
+            _judgments(app_store, LATEST_OLD, LATEST_NEW, j), model=LATEST_NEW, baseline=LATEST_OLD
+        ).set_index("prompt_id")["preference"]
+        for j in judges
+    }
     lost_by_any = {p for prefs in per_judge.values() for p, v in prefs.items() if v < 0.5}
     assert set(rows["prompt_id"]) >= lost_by_any
     for _, row in rows.head(10).iterrows():
@@ -361,13 +411,18 @@ def test_regressions_read_answers_stored_only_in_judgments(tmp_path, monkeypatch
     assert len(losses) > 0 and set(losses["answers_from"]) == {"judgments"}
     assert losses["length_new"].notna().all() and losses["length_old"].notna().all()
     top = losses.iloc[0]
-    stored = store.query("""SELECT model_a, model_b, answer_a, answer_b FROM judgments
-                            WHERE prompt_id = ? AND model_a = ? AND model_b = ? LIMIT 1""", [top["prompt_id"], old, new])
+    stored = store.query(
+        """SELECT model_a, model_b, answer_a, answer_b FROM judgments
+                            WHERE prompt_id = ? AND model_a = ? AND model_b = ? LIMIT 1""",
+        [top["prompt_id"], old, new],
+    )
     codes = [c.value for c in at.code]
     assert codes[1] == stored["answer_a"].iloc[0] and codes[2] == stored["answer_b"].iloc[0]
     assert "(no answer stored)" not in codes
-    assert any(f"{len(stored['answer_b'].iloc[0]):,} characters, from the judgments" in c
-               for c in _messages(at, "caption"))
+    assert any(
+        f"{len(stored['answer_b'].iloc[0]):,} characters, from the judgments" in c
+        for c in _messages(at, "caption")
+    )
     # search reaches the answers inside the judgments
     needle = stored["answer_b"].iloc[0][:30]
     at.text_input(key="reg-search").input(needle).run()
@@ -379,15 +434,19 @@ def test_regressions_text_search_binds_quotes_semicolons_and_wildcards(app_store
     before = app_store.count("judgments")
     at = _app(app_store.root, monkeypatch, "regressions")
     everything = at.dataframe[0].value
-    gens = app_store.query("SELECT checkpoint_id, prompt_id, text FROM generations WHERE checkpoint_id IN (?, ?)",
-                           [LATEST_OLD, LATEST_NEW])
+    gens = app_store.query(
+        "SELECT checkpoint_id, prompt_id, text FROM generations WHERE checkpoint_id IN (?, ?)",
+        [LATEST_OLD, LATEST_NEW],
+    )
     texts = gens.groupby("prompt_id")["text"].apply(lambda t: " ".join(t).lower())
     for search in (HOSTILE, "'", ";", "100%", "a_b", "\\", "step"):
         at.text_input(key="reg-search").input(search).run()
         assert not at.exception, search
         needle = search.lower()
-        want = everything[everything["prompt"].str.lower().str.contains(needle, regex=False)
-                          | everything["prompt_id"].map(texts).str.contains(needle, regex=False)]
+        want = everything[
+            everything["prompt"].str.lower().str.contains(needle, regex=False)
+            | everything["prompt_id"].map(texts).str.contains(needle, regex=False)
+        ]
         if want.empty:  # % and _ are literal characters, not wildcards; a quote is just a quote
             assert any("No losses match" in m for m in _messages(at, "info")), search
         else:
@@ -405,8 +464,12 @@ def test_every_judge_filter_takes_a_hostile_judge_name(app_store, monkeypatch):
     at.selectbox(key="progress-bt-judge").set_value(HOSTILE_JUDGE).run()
     assert not at.exception and _metric(at, "Win rate (partial)") == f"{100 * expected.win_rate:.1f}%"
     assert _metric(at, "Prompts (n)") == "40"
-    for page, key in (("categories", "cat-judge"), ("head_to_head", "h2h-judge"), ("regressions", "reg-judge"),
-                      ("judge_health", "jh-lc-judge")):
+    for page, key in (
+        ("categories", "cat-judge"),
+        ("head_to_head", "h2h-judge"),
+        ("regressions", "reg-judge"),
+        ("judge_health", "jh-lc-judge"),
+    ):
         at = _app(app_store.root, monkeypatch, page)
         at.selectbox(key=key).set_value(HOSTILE_JUDGE).run()
         assert not at.exception, page
@@ -453,14 +516,18 @@ def test_judge_health_table_equals_health_and_length_control(app_store, monkeypa
         row = table.loc[judge]
         for field in ("position_consistency", "first_position_win_rate", "tie_rate", "unscored_rate"):
             want = getattr(h, field)
-            assert row[field] == pytest.approx(100 * want if want == want else want, nan_ok=True, abs=1e-9), \
-                (judge, field)
+            assert row[field] == pytest.approx(100 * want if want == want else want, nan_ok=True, abs=1e-9), (
+                judge,
+                field,
+            )
         prefs = preferences.prompt_preferences(part, model=LATEST_NEW, baseline=LATEST_OLD)
         if prefs["preference"].notna().any():
             # as `rlhf winrate`: instruction difficulty from every checkpoint this judge compared with LATEST_OLD
             against = app_store.query(
                 'SELECT judge, judge_version, prompt_id, model_a, model_b, "order", preference, length_a, length_b '
-                "FROM judgment_pairs WHERE judge = ? AND (model_a = ? OR model_b = ?)", [judge, LATEST_OLD, LATEST_OLD])
+                "FROM judgment_pairs WHERE judge = ? AND (model_a = ? OR model_b = ?)",
+                [judge, LATEST_OLD, LATEST_OLD],
+            )
             against = against[against["prompt_id"].isin(set(prefs["prompt_id"]))]
             lc = length_control.lc_win_rate_from_judgments(against, LATEST_NEW, LATEST_OLD, judge=judge)
             if lc is None:  # no lengths stored (the hostile judge's judgments carry none)
@@ -488,13 +555,17 @@ def test_judge_health_table_equals_health_and_length_control(app_store, monkeypa
         pp = preferences.prompt_preferences(_judgments(app_store, old, new, judge), model=new, baseline=old)
         against = app_store.query(  # every checkpoint judged against `old` (difficulty), as `rlhf winrate`
             'SELECT judge, judge_version, prompt_id, model_a, model_b, "order", preference, length_a, length_b '
-            "FROM judgment_pairs WHERE judge = ? AND (model_a = ? OR model_b = ?)", [judge, old, old])
+            "FROM judgment_pairs WHERE judge = ? AND (model_a = ? OR model_b = ?)",
+            [judge, old, old],
+        )
         against = against[against["prompt_id"].isin(set(pp["prompt_id"]))]
         want.append(length_control.lc_win_rate_from_judgments(against, new, old, judge=judge).lc_win_rate)
     np.testing.assert_allclose(_arr(lc_trace["y"]), want, atol=1e-9)
     assert specs[-1]["data"][0]["colorbar"]["title"]["text"] == "agreement"
     agreement = at.dataframe[2].value
-    row = agreement[(agreement["judge_x"] == "llm-logprob") & (agreement["judge_y"] == "reward-model")].iloc[0]
+    row = agreement[(agreement["judge_x"] == "llm-logprob") & (agreement["judge_y"] == "reward-model")].iloc[
+        0
+    ]
     assert row["percent_agreement"] == pytest.approx(100 * a.percent_agreement) and row["n"] == a.n
 
 
@@ -502,8 +573,12 @@ def test_judge_health_table_equals_health_and_length_control(app_store, monkeypa
 def test_training_draws_running_rounds_apart(app_store, monkeypatch):
     at = _app(app_store.root, monkeypatch, "training")
     specs = {s["layout"]["title"]["text"]: s for s in _specs(at)}
-    assert {"Reward-model accuracy (eval_accuracy)", "DPO loss (loss)", "DPO reward margin (eval_rewards/margins)",
-            "DPO reward accuracy (eval_rewards/accuracies)"} <= set(specs)
+    assert {
+        "Reward-model accuracy (eval_accuracy)",
+        "DPO loss (loss)",
+        "DPO reward margin (eval_rewards/margins)",
+        "DPO reward accuracy (eval_rewards/accuracies)",
+    } <= set(specs)
     stored = app_store.query("""SELECT round_id, arg_max(value, step) AS v FROM training_metrics
                                 WHERE stage = 'dpo' AND name = 'loss' GROUP BY round_id ORDER BY round_id""")
     finished, running = specs["DPO loss (loss)"]["data"]
@@ -520,12 +595,24 @@ def test_every_table_has_a_csv_download_and_no_untrusted_markdown(app_store, mon
     at = _app(app_store.root, monkeypatch, None if page == "progress" else page)
     downloads = at.get("download_button")
     assert len(downloads) >= len(at.dataframe) > 0
-    markdown_like = [*at.markdown, *at.caption, *at.info, *at.warning, *at.error, *at.success, *at.title,
-                     *at.subheader]
+    markdown_like = [
+        *at.markdown,
+        *at.caption,
+        *at.info,
+        *at.warning,
+        *at.error,
+        *at.success,
+        *at.title,
+        *at.subheader,
+    ]
     for element in markdown_like:
         for payload in PAYLOADS:
             assert payload not in element.value, (page, element.value)
-        assert "<script" not in element.value and "![" not in element.value and "javascript:" not in element.value
+        assert (
+            "<script" not in element.value
+            and "![" not in element.value
+            and "javascript:" not in element.value
+        )
 
 
 def test_empty_store_shows_a_message_on_every_page(tmp_path, monkeypatch):
@@ -553,12 +640,34 @@ def test_one_round_only_says_there_is_nothing_to_compare(tmp_path, monkeypatch):
 def test_judge_with_only_unscored_verdicts_everywhere(tmp_path, monkeypatch):
     """The store's only judge failed on every verdict: each page says so instead of charting nothing."""
     store = Store.open(tmp_path / "unscored")
-    store.append("round_events", [{"round_id": r, "parent_round_id": p, "stage": "", "status": "done"}
-                                  for r, p in (("r00", None), ("r01", "r00"))])
-    store.append("checkpoints", [{"checkpoint_id": f"ckpt-{r}", "round_id": r, "kind": "policy"} for r in ("r00", "r01")])
-    store.append("judgments", [
-        {"judge": "timeouts", "prompt_id": f"p{i}", "model_a": "ckpt-r00", "model_b": "ckpt-r01", "order": o,
-         "preference": None, "error": "timeout after 60 s", "round_id": "r01"} for i in range(10) for o in ("ab", "ba")])
+    store.append(
+        "round_events",
+        [
+            {"round_id": r, "parent_round_id": p, "stage": "", "status": "done"}
+            for r, p in (("r00", None), ("r01", "r00"))
+        ],
+    )
+    store.append(
+        "checkpoints",
+        [{"checkpoint_id": f"ckpt-{r}", "round_id": r, "kind": "policy"} for r in ("r00", "r01")],
+    )
+    store.append(
+        "judgments",
+        [
+            {
+                "judge": "timeouts",
+                "prompt_id": f"p{i}",
+                "model_a": "ckpt-r00",
+                "model_b": "ckpt-r01",
+                "order": o,
+                "preference": None,
+                "error": "timeout after 60 s",
+                "round_id": "r01",
+            }
+            for i in range(10)
+            for o in ("ab", "ba")
+        ],
+    )
     for page in PAGES:
         at = _app(store.root, monkeypatch, None if page == "progress" else page)
         text = " ".join(_messages(at, "warning") + _messages(at, "info"))
@@ -571,9 +680,20 @@ def test_judge_with_only_unscored_verdicts_everywhere(tmp_path, monkeypatch):
 def test_judgments_without_rounds_still_compare_head_to_head(tmp_path, monkeypatch):
     """Judgments appended from outside (no round recorded): Head to head works, round pages say why not."""
     store = Store.open(tmp_path / "outside")
-    store.append("judgments", [
-        {"judge": "human", "prompt_id": f"p{i}", "model_a": "base", "model_b": "tuned", "order": "ab",
-         "preference": 1.0 if i % 4 else 0.0} for i in range(12)])
+    store.append(
+        "judgments",
+        [
+            {
+                "judge": "human",
+                "prompt_id": f"p{i}",
+                "model_a": "base",
+                "model_b": "tuned",
+                "order": "ab",
+                "preference": 1.0 if i % 4 else 0.0,
+            }
+            for i in range(12)
+        ],
+    )
     at = _app(store.root, monkeypatch, "head_to_head")
     assert _metric(at, "Challenger win rate") == "75.0%"  # 9 of 12 prompts: tuned over base
     assert _metric(at, "Prompts (n)") == "12"
@@ -587,12 +707,27 @@ def test_a_new_round_appears_without_a_restart(tmp_path, monkeypatch):
     generate(store, SyntheticConfig(rounds=3, prompts=20, judges=1, running_round=False, broken_judge=False))
     at = _app(store.root, monkeypatch)
     assert any("Round `r02`" in c for c in _messages(at, "caption"))
-    store.append("round_events", [{"round_id": "r03", "parent_round_id": "r02", "stage": "", "status": "done"}])
+    store.append(
+        "round_events", [{"round_id": "r03", "parent_round_id": "r02", "stage": "", "status": "done"}]
+    )
     store.append("checkpoints", [{"checkpoint_id": "ckpt-r03", "round_id": "r03", "kind": "policy"}])
-    store.append("judgments", [
-        {"judge": "llm-logprob", "judge_version": "llm-logprob@1", "prompt_id": f"p{i:05d}", "model_a": "ckpt-r02",
-         "model_b": "ckpt-r03", "order": o, "preference": 0.9, "round_id": "r03"}
-        for i in range(20) for o in ("ab", "ba")])
+    store.append(
+        "judgments",
+        [
+            {
+                "judge": "llm-logprob",
+                "judge_version": "llm-logprob@1",
+                "prompt_id": f"p{i:05d}",
+                "model_a": "ckpt-r02",
+                "model_b": "ckpt-r03",
+                "order": o,
+                "preference": 0.9,
+                "round_id": "r03",
+            }
+            for i in range(20)
+            for o in ("ab", "ba")
+        ],
+    )
     assert queries.VERSION_TTL_S <= 60  # the version check that notices appends expires within a minute
     queries.data_version.clear()  # what the TTL does on its own after VERSION_TTL_S seconds
     at.run()
@@ -604,9 +739,13 @@ def test_a_new_round_appears_without_a_restart(tmp_path, monkeypatch):
 def test_login_is_required_when_secrets_have_an_auth_section(app_store, monkeypatch):
     monkeypatch.setenv("RLHF_STORE", str(app_store.root))
     at = AppTest.from_file(APP, default_timeout=60)
-    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x",
-                          "client_id": "id", "client_secret": "s",
-                          "server_metadata_url": "https://idp.example/.well-known/openid-configuration"}
+    at.secrets["auth"] = {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "x",
+        "client_id": "id",
+        "client_secret": "s",
+        "server_metadata_url": "https://idp.example/.well-known/openid-configuration",
+    }
     at.run()
     assert not at.exception
     assert [b.label for b in at.button] == ["Log in"]

@@ -52,7 +52,7 @@ def _payloads(port: int) -> tuple[str, ...]:
     url = f"http://127.0.0.1:{port}"
     return (
         "<script>window.__xss = 1; alert('script')</script>",
-        f'<img src=x onerror="window.__xss = 2; alert(2); fetch(\'{url}/onerror\')">',
+        f"<img src=x onerror=\"window.__xss = 2; alert(2); fetch('{url}/onerror')\">",
         "[click me](javascript:window.__xss=3;alert(3))",
         f"![pixel]({url}/pixel)",
         f'<a href="javascript:alert(4)">link</a> <iframe src="{url}/iframe"></iframe>',
@@ -76,8 +76,10 @@ def _check_names_inert(page, where: str, needle: str) -> None:
     assert "\\u202e" in text, f"{where}: the override is not shown visibly"
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None and not Path(browser.CHROMIUM).exists(),
-                    reason="needs Debian's chromium (make browser)")
+@pytest.mark.skipif(
+    shutil.which("chromium") is None and not Path(browser.CHROMIUM).exists(),
+    reason="needs Debian's chromium (make browser)",
+)
 def test_every_page_draws_hostile_text_stays_text_and_names_are_inert(tmp_path, trap):
     from playwright.sync_api import sync_playwright
 
@@ -90,11 +92,23 @@ def test_every_page_draws_hostile_text_stays_text_and_names_are_inert(tmp_path, 
     generate(store, SyntheticConfig(rounds=5, prompts=80, judges=2, seed=2, payloads=payloads, name_tag=tag))
     # a judge whose very name is hostile markup: it shows in selectors, legends and tables
     hostile_judge = f'<img src="http://127.0.0.1:{port}/judge" onerror="window.__xss=5">{tag}'
-    store.append("judgments", [
-        {"judge": hostile_judge, "prompt_id": prompt_id(i, tag), "model_a": policy_id(3, tag),
-         "model_b": policy_id(4, tag), "order": o, "preference": 0.25 if i % 2 else 0.75,
-         "rationale": payloads[i % len(payloads)], "round_id": round_id(4, tag)}
-        for i in range(40) for o in ("ab", "ba")])
+    store.append(
+        "judgments",
+        [
+            {
+                "judge": hostile_judge,
+                "prompt_id": prompt_id(i, tag),
+                "model_a": policy_id(3, tag),
+                "model_b": policy_id(4, tag),
+                "order": o,
+                "preference": 0.25 if i % 2 else 0.75,
+                "rationale": payloads[i % len(payloads)],
+                "round_id": round_id(4, tag),
+            }
+            for i in range(40)
+            for o in ("ab", "ba")
+        ],
+    )
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     dialogs: list[str] = []
 
@@ -115,7 +129,9 @@ def test_every_page_draws_hostile_text_stays_text_and_names_are_inert(tmp_path, 
         browser.wait_drawn(page, browser.PAGES[0])
         page.locator('[data-testid="stSelectbox"]').first.click()
         options = page.locator('[role="option"]').all_text_contents()
-        assert options and all(RLO not in o for o in options) and any("\\u202e" in o for o in options), options
+        assert options and all(RLO not in o for o in options) and any("\\u202e" in o for o in options), (
+            options
+        )
         page.keyboard.press("Escape")
 
         # a click on a heatmap cell selects that cell's prompts
@@ -125,7 +141,9 @@ def test_every_page_draws_hostile_text_stays_text_and_names_are_inert(tmp_path, 
         plot = page.locator(".js-plotly-plot").first
         x_tick, y_tick = plot.locator(".xtick text").first, plot.locator(".ytick text").first
         want_round, want_category = x_tick.text_content(), y_tick.text_content()
-        assert not want_round.startswith("r04")  # the default selection is the latest round: the click must change it
+        assert not want_round.startswith(
+            "r04"
+        )  # the default selection is the latest round: the click must change it
         xb, yb = x_tick.bounding_box(), y_tick.bounding_box()
         page.mouse.click(xb["x"] + xb["width"] / 2, yb["y"] + yb["height"] / 2 + 20 * 0)
         page.wait_for_function(
@@ -134,7 +152,10 @@ def test_every_page_draws_hostile_text_stays_text_and_names_are_inert(tmp_path, 
                 const shown = [...document.querySelectorAll('[data-testid="stSelectbox"]')].map(e => e.textContent);
                 const all = v.concat(shown).join(' ');
                 return all.includes(r.slice(0, 3)) && all.includes(c.slice(0, 6));
-            }""", arg=[want_round, want_category], timeout=30_000)
+            }""",
+            arg=[want_round, want_category],
+            timeout=30_000,
+        )
 
         # read hostile samples on the regressions page: search for them, open the first one
         spec = next(s for s in browser.PAGES if s.url_path == "regressions")

@@ -28,14 +28,29 @@ def _non_loopback_ip() -> str | None:
 
 
 def test_synthetic_command_writes_a_store(tmp_path):
-    result = CliRunner().invoke(main, ["--store", str(tmp_path / "s"), "synthetic", "--rounds", "3", "--prompts", "12",
-                                       "--judges", "2", "--no-running"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "--store",
+            str(tmp_path / "s"),
+            "synthetic",
+            "--rounds",
+            "3",
+            "--prompts",
+            "12",
+            "--judges",
+            "2",
+            "--no-running",
+        ],
+    )
     assert result.exit_code == 0, result.output
     store = Store.open(tmp_path / "s")
     assert store.count("prompts") == 12
     assert store.query("SELECT count(*) AS n FROM rounds WHERE status = 'done'")["n"].iloc[0] == 3
-    assert f"judgments {store.count('judgments'):>10,} added".split() == \
-        next(line for line in result.output.splitlines() if line.startswith("judgments")).split()
+    assert (
+        f"judgments {store.count('judgments'):>10,} added".split()
+        == next(line for line in result.output.splitlines() if line.startswith("judgments")).split()
+    )
 
 
 def test_dashboard_binds_loopback_only_and_reads_the_given_store(tmp_path):
@@ -43,8 +58,13 @@ def test_dashboard_binds_loopback_only_and_reads_the_given_store(tmp_path):
     Store.open(store_dir)
     port = free_port()
     env = {**os.environ, "RLHF_STORE": ""}
-    proc = subprocess.Popen([sys.executable, "-m", "rlhf.cli", "--store", str(store_dir), "dashboard", "--port",
-                             str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rlhf.cli", "--store", str(store_dir), "dashboard", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:

@@ -11,7 +11,12 @@ from dashboard.safe_text import csv_bytes, md_escape, plot_label
 
 
 def test_md_escape_leaves_no_markdown_or_html_active():
-    for hostile in ("![x](http://h/p)", "<img src=x onerror=alert(1)>", "[a](javascript:alert(1))", "**b** `c`"):
+    for hostile in (
+        "![x](http://h/p)",
+        "<img src=x onerror=alert(1)>",
+        "[a](javascript:alert(1))",
+        "**b** `c`",
+    ):
         escaped = md_escape(hostile)
         # every special character is preceded by a backslash, so markdown shows it literally
         for i, ch in enumerate(escaped):
@@ -26,9 +31,11 @@ def test_plot_label_has_no_angle_brackets():
 
 
 def test_csv_neutralises_spreadsheet_formulas_but_keeps_numbers():
-    frame = pd.DataFrame({"text": ["=HYPERLINK(\"http://x\")", "+1", "-cmd", "@SUM(A1)", "plain"], "v": [-1.5, 2, 3, 4, 5]})
+    frame = pd.DataFrame(
+        {"text": ['=HYPERLINK("http://x")', "+1", "-cmd", "@SUM(A1)", "plain"], "v": [-1.5, 2, 3, 4, 5]}
+    )
     back = pd.read_csv(io.BytesIO(csv_bytes(frame)))
-    assert back["text"].tolist() == ["'=HYPERLINK(\"http://x\")", "'+1", "'-cmd", "'@SUM(A1)", "plain"]
+    assert back["text"].tolist() == ['\'=HYPERLINK("http://x")', "'+1", "'-cmd", "'@SUM(A1)", "plain"]
     assert back["v"].tolist() == [-1.5, 2, 3, 4, 5]
 
 
@@ -37,14 +44,22 @@ def _rounds(rows):
 
 
 def test_comparisons_pair_each_round_with_its_parent_and_round_zero():
-    comps = lineage.comparisons(_rounds([
-        ("r0", None, "done", "c0"), ("r1", "r0", "done", "c1"), ("r2", "r1", "running", "c2"),
-        ("r3", "r2", "running", None),  # no checkpoint yet: nothing to compare
-    ])).frame
+    comps = lineage.comparisons(
+        _rounds(
+            [
+                ("r0", None, "done", "c0"),
+                ("r1", "r0", "done", "c1"),
+                ("r2", "r1", "running", "c2"),
+                ("r3", "r2", "running", None),  # no checkpoint yet: nothing to compare
+            ]
+        )
+    ).frame
     got = list(zip(comps["round_id"], comps["kind"], comps["old"], comps["new"], strict=True))
     assert got == [
-        ("r1", lineage.VS_PREVIOUS, "c0", "c1"), ("r1", lineage.VS_ROUND0, "c0", "c1"),
-        ("r2", lineage.VS_PREVIOUS, "c1", "c2"), ("r2", lineage.VS_ROUND0, "c0", "c2"),
+        ("r1", lineage.VS_PREVIOUS, "c0", "c1"),
+        ("r1", lineage.VS_ROUND0, "c0", "c1"),
+        ("r2", lineage.VS_PREVIOUS, "c1", "c2"),
+        ("r2", lineage.VS_ROUND0, "c0", "c2"),
     ]
 
 

@@ -41,6 +41,7 @@ def seeds():
 
 # --- counts and shape -------------------------------------------------------------------------------------
 
+
 def test_prompt_counts_and_categories(eval_prompts, train_prompts):
     for frame, split in ((eval_prompts, "eval"), (train_prompts, "train")):
         assert len(frame) >= 200
@@ -77,8 +78,10 @@ def test_prompts_are_short(eval_prompts, train_prompts, seeds):
     # The default model answers with max lengths ~128 tokens; ~4 characters per token is a safe bound.
     assert eval_prompts["text"].str.len().max() <= 200
     assert train_prompts["text"].str.len().max() <= 200
-    pair_chars = [len(p[0]["content"]) + max(len(c[0]["content"]), len(r[0]["content"]))
-                  for p, c, r in zip(seeds["prompt"], seeds["chosen"], seeds["rejected"])]
+    pair_chars = [
+        len(p[0]["content"]) + max(len(c[0]["content"]), len(r[0]["content"]))
+        for p, c, r in zip(seeds["prompt"], seeds["chosen"], seeds["rejected"])
+    ]
     assert max(pair_chars) <= 400
 
 
@@ -156,6 +159,7 @@ def test_general_knowledge_has_short_references(eval_prompts):
 
 # --- no leakage -------------------------------------------------------------------------------------------
 
+
 def test_no_prompt_is_in_both_train_and_eval(eval_prompts, train_prompts):
     assert eval_prompts["content_hash"].is_unique
     assert train_prompts["content_hash"].is_unique
@@ -170,13 +174,16 @@ def test_no_seed_pair_repeats_an_eval_prompt(eval_prompts, seeds):
 
 def test_content_hash_ignores_case_spacing_and_unicode_form_but_not_role_or_words():
     base = [{"role": "user", "content": "Café au lait?"}]
-    assert prompt_content_hash(base) == prompt_content_hash([{"role": "user", "content": "  cafe\u0301   AU lait? "}])
+    assert prompt_content_hash(base) == prompt_content_hash(
+        [{"role": "user", "content": "  cafe\u0301   AU lait? "}]
+    )
     assert prompt_content_hash(base) != prompt_content_hash([{"role": "system", "content": "Café au lait?"}])
     assert prompt_content_hash(base) != prompt_content_hash([{"role": "user", "content": "Café au lait!"}])
     assert re.fullmatch(r"[0-9a-f]{64}", prompt_content_hash(base))
 
 
 # --- TRL conversational format ----------------------------------------------------------------------------
+
 
 def test_seed_preferences_are_a_trl_conversational_preference_dataset(seeds):
     from datasets import Dataset
@@ -197,9 +204,13 @@ def test_seed_preferences_are_a_trl_conversational_preference_dataset(seeds):
 # --- loader errors name file, line and field --------------------------------------------------------------
 
 _GOOD_PROMPT = {"prompt_id": "p-1", "messages": [{"role": "user", "content": "Hi?"}], "category": "general"}
-_GOOD_PAIR = {"id": "s-1", "prompt": [{"role": "user", "content": "Hi?"}],
-              "chosen": [{"role": "assistant", "content": "Hello!"}],
-              "rejected": [{"role": "assistant", "content": "Go away."}], "category": "general"}
+_GOOD_PAIR = {
+    "id": "s-1",
+    "prompt": [{"role": "user", "content": "Hi?"}],
+    "chosen": [{"role": "assistant", "content": "Hello!"}],
+    "rejected": [{"role": "assistant", "content": "Go away."}],
+    "category": "general",
+}
 
 
 def _write(tmp_path, lines: list[str]):
@@ -227,14 +238,26 @@ _DROP = object()
         ('{"prompt_id": "p-2", "messages": [', None, "malformed JSON"),
         (_with(_GOOD_PROMPT, prompt_id="p-2", messages=_DROP), "messages", "missing required field"),
         (_with(_GOOD_PROMPT, prompt_id=_DROP), "prompt_id", "missing required field"),
-        (_with(_GOOD_PROMPT, prompt_id="p-2", messages=[{"role": "user", "content": "  "}]),
-         "messages[0].content", "empty"),
-        (_with(_GOOD_PROMPT, prompt_id="p-2", messages=[{"role": "human", "content": "Hi"}]),
-         "messages[0].role", "unknown role 'human'"),
+        (
+            _with(_GOOD_PROMPT, prompt_id="p-2", messages=[{"role": "user", "content": "  "}]),
+            "messages[0].content",
+            "empty",
+        ),
+        (
+            _with(_GOOD_PROMPT, prompt_id="p-2", messages=[{"role": "human", "content": "Hi"}]),
+            "messages[0].role",
+            "unknown role 'human'",
+        ),
         (_with(_GOOD_PROMPT, prompt_id="p-2", category=3), "category", "must be a non-empty string"),
-        (_with(_GOOD_PROMPT, prompt_id="p-2", messages=[{"role": "user", "content": "a"},
-                                                         {"role": "assistant", "content": "b"}]),
-         "messages[1].role", "last message must be from the 'user'"),
+        (
+            _with(
+                _GOOD_PROMPT,
+                prompt_id="p-2",
+                messages=[{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}],
+            ),
+            "messages[1].role",
+            "last message must be from the 'user'",
+        ),
         (_with(_GOOD_PROMPT, prompt_id="p-2", reference=42), "reference", "string or null"),
         (_with(_GOOD_PROMPT, prompt_id="p-2", refrence="42"), "refrence", "unknown field"),
         (_with(_GOOD_PROMPT, prompt_id="p-2", split="train"), "split", "loaded as 'eval'"),
@@ -253,8 +276,10 @@ def test_prompt_errors_name_file_line_and_field(tmp_path, bad_line, field, needl
 
 
 def test_duplicate_prompt_id_names_both_lines(tmp_path):
-    path = _write(tmp_path, [json.dumps(_GOOD_PROMPT), _with(_GOOD_PROMPT, messages=[
-        {"role": "user", "content": "Other"}])])
+    path = _write(
+        tmp_path,
+        [json.dumps(_GOOD_PROMPT), _with(_GOOD_PROMPT, messages=[{"role": "user", "content": "Other"}])],
+    )
     with pytest.raises(DataError, match=r":2: field 'prompt_id': duplicate id 'p-1', first used on line 1"):
         load_prompts(path, split="train")
 
@@ -264,14 +289,28 @@ def test_duplicate_prompt_id_names_both_lines(tmp_path):
     [
         ("not json", None, "malformed JSON"),
         (_with(_GOOD_PAIR, id="s-2", rejected=_DROP), "rejected", "missing required field"),
-        (_with(_GOOD_PAIR, id="s-2", chosen=[{"role": "assistant", "content": ""}]), "chosen[0].content", "empty"),
-        (_with(_GOOD_PAIR, id="s-2", prompt=[{"role": "bot", "content": "Hi?"}]), "prompt[0].role", "unknown role"),
-        (_with(_GOOD_PAIR, id="s-2", chosen=[{"role": "user", "content": "Hi"}]), "chosen[0].role",
-         "must be 'assistant'"),
+        (
+            _with(_GOOD_PAIR, id="s-2", chosen=[{"role": "assistant", "content": ""}]),
+            "chosen[0].content",
+            "empty",
+        ),
+        (
+            _with(_GOOD_PAIR, id="s-2", prompt=[{"role": "bot", "content": "Hi?"}]),
+            "prompt[0].role",
+            "unknown role",
+        ),
+        (
+            _with(_GOOD_PAIR, id="s-2", chosen=[{"role": "user", "content": "Hi"}]),
+            "chosen[0].role",
+            "must be 'assistant'",
+        ),
         (_with(_GOOD_PAIR, id="s-2", category=["math"]), "category", "must be a non-empty string"),
         (_with(_GOOD_PAIR, id="s-1"), "id", "first used on line 1"),
-        (_with(_GOOD_PAIR, id="s-2", rejected=[{"role": "assistant", "content": "Hello!"}]), "rejected",
-         "same text as 'chosen'"),
+        (
+            _with(_GOOD_PAIR, id="s-2", rejected=[{"role": "assistant", "content": "Hello!"}]),
+            "rejected",
+            "same text as 'chosen'",
+        ),
     ],
 )
 def test_preference_errors_name_file_line_and_field(tmp_path, bad_line, field, needle):
@@ -283,8 +322,12 @@ def test_preference_errors_name_file_line_and_field(tmp_path, bad_line, field, n
 
 
 def test_loader_accepts_null_category_and_system_turn(tmp_path):
-    record = {"prompt_id": "x", "split": "train", "messages": [{"role": "system", "content": "Be brief."},
-                                             {"role": "user", "content": "Hi?"}], "category": None}
+    record = {
+        "prompt_id": "x",
+        "split": "train",
+        "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi?"}],
+        "category": None,
+    }
     frame = load_prompts(_write(tmp_path, [json.dumps(record)]), split="train")
     assert frame.loc[0, "category"] is None and frame.loc[0, "text"] == "Hi?"
     assert frame.loc[0, "source"] == "rlhf-rounds-default-v1" and frame.loc[0, "reference"] is None

@@ -16,16 +16,26 @@ def _recipe(lm, rm, *, primary: str):
     recipe = tiny_recipe(lm, rm)
     recipe["judges"] = [
         {"kind": "reference", "name": "reference", **({"primary": True} if primary == "reference" else {})},
-        {"kind": "llm", "name": "llm-tiny", "model": str(lm), "max_length": 512,
-         **({"primary": True} if primary == "llm-tiny" else {})},
+        {
+            "kind": "llm",
+            "name": "llm-tiny",
+            "model": str(lm),
+            "max_length": 512,
+            **({"primary": True} if primary == "llm-tiny" else {}),
+        },
     ]
     return recipe
 
 
 def _store_with_references(store):
     seed_store(store)
-    store.append("prompts", [prompt_row(f"eval-ref-{i}", q, "eval") | {"reference": ref}
-                             for i, (q, ref) in enumerate(ARITHMETIC)])
+    store.append(
+        "prompts",
+        [
+            prompt_row(f"eval-ref-{i}", q, "eval") | {"reference": ref}
+            for i, (q, ref) in enumerate(ARITHMETIC)
+        ],
+    )
 
 
 @pytest.mark.slow

@@ -13,7 +13,14 @@ from judges.stats.health import cohens_kappa, judge_agreement, judge_health, out
 
 
 def _v(judge, prompt, a, b, order, pref):
-    return {"judge": judge, "prompt_id": prompt, "model_a": a, "model_b": b, "order": order, "preference": pref}
+    return {
+        "judge": judge,
+        "prompt_id": prompt,
+        "model_a": a,
+        "model_b": b,
+        "order": order,
+        "preference": pref,
+    }
 
 
 @pytest.fixture
@@ -92,13 +99,29 @@ def test_docstring_examples():
 def test_unknown_order_is_left_out_of_position_metrics_and_counted():
     # claude-2-like import: only one orientation, no order. Treating it as 'ab' would report the first
     # position winning 1 - win rate; unknown, it reports nothing and says how many were left out.
-    imported = pd.DataFrame({"judge": "J", "prompt_id": ["p", "q", "r"], "model_a": "base", "model_b": "m",
-                             "order": [None, None, None], "preference": [0.0, 0.0, 1.0]})
+    imported = pd.DataFrame(
+        {
+            "judge": "J",
+            "prompt_id": ["p", "q", "r"],
+            "model_a": "base",
+            "model_b": "m",
+            "order": [None, None, None],
+            "preference": [0.0, 0.0, 1.0],
+        }
+    )
     h = judge_health(imported, "J")
     assert math.isnan(h.first_position_win_rate) and math.isnan(h.position_consistency)
     assert (h.n_unknown_order, h.n_consistency_prompts, h.n_verdicts) == (3, 0, 3)
-    known = pd.DataFrame({"judge": "J", "prompt_id": ["p", "p"], "model_a": "base", "model_b": "m",
-                          "order": ["ab", "ba"], "preference": [0.9, 0.8]})
+    known = pd.DataFrame(
+        {
+            "judge": "J",
+            "prompt_id": ["p", "p"],
+            "model_a": "base",
+            "model_b": "m",
+            "order": ["ab", "ba"],
+            "preference": [0.9, 0.8],
+        }
+    )
     both = judge_health(pd.concat([imported, known]), "J")
     # first shown: 'ab' verdict 0.9 -> P(first better) = 0.1; 'ba' verdict 0.8 -> 0.8; mean 0.45
     assert both.first_position_win_rate == pytest.approx(0.45)

@@ -21,13 +21,19 @@ torch.set_num_threads(1)
 def lm(tiny_lm_dir):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    return AutoModelForCausalLM.from_pretrained(tiny_lm_dir).eval(), AutoTokenizer.from_pretrained(tiny_lm_dir)
+    return AutoModelForCausalLM.from_pretrained(tiny_lm_dir).eval(), AutoTokenizer.from_pretrained(
+        tiny_lm_dir
+    )
 
 
 def _llm(lm, tiny_lm_dir, model_hash="h" * 12, **changes) -> LLMJudge:
     model, tokenizer = lm
-    return LLMJudge(LLMJudgeConfig(model=str(tiny_lm_dir), **changes), model=model, tokenizer=tokenizer,
-                    model_hash=model_hash)
+    return LLMJudge(
+        LLMJudgeConfig(model=str(tiny_lm_dir), **changes),
+        model=model,
+        tokenizer=tokenizer,
+        model_hash=model_hash,
+    )
 
 
 def test_llm_judge_version_holds_every_verdict_setting(lm, tiny_lm_dir):
@@ -79,7 +85,12 @@ def test_openai_judge_version_holds_server_model_and_sampling():
         return OpenAIJudge(OpenAIJudgeConfig(**keys)).judge_version
 
     base = version()
-    assert "http://127.0.0.1:8000/v1" in base and ":m:" in base and "seed=0" in base and "top_logprobs=20" in base
+    assert (
+        "http://127.0.0.1:8000/v1" in base
+        and ":m:" in base
+        and "seed=0" in base
+        and "top_logprobs=20" in base
+    )
     changed = [
         version(base_url="http://127.0.0.1:9000/v1"),
         version(model="other"),
@@ -112,6 +123,8 @@ def test_reward_judge_version_holds_model_max_length_and_dtype(tiny_rm_dir):
 
 def test_reference_judge_version_holds_its_matching_rules():
     base = ReferenceJudge(ReferenceJudgeConfig()).judge_version
-    changed = [ReferenceJudge(ReferenceJudgeConfig(**c)).judge_version
-               for c in ({"match": "exact"}, {"rel_tol": 0.01}, {"abs_tol": 0.5})]
+    changed = [
+        ReferenceJudge(ReferenceJudgeConfig(**c)).judge_version
+        for c in ({"match": "exact"}, {"rel_tol": 0.01}, {"abs_tol": 0.5})
+    ]
     assert base not in changed and len(set(changed)) == 3

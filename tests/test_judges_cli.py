@@ -16,7 +16,9 @@ def _run(store, *args):
 
 def test_judge_reference_then_rerun_uses_cache(store):
     seed_store(store)
-    first = _run(store, "judge", "--judge", "reference", "--model-a", "old", "--model-b", "new", "--round", "r1")
+    first = _run(
+        store, "judge", "--judge", "reference", "--model-a", "old", "--model-b", "new", "--round", "r1"
+    )
     assert first.exit_code == 0, first.output
     assert "verdicts: 12 (12 judged now, 0 from cache)" in first.output and "unscored: 2" in first.output
     again = _run(store, "judge", "--judge", "reference", "--model-a", "old", "--model-b", "new", "--json")
@@ -27,7 +29,10 @@ def test_judge_reference_then_rerun_uses_cache(store):
 
 def test_round_alone_resolves_policy_and_parent(store):
     seed_store(store)
-    store.append("checkpoints", [{"checkpoint_id": "new", "kind": "policy", "round_id": "r2", "parent_checkpoint_id": "old"}])
+    store.append(
+        "checkpoints",
+        [{"checkpoint_id": "new", "kind": "policy", "round_id": "r2", "parent_checkpoint_id": "old"}],
+    )
     result = _run(store, "judge", "--judge", "reference", "--round", "r2", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
@@ -41,7 +46,10 @@ def test_bad_input_exits_2_with_a_message(store, tmp_path):
     bad = tmp_path / "j.yaml"
     bad.write_text("kind: llm\nbatchsize: 3\n")
     result = _run(store, "judge", "--judge", str(bad), "--model-a", "old", "--model-b", "new")
-    assert result.exit_code == 2 and "j.yaml: batchsize: unknown setting (did you mean 'batch_size'?)" in result.output
+    assert (
+        result.exit_code == 2
+        and "j.yaml: batchsize: unknown setting (did you mean 'batch_size'?)" in result.output
+    )
     assert _run(store, "judge", "--judge", "reference").exit_code == 2
     no_round = _run(store, "judge", "--judge", "reference", "--round", "r404")
     assert no_round.exit_code == 2 and "no policy checkpoint" in no_round.output
@@ -59,7 +67,13 @@ def test_unreachable_openai_judge_exits_1_naming_url(store, tmp_path):
 
 
 def test_tag_command(store, tiny_lm_dir, tmp_path):
-    store.append("prompts", [{"prompt_id": "q1", "text": "What is 2 + 2?"}, {"prompt_id": "q2", "text": "Hi", "category": "chat"}])
+    store.append(
+        "prompts",
+        [
+            {"prompt_id": "q1", "text": "What is 2 + 2?"},
+            {"prompt_id": "q2", "text": "Hi", "category": "chat"},
+        ],
+    )
     config = tmp_path / "tagger.yaml"
     config.write_text(f"kind: tagger\nmodel: {tiny_lm_dir}\ncategories: [math, writing]\n")
     result = _run(store, "tag", "--tagger", str(config), "--json")
@@ -73,8 +87,13 @@ def test_judge_with_local_llm_config(store, tiny_lm_dir, tmp_path):
     seed_store(store, n=2)
     config = tmp_path / "llm.yaml"
     config.write_text(f"kind: llm\nname: tiny-judge\nmodel: {tiny_lm_dir}\nbatch_size: 4\n")
-    result = _run(store, "judge", "--judge", str(config), "--model-a", "old", "--model-b", "new", "--threads", "1")
+    result = _run(
+        store, "judge", "--judge", str(config), "--model-a", "old", "--model-b", "new", "--threads", "1"
+    )
     assert result.exit_code == 0, result.output
-    assert "judge tiny-judge [logprob:pairwise_verdict@" in result.stdout and "verdicts: 4 (4 judged now" in result.stdout
+    assert (
+        "judge tiny-judge [logprob:pairwise_verdict@" in result.stdout
+        and "verdicts: 4 (4 judged now" in result.stdout
+    )
     rows = store.query("SELECT judge, template_hash, preference FROM judgments")
     assert len(rows) == 4 and rows["preference"].between(0, 1).all() and set(rows["judge"]) == {"tiny-judge"}

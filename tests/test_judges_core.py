@@ -88,7 +88,10 @@ def test_yaml_keys_map_one_to_one_and_errors_name_file_and_key(tmp_path):
     assert config == OpenAIJudgeConfig(name="j", base_url="http://localhost:9/v1", model="m", top_logprobs=5)
     bad_key = tmp_path / "bad.yaml"
     bad_key.write_text("kind: llm\nbatch: 4\n")
-    with pytest.raises(ValueError, match=r"bad\.yaml: batch: unknown setting \(did you mean 'batch_size'\?\); valid: .*batch_size"):
+    with pytest.raises(
+        ValueError,
+        match=r"bad\.yaml: batch: unknown setting \(did you mean 'batch_size'\?\); valid: .*batch_size",
+    ):
         load_config(bad_key)
     bad_type = tmp_path / "type.yaml"
     bad_type.write_text("kind: llm\nbatch_size: four\n")
@@ -96,9 +99,13 @@ def test_yaml_keys_map_one_to_one_and_errors_name_file_and_key(tmp_path):
         load_config(bad_type)
     bad_value = tmp_path / "value.yaml"
     bad_value.write_text("kind: llm\nmode: vibes\n")
-    with pytest.raises(ValueError, match=r"value\.yaml: mode: must be one of 'logprob', 'reasoning', got 'vibes'"):
+    with pytest.raises(
+        ValueError, match=r"value\.yaml: mode: must be one of 'logprob', 'reasoning', got 'vibes'"
+    ):
         load_config(bad_value)
-    with pytest.raises(ValueError, match="kind: must be one of llm, openai, reward, reference, tagger, got 'oracle'"):
+    with pytest.raises(
+        ValueError, match="kind: must be one of llm, openai, reward, reference, tagger, got 'oracle'"
+    ):
         config_from_dict({"kind": "oracle"})
 
 
@@ -138,7 +145,12 @@ def test_cache_key_depends_on_everything_a_verdict_depends_on():
 # -- reference judge ----------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "text,expected",
-    [("The answer is 42.", "42."), ("work...\n#### 7", "7"), ("so \\boxed{3/4} done", "3/4"), ("a\nb\n\n", "b")],
+    [
+        ("The answer is 42.", "42."),
+        ("work...\n#### 7", "7"),
+        ("so \\boxed{3/4} done", "3/4"),
+        ("a\nb\n\n", "b"),
+    ],
 )
 def test_final_answer_extraction(text, expected):
     assert final_answer(text) == expected
@@ -170,8 +182,10 @@ def test_reference_judge_verdicts():
     assert strict.judge([PairItem("pi?", "3.2", "3.141", reference="3.14159")])[0].preference == 1.0
 
 
-@pytest.mark.parametrize("module", ["judges.verdict", "judges._lm", "judges.reference_judge", "judges.llm_judge",
-                                    "judges.openai_judge"])
+@pytest.mark.parametrize(
+    "module",
+    ["judges.verdict", "judges._lm", "judges.reference_judge", "judges.llm_judge", "judges.openai_judge"],
+)
 def test_docstring_examples(module):
     import doctest
     import importlib

@@ -32,7 +32,9 @@ ITEMS = [
 def lm(tiny_lm_dir):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    return AutoModelForCausalLM.from_pretrained(tiny_lm_dir).eval(), AutoTokenizer.from_pretrained(tiny_lm_dir)
+    return AutoModelForCausalLM.from_pretrained(tiny_lm_dir).eval(), AutoTokenizer.from_pretrained(
+        tiny_lm_dir
+    )
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +69,12 @@ def test_soft_preference_equals_hand_computation_from_logits(judge, lm):
 
 
 def test_batched_equals_one_at_a_time(judge, tiny_lm_dir):
-    single = LLMJudge(LLMJudgeConfig(model=str(tiny_lm_dir), batch_size=1), model=judge.model,
-                      tokenizer=judge.tokenizer, model_hash="x")
+    single = LLMJudge(
+        LLMJudgeConfig(model=str(tiny_lm_dir), batch_size=1),
+        model=judge.model,
+        tokenizer=judge.tokenizer,
+        model_hash="x",
+    )
     passes_before = judge.forward_passes
     batched = [v.preference for v in judge.judge(ITEMS)]
     assert judge.forward_passes - passes_before == 1  # five pairs, one forward pass
@@ -78,22 +84,36 @@ def test_batched_equals_one_at_a_time(judge, tiny_lm_dir):
 
 
 def test_too_long_prompt_is_unscored_not_truncated(judge, tiny_lm_dir):
-    short = LLMJudge(LLMJudgeConfig(model=str(tiny_lm_dir), max_length=300), model=judge.model,
-                     tokenizer=judge.tokenizer, model_hash="x")
+    short = LLMJudge(
+        LLMJudgeConfig(model=str(tiny_lm_dir), max_length=300),
+        model=judge.model,
+        tokenizer=judge.tokenizer,
+        model_hash="x",
+    )
     long_item = PairItem("Q?", "word " * 400, "x")
     first, second = short.judge([long_item, ITEMS[0]])
     assert first.preference is None and "more than max_length=300" in first.error
     assert second.preference is not None
-    strict = LLMJudge(LLMJudgeConfig(model=str(tiny_lm_dir), min_verdict_mass=0.99), model=judge.model,
-                      tokenizer=judge.tokenizer, model_hash="x")
+    strict = LLMJudge(
+        LLMJudgeConfig(model=str(tiny_lm_dir), min_verdict_mass=0.99),
+        model=judge.model,
+        tokenizer=judge.tokenizer,
+        model_hash="x",
+    )
     assert "min_verdict_mass" in strict.judge([ITEMS[0]])[0].error
 
 
 def test_version_tracks_template_model_and_mode(judge, tiny_lm_dir):
     assert judge.template_hash == load_template("pairwise_verdict").hash
     assert judge.template_hash[:12] in judge.judge_version
-    other = LLMJudge(LLMJudgeConfig(model=str(tiny_lm_dir), mode="reasoning", template="pairwise_reasoning",
-                                    max_new_tokens=4), model=judge.model, tokenizer=judge.tokenizer, model_hash="x")
+    other = LLMJudge(
+        LLMJudgeConfig(
+            model=str(tiny_lm_dir), mode="reasoning", template="pairwise_reasoning", max_new_tokens=4
+        ),
+        model=judge.model,
+        tokenizer=judge.tokenizer,
+        model_hash="x",
+    )
     assert other.judge_version != judge.judge_version
     (verdict,) = other.judge([ITEMS[2]])
     # a random model writes no [[A]]/[[B]]: unscored with its output kept, never a tie
@@ -124,16 +144,27 @@ def test_driver_cache_zero_calls_and_crash_resume(store, tiny_lm_dir, judge):
     rerun = judge_pairs(store, again, "old", "new")
     assert again.model_calls == 0 and again.forward_passes == 0 and rerun.n_cached == 12
     # stored rows are the un-mirrored verdicts of this judge
-    rows = store.query('SELECT prompt_id, "order", preference FROM judgments WHERE prompt_id = \'p2\'')
-    direct = judge.judge([PairItem("What is the capital of France?", "The capital of France is Rome.",
-                                   "The capital of France is Paris.")])[0].preference
+    rows = store.query("SELECT prompt_id, \"order\", preference FROM judgments WHERE prompt_id = 'p2'")
+    direct = judge.judge(
+        [
+            PairItem(
+                "What is the capital of France?",
+                "The capital of France is Rome.",
+                "The capital of France is Paris.",
+            )
+        ]
+    )[0].preference
     assert rows.set_index("order").loc["ab", "preference"] == pytest.approx(direct, abs=1e-6)
 
 
 def test_rationale_generated_only_for_losses(store, tiny_lm_dir, judge):
     seed_store(store)
-    explaining = LLMJudge(LLMJudgeConfig(model=str(tiny_lm_dir), rationale="losses", max_new_tokens=3),
-                          model=judge.model, tokenizer=judge.tokenizer, model_hash="h")
+    explaining = LLMJudge(
+        LLMJudgeConfig(model=str(tiny_lm_dir), rationale="losses", max_new_tokens=3),
+        model=judge.model,
+        tokenizer=judge.tokenizer,
+        model_hash="h",
+    )
     result = judge_pairs(store, explaining, "old", "new")
     per_prompt = store.query(
         "SELECT prompt_id, avg(preference) AS p, count(rationale) AS n_rat FROM judgments GROUP BY 1"
@@ -153,9 +184,13 @@ def test_reward_judge_is_sigmoid_of_reward_difference(tiny_rm_dir):
     tok = AutoTokenizer.from_pretrained(tiny_rm_dir)
 
     def reward(q, a):
-        text = tok.apply_chat_template([{"role": "user", "content": q}, {"role": "assistant", "content": a}], tokenize=False)
+        text = tok.apply_chat_template(
+            [{"role": "user", "content": q}, {"role": "assistant", "content": a}], tokenize=False
+        )
         with torch.no_grad():
-            return float(model(input_ids=torch.tensor([tok(text, add_special_tokens=False)["input_ids"]])).logits[0, 0])
+            return float(
+                model(input_ids=torch.tensor([tok(text, add_special_tokens=False)["input_ids"]])).logits[0, 0]
+            )
 
     items = ITEMS + [it.swapped() for it in ITEMS]
     verdicts = judge.judge(items)
@@ -176,8 +211,10 @@ def test_tagger_picks_the_best_scoring_category_and_stores_version(store, tiny_l
     scores = tagger.scores([question])[0]
     # hand computation: log P(" math" | context) from a full forward pass per category
     messages, prefix = load_template("tagger").render(question=question, categories="math, writing, coding")
-    context = tok(tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True) + prefix,
-                  add_special_tokens=False)["input_ids"]
+    context = tok(
+        tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True) + prefix,
+        add_special_tokens=False,
+    )["input_ids"]
     for name, got in zip(config.categories, scores):
         cat = tok(" " + name, add_special_tokens=False)["input_ids"]
         with torch.no_grad():
@@ -185,13 +222,22 @@ def test_tagger_picks_the_best_scoring_category_and_stores_version(store, tiny_l
         want = sum(float(logp[len(context) + t - 1, c]) for t, c in enumerate(cat))
         assert got == pytest.approx(want, abs=1e-4)
 
-    store.append("prompts", [{"prompt_id": "q1", "text": question}, {"prompt_id": "q2", "text": "Write a poem."},
-                             {"prompt_id": "q3", "text": "Sort a list.", "category": "coding"}])
+    store.append(
+        "prompts",
+        [
+            {"prompt_id": "q1", "text": question},
+            {"prompt_id": "q2", "text": "Write a poem."},
+            {"prompt_id": "q3", "text": "Sort a list.", "category": "coding"},
+        ],
+    )
     result = tag_prompts(store, tagger)
     assert result.n_candidates == 2 and result.n_tagged == 2
     tags = store.query("SELECT * FROM prompt_tags ORDER BY prompt_id")
     assert tags["prompt_id"].tolist() == ["q1", "q2"]
-    assert set(tags["category"]) <= set(config.categories) and (tags["tagger_version"] == tagger.tagger_version).all()
+    assert (
+        set(tags["category"]) <= set(config.categories)
+        and (tags["tagger_version"] == tagger.tagger_version).all()
+    )
     assert tags.loc[0, "category"] == config.categories[max(range(3), key=lambda i: scores[i])]
     assert ((tags["score"] > 1 / 3) & (tags["score"] <= 1)).all()
     again = tag_prompts(store, tagger)
@@ -208,28 +254,37 @@ def test_default_model_judges_clearly_wrong_answers(store, capsys):
     from rlhf.models import content_hash, load_causal_lm
 
     model, tokenizer = load_causal_lm("default")
-    judge = LLMJudge(LLMJudgeConfig(model="default"), model=model, tokenizer=tokenizer,
-                     model_hash=content_hash("default"))
-    store.append("prompts", [
-        {"prompt_id": "cap", "text": "What is the capital of France?", "reference": "Paris"},
-        {"prompt_id": "mul", "text": "What is 12 times 3?", "reference": "36"},
-        {"prompt_id": "col", "text": "Name a primary color."},
-    ])
-    store.append("generations", [
-        {"checkpoint_id": "wrong", "prompt_id": "cap", "text": "The capital of France is Berlin."},
-        {"checkpoint_id": "right", "prompt_id": "cap", "text": "The capital of France is Paris."},
-        {"checkpoint_id": "wrong", "prompt_id": "mul", "text": "12 times 3 is 15."},
-        {"checkpoint_id": "right", "prompt_id": "mul", "text": "12 times 3 is 36."},
-        {"checkpoint_id": "wrong", "prompt_id": "col", "text": "Banana is a primary color."},
-        {"checkpoint_id": "right", "prompt_id": "col", "text": "Red is a primary color."},
-    ])
+    judge = LLMJudge(
+        LLMJudgeConfig(model="default"), model=model, tokenizer=tokenizer, model_hash=content_hash("default")
+    )
+    store.append(
+        "prompts",
+        [
+            {"prompt_id": "cap", "text": "What is the capital of France?", "reference": "Paris"},
+            {"prompt_id": "mul", "text": "What is 12 times 3?", "reference": "36"},
+            {"prompt_id": "col", "text": "Name a primary color."},
+        ],
+    )
+    store.append(
+        "generations",
+        [
+            {"checkpoint_id": "wrong", "prompt_id": "cap", "text": "The capital of France is Berlin."},
+            {"checkpoint_id": "right", "prompt_id": "cap", "text": "The capital of France is Paris."},
+            {"checkpoint_id": "wrong", "prompt_id": "mul", "text": "12 times 3 is 15."},
+            {"checkpoint_id": "right", "prompt_id": "mul", "text": "12 times 3 is 36."},
+            {"checkpoint_id": "wrong", "prompt_id": "col", "text": "Banana is a primary color."},
+            {"checkpoint_id": "right", "prompt_id": "col", "text": "Red is a primary color."},
+        ],
+    )
     result = judge_pairs(store, judge, "wrong", "right")
     rows = store.query('SELECT prompt_id, "order", preference, raw_output FROM judgments ORDER BY 1, 2')
     assert len(rows) == 6 and rows.groupby("prompt_id")["order"].apply(set).eq({"ab", "ba"}).all()
     assert rows["preference"].between(0, 1).all() and result.n_unscored == 0
     masses = [json.loads(r)["verdict_mass"] for r in rows["raw_output"]]
     with capsys.disabled():
-        print("\ndefault-model judge, P(right answer better): "
-              + ", ".join(f"{p}/{o}={v:.3f}" for p, o, v in rows[["prompt_id", "order", "preference"]].values)
-              + f"; mean {result.win_rate:.3f}; position consistency {result.position_consistency}; "
-              f"verdict mass {min(masses):.2f}-{max(masses):.2f}")
+        print(
+            "\ndefault-model judge, P(right answer better): "
+            + ", ".join(f"{p}/{o}={v:.3f}" for p, o, v in rows[["prompt_id", "order", "preference"]].values)
+            + f"; mean {result.win_rate:.3f}; position consistency {result.position_consistency}; "
+            f"verdict mass {min(masses):.2f}-{max(masses):.2f}"
+        )

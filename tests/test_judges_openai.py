@@ -19,7 +19,9 @@ from rlhf.openai_client import OpenAIClientError
 LOG = math.log
 
 
-PREFER_B = [{"contains": "Which response is better", "reply": "B", "top_logprobs": {"B": LOG(0.75), "A": LOG(0.25)}}]
+PREFER_B = [
+    {"contains": "Which response is better", "reply": "B", "top_logprobs": {"B": LOG(0.75), "A": LOG(0.25)}}
+]
 
 
 def _judge(url: str, **kw) -> OpenAIJudge:
@@ -33,7 +35,11 @@ def _fast(judge: OpenAIJudge) -> OpenAIJudge:
 
 def test_soft_preference_from_top_logprobs_and_text_fallback(tmp_path):
     rules = [
-        {"contains": "ALPHA", "reply": "B", "top_logprobs": {"B": LOG(0.6), " B": LOG(0.1), "A": LOG(0.2), "The": LOG(0.05)}},
+        {
+            "contains": "ALPHA",
+            "reply": "B",
+            "top_logprobs": {"B": LOG(0.6), " B": LOG(0.1), "A": LOG(0.2), "The": LOG(0.05)},
+        },
         {"contains": "BRAVO", "reply": "A", "top_logprobs": {"A": LOG(0.9), "Sure": LOG(0.05)}},
         {"contains": "CHARLIE", "reply": "B. It is better.", "no_logprobs": True},
         {"contains": "DELTA", "reply": "I cannot decide", "no_logprobs": True},
@@ -63,8 +69,16 @@ def test_driver_with_openai_judge_both_orders_and_cache(store, tmp_path):
     seed_store(store)
     # answers mentioning 'Paris' win wherever they are shown: consistent both ways
     rules = [
-        {"contains": "[Response B]\nThe capital of France is Paris", "reply": "B", "top_logprobs": {"B": LOG(0.8), "A": LOG(0.2)}},
-        {"contains": "[Response A]\nThe capital of France is Paris", "reply": "A", "top_logprobs": {"A": LOG(0.8), "B": LOG(0.2)}},
+        {
+            "contains": "[Response B]\nThe capital of France is Paris",
+            "reply": "B",
+            "top_logprobs": {"B": LOG(0.8), "A": LOG(0.2)},
+        },
+        {
+            "contains": "[Response A]\nThe capital of France is Paris",
+            "reply": "A",
+            "top_logprobs": {"A": LOG(0.8), "B": LOG(0.2)},
+        },
     ]
     with running_stub(rules=rules, tmp_dir=str(tmp_path)) as url:
         result = judge_pairs(store, _judge(url), "old", "new", round_id="r7")
@@ -79,17 +93,23 @@ def test_driver_with_openai_judge_both_orders_and_cache(store, tmp_path):
 
 def test_retry_on_429_then_success(store, tmp_path):
     seed_store(store, n=1)
-    with running_stub("--fail-first", "2", "--fail-status", "429", rules=PREFER_B, tmp_dir=str(tmp_path)) as url:
+    with running_stub(
+        "--fail-first", "2", "--fail-status", "429", rules=PREFER_B, tmp_dir=str(tmp_path)
+    ) as url:
         judge = _fast(_judge(url, max_concurrency=1))
         result = judge_pairs(store, judge, "old", "new")
         assert result.n_unscored == 0 and result.n_retry_failed == 0 and result.n_verdicts == 2
         assert judge.ledger.retries == 2
-        assert store.query('SELECT "order", preference FROM judgments ORDER BY 1')["preference"].tolist() == pytest.approx([0.75, 0.25])
+        assert store.query('SELECT "order", preference FROM judgments ORDER BY 1')[
+            "preference"
+        ].tolist() == pytest.approx([0.75, 0.25])
 
 
 def test_no_retry_on_400_and_it_is_stored_unscored(store, tmp_path):
     seed_store(store, n=2)
-    with running_stub(rules=[{"contains": "12 times 3", "status": 400}, *PREFER_B], tmp_dir=str(tmp_path)) as url:
+    with running_stub(
+        rules=[{"contains": "12 times 3", "status": 400}, *PREFER_B], tmp_dir=str(tmp_path)
+    ) as url:
         judge = _fast(_judge(url))
         result = judge_pairs(store, judge, "old", "new")
         assert judge.ledger.retries == 0
@@ -101,8 +121,10 @@ def test_no_retry_on_400_and_it_is_stored_unscored(store, tmp_path):
 
 def test_server_errors_after_retries_are_not_stored_and_rerun_retries(store, tmp_path):
     seed_store(store, n=2)
-    with running_stub("--fail-first", "100", "--fail-status", "503") as url, \
-            pytest.raises(JudgeRunError, match="HTTP 503"):
+    with (
+        running_stub("--fail-first", "100", "--fail-status", "503") as url,
+        pytest.raises(JudgeRunError, match="HTTP 503"),
+    ):
         judge_pairs(store, _fast(_judge(url, max_retries=1)), "old", "new")
     assert store.count("judgments") == 0
     with running_stub(rules=PREFER_B, tmp_dir=str(tmp_path)) as url:
@@ -118,7 +140,10 @@ def test_unreachable_server_error_names_the_url(store):
 
 
 def test_reasoning_mode_parses_bracket_verdicts(tmp_path):
-    rules = [{"contains": "ALPHA", "reply": "A is vague; B is right. [[B]]"}, {"contains": "BRAVO", "reply": "[[C]]"}]
+    rules = [
+        {"contains": "ALPHA", "reply": "A is vague; B is right. [[B]]"},
+        {"contains": "BRAVO", "reply": "[[C]]"},
+    ]
     with running_stub(rules=rules, tmp_dir=str(tmp_path)) as url:
         judge = _judge(url, mode="reasoning", template="pairwise_reasoning", max_new_tokens=64)
         first, second, third = judge.judge([PairItem(q, "x", "y") for q in ("ALPHA", "BRAVO", "ZULU")])

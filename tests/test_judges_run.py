@@ -40,7 +40,9 @@ class ScriptedJudge:
 
 
 def _rows(store):
-    return store.query('SELECT prompt_id, "order", preference, error FROM judgments ORDER BY prompt_id, "order"')
+    return store.query(
+        'SELECT prompt_id, "order", preference, error FROM judgments ORDER BY prompt_id, "order"'
+    )
 
 
 def test_both_orders_stored_and_unmirrored(store):
@@ -54,7 +56,9 @@ def test_both_orders_stored_and_unmirrored(store):
     p2 = rows[rows.prompt_id == "p2"].set_index("order")["preference"]
     # p2: new answer is longer. ab: B shown second and longer -> 0.7; ba: B shown first -> 1 - 0.4 = 0.6
     assert p2["ab"] == pytest.approx(0.7) and p2["ba"] == pytest.approx(0.6)
-    assert result.n_prompts == 6 and result.n_verdicts == 12 and result.n_judged == 12 and result.n_cached == 0
+    assert (
+        result.n_prompts == 6 and result.n_verdicts == 12 and result.n_judged == 12 and result.n_cached == 0
+    )
     assert result.n_both_scored == 6
     # p0 (0.4 vs 0.6) flips with position: inconsistent; p2 (0.7, 0.6) consistent
     stored = store.query("SELECT round_id, source, generation_a IS NOT NULL AS g, length_a FROM judgments")
@@ -174,10 +178,14 @@ def test_same_model_twice_is_refused(store):
 
 def test_identical_pairs_under_two_prompt_ids_are_judged_once(store):
     store.append("prompts", [{"prompt_id": "x1", "text": "Same?"}, {"prompt_id": "x2", "text": "Same?"}])
-    store.append("generations", [
-        {"checkpoint_id": m, "prompt_id": p, "text": t}
-        for p in ("x1", "x2") for m, t in (("old", "short"), ("new", "a longer answer"))
-    ])
+    store.append(
+        "generations",
+        [
+            {"checkpoint_id": m, "prompt_id": p, "text": t}
+            for p in ("x1", "x2")
+            for m, t in (("old", "short"), ("new", "a longer answer"))
+        ],
+    )
     judge = ScriptedJudge()
     result = judge_pairs(store, judge, "old", "new")
     assert judge.calls == 2 and result.n_verdicts == 4 and store.count("judge_cache") == 2

@@ -93,7 +93,9 @@ def test_weak_identification_and_extreme_change_warnings():
     balanced = lc_win_rate(p, 500 + rng.normal(0, 100, n), np.full(n, 500.0))
     assert not balanced.weakly_identified and balanced.warnings == ()
     # AlpacaEval's rule at raw 20%: below 10 or above 40 is extreme
-    assert judges.stats.length_control.is_extreme_change(20, 41) and not judges.stats.length_control.is_extreme_change(20, 39)
+    assert judges.stats.length_control.is_extreme_change(
+        20, 41
+    ) and not judges.stats.length_control.is_extreme_change(20, 39)
 
 
 def _simulated_models(n_models: int = 16, n_prompts: int = 600, seed: int = 0):
@@ -106,8 +108,14 @@ def _simulated_models(n_models: int = 16, n_prompts: int = 600, seed: int = 0):
         delta = rng.normal(rng.uniform(-100, 300), 250, n_prompts)
         logit = quality + gamma + 1.2 * np.tanh(delta / np.std(delta, ddof=1))
         pref = (rng.random(n_prompts) < 1 / (1 + np.exp(-logit))).astype(float)
-        frames[f"m{m}"] = pd.DataFrame({"prompt_id": [f"x{i}" for i in range(n_prompts)], "preference": pref,
-                                        "length_model": 500 + delta, "length_baseline": np.full(n_prompts, 500.0)})
+        frames[f"m{m}"] = pd.DataFrame(
+            {
+                "prompt_id": [f"x{i}" for i in range(n_prompts)],
+                "preference": pref,
+                "length_model": 500 + delta,
+                "length_baseline": np.full(n_prompts, 500.0),
+            }
+        )
         truth[f"m{m}"] = float(np.mean(1 / (1 + np.exp(-(quality + gamma)))))  # the equal-length win rate
     return frames, gamma, truth
 
@@ -205,6 +213,8 @@ def test_judgments_of_the_baselines_gamed_variants_enter_every_models_fit():
     lc = lc_win_rate_from_judgments(judgments, "m", "base")
     assert lc.n_gamed_rows == 4 and lc.n_models_for_difficulty == 4 and lc.converged
     frames = {name: f.assign(n_verdicts=1) for name, f in _gamed_case().items()}
-    assert lc.lc_win_rate == pytest.approx(lc_win_rate_against_baseline(frames, "m", baseline="base").lc_win_rate, abs=1e-9)
+    assert lc.lc_win_rate == pytest.approx(
+        lc_win_rate_against_baseline(frames, "m", baseline="base").lc_win_rate, abs=1e-9
+    )
     without = lc_win_rate_against_baseline(frames, "m")
     assert without.n_gamed_rows == 0 and abs(without.lc_win_rate - lc.lc_win_rate) > 1e-3

@@ -19,8 +19,9 @@ def _req(text: str, **kw) -> dict:
 def test_results_in_input_order_with_logprobs_and_ledger(tmp_path):
     rules = [{"contains": f"q{i}", "reply": f"answer {i}"} for i in range(6)]
     with running_stub(rules=rules, tmp_dir=str(tmp_path)) as url:
-        client = OpenAIClient(url, "stub-model", max_concurrency=3, prompt_price_per_mtok=1.0,
-                              completion_price_per_mtok=2.0)
+        client = OpenAIClient(
+            url, "stub-model", max_concurrency=3, prompt_price_per_mtok=1.0, completion_price_per_mtok=2.0
+        )
         out = client.chat_many([_req(f"q{i}", logprobs=True, top_logprobs=3) for i in range(6)])
         assert [r.text for r in out] == [f"answer {i}" for i in range(6)]
         first = out[0]
@@ -108,7 +109,11 @@ def test_deterministic_default_answers_and_length_cut():
         assert a.text == b.text and a.text != c.text
         short = client.chat({"messages": [{"role": "user", "content": "same"}], "max_tokens": 3, "seed": 1})
         assert short.completion_tokens == 3 and short.finish_reason == "length"
-        assert all(math.isfinite(v) for d in (client.chat(_req("z", logprobs=True)).logprobs or []) for v in d.values())
+        assert all(
+            math.isfinite(v)
+            for d in (client.chat(_req("z", logprobs=True)).logprobs or [])
+            for v in d.values()
+        )
 
 
 def test_invalid_settings_are_rejected():

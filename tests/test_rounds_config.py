@@ -34,22 +34,55 @@ def _write(tmp_path, text):
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("round: {k: 4}\nreward: {max_step: 3}\njudges: [{kind: reference}]\n", "reward.max_step: not a field of trl.RewardConfig"),
+        (
+            "round: {k: 4}\nreward: {max_step: 3}\njudges: [{kind: reference}]\n",
+            "reward.max_step: not a field of trl.RewardConfig",
+        ),
         ("dpo: {betta: 0.1}\njudges: [{kind: reference}]\n", "dpo.betta: not a field of trl.DPOConfig"),
         ("dpo: {output_dir: /x}\njudges: [{kind: reference}]\n", "dpo.output_dir: set by the round"),
-        ("round: {kk: 4}\njudges: [{kind: reference}]\n", "round.kk: unknown setting (did you mean 'k'?); valid: "),
-        ("lora: {rank: 4}\njudges: [{kind: reference}]\n", "lora.rank: unknown setting; valid: r, alpha, dropout, target_modules"),
+        (
+            "round: {kk: 4}\njudges: [{kind: reference}]\n",
+            "round.kk: unknown setting (did you mean 'k'?); valid: ",
+        ),
+        (
+            "lora: {rank: 4}\njudges: [{kind: reference}]\n",
+            "lora.rank: unknown setting; valid: r, alpha, dropout, target_modules",
+        ),
         ("round: {k: 1}\njudges: [{kind: reference}]\n", "round.k: rejection sampling needs at least 2"),
-        ("round: {finetune: half}\njudges: [{kind: reference}]\n", "round.finetune: must be one of 'lora', 'full', got 'half'"),
+        (
+            "round: {finetune: half}\njudges: [{kind: reference}]\n",
+            "round.finetune: must be one of 'lora', 'full', got 'half'",
+        ),
         ("round: {k: four}\njudges: [{kind: reference}]\n", "round.k: must be an integer, got 'four'"),
-        ("judges: [{kind: reward_model}]\n", "judges[0]: kind: must be one of llm, openai, reward, reference, tagger, got 'reward_model' (did you mean 'reward'?)"),
-        ("judges: [{kind: tagger}]\n", "judges[0].kind: 'tagger' is not a pairwise judge; valid: llm, openai, reward, reference"),
-        ("judges: [{kind: llm, mode: fast}]\n", "judges[0].mode: must be one of 'logprob', 'reasoning', got 'fast'"),
+        (
+            "judges: [{kind: reward_model}]\n",
+            "judges[0]: kind: must be one of llm, openai, reward, reference, tagger, got 'reward_model' (did you mean 'reward'?)",
+        ),
+        (
+            "judges: [{kind: tagger}]\n",
+            "judges[0].kind: 'tagger' is not a pairwise judge; valid: llm, openai, reward, reference",
+        ),
+        (
+            "judges: [{kind: llm, mode: fast}]\n",
+            "judges[0].mode: must be one of 'logprob', 'reasoning', got 'fast'",
+        ),
         ("judges: [{kind: reference, primary: yes please}]\n", "judges[0].primary: must be true or false"),
-        ("rejection_sampler: {temperature: 0}\njudges: [{kind: reference}]\n", "rejection_sampler.temperature: must be > 0"),
-        ("eval_sampler: {temprature: 0}\njudges: [{kind: reference}]\n", "eval_sampler.temprature: unknown setting (did you mean 'temperature'?); valid: "),
-        ("rejection_sampler: {samples_per_prompt: 3}\njudges: [{kind: reference}]\n", "set by the round (round.k"),
-        ("judges: [{kind: llm, modle: x}]\n", "judges[0].modle: unknown setting (did you mean 'mode' or 'model'?); valid: "),
+        (
+            "rejection_sampler: {temperature: 0}\njudges: [{kind: reference}]\n",
+            "rejection_sampler.temperature: must be > 0",
+        ),
+        (
+            "eval_sampler: {temprature: 0}\njudges: [{kind: reference}]\n",
+            "eval_sampler.temprature: unknown setting (did you mean 'temperature'?); valid: ",
+        ),
+        (
+            "rejection_sampler: {samples_per_prompt: 3}\njudges: [{kind: reference}]\n",
+            "set by the round (round.k",
+        ),
+        (
+            "judges: [{kind: llm, modle: x}]\n",
+            "judges[0].modle: unknown setting (did you mean 'mode' or 'model'?); valid: ",
+        ),
         ("round: {k: 4}\n", "judges: configure at least one judge"),
         ("rounds: {k: 4}\njudges: [{kind: reference}]\n", "unknown section 'rounds' (did you mean 'round'?)"),
     ],
@@ -69,7 +102,9 @@ def test_yaml_syntax_error_names_line(tmp_path):
 
 
 def test_trainer_keys_pass_through_unchanged():
-    config = config_from_dict({"reward": {"max_steps": 7, "max_length": 64}, "judges": [{"kind": "reference"}]})
+    config = config_from_dict(
+        {"reward": {"max_steps": 7, "max_length": 64}, "judges": [{"kind": "reference"}]}
+    )
     assert dict(config.reward) == {"max_steps": 7, "max_length": 64}
     with pytest.raises(TypeError):
         config.reward["max_steps"] = 8  # frozen
@@ -78,8 +113,15 @@ def test_trainer_keys_pass_through_unchanged():
 
 
 def test_heldout_split_is_deterministic_and_never_empty():
-    pairs = [Pair(derive_pair_id([{"role": "user", "content": str(i)}], "a", "b"), ({"role": "user", "content": str(i)},),
-                  "a", "b") for i in range(40)]
+    pairs = [
+        Pair(
+            derive_pair_id([{"role": "user", "content": str(i)}], "a", "b"),
+            ({"role": "user", "content": str(i)},),
+            "a",
+            "b",
+        )
+        for i in range(40)
+    ]
     a = split_heldout(pairs, 0.1, seed=0)
     b = split_heldout(list(reversed(pairs)), 0.1, seed=0)
     assert {p.pair_id for p in a[1]} == {p.pair_id for p in b[1]}
@@ -98,5 +140,10 @@ def test_lora_settings_map_onto_peft_for_policy_and_reward_model():
 
     policy = LoraSettings(r=4, alpha=8, dropout=0.1, target_modules=["q_proj"]).peft_config("CAUSAL_LM")
     reward = LoraSettings().peft_config("SEQ_CLS")
-    assert (policy.r, policy.lora_alpha, policy.lora_dropout, set(policy.target_modules)) == (4, 8, 0.1, {"q_proj"})
+    assert (policy.r, policy.lora_alpha, policy.lora_dropout, set(policy.target_modules)) == (
+        4,
+        8,
+        0.1,
+        {"q_proj"},
+    )
     assert str(policy.task_type).endswith("CAUSAL_LM") and str(reward.task_type).endswith("SEQ_CLS")

@@ -31,7 +31,9 @@ def test_full_round_then_next_round(store, tiny_lm_dir, tiny_rm_dir):
     assert sorted(before) == sorted(after)  # LoRA merged: an ordinary model directory
     assert any(not (before[k] == after[k]).all() for k in before)
     # the checkpoint dir and its row, with a content hash matching the directory
-    row = store.query("SELECT * FROM checkpoints WHERE checkpoint_id = ?", [result.policy_checkpoint_id]).iloc[0]
+    row = store.query(
+        "SELECT * FROM checkpoints WHERE checkpoint_id = ?", [result.policy_checkpoint_id]
+    ).iloc[0]
     assert Path(row["path"]).is_dir() and row["content_hash"] == content_hash(row["path"])
     assert row["parent_checkpoint_id"] == result.parent_checkpoint_id and row["round_id"] == "round-001"
     assert json.loads(row["config"])["round"]["k"] == 3 and row["code_revision"]
@@ -45,10 +47,15 @@ def test_full_round_then_next_round(store, tiny_lm_dir, tiny_rm_dir):
     pairs = __import__("pandas").read_parquet(Path(result.round_dir) / "rejection_pairs.parquet")
     assert len(pairs) == result.stages["rejection"]["pairs"] > 0
     gen_ids = set(store.query("SELECT generation_id FROM generations")["generation_id"])
-    assert set(pairs["chosen_generation_id"]) <= gen_ids and (pairs["chosen_reward"] > pairs["rejected_reward"]).all()
+    assert (
+        set(pairs["chosen_generation_id"]) <= gen_ids
+        and (pairs["chosen_reward"] > pairs["rejected_reward"]).all()
+    )
     # judgments from both judges in both orders, and win rates
-    judged = store.query("SELECT judge, \"order\", count(*) AS n FROM judgments WHERE round_id = 'round-001' "
-                         "GROUP BY ALL ORDER BY ALL")
+    judged = store.query(
+        "SELECT judge, \"order\", count(*) AS n FROM judgments WHERE round_id = 'round-001' "
+        "GROUP BY ALL ORDER BY ALL"
+    )
     assert set(judged["judge"]) == {"reward-model", "llm-tiny"} and set(judged["order"]) == {"ab", "ba"}
     assert (judged["n"] == 4).all()
     rates = store.query("SELECT * FROM pair_winrates WHERE round_id = 'round-001'")
@@ -57,8 +64,13 @@ def test_full_round_then_next_round(store, tiny_lm_dir, tiny_rm_dir):
     # training metrics per step
     metrics = store.query("SELECT stage, name, count(*) AS n FROM training_metrics GROUP BY ALL")
     names = set(zip(metrics["stage"], metrics["name"]))
-    assert {("dpo", "loss"), ("dpo", "rewards/margins"), ("dpo", "rewards/accuracies"), ("reward", "loss"),
-            ("reward", "heldout_accuracy")} <= names
+    assert {
+        ("dpo", "loss"),
+        ("dpo", "rewards/margins"),
+        ("dpo", "rewards/accuracies"),
+        ("reward", "loss"),
+        ("reward", "heldout_accuracy"),
+    } <= names
     assert int(metrics.loc[(metrics["stage"] == "dpo") & (metrics["name"] == "loss"), "n"].iloc[0]) == 3
     # every stage recorded with timings
     stages = store.query("SELECT stage, status, detail FROM round_stages WHERE round_id = 'round-001'")
@@ -85,9 +97,17 @@ def test_overlap_with_eval_refuses_and_names_ids(store, tiny_lm_dir, tiny_rm_dir
     # a training prompt that is an eval prompt in other spacing and case, and a people's pair on another
     store.append("prompts", [prompt_row("train-leak", "  name A colour. ", "train")])
     with open(Path(store.root) / "preferences" / "leak.jsonl", "w") as fh:
-        fh.write(json.dumps({"id": "pair-leak", "prompt": [{"role": "user", "content": "Say hello."}],
-                             "chosen": [{"role": "assistant", "content": "Hello!"}],
-                             "rejected": [{"role": "assistant", "content": "No."}]}) + "\n")
+        fh.write(
+            json.dumps(
+                {
+                    "id": "pair-leak",
+                    "prompt": [{"role": "user", "content": "Say hello."}],
+                    "chosen": [{"role": "assistant", "content": "Hello!"}],
+                    "rejected": [{"role": "assistant", "content": "No."}],
+                }
+            )
+            + "\n"
+        )
     config = config_from_dict(tiny_recipe(tiny_lm_dir, tiny_rm_dir))  # train_prompts null: every train prompt
     with pytest.raises(OverlapError) as err:
         run_round(config, store, echo=lambda _m: None)
@@ -109,21 +129,46 @@ def test_add_checkpoint_trained_elsewhere(store, tiny_lm_dir, tiny_rm_dir, tmp_p
     # no earlier round: the uploaded model is compared with the recipe's policy; no reward model exists yet,
     # so only the LLM judge runs
     upload = make_tiny_lm(tmp_path / "upload", seed=1)
-    cli = CliRunner().invoke(main, ["--store", str(store.root), "round", "add", "--checkpoint", str(upload),
-                                    "--config", str(recipe)], catch_exceptions=False)
+    cli = CliRunner().invoke(
+        main,
+        ["--store", str(store.root), "round", "add", "--checkpoint", str(upload), "--config", str(recipe)],
+        catch_exceptions=False,
+    )
     assert cli.exit_code == 0, cli.output
     assert "reward-model judge is left out" in cli.output
     assert "round round-001: round-001-policy evaluated against" in cli.output
-    parent = store.query("SELECT checkpoint_id FROM checkpoints WHERE round_id IS NULL")["checkpoint_id"].iloc[0]
+    parent = store.query("SELECT checkpoint_id FROM checkpoints WHERE round_id IS NULL")[
+        "checkpoint_id"
+    ].iloc[0]
     row = store.query("SELECT * FROM checkpoints WHERE checkpoint_id = 'round-001-policy'").iloc[0]
     assert row["path"] == str(upload.resolve()) and row["content_hash"] == content_hash(upload)
     stages = dict(store.query("SELECT stage, status FROM round_stages WHERE round_id = 'round-001'").values)
-    assert stages == {"reward": "skipped", "rejection": "skipped", "dpo": "skipped", "checkpoint": "done",
-                      "evaluate": "done"}
-    judged = store.query("SELECT DISTINCT judge, model_a, model_b FROM judgments WHERE round_id = 'round-001'")
-    assert judged.to_dict("records") == [{"judge": "llm-tiny", "model_a": parent, "model_b": "round-001-policy"}]
+    assert stages == {
+        "reward": "skipped",
+        "rejection": "skipped",
+        "dpo": "skipped",
+        "checkpoint": "done",
+        "evaluate": "done",
+    }
+    judged = store.query(
+        "SELECT DISTINCT judge, model_a, model_b FROM judgments WHERE round_id = 'round-001'"
+    )
+    assert judged.to_dict("records") == [
+        {"judge": "llm-tiny", "model_a": parent, "model_b": "round-001-policy"}
+    ]
     assert row["parent_checkpoint_id"] == parent
     # a missing directory is bad input (exit 2), not a failed job
-    bad = CliRunner().invoke(main, ["--store", str(store.root), "round", "add", "--checkpoint",
-                                    str(tmp_path / "nope"), "--config", str(recipe)])
+    bad = CliRunner().invoke(
+        main,
+        [
+            "--store",
+            str(store.root),
+            "round",
+            "add",
+            "--checkpoint",
+            str(tmp_path / "nope"),
+            "--config",
+            str(recipe),
+        ],
+    )
     assert bad.exit_code == 2 and "no such directory" in bad.output

@@ -18,7 +18,10 @@ def _cli(store_dir, *args, env=None):
     """`rlhf` in a subprocess: the only way to SIGKILL it mid-stage."""
     return subprocess.run(
         [sys.executable, "-m", "rlhf.cli", "--store", str(store_dir), *args],
-        capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=300,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=300,
     )
 
 
@@ -52,11 +55,15 @@ def test_killed_round_resumes_at_unfinished_stage(tmp_path, tiny_lm_dir, tiny_rm
     assert "round round-001 (resuming)" in resumed.output
     assert "[reward] already done" in resumed.output
     store = Store.open(store_dir)
-    events = store.query("SELECT stage, status, detail FROM round_events WHERE round_id = 'round-001' "
-                         "AND stage <> '' ORDER BY event_at")
+    events = store.query(
+        "SELECT stage, status, detail FROM round_events WHERE round_id = 'round-001' "
+        "AND stage <> '' ORDER BY event_at"
+    )
     runs = events[events["status"] == "running"]["stage"].value_counts().to_dict()
     assert runs == {"reward": 1, "rejection": 2, "dpo": 1, "checkpoint": 1, "evaluate": 1}
-    rejection = json.loads(events[(events["stage"] == "rejection") & (events["status"] == "done")]["detail"].iloc[0])
+    rejection = json.loads(
+        events[(events["stage"] == "rejection") & (events["status"] == "done")]["detail"].iloc[0]
+    )
     assert rejection["reused"] == 18 and rejection["generated"] == 0
     assert store.query("SELECT status FROM rounds")["status"].tolist() == ["done"]
 

@@ -27,9 +27,15 @@ def test_real_round_on_smollm2(store):
 
     assert result.status == "done" and result.parent_checkpoint_id == "default"
     reward = result.stages["reward"]
-    assert reward["pairs_train"] + reward["pairs_heldout"] + reward["pairs_dropped"] == reward["pairs_total"] >= 100
+    assert (
+        reward["pairs_train"] + reward["pairs_heldout"] + reward["pairs_dropped"]
+        == reward["pairs_total"]
+        >= 100
+    )
     assert result.stages["dpo"]["steps"] == 2
     rates = store.query("SELECT judge, n, win_rate FROM pair_winrates WHERE round_id = ?", [result.round_id])
     assert set(rates["judge"]) == {"reward-model", "llm-default"} and (rates["n"] == 4).all()
-    answers = store.query("SELECT text FROM generations WHERE checkpoint_id = ?", [result.policy_checkpoint_id])
+    answers = store.query(
+        "SELECT text FROM generations WHERE checkpoint_id = ?", [result.policy_checkpoint_id]
+    )
     assert len(answers) == 4 and answers["text"].str.len().gt(0).all()

@@ -32,8 +32,14 @@ MAX_STEPS = 10  # 14 pairs at batch 4: 4 steps an epoch, so the resumes below la
 
 
 def _pairs():
-    return [pair_from_record({"prompt": f"What is {i} + 1?", "chosen": f"It is {i + 1}.", "rejected": "No."},
-                             where="test", source="test") for i in range(14)]
+    return [
+        pair_from_record(
+            {"prompt": f"What is {i} + 1?", "chosen": f"It is {i + 1}.", "rejected": "No."},
+            where="test",
+            source="test",
+        )
+        for i in range(14)
+    ]
 
 
 def _recipe(lm_dir: Path, rm_dir: Path, **round_keys) -> dict:
@@ -46,7 +52,11 @@ def _recipe(lm_dir: Path, rm_dir: Path, **round_keys) -> dict:
 
 
 def _stage(stage: str) -> tuple[str, str]:
-    return ("rlhf.rounds.dpo_stage", "policy") if stage == "dpo" else ("rlhf.rounds.reward_stage", "reward_model")
+    return (
+        ("rlhf.rounds.dpo_stage", "policy")
+        if stage == "dpo"
+        else ("rlhf.rounds.reward_stage", "reward_model")
+    )
 
 
 def _run_stage(tmp: Path, stage: str, recipe: Path, init: Path, store_dir: Path, crash_at: str | None = None):
@@ -56,9 +66,27 @@ def _run_stage(tmp: Path, stage: str, recipe: Path, init: Path, store_dir: Path,
     if crash_at:
         env[CRASH_ENV] = crash_at
     return subprocess.run(
-        [sys.executable, "-m", module, "--recipe", str(recipe), "--pairs", str(tmp / "pairs.parquet"),
-         "--init", str(init), "--output", str(tmp / "round" / out), "--round-id", "r1", "--store", str(store_dir)],
-        capture_output=True, text=True, env=env, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            module,
+            "--recipe",
+            str(recipe),
+            "--pairs",
+            str(tmp / "pairs.parquet"),
+            "--init",
+            str(init),
+            "--output",
+            str(tmp / "round" / out),
+            "--round-id",
+            "r1",
+            "--store",
+            str(store_dir),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
     )
 
 
@@ -73,7 +101,8 @@ def _max_diff(a: dict, b: dict) -> float:
 
 def _logged_steps(store_dir: Path, stage: str) -> list[int]:
     rows = Store.open(store_dir).query(
-        "SELECT DISTINCT step FROM training_metrics WHERE stage = ? AND name = 'loss' ORDER BY step", [stage])
+        "SELECT DISTINCT step FROM training_metrics WHERE stage = ? AND name = 'loss' ORDER BY step", [stage]
+    )
     return [int(s) for s in rows["step"]]
 
 
@@ -88,18 +117,24 @@ def uninterrupted(tmp_path_factory, tiny_lm_dir, tiny_rm_dir):
         done = _run_stage(tmp, stage, recipe, init, tmp / "store")
         assert done.returncode == 0, done.stderr[-3000:]
         _, name = _stage(stage)
-        out[stage] = (_weights(tmp / "round" / name), json.loads((tmp / "round" / f"{name}.result.json").read_text()))
+        out[stage] = (
+            _weights(tmp / "round" / name),
+            json.loads((tmp / "round" / f"{name}.result.json").read_text()),
+        )
         assert _logged_steps(tmp / "store", stage) == list(range(1, MAX_STEPS + 1))
     return out
 
 
 @pytest.mark.slow  # three training processes (kill, resume) per stage: about 30 s each here
 @pytest.mark.parametrize("stage", ["dpo", "reward"])
-def test_killed_stage_resumes_from_latest_checkpoint(tmp_path, tiny_lm_dir, tiny_rm_dir, uninterrupted, stage):
+def test_killed_stage_resumes_from_latest_checkpoint(
+    tmp_path, tiny_lm_dir, tiny_rm_dir, uninterrupted, stage
+):
     init = tiny_lm_dir if stage == "dpo" else tiny_rm_dir
     write_pairs(_pairs(), tmp_path / "pairs.parquet")
-    recipe = write_recipe(tmp_path / "r.yaml",
-                          _recipe(tiny_lm_dir, tiny_rm_dir, checkpoint_steps=2, checkpoints_kept=2))
+    recipe = write_recipe(
+        tmp_path / "r.yaml", _recipe(tiny_lm_dir, tiny_rm_dir, checkpoint_steps=2, checkpoints_kept=2)
+    )
     _, name = _stage(stage)
     work = tmp_path / "round" / f".{name}.work"
 
@@ -128,8 +163,9 @@ def test_checkpoint_torn_mid_save_is_not_resumed_from(tmp_path, tiny_lm_dir, tin
     work = tmp_path / "round" / ".policy.work"
 
     # killed after transformers wrote checkpoint-6 but before it became whole (step-6)
-    killed = _run_stage(tmp_path, "dpo", recipe, tiny_lm_dir, tmp_path / "store",
-                        crash_at="dpo:checkpoint-6-written")
+    killed = _run_stage(
+        tmp_path, "dpo", recipe, tiny_lm_dir, tmp_path / "store", crash_at="dpo:checkpoint-6-written"
+    )
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
     assert (work / "checkpoint-6" / "trainer_state.json").exists()
     assert [s for s, _ in complete_checkpoints(work)] == [3]  # keep 1 (the default)
@@ -180,17 +216,26 @@ def test_work_dir_keeps_only_whole_checkpoints_of_the_same_run(tmp_path):
 
     other = fingerprint({"stage": "dpo", "keys": {"max_steps": 20}})  # the recipe changed since the crash
     prepare_work_dir(work, other)
-    assert latest_checkpoint(work) is None and json.loads((work / "run.json").read_text())["fingerprint"] == other
+    assert (
+        latest_checkpoint(work) is None
+        and json.loads((work / "run.json").read_text())["fingerprint"] == other
+    )
 
 
 def test_checkpoint_keys_are_the_rounds(tiny_lm_dir, tiny_rm_dir):
     from rlhf.rounds.config import ConfigError
 
     config = config_from_dict(tiny_recipe(tiny_lm_dir, tiny_rm_dir))
-    assert config.checkpoint_steps == 50 and config.reward_checkpoint_steps == 50 and config.checkpoints_kept == 1
+    assert (
+        config.checkpoint_steps == 50
+        and config.reward_checkpoint_steps == 50
+        and config.checkpoints_kept == 1
+    )
     recipe = tiny_recipe(tiny_lm_dir, tiny_rm_dir)
     recipe["dpo"]["save_steps"] = 5
-    with pytest.raises(ConfigError, match=re.escape("dpo.save_steps: step checkpoints are set by round.checkpoint_steps")):
+    with pytest.raises(
+        ConfigError, match=re.escape("dpo.save_steps: step checkpoints are set by round.checkpoint_steps")
+    ):
         config_from_dict(recipe)
     with pytest.raises(ConfigError, match=re.escape("round.checkpoints_kept: must be >= 1")):
         config_from_dict(tiny_recipe(tiny_lm_dir, tiny_rm_dir, checkpoints_kept=0))
@@ -212,8 +257,23 @@ def test_round_killed_in_dpo_resumes_from_step_checkpoint(tmp_path, tiny_lm_dir,
         env = {k: v for k, v in os.environ.items() if k != CRASH_ENV}
         if crash_at:
             env[CRASH_ENV] = crash_at
-        return subprocess.run([sys.executable, "-m", "rlhf.cli", "--store", str(store_dir), "round", "run",
-                               "--config", str(recipe)], capture_output=True, text=True, env=env, timeout=600)
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "rlhf.cli",
+                "--store",
+                str(store_dir),
+                "round",
+                "run",
+                "--config",
+                str(recipe),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=600,
+        )
 
     crashed = cli("dpo:step-2")  # after DPO's 2nd optimizer step, before its checkpoint
     assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-3000:]
@@ -227,10 +287,14 @@ def test_round_killed_in_dpo_resumes_from_step_checkpoint(tmp_path, tiny_lm_dir,
     dpo = store.query("SELECT detail FROM round_stages WHERE round_id = 'round-001' AND stage = 'dpo'")
     detail = json.loads(dpo["detail"].iloc[0])
     assert detail["resumed_from_step"] == 1 and detail["steps"] == 3
-    runs = store.query("SELECT stage, count(*) AS n FROM round_events WHERE round_id = 'round-001' "
-                       "AND status = 'running' AND stage IN ('reward', 'dpo') GROUP BY stage")
+    runs = store.query(
+        "SELECT stage, count(*) AS n FROM round_events WHERE round_id = 'round-001' "
+        "AND status = 'running' AND stage IN ('reward', 'dpo') GROUP BY stage"
+    )
     assert dict(zip(runs["stage"], runs["n"])) == {"reward": 1, "dpo": 2}
-    assert not work.exists() and (store_dir / "rounds" / "round-001" / "policy" / "model.safetensors").exists()
+    assert (
+        not work.exists() and (store_dir / "rounds" / "round-001" / "policy" / "model.safetensors").exists()
+    )
 
 
 @pytest.mark.slow  # two `accelerate launch` runs of two processes each: about a minute here
@@ -244,18 +308,41 @@ def test_killed_stage_resumes_under_accelerate_launch(tmp_path, tiny_lm_dir, tin
         if crash_at:
             env[CRASH_ENV] = crash_at
         return subprocess.run(
-            [sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(config),
-             "--main_process_port", str(_free_port()), "-m", "rlhf.rounds.dpo_stage", "--recipe", str(recipe),
-             "--pairs", str(tmp_path / "pairs.parquet"), "--init", str(tiny_lm_dir),
-             "--output", str(tmp_path / "round" / "policy"), "--round-id", "r1"],
-            capture_output=True, text=True, env=env, timeout=600,
+            [
+                sys.executable,
+                "-m",
+                "accelerate.commands.launch",
+                "--config_file",
+                str(config),
+                "--main_process_port",
+                str(_free_port()),
+                "-m",
+                "rlhf.rounds.dpo_stage",
+                "--recipe",
+                str(recipe),
+                "--pairs",
+                str(tmp_path / "pairs.parquet"),
+                "--init",
+                str(tiny_lm_dir),
+                "--output",
+                str(tmp_path / "round" / "policy"),
+                "--round-id",
+                "r1",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=600,
         )
 
     killed = launch("dpo:step-5")  # every process SIGKILLs itself after step 5
     assert killed.returncode != 0
     work = tmp_path / "round" / ".policy.work"
     assert [s for s, _ in complete_checkpoints(work)] == [4]
-    assert sorted(p.name for p in (work / "step-4").glob("rng_state_*.pth")) == ["rng_state_0.pth", "rng_state_1.pth"]
+    assert sorted(p.name for p in (work / "step-4").glob("rng_state_*.pth")) == [
+        "rng_state_0.pth",
+        "rng_state_1.pth",
+    ]
 
     resumed = launch()
     assert resumed.returncode == 0, resumed.stderr[-3000:]

@@ -15,11 +15,19 @@ from rlhf.rounds.ranking import Answer, pick_pair
 from rounds_helpers import tiny_recipe
 
 # train prompts: three with a reference, one without
-TRAIN = [("train-0", "What is 2 plus 3?", "5"), ("train-1", "What is 4 plus 4?", "8"),
-         ("train-2", "What is the capital of Italy?", "Rome"), ("train-3", "Write a line about rain.", None)]
+TRAIN = [
+    ("train-0", "What is 2 plus 3?", "5"),
+    ("train-1", "What is 4 plus 4?", "8"),
+    ("train-2", "What is the capital of Italy?", "Rome"),
+    ("train-3", "Write a line about rain.", None),
+]
 # eval prompts: two with a reference, two without
-EVAL = [("eval-0", "What is 1 plus 1?", "2"), ("eval-1", "What is the capital of Peru?", "Lima"),
-        ("eval-2", "Name a colour.", None), ("eval-3", "Say hello.", None)]
+EVAL = [
+    ("eval-0", "What is 1 plus 1?", "2"),
+    ("eval-1", "What is the capital of Peru?", "Lima"),
+    ("eval-2", "Name a colour.", None),
+    ("eval-3", "Say hello.", None),
+]
 # The base policy's stored answers (k = 3 per training prompt; one per eval prompt). The sampler reuses
 # answers the store holds, so the round ranks exactly these.
 TRAIN_ANSWERS = {
@@ -28,13 +36,23 @@ TRAIN_ANSWERS = {
     "train-2": ["Paris", "Madrid", "Berlin"],  # all wrong: no verifiable pair
     "train-3": ["Rain falls.", "Grey rain on the roof.", "Drip."],  # no reference
 }
-EVAL_ANSWERS = {"eval-0": "1 + 1 = 2.", "eval-1": "The capital of Peru is Quito.", "eval-2": "Blue.",
-                "eval-3": "Hello!"}
+EVAL_ANSWERS = {
+    "eval-0": "1 + 1 = 2.",
+    "eval-1": "The capital of Peru is Quito.",
+    "eval-2": "Blue.",
+    "eval-3": "Hello!",
+}
 
 
 def _prompt(pid: str, text: str, reference: str | None, split: str) -> dict:
-    return {"prompt_id": pid, "messages": json.dumps([{"role": "user", "content": text}]), "text": text,
-            "split": split, "category": "math", "reference": reference}
+    return {
+        "prompt_id": pid,
+        "messages": json.dumps([{"role": "user", "content": text}]),
+        "text": text,
+        "split": split,
+        "category": "math",
+        "reference": reference,
+    }
 
 
 def _seed(store, config) -> str:
@@ -47,17 +65,37 @@ def _seed(store, config) -> str:
     folder.mkdir(exist_ok=True)
     with open(folder / "people.jsonl", "w") as fh:
         for i in range(8):
-            fh.write(json.dumps({"id": f"people-{i}", "prompt": [{"role": "user", "content": f"Add {i} and 2."}],
-                                 "chosen": [{"role": "assistant", "content": f"{i} + 2 = {i + 2}."}],
-                                 "rejected": [{"role": "assistant", "content": "I will not."}]}) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "id": f"people-{i}",
+                        "prompt": [{"role": "user", "content": f"Add {i} and 2."}],
+                        "chosen": [{"role": "assistant", "content": f"{i} + 2 = {i + 2}."}],
+                        "rejected": [{"role": "assistant", "content": "I will not."}],
+                    }
+                )
+                + "\n"
+            )
     base = ckpt.register_base(store, config.policy).checkpoint_id
     rows = []
-    for sc, answers in ((rejection_sampler(config), TRAIN_ANSWERS),
-                        (eval_sampler(config), {k: [v] for k, v in EVAL_ANSWERS.items()})):
+    for sc, answers in (
+        (rejection_sampler(config), TRAIN_ANSWERS),
+        (eval_sampler(config), {k: [v] for k, v in EVAL_ANSWERS.items()}),
+    ):
         for pid, texts in answers.items():
-            rows += [{"checkpoint_id": base, "prompt_id": pid, "params_hash": sc.params_hash, "params": sc.params_json,
-                      "sample_index": i, "text": t, "finish_reason": "stop", "backend": "test"}
-                     for i, t in enumerate(texts)]
+            rows += [
+                {
+                    "checkpoint_id": base,
+                    "prompt_id": pid,
+                    "params_hash": sc.params_hash,
+                    "params": sc.params_json,
+                    "sample_index": i,
+                    "text": t,
+                    "finish_reason": "stop",
+                    "backend": "test",
+                }
+                for i, t in enumerate(texts)
+            ]
     store.append("generations", rows)
     return base
 
@@ -79,13 +117,22 @@ def test_round_ranks_rejection_pairs_by_reference_and_records_it(store, tiny_lm_
     assert rejection["prompts"] == 3 and rejection["generated"] == 0 and rejection["reused"] == 9
     assert rejection["rank_by"] == "reference" and rejection["scored"] == 0  # no reward model needed
     assert (rejection["verifiable_pairs"], rejection["reward_model_pairs"], rejection["pairs"]) == (2, 0, 2)
-    assert (rejection["prompts_with_reference"], rejection["answers_checked"], rejection["answers_correct"]) == (3, 9, 3)
+    assert (
+        rejection["prompts_with_reference"],
+        rejection["answers_checked"],
+        rejection["answers_correct"],
+    ) == (3, 9, 3)
     pairs = pd.read_parquet(Path(result.round_dir) / "rejection_pairs.parquet").set_index("prompt_id")
     assert sorted(pairs.index) == ["train-0", "train-1"]
     assert (pairs["ranked_by"] == "reference").all()
-    assert pairs.loc["train-0", "chosen"] == "2 + 3 = 5." and pairs.loc["train-0", "rejected"] == "The answer is 6."
+    assert (
+        pairs.loc["train-0", "chosen"] == "2 + 3 = 5."
+        and pairs.loc["train-0", "rejected"] == "The answer is 6."
+    )
     # two right answers to train-1: the lower sample index is chosen; the wrong one is rejected
-    assert pairs.loc["train-1", "chosen"] == "4 + 4 = 8" and pairs.loc["train-1", "rejected"] == "Eight? No: 9"
+    assert (
+        pairs.loc["train-1", "chosen"] == "4 + 4 = 8" and pairs.loc["train-1", "rejected"] == "Eight? No: 9"
+    )
     assert pairs["chosen_correct"].all() and not pairs["rejected_correct"].any()
 
     # the reference judge judged only the eval prompts with a reference; the others are skipped and counted
@@ -116,7 +163,10 @@ def test_both_ranks_by_reference_first_then_reward_model(store, tiny_lm_dir, tin
     pairs = pd.read_parquet(Path(result.round_dir) / "rejection_pairs.parquet").set_index("prompt_id")
     assert rejection["scored"] == 12
     assert pairs.loc["train-0", "ranked_by"] == "reference" and pairs.loc["train-0", "chosen"] == "2 + 3 = 5."
-    assert pairs.loc["train-1", "ranked_by"] == "reference" and pairs.loc["train-1", "rejected"] == "Eight? No: 9"
+    assert (
+        pairs.loc["train-1", "ranked_by"] == "reference"
+        and pairs.loc["train-1", "rejected"] == "Eight? No: 9"
+    )
     # all wrong (train-2) or no reference (train-3): the reward model ranks them
     for pid in set(pairs.index) & {"train-2", "train-3"}:
         assert pairs.loc[pid, "ranked_by"] == "reward_model"

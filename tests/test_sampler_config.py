@@ -53,7 +53,10 @@ def test_params_hash_covers_text_changing_settings_only():
 
 def test_from_dict_rejects_unknown_keys_and_seeds_are_stable():
     assert SamplerConfig.from_dict({"max_new_tokens": 8}).max_new_tokens == 8
-    with pytest.raises(ValueError, match=r"sampler\.max_tokens: unknown setting \(did you mean 'max_new_tokens' or 'max_prompt_tokens'\?\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"sampler\.max_tokens: unknown setting \(did you mean 'max_new_tokens' or 'max_prompt_tokens'\?\)",
+    ):
         SamplerConfig.from_dict({"max_tokens": 8})
     assert derive_seed(0, "p", 0) == derive_seed(0, "p", 0)
     seeds = {derive_seed(s, p, k) for s in (0, 1) for p in ("a", "b") for k in (0, 1)}

@@ -12,18 +12,32 @@ from rlhf.sampler.openai_backend import OpenAIBackend
 
 
 def _frame(n: int) -> pd.DataFrame:
-    return pd.DataFrame({"prompt_id": [f"q{i}" for i in range(n)], "text": [f"question {i}?" for i in range(n)]})
+    return pd.DataFrame(
+        {"prompt_id": [f"q{i}" for i in range(n)], "text": [f"question {i}?" for i in range(n)]}
+    )
 
 
 def _config(url: str, **kw) -> SamplerConfig:
-    return SamplerConfig(backend="openai", base_url=url, max_new_tokens=12, max_concurrency=4, timeout_s=10, **kw)
+    return SamplerConfig(
+        backend="openai", base_url=url, max_new_tokens=12, max_concurrency=4, timeout_s=10, **kw
+    )
 
 
 def test_openai_backend_writes_the_same_records_and_survives_a_429(store, tmp_path):
-    with running_stub("--fail-first", "1", "--fail-status", "429",
-                      rules=[{"contains": "question 0?", "reply": "zero is the answer"}], tmp_dir=str(tmp_path)) as url:
-        result = sample(store, "served-policy", prompts=_frame(6), config=_config(url, samples_per_prompt=2,
-                                                                                temperature=0.7, seed=5))
+    with running_stub(
+        "--fail-first",
+        "1",
+        "--fail-status",
+        "429",
+        rules=[{"contains": "question 0?", "reply": "zero is the answer"}],
+        tmp_dir=str(tmp_path),
+    ) as url:
+        result = sample(
+            store,
+            "served-policy",
+            prompts=_frame(6),
+            config=_config(url, samples_per_prompt=2, temperature=0.7, seed=5),
+        )
         stats = httpx.get(url.replace("/v1", "/stats")).json()
     assert (result.requested, result.generated, result.failed) == (12, 12, 0)
     assert stats["failed_on_purpose"] == 1 and stats["chat_requests"] == 13  # one 429, retried
@@ -56,7 +70,11 @@ def test_a_prompt_the_server_calls_too_long_is_recorded_as_skipped():
     backend = OpenAIBackend("m", SamplerConfig(backend="openai", base_url="http://127.0.0.1:9/v1"))
     too_long = ChatError("HTTP 400: This model's maximum context length is 2048 tokens", 400, 1, 0.01)
     out = backend._output(too_long)
-    assert out.finish_reason == "skipped" and "maximum context length" in out.skipped_reason and out.error is None
+    assert (
+        out.finish_reason == "skipped"
+        and "maximum context length" in out.skipped_reason
+        and out.error is None
+    )
     other = backend._output(ChatError("HTTP 400: bad request", 400, 1, 0.01))
     assert other.error and other.finish_reason is None
     backend.close()

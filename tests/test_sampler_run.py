@@ -55,8 +55,9 @@ def _counts(store) -> dict[str, int]:
 
 
 def test_writes_one_row_per_prompt_and_sample_with_full_records(store, tiny_lm_dir):
-    config = SamplerConfig(max_new_tokens=6, samples_per_prompt=2, temperature=0.8, top_p=0.9, seed=3,
-                           batch_size=4, chunk_size=8)
+    config = SamplerConfig(
+        max_new_tokens=6, samples_per_prompt=2, temperature=0.8, top_p=0.9, seed=3, batch_size=4, chunk_size=8
+    )
     result = sample(store, str(tiny_lm_dir), prompts=_frame(5), config=config)
     assert (result.requested, result.generated, result.reused, result.failed) == (10, 10, 0, 0)
     rows = store.query("SELECT * FROM generations ORDER BY prompt_id, sample_index")
@@ -89,13 +90,23 @@ def test_second_run_reuses_everything_and_loads_no_model(store, tiny_lm_dir):
     assert (result.reused, result.generated) == (6, 0)
     # batch size and chunking are not sampling parameters: still all reused
     third = CountingFactory()
-    result = sample(store, str(tiny_lm_dir), prompts=_frame(6), backend=third,
-                    config=SamplerConfig(max_new_tokens=4, batch_size=1, chunk_size=2, sort_by_length=False))
+    result = sample(
+        store,
+        str(tiny_lm_dir),
+        prompts=_frame(6),
+        backend=third,
+        config=SamplerConfig(max_new_tokens=4, batch_size=1, chunk_size=2, sort_by_length=False),
+    )
     assert third.loads == 0 and result.reused == 6
     # a text-changing parameter is a new cache key
     fourth = CountingFactory()
-    result = sample(store, str(tiny_lm_dir), prompts=_frame(6), backend=fourth,
-                    config=SamplerConfig(max_new_tokens=5, batch_size=8))
+    result = sample(
+        store,
+        str(tiny_lm_dir),
+        prompts=_frame(6),
+        backend=fourth,
+        config=SamplerConfig(max_new_tokens=5, batch_size=8),
+    )
     assert (result.reused, result.generated, fourth.model_calls) == (0, 6, 1)
     assert store.count("generations") == 12
 
@@ -112,8 +123,14 @@ def test_killed_run_resumes_without_redoing_committed_chunks(store, tiny_lm_dir)
 
     factory = CountingFactory()
     with pytest.raises(Killed):
-        sample(store, str(tiny_lm_dir), prompts=_frame(10), config=config, backend=factory,
-               progress=kill_after_first_commit)
+        sample(
+            store,
+            str(tiny_lm_dir),
+            prompts=_frame(10),
+            config=config,
+            backend=factory,
+            progress=kill_after_first_commit,
+        )
     assert store.count("generations") == 4 and factory.model_calls == 2
     again = CountingFactory()
     result = sample(store, str(tiny_lm_dir), prompts=_frame(10), config=config, backend=again)
@@ -135,11 +152,14 @@ def test_same_content_at_another_path_reuses_the_checkpoint_id(store, tiny_lm_di
 
 
 def test_store_split_category_and_ids(store, tiny_lm_dir):
-    store.append("prompts", [
-        {"prompt_id": "e1", "text": "What is 2 + 2?", "split": "eval", "category": "math"},
-        {"prompt_id": "e2", "text": "Write a poem.", "split": "eval", "category": "writing"},
-        {"prompt_id": "t1", "text": "def add(a, b):", "split": "train", "category": "code"},
-    ])
+    store.append(
+        "prompts",
+        [
+            {"prompt_id": "e1", "text": "What is 2 + 2?", "split": "eval", "category": "math"},
+            {"prompt_id": "e2", "text": "Write a poem.", "split": "eval", "category": "writing"},
+            {"prompt_id": "t1", "text": "def add(a, b):", "split": "train", "category": "code"},
+        ],
+    )
     config = SamplerConfig(max_new_tokens=3)
     assert sample(store, str(tiny_lm_dir), config=config).prompts == 2  # default: the eval split
     assert sample(store, str(tiny_lm_dir), prompts="all", category="code", config=config).generated == 1
@@ -151,16 +171,23 @@ def test_store_split_category_and_ids(store, tiny_lm_dir):
 def test_too_long_prompts_are_skipped_with_a_reason_or_truncated(store, tiny_lm_dir):
     frame = _frame(3)
     frame.loc[2, "text"] = "word " * 200
-    skip = sample(store, str(tiny_lm_dir), prompts=frame,
-                  config=SamplerConfig(max_new_tokens=3, max_prompt_tokens=40))
+    skip = sample(
+        store, str(tiny_lm_dir), prompts=frame, config=SamplerConfig(max_new_tokens=3, max_prompt_tokens=40)
+    )
     assert (skip.generated, skip.skipped) == (3, 1)
     row = store.query("SELECT * FROM generations WHERE prompt_id = 'p02'").iloc[0]
     assert row["finish_reason"] == "skipped" and pd.isna(row["text"])
     assert "limit is 40 (max_prompt_tokens)" in row["skipped_reason"] and row["prompt_tokens"] > 40
-    trunc = sample(store, str(tiny_lm_dir), prompts=frame,
-                   config=SamplerConfig(max_new_tokens=3, max_prompt_tokens=40, on_too_long="truncate"))
+    trunc = sample(
+        store,
+        str(tiny_lm_dir),
+        prompts=frame,
+        config=SamplerConfig(max_new_tokens=3, max_prompt_tokens=40, on_too_long="truncate"),
+    )
     assert trunc.truncated == 1
-    row = store.query("SELECT * FROM generations WHERE prompt_id = 'p02' AND finish_reason <> 'skipped'").iloc[0]
+    row = store.query(
+        "SELECT * FROM generations WHERE prompt_id = 'p02' AND finish_reason <> 'skipped'"
+    ).iloc[0]
     assert row["prompt_tokens"] == 40 and "truncated" in row["skipped_reason"] and row["text"] is not None
 
 
@@ -171,9 +198,18 @@ def _assert_nothing_written(store):
 @pytest.mark.parametrize(
     "content, match",
     [
-        ('{"prompt_id": "a", "text": "x"}\n{"prompt_id": "a", "text": "y"}\n', r"prompts.jsonl:2: duplicate prompt_id 'a' \(first at .*prompts.jsonl:1\)"),
-        ('{"prompt_id": "a", "text": "x"}\n{"prompt_id": "b", "text": "   "}\n', r"prompts.jsonl:2: prompt 'b' has no text"),
-        ('{"prompt_id": "a", "text": "x"}\n{"prompt_id": "b", "text": "y"\n', r"prompts.jsonl:2: malformed JSON"),
+        (
+            '{"prompt_id": "a", "text": "x"}\n{"prompt_id": "a", "text": "y"}\n',
+            r"prompts.jsonl:2: duplicate prompt_id 'a' \(first at .*prompts.jsonl:1\)",
+        ),
+        (
+            '{"prompt_id": "a", "text": "x"}\n{"prompt_id": "b", "text": "   "}\n',
+            r"prompts.jsonl:2: prompt 'b' has no text",
+        ),
+        (
+            '{"prompt_id": "a", "text": "x"}\n{"prompt_id": "b", "text": "y"\n',
+            r"prompts.jsonl:2: malformed JSON",
+        ),
         ('{"text": "x"}\n', r"prompts.jsonl:1: missing prompt_id"),
     ],
 )
@@ -203,7 +239,9 @@ def test_bad_checkpoints_name_the_path_and_write_nothing(store, tiny_rm_dir, tmp
     frame = _frame(2)
     with pytest.raises(CheckpointError, match="no such path and not a registered checkpoint_id"):
         sample(store, str(tmp_path / "nowhere"), prompts=frame)
-    with pytest.raises(CheckpointError, match=r"not a causal LM \(architectures: LlamaForSequenceClassification\)"):
+    with pytest.raises(
+        CheckpointError, match=r"not a causal LM \(architectures: LlamaForSequenceClassification\)"
+    ):
         sample(store, str(tiny_rm_dir), prompts=frame)
     (tmp_path / "empty").mkdir()
     with pytest.raises(CheckpointError, match=r"no config\.json"):

@@ -20,12 +20,29 @@ def test_sigkilled_run_resumes_without_redoing_committed_chunks(tmp_path, tiny_l
 
     n = 160
     prompts = tmp_path / "p.jsonl"
-    prompts.write_text("".join(json.dumps({"prompt_id": f"k{i:03d}", "text": f"Question number {i}?"}) + "\n"
-                               for i in range(n)))
+    prompts.write_text(
+        "".join(
+            json.dumps({"prompt_id": f"k{i:03d}", "text": f"Question number {i}?"}) + "\n" for i in range(n)
+        )
+    )
     store_dir = tmp_path / "store"
     args = ["--max-new-tokens", "8", "--batch-size", "2", "--chunk-size", "4"]
-    cmd = [sys.executable, "-m", "rlhf.cli", "--store", str(store_dir), "sample", "--checkpoint", str(tiny_lm_dir),
-           "--prompts", str(prompts), "--threads", "1", "--no-progress", *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "rlhf.cli",
+        "--store",
+        str(store_dir),
+        "sample",
+        "--checkpoint",
+        str(tiny_lm_dir),
+        "--prompts",
+        str(prompts),
+        "--threads",
+        "1",
+        "--no-progress",
+        *args,
+    ]
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     store = Store.open(store_dir)

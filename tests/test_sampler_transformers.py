@@ -40,15 +40,19 @@ def varied_lm(tiny_lm_dir):
 
 
 def _requests(seed: int = 0) -> list[GenerationRequest]:
-    return [GenerationRequest(f"p{i}", 0, (("user", t),), derive_seed(seed, f"p{i}", 0)) for i, t in enumerate(PROMPTS)]
+    return [
+        GenerationRequest(f"p{i}", 0, (("user", t),), derive_seed(seed, f"p{i}", 0))
+        for i, t in enumerate(PROMPTS)
+    ]
 
 
 def _plain_generate(model, tokenizer, request: GenerationRequest, max_new_tokens: int) -> str:
     text = tokenizer.apply_chat_template(request.chat(), tokenize=False, add_generation_prompt=True)
     inputs = tokenizer(text, add_special_tokens=False, return_tensors="pt")
-    out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False,
-                         pad_token_id=tokenizer.pad_token_id)
-    new = out[0, inputs["input_ids"].shape[1]:].tolist()
+    out = model.generate(
+        **inputs, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=tokenizer.pad_token_id
+    )
+    new = out[0, inputs["input_ids"].shape[1] :].tolist()
     if tokenizer.eos_token_id in new:
         new = new[: new.index(tokenizer.eos_token_id)]
     return tokenizer.decode(new, skip_special_tokens=True)
@@ -57,8 +61,9 @@ def _plain_generate(model, tokenizer, request: GenerationRequest, max_new_tokens
 @pytest.mark.parametrize("compact", [True, False], ids=["compacting-loop", "hf-generate"])
 def test_batched_greedy_equals_plain_per_prompt_generate(varied_lm, compact):
     model, tokenizer = varied_lm
-    backend = TransformersBackend(model, tokenizer, SamplerConfig(max_new_tokens=12, batch_size=3,
-                                                                  compact_finished=compact))
+    backend = TransformersBackend(
+        model, tokenizer, SamplerConfig(max_new_tokens=12, batch_size=3, compact_finished=compact)
+    )
     requests = _requests()
     outputs = backend.generate(backend.order(requests))
     by_id = {r.prompt_id: o for r, o in zip(backend.order(requests), outputs)}
@@ -101,7 +106,9 @@ def test_seeded_sampler_matches_the_distribution():
     expected = torch.softmax(logits[0] / temperature, -1)
     assert torch.allclose(freq, expected, atol=0.025)
     # top_p keeps the smallest set reaching the mass; the first token always stays
-    assert top_p_mask(torch.log(torch.tensor([[0.5, 0.3, 0.15, 0.05]])), 0.8).tolist() == [[False, False, True, True]]
+    assert top_p_mask(torch.log(torch.tensor([[0.5, 0.3, 0.15, 0.05]])), 0.8).tolist() == [
+        [False, False, True, True]
+    ]
     assert top_p_mask(torch.tensor([[5.0, 0.0]]), 0.01).tolist() == [[False, True]]
     noise = uniform_noise(torch.tensor([1, 2]), 3, 1000)
     assert noise.min() > 0 and noise.max() < 1 and abs(noise.mean().item() - 0.5) < 0.03
@@ -136,8 +143,9 @@ class _OOMAbove:
 @pytest.mark.parametrize("compact", [True, False], ids=["compacting-loop", "hf-generate"])
 def test_out_of_memory_halves_the_batch_and_returns_every_answer(varied_lm, compact):
     model, tokenizer = varied_lm
-    backend = TransformersBackend(model, tokenizer, SamplerConfig(max_new_tokens=6, batch_size=8,
-                                                                  compact_finished=compact))
+    backend = TransformersBackend(
+        model, tokenizer, SamplerConfig(max_new_tokens=6, batch_size=8, compact_finished=compact)
+    )
     requests = _requests()
     with _OOMAbove(model, limit=2) as oom:
         outputs = backend.generate(backend.order(requests))
@@ -164,8 +172,13 @@ def test_rows_that_stop_early_leave_the_batch_and_the_others_still_match_generat
     probe = TransformersBackend(model, tokenizer, SamplerConfig(max_new_tokens=12, batch_size=8))
     encoded = [probe.encode(r) for r in requests]
     free_runs = [
-        model.generate(torch.tensor([ids]), max_new_tokens=12, do_sample=False, eos_token_id=None,
-                       pad_token_id=tokenizer.pad_token_id)[0, len(ids):].tolist()
+        model.generate(
+            torch.tensor([ids]),
+            max_new_tokens=12,
+            do_sample=False,
+            eos_token_id=None,
+            pad_token_id=tokenizer.pad_token_id,
+        )[0, len(ids) :].tolist()
         for ids in encoded
     ]
     first_seen = Counter(tok for run in free_runs for tok in set(run[1:8]))
@@ -175,13 +188,20 @@ def test_rows_that_stop_early_leave_the_batch_and_the_others_still_match_generat
     outputs = backend.generate(requests)
     expected = []
     for ids in encoded:
-        run = model.generate(torch.tensor([ids]), max_new_tokens=12, do_sample=False, eos_token_id=stop_token,
-                             pad_token_id=tokenizer.pad_token_id)[0, len(ids):].tolist()
+        run = model.generate(
+            torch.tensor([ids]),
+            max_new_tokens=12,
+            do_sample=False,
+            eos_token_id=stop_token,
+            pad_token_id=tokenizer.pad_token_id,
+        )[0, len(ids) :].tolist()
         expected.append(run[: run.index(stop_token) + 1] if stop_token in run else run)
     assert [o.completion_tokens for o in outputs] == [len(e) for e in expected]
     assert len({len(e) for e in expected}) >= 3  # rows really left the batch at different steps
     assert [o.finish_reason for o in outputs] == ["stop" if stop_token in e else "length" for e in expected]
-    decoded = [tokenizer.decode([t for t in e if t != stop_token], skip_special_tokens=True) for e in expected]
+    decoded = [
+        tokenizer.decode([t for t in e if t != stop_token], skip_special_tokens=True) for e in expected
+    ]
     assert [o.text for o in outputs] == decoded
 
 
@@ -212,8 +232,14 @@ def test_preallocated_layer_writes_in_place_broadcasts_the_prefix_and_selects_ro
 
 @pytest.mark.parametrize(
     ("prompts", "expected"),
-    [([[1, 2, 3], [1, 2, 4, 5]], 2), ([[1, 2, 3], [1, 2, 3]], 2), ([[7, 8, 9]], 2), ([[1], [1, 2]], 0),
-     ([[1, 2], [3, 2]], 0), ([], 0)],
+    [
+        ([[1, 2, 3], [1, 2, 4, 5]], 2),
+        ([[1, 2, 3], [1, 2, 3]], 2),
+        ([[7, 8, 9]], 2),
+        ([[1], [1, 2]], 0),
+        ([[1, 2], [3, 2]], 0),
+        ([], 0),
+    ],
 )
 def test_shared_prefix_leaves_every_prompt_a_token_to_prefill(prompts, expected):
     from rlhf.sampler.decode import shared_prefix_length
@@ -227,11 +253,14 @@ def test_a_long_shared_prefix_is_computed_once_and_answers_still_match_generate(
     model, tokenizer = varied_lm
     system = "You are a careful assistant. Answer in one short sentence, please."
     config = SamplerConfig(max_new_tokens=10, batch_size=8, system_prompt=system)
-    requests = [GenerationRequest(r.prompt_id, 0, (("system", system), *r.messages), r.seed) for r in _requests()]
+    requests = [
+        GenerationRequest(r.prompt_id, 0, (("system", system), *r.messages), r.seed) for r in _requests()
+    ]
     backend = TransformersBackend(model, tokenizer, config)
     shapes: list[tuple[int, ...]] = []
-    hook = model.register_forward_pre_hook(lambda _m, _a, kw: shapes.append(tuple(kw["input_ids"].shape)),
-                                           with_kwargs=True)
+    hook = model.register_forward_pre_hook(
+        lambda _m, _a, kw: shapes.append(tuple(kw["input_ids"].shape)), with_kwargs=True
+    )
     try:
         outputs = backend.generate(requests)
     finally:
@@ -243,7 +272,9 @@ def test_a_long_shared_prefix_is_computed_once_and_answers_still_match_generate(
     assert sum(rows for rows, _ in groups) == 8 and len(groups) >= 2
     rests = [len(backend.encode(r)) - shapes[0][1] for r in requests]
     assert max(width for _, width in groups) == max(rests)
-    assert sum(rows * width for rows, width in groups) < len(rests) * max(rests)  # less padding than one batch
+    assert sum(rows * width for rows, width in groups) < len(rests) * max(
+        rests
+    )  # less padding than one batch
     expected = [_plain_generate(model, tokenizer, r, 10) for r in requests]
     assert [o.text for o in outputs] == expected
     assert len(set(expected)) == len(PROMPTS)

@@ -30,7 +30,9 @@ CATS = ["math", "code", "chat"]
 T0 = datetime(2026, 1, 1)
 
 
-def _verdicts(version: str, seed: int, *, round_id: str, a: str, b: str, prompts: range, at: datetime) -> list[dict]:
+def _verdicts(
+    version: str, seed: int, *, round_id: str, a: str, b: str, prompts: range, at: datetime
+) -> list[dict]:
     rng = np.random.default_rng(seed)
     rows = []
     for i in prompts:
@@ -38,17 +40,23 @@ def _verdicts(version: str, seed: int, *, round_id: str, a: str, b: str, prompts
                     round_id=round_id, category=CATS[i % 3], length_a=300 + 11 * i, length_b=280 + 17 * (i % 7),
                     created_at=at)  # fmt: skip
         if i == 2:  # unscored in both orders: an unscored prompt, never a tie
-            rows += [{**base, "order": o, "preference": None, "error": "prompt too long"} for o in ("ab", "ba")]
+            rows += [
+                {**base, "order": o, "preference": None, "error": "prompt too long"} for o in ("ab", "ba")
+            ]
         elif i == 3:  # one order scored, the other unscored
-            rows += [{**base, "order": "ab", "preference": 0.9}, {**base, "order": "ba", "preference": None,
-                                                                  "error": "no verdict"}]
+            rows += [
+                {**base, "order": "ab", "preference": 0.9},
+                {**base, "order": "ba", "preference": None, "error": "no verdict"},
+            ]
         elif i == 4:  # judged in one order only
             rows.append({**base, "order": "ba", "preference": 0.25})
         elif i in (5, 6):  # imported verdicts: order unknown
             rows.append({**base, "order": None, "preference": float(rng.choice([0.0, 0.5, 1.0]))})
         else:
             for o in ("ab", "ba"):
-                rows.append({**base, "order": o, "preference": float(np.clip(rng.normal(0.62, 0.3), 0, 1).round(2))})
+                rows.append(
+                    {**base, "order": o, "preference": float(np.clip(rng.normal(0.62, 0.3), 0, 1).round(2))}
+                )
     return rows
 
 
@@ -136,17 +144,30 @@ def test_the_store_views_equal_the_core(filled):
         rows = frame[(frame["round_id"] == row.round_id) & (frame["judge_version"] == row.judge_version)]
         prompts, expected = _core(rows, row.judge_version, row.model_b, row.model_a, n_boot=0)
         assert (row.n, row.wins, row.losses, row.ties, row.unscored) == (
-            expected.n_total, expected.n_wins, expected.n_losses, expected.n_ties, expected.n_unscored)
+            expected.n_total,
+            expected.n_wins,
+            expected.n_losses,
+            expected.n_ties,
+            expected.n_unscored,
+        )
         assert row.win_rate == pytest.approx(expected.win_rate, abs=1e-12)
         assert row.standard_error == pytest.approx(expected.standard_error, abs=1e-12)
-        cats = store.query("SELECT * FROM category_winrates WHERE round_id = ? AND judge_version = ? AND model_a = ? "
-                           "AND model_b = ?", [row.round_id, row.judge_version, row.model_a, row.model_b])
+        cats = store.query(
+            "SELECT * FROM category_winrates WHERE round_id = ? AND judge_version = ? AND model_a = ? "
+            "AND model_b = ?",
+            [row.round_id, row.judge_version, row.model_a, row.model_b],
+        )
         cells = win_rate_by(prompts, n_boot=0)
         assert sorted(cats["category"]) == sorted(cells)
         for c in cats.itertuples():
             cell = cells[c.category]
             assert (c.n, c.wins, c.losses, c.ties, c.unscored) == (
-                cell.n_total, cell.n_wins, cell.n_losses, cell.n_ties, cell.n_unscored)
+                cell.n_total,
+                cell.n_wins,
+                cell.n_losses,
+                cell.n_ties,
+                cell.n_unscored,
+            )
             assert c.win_rate == pytest.approx(cell.win_rate, abs=1e-12)
             if cell.n_total > 1:
                 assert c.standard_error == pytest.approx(cell.standard_error, abs=1e-12)
@@ -165,7 +186,9 @@ def test_the_evaluate_stage_detail_equals_the_core(filled, round_id):
         _, expected = _core(frame[frame["round_id"] == round_id], version, b, a, n_boot=2000, seed=0)
         for key in FIELDS:
             want = getattr(expected, key)
-            assert detail[key] == (None if isinstance(want, float) and math.isnan(want) else pytest.approx(want)), key
+            assert detail[key] == (
+                None if isinstance(want, float) and math.isnan(want) else pytest.approx(want)
+            ), key
 
 
 @pytest.mark.parametrize("version", ["v1", "v2"])
@@ -220,7 +243,10 @@ def test_the_dashboard_progress_page_shows_the_core_numbers(filled, monkeypatch,
         {"checkpoint_id": "ckpt-3", "round_id": "r2", "kind": "policy", "parent_checkpoint_id": "ckpt-1",
          "created_at": T0 + timedelta(days=2)},
     ])  # fmt: skip
-    store.append("round_events", [{"round_id": "r0", "stage": "", "status": "done", "event_at": T0 - timedelta(days=1)}])
+    store.append(
+        "round_events",
+        [{"round_id": "r0", "stage": "", "status": "done", "event_at": T0 - timedelta(days=1)}],
+    )
     monkeypatch.setenv("RLHF_STORE", str(store.root))
     app = str(Path(__file__).resolve().parents[1] / "dashboard" / "streamlit_app.py")
     at = AppTest.from_file(app, default_timeout=120)

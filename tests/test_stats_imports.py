@@ -6,7 +6,15 @@ import json
 import subprocess
 import sys
 
-HEAVY = ["judges.llm_judge", "judges.openai_judge", "judges.reward_judge", "judges.run", "httpx", "streamlit", "torch"]
+HEAVY = [
+    "judges.llm_judge",
+    "judges.openai_judge",
+    "judges.reward_judge",
+    "judges.run",
+    "httpx",
+    "streamlit",
+    "torch",
+]
 
 
 def test_importing_the_statistics_core_loads_no_judge_http_or_ui() -> None:

@@ -34,8 +34,9 @@ def test_counts_orders_running_round_and_broken_judge(store):
     assert rounds["status"].tolist() == ["done"] * 4 + ["running"]
     stage = store.query("SELECT status FROM round_stages WHERE round_id = 'r04' AND stage = 'judge'")
     assert stage["status"].tolist() == ["running"]
-    broken = store.query("SELECT count(*) AS n, count(preference) AS scored FROM judgments WHERE judge = ?",
-                         [BROKEN_JUDGE])
+    broken = store.query(
+        "SELECT count(*) AS n, count(preference) AS scored FROM judgments WHERE judge = ?", [BROKEN_JUDGE]
+    )
     assert broken["n"].iloc[0] > 0 and broken["scored"].iloc[0] == 0
     # prompts without a category get one from prompt_tags; the judgment_pairs view resolves it
     untagged = store.query("SELECT count(*) AS n FROM prompts WHERE category IS NULL")["n"].iloc[0]
@@ -62,10 +63,20 @@ def test_rerun_is_idempotent_and_deterministic(store, tmp_path):
 
 def test_planted_length_bias_is_removed_by_length_control(store):
     """Later checkpoints write longer answers and judges favour length: LC win rate sits below the raw one."""
-    cfg = SyntheticConfig(rounds=8, prompts=400, judges=1, seed=3, length_bias=2.0, running_round=False,
-                          broken_judge=False, regression_round=None)
+    cfg = SyntheticConfig(
+        rounds=8,
+        prompts=400,
+        judges=1,
+        seed=3,
+        length_bias=2.0,
+        running_round=False,
+        broken_judge=False,
+        regression_round=None,
+    )
     generate(store, cfg)
-    raw = store.query("SELECT * FROM judgments WHERE model_a = ? AND model_b = ?", [policy_id(0), policy_id(7)])
+    raw = store.query(
+        "SELECT * FROM judgments WHERE model_a = ? AND model_b = ?", [policy_id(0), policy_id(7)]
+    )
     prefs = preferences.prompt_preferences(raw, model=policy_id(7), baseline=policy_id(0))
     diff = prefs["length_model"] - prefs["length_baseline"]
     assert diff.mean() > 0  # the newer checkpoint writes longer answers
@@ -80,7 +91,9 @@ def test_payloads_reach_prompts_answers_rationales_and_a_category(store):
     generate(store, SyntheticConfig(rounds=3, prompts=40, judges=1, payloads=payloads))
     texts = " ".join(store.query("SELECT text FROM prompts")["text"])
     answers = " ".join(store.query("SELECT text FROM generations")["text"])
-    rationales = " ".join(store.query("SELECT rationale FROM judgments WHERE rationale IS NOT NULL")["rationale"])
+    rationales = " ".join(
+        store.query("SELECT rationale FROM judgments WHERE rationale IS NOT NULL")["rationale"]
+    )
     cats = set(store.query("SELECT category FROM prompt_categories")["category"])
     for p in payloads:
         assert p in texts and p in answers
@@ -90,8 +103,13 @@ def test_payloads_reach_prompts_answers_rationales_and_a_category(store):
 
 @pytest.mark.parametrize(
     "kwargs, field",
-    [({"rounds": -1}, "rounds"), ({"judges": 0}, "judges"), ({"judges": len(JUDGES) + 1}, "judges"),
-     ({"unscored_rate": 1.0}, "unscored_rate"), ({"categories": ()}, "categories")],
+    [
+        ({"rounds": -1}, "rounds"),
+        ({"judges": 0}, "judges"),
+        ({"judges": len(JUDGES) + 1}, "judges"),
+        ({"unscored_rate": 1.0}, "unscored_rate"),
+        ({"categories": ()}, "categories"),
+    ],
 )
 def test_config_rejects_bad_values(kwargs, field):
     with pytest.raises(ValueError, match=field):

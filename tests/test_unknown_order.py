@@ -15,20 +15,67 @@ from rlhf.store import Store
 
 # q1 and q2 come with both orders; q3 and q4 are imported verdicts whose display order nobody recorded.
 ROWS = [
-    {"prompt_id": "q1", "prompt": "2+2?", "model_a": "old", "model_b": "new", "judge": "j", "order": "ab", "preference": 0.9},
-    {"prompt_id": "q1", "prompt": "2+2?", "model_a": "old", "model_b": "new", "judge": "j", "order": "ba", "preference": 0.7},
-    {"prompt_id": "q2", "prompt": "3+3?", "model_a": "old", "model_b": "new", "judge": "j", "order": "ab", "preference": 0.8},
-    {"prompt_id": "q2", "prompt": "3+3?", "model_a": "old", "model_b": "new", "judge": "j", "order": "ba", "preference": 0.2},
-    {"prompt_id": "q3", "prompt": "4+4?", "model_a": "old", "model_b": "new", "judge": "j", "preference": 0.0},
-    {"prompt_id": "q4", "prompt": "5+5?", "model_a": "old", "model_b": "new", "judge": "j", "preference": 1.0},
+    {
+        "prompt_id": "q1",
+        "prompt": "2+2?",
+        "model_a": "old",
+        "model_b": "new",
+        "judge": "j",
+        "order": "ab",
+        "preference": 0.9,
+    },
+    {
+        "prompt_id": "q1",
+        "prompt": "2+2?",
+        "model_a": "old",
+        "model_b": "new",
+        "judge": "j",
+        "order": "ba",
+        "preference": 0.7,
+    },
+    {
+        "prompt_id": "q2",
+        "prompt": "3+3?",
+        "model_a": "old",
+        "model_b": "new",
+        "judge": "j",
+        "order": "ab",
+        "preference": 0.8,
+    },
+    {
+        "prompt_id": "q2",
+        "prompt": "3+3?",
+        "model_a": "old",
+        "model_b": "new",
+        "judge": "j",
+        "order": "ba",
+        "preference": 0.2,
+    },
+    {
+        "prompt_id": "q3",
+        "prompt": "4+4?",
+        "model_a": "old",
+        "model_b": "new",
+        "judge": "j",
+        "preference": 0.0,
+    },
+    {
+        "prompt_id": "q4",
+        "prompt": "5+5?",
+        "model_a": "old",
+        "model_b": "new",
+        "judge": "j",
+        "preference": 1.0,
+    },
 ]
 
 
 def _append(tmp_path, rows, name="j.jsonl"):
     path = tmp_path / name
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    result = CliRunner().invoke(main, ["--store", str(tmp_path / "s"), "append", "judgments", str(path)],
-                                catch_exceptions=False)
+    result = CliRunner().invoke(
+        main, ["--store", str(tmp_path / "s"), "append", "judgments", str(path)], catch_exceptions=False
+    )
     assert result.exit_code == 0, result.output
     return Store.open(tmp_path / "s")
 
@@ -59,7 +106,9 @@ def test_unknown_order_counts_in_win_rates_and_stays_out_of_position_metrics(tmp
     per_prompt = store.query("SELECT prompt_id, preference FROM prompt_preferences ORDER BY prompt_id")
     assert per_prompt["preference"].tolist() == pytest.approx([0.8, 0.5, 0.0, 1.0])
 
-    health = judge_health(store.query('SELECT judge, prompt_id, model_a, model_b, "order", preference FROM judgments'), "j")
+    health = judge_health(
+        store.query('SELECT judge, prompt_id, model_a, model_b, "order", preference FROM judgments'), "j"
+    )
     # position metrics use q1 and q2 only: q1 consistent, q2 not; first shown wins (0.1 + 0.7 + 0.2 + 0.2) / 4
     assert health.position_consistency == pytest.approx(0.5) and health.n_consistency_prompts == 2
     assert health.first_position_win_rate == pytest.approx(0.3)
@@ -87,8 +136,14 @@ def test_both_backends_keep_unknown_order_and_store_canaries(location):
     from rlhf.store.queries.canaries import canary_results
 
     store = Store.open(location)
-    store.append("prompts", [{"prompt_id": r["prompt_id"], "text": r["prompt"], "reference": str(i + 4)}
-                             for i, r in enumerate(ROWS) if r.get("order") != "ba"])
+    store.append(
+        "prompts",
+        [
+            {"prompt_id": r["prompt_id"], "text": r["prompt"], "reference": str(i + 4)}
+            for i, r in enumerate(ROWS)
+            if r.get("order") != "ba"
+        ],
+    )
     verdicts = [{k: v for k, v in r.items() if k != "prompt"} for r in ROWS]
     assert store.append("judgments", verdicts).added == 6
     assert store.append("judgments", verdicts).added == 0  # idempotent with NULL in the key

@@ -13,21 +13,43 @@ REF_V, LLM_V = "reference-v1:auto:1e-06:1e-09", "llm-v9"
 
 
 def _judgments(round_id: str, judge: str, version: str, a: str, b: str, prefs: list[float]) -> list[dict]:
-    return [{"judge": judge, "judge_version": version, "prompt_id": f"p{i:02d}", "model_a": a, "model_b": b,
-             "order": order, "preference": p, "round_id": round_id, "source": "judge"}
-            for i, p in enumerate(prefs) for order in ("ab", "ba")]
+    return [
+        {
+            "judge": judge,
+            "judge_version": version,
+            "prompt_id": f"p{i:02d}",
+            "model_a": a,
+            "model_b": b,
+            "order": order,
+            "preference": p,
+            "round_id": round_id,
+            "source": "judge",
+        }
+        for i, p in enumerate(prefs)
+        for order in ("ab", "ba")
+    ]
 
 
-def _round(store, round_id: str, a: str, b: str, *, ref: list[float], llm: list[float], acc: tuple[int, int]) -> None:
-    store.append("judgments", _judgments(round_id, "reference", REF_V, a, b, ref)
-                 + _judgments(round_id, "llm", LLM_V, a, b, llm))
+def _round(
+    store, round_id: str, a: str, b: str, *, ref: list[float], llm: list[float], acc: tuple[int, int]
+) -> None:
+    store.append(
+        "judgments",
+        _judgments(round_id, "reference", REF_V, a, b, ref) + _judgments(round_id, "llm", LLM_V, a, b, llm),
+    )
     n = len(ref)
     detail = {
-        "model_a": a, "model_b": b, "primary_judge": "reference",
-        "judges": {"reference": {"judge": "reference", "judge_version": REF_V, "n_skipped": 5},
-                   "llm": {"judge": "llm", "judge_version": LLM_V, "n_skipped": 0}},
-        "reference_accuracy": {a: {"n": n, "n_correct": acc[0], "accuracy": acc[0] / n, "ci_low": 0.0, "ci_high": 1.0},
-                               b: {"n": n, "n_correct": acc[1], "accuracy": acc[1] / n, "ci_low": 0.0, "ci_high": 1.0}},
+        "model_a": a,
+        "model_b": b,
+        "primary_judge": "reference",
+        "judges": {
+            "reference": {"judge": "reference", "judge_version": REF_V, "n_skipped": 5},
+            "llm": {"judge": "llm", "judge_version": LLM_V, "n_skipped": 0},
+        },
+        "reference_accuracy": {
+            a: {"n": n, "n_correct": acc[0], "accuracy": acc[0] / n, "ci_low": 0.0, "ci_high": 1.0},
+            b: {"n": n, "n_correct": acc[1], "accuracy": acc[1] / n, "ci_low": 0.0, "ci_high": 1.0},
+        },
     }
     record(store, round_id, stage="", status="running")
     record(store, round_id, stage="evaluate", status="done", detail=detail)
@@ -37,12 +59,31 @@ def _round(store, round_id: str, a: str, b: str, *, ref: list[float], llm: list[
 @pytest.fixture
 def two_round_store(store):
     # canaries: the reference judge can tell, the LLM judge cannot
-    store.append("judge_canaries", [
-        {"judge": "reference", "judge_version": REF_V, "canary_set": "c1", "n": 40, "accuracy": 1.0,
-         "ci_low": 0.91, "ci_high": 1.0, "informative": True},
-        {"judge": "llm", "judge_version": LLM_V, "canary_set": "c1", "n": 40, "accuracy": 0.5,
-         "ci_low": 0.35, "ci_high": 0.65, "informative": False},
-    ])
+    store.append(
+        "judge_canaries",
+        [
+            {
+                "judge": "reference",
+                "judge_version": REF_V,
+                "canary_set": "c1",
+                "n": 40,
+                "accuracy": 1.0,
+                "ci_low": 0.91,
+                "ci_high": 1.0,
+                "informative": True,
+            },
+            {
+                "judge": "llm",
+                "judge_version": LLM_V,
+                "canary_set": "c1",
+                "n": 40,
+                "accuracy": 0.5,
+                "ci_low": 0.35,
+                "ci_high": 0.65,
+                "informative": False,
+            },
+        ],
+    )
     # round 1: the reference judge sees 2 wins, 1 loss, 17 ties (no change); the LLM judge "loves" the new policy
     _round(store, "round-001", "base", "r1", ref=[1.0, 1.0, 0.0] + [0.5] * 17, llm=[0.9] * 20, acc=(6, 7))
     return store
@@ -54,12 +95,24 @@ def test_no_trusted_judge_found_a_change(two_round_store):
     ref, llm = rows
     core = win_rate([1.0, 1.0, 0.0] + [0.5] * 17, seed=0)
     assert ref.win_rate == pytest.approx(core.win_rate) == pytest.approx(0.525)
-    assert (ref.ci_low, ref.ci_high, ref.significant) == (pytest.approx(core.ci_low), pytest.approx(core.ci_high), False)
+    assert (ref.ci_low, ref.ci_high, ref.significant) == (
+        pytest.approx(core.ci_low),
+        pytest.approx(core.ci_high),
+        False,
+    )
     assert (ref.n, ref.n_skipped, ref.can_tell, ref.headline) == (20, 5, True, True)
-    assert (ref.accuracy_old, ref.accuracy_new, ref.accuracy_n) == (pytest.approx(0.3), pytest.approx(0.35), 20)
-    assert llm.significant and llm.win_rate == pytest.approx(0.9) and llm.can_tell is False and not llm.headline
+    assert (ref.accuracy_old, ref.accuracy_new, ref.accuracy_n) == (
+        pytest.approx(0.3),
+        pytest.approx(0.35),
+        20,
+    )
+    assert (
+        llm.significant and llm.win_rate == pytest.approx(0.9) and llm.can_tell is False and not llm.headline
+    )
     sentence = verdict_sentence(rows)
-    assert sentence.startswith("No judge that can tell (passed its canaries: reference) found a significant change")
+    assert sentence.startswith(
+        "No judge that can tell (passed its canaries: reference) found a significant change"
+    )
     assert "(in round-001 reference accuracy went from 30% to 35%, within the noise)" in sentence
     assert "llm in round-001 (90%)" in sentence and "not believed" in sentence
 
@@ -67,7 +120,12 @@ def test_no_trusted_judge_found_a_change(two_round_store):
     lines = text.splitlines()
     assert lines[0].startswith("round      judge") and "ref. accuracy old -> new" in lines[0]
     ref_line = next(line for line in lines if line.startswith("round-001  reference *"))
-    assert "52%" in ref_line and "20 (5 skipped)" in ref_line and "passed" in ref_line and "30% -> 35% of 20" in ref_line
+    assert (
+        "52%" in ref_line
+        and "20 (5 skipped)" in ref_line
+        and "passed" in ref_line
+        and "30% -> 35% of 20" in ref_line
+    )
     llm_line = next(line for line in lines if line.startswith("round-001  llm"))
     assert "90%" in llm_line and "yes" in llm_line and "FAILED" in llm_line
     assert lines[-1] == "Verdict: " + sentence
@@ -79,7 +137,9 @@ def test_a_trusted_significant_change_is_the_verdict(two_round_store):
     ref2 = next(r for r in rows if r.round_id == "round-002" and r.judge == "reference")
     assert ref2.significant and ref2.ci_low > 0.5
     sentence = verdict_sentence(rows)
-    assert sentence.startswith("round-002 improved reference accuracy from 30% to 75% (reference judge: win rate 88%")
+    assert sentence.startswith(
+        "round-002 improved reference accuracy from 30% to 75% (reference judge: win rate 88%"
+    )
     assert "significant" in sentence and "round-001" not in sentence
 
 
@@ -108,10 +168,13 @@ def test_demo_ends_with_the_verdict_and_where_to_look(tmp_path, tiny_lm_dir, tin
     recipe["judges"] = [{"kind": "reference", "primary": True}, {"kind": "reward"}]
     path = write_recipe(tmp_path / "tiny.yaml", recipe)
     store = tmp_path / "store"
-    result = CliRunner().invoke(main, ["demo", "--rounds", "1", "--no-serve", "--store", str(store),
-                                       "--config", str(path)], catch_exceptions=False)
+    result = CliRunner().invoke(
+        main,
+        ["demo", "--rounds", "1", "--no-serve", "--store", str(store), "--config", str(path)],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
     out = result.output
-    table = out[out.index("round      judge"):]
+    table = out[out.index("round      judge") :]
     assert "round-001  reference *" in table and "round-001  reward-model" in table
     assert "\nVerdict: " in out and "where to look: rlhf --store" in out and "Progress" in out

@@ -19,7 +19,15 @@ from judges.stats.winrate import win_rate, win_rate_by
 
 
 def _judgment(prompt, a, b, order, pref, **extra):
-    return {"judge": "J", "prompt_id": prompt, "model_a": a, "model_b": b, "order": order, "preference": pref, **extra}
+    return {
+        "judge": "J",
+        "prompt_id": prompt,
+        "model_a": a,
+        "model_b": b,
+        "order": order,
+        "preference": pref,
+        **extra,
+    }
 
 
 def test_alpacaeval_published_standard_error():

@@ -65,7 +65,9 @@ def test_latest_judge_version_by_default_with_a_note_and_versions_never_pooled(s
     old = _rows()
     store.append("judgments", old)
     new = _rows(seed=7).assign(judge_version="v2")
-    new["preference"] = 1.0 - new["preference"]  # the new template flips the verdicts: pooling would show ~0.5
+    new["preference"] = (
+        1.0 - new["preference"]
+    )  # the new template flips the verdicts: pooling would show ~0.5
     store.append("judgments", new)
     res = _run(store, "winrate", "--model", "ckpt-1", "--baseline", "ckpt-0", "--json", "--n-boot", "200")
     assert res.exit_code == 0, res.output
@@ -96,7 +98,9 @@ def test_no_scored_verdict_says_so_instead_of_nan(store):
 
 
 def test_text_output_states_the_test_the_mde_and_holm(filled):
-    res = _run(filled, "winrate", "--model", "ckpt-1", "--baseline", "ckpt-0", "--by", "category", "--n-boot", "300")
+    res = _run(
+        filled, "winrate", "--model", "ckpt-1", "--baseline", "ckpt-0", "--by", "category", "--n-boot", "300"
+    )
     assert res.exit_code == 0, res.output
     assert "two-sided" in res.output and "can only detect +-" in res.output and "Holm" in res.output
 
@@ -139,7 +143,11 @@ def test_winrate_unknown_model_is_exit_2_naming_what_exists(filled):
     version = _run(filled, "winrate", "--model", "ckpt-1", "--baseline", "ckpt-0", "--judge-version", "v9")
     assert version.exit_code == 2 and "'v9'" in version.output and "['v1']" in version.output
     category = _run(filled, "winrate", "--model", "ckpt-1", "--baseline", "ckpt-0", "--category", "poetry")
-    assert category.exit_code == 2 and "'poetry'" in category.output and "['chat', 'code', 'math']" in category.output
+    assert (
+        category.exit_code == 2
+        and "'poetry'" in category.output
+        and "['chat', 'code', 'math']" in category.output
+    )
     same = _run(filled, "winrate", "--model", "ckpt-0", "--baseline", "ckpt-0")
     assert same.exit_code == 2 and "both 'ckpt-0'" in same.output
 
@@ -159,7 +167,18 @@ def test_leaderboard_json_matches_the_library(filled):
     res = _run(filled, "leaderboard", "--json", "--anchor", "ckpt-0", "--n-boot", "200")
     assert res.exit_code == 0, res.output
     board = json.loads(res.output)
-    keys = {"model", "strength", "rating", "ci_low", "ci_high", "n", "judge", "judge_version", "anchor", "judge_informative"}
+    keys = {
+        "model",
+        "strength",
+        "rating",
+        "ci_low",
+        "ci_high",
+        "n",
+        "judge",
+        "judge_version",
+        "anchor",
+        "judge_informative",
+    }
     assert [set(row) for row in board] == [keys] * 3
     assert sum(row["strength"] for row in board) == pytest.approx(1.0)
     by_model = {row["model"]: row for row in board}
@@ -169,8 +188,11 @@ def test_leaderboard_json_matches_the_library(filled):
     rows = _rows()
     rows = rows[rows["preference"].notna()]
     pairs = pair_preferences(rows)
-    expected = bradley_terry(pair_cells(pairs["model_x"], pairs["model_y"], pairs["preference"],
-                                        groups=pairs["prompt_id"]), n_boot=200, anchor="ckpt-0")
+    expected = bradley_terry(
+        pair_cells(pairs["model_x"], pairs["model_y"], pairs["preference"], groups=pairs["prompt_id"]),
+        n_boot=200,
+        anchor="ckpt-0",
+    )
     assert by_model["ckpt-1"]["ci_low"] == pytest.approx(expected.ci_low[1], abs=1e-9)  # prompts resampled
     assert by_model["ckpt-1"]["strength"] == pytest.approx(expected.strength[1], abs=1e-12)
 

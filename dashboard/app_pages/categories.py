@@ -16,7 +16,9 @@ if not judges:
     st.stop()
 
 c1, c2 = st.columns(2)
-kind = c1.radio("Compare each round", [lineage.VS_PREVIOUS, lineage.VS_ROUND0], horizontal=True, key="cat-kind")
+kind = c1.radio(
+    "Compare each round", [lineage.VS_PREVIOUS, lineage.VS_ROUND0], horizontal=True, key="cat-kind"
+)
 judge = ui.judge_picker(ctx, "cat-judge", judges, container=c2)
 comps = ctx.comparisons.of_kind(kind)
 if comps.empty:
@@ -32,22 +34,31 @@ if cells.empty:
 all_rounds = [r for r in comps["round_id"] if r in set(cells["round_id"])]
 if len(all_rounds) > WINDOW:
     names = ui.labeller(all_rounds)
-    last = st.select_slider(f"Rounds shown ({WINDOW} at a time, up to)", options=all_rounds, value=all_rounds[-1],
-                            format_func=names, key="cat-window")
+    last = st.select_slider(
+        f"Rounds shown ({WINDOW} at a time, up to)",
+        options=all_rounds,
+        value=all_rounds[-1],
+        format_func=names,
+        key="cat-window",
+    )
     end = all_rounds.index(last) + 1
-    shown_rounds = all_rounds[max(0, end - WINDOW):end]
+    shown_rounds = all_rounds[max(0, end - WINDOW) : end]
 else:
     shown_rounds = all_rounds
 shown = cells[cells["round_id"].isin(shown_rounds)]
 running = ui.running_rounds(ctx)
 event = st.plotly_chart(
     charts.category_heatmap(shown, shown_rounds, queries.LOW_N, f"Win rate of each round {kind}", running),
-    key="cat-heatmap", on_select="rerun", selection_mode="points",
+    key="cat-heatmap",
+    on_select="rerun",
+    selection_mode="points",
 )
 low = cells[cells["n"] < queries.LOW_N]
-st.caption(f"Each cell: win rate of the newer checkpoint (mean per-prompt preference) and n, the scored prompts. "
-           f"Cells marked '!' have n < {queries.LOW_N} ({len(low)} of {len(cells)} cells): read them with care."
-           + (" A round marked * is still running: its cells are partial." if running & set(shown_rounds) else ""))
+st.caption(
+    f"Each cell: win rate of the newer checkpoint (mean per-prompt preference) and n, the scored prompts. "
+    f"Cells marked '!' have n < {queries.LOW_N} ({len(low)} of {len(cells)} cells): read them with care."
+    + (" A round marked * is still running: its cells are partial." if running & set(shown_rounds) else "")
+)
 
 st.subheader("Prompts in one cell")
 st.caption("Click a cell in the heatmap, or pick it here.")
@@ -56,13 +67,16 @@ ui.sync_choice("cat-cell-cat", list(range(len(categories))), 0)
 ui.sync_choice("cat-cell-round", round_ids, round_ids[-1])
 points = event.selection.points if event else []
 if points and st.session_state.get("cat-last-click") != points[0]["point_index"]:
-    st.session_state["cat-last-click"] = points[0]["point_index"]  # apply a click once, then let the boxes rule
+    st.session_state["cat-last-click"] = points[0][
+        "point_index"
+    ]  # apply a click once, then let the boxes rule
     row, col = divmod(points[0]["point_index"], len(round_ids))
     st.session_state["cat-cell-cat"], st.session_state["cat-cell-round"] = row, round_ids[col]
 s1, s2 = st.columns(2)
 cat_names = ui.labeller(categories)
-category = s1.selectbox("Category", range(len(categories)), format_func=lambda i: cat_names(categories[i]),
-                        key="cat-cell-cat")
+category = s1.selectbox(
+    "Category", range(len(categories)), format_func=lambda i: cat_names(categories[i]), key="cat-cell-cat"
+)
 round_id = s2.selectbox("Round", round_ids, key="cat-cell-round", format_func=ui.labeller(round_ids))
 cell = cells[(cells["category"] == categories[category]) & (cells["round_id"] == round_id)]
 if cell.empty:
@@ -79,5 +93,8 @@ else:
     ui.table(prompts, "cell_prompts")
 
 st.subheader("All cells, newest round first")
-ui.table(cells.sort_values(["position", "category"], ascending=[False, True]).drop(columns=["position"]),
-         "category_win_rates", percent=("win_rate",))
+ui.table(
+    cells.sort_values(["position", "category"], ascending=[False, True]).drop(columns=["position"]),
+    "category_win_rates",
+    percent=("win_rate",),
+)

@@ -17,15 +17,23 @@ c0, c1, c2 = st.columns(3)
 judge = ui.judge_picker(ctx, "h2h-judge", judges, container=c0)
 observed = stats.observed_matrix(ctx.path, ctx.version, judge)
 judged = list(observed.index)
-models = list(dict.fromkeys([*[m for m in ctx.rounds["checkpoint_id"].dropna() if m in set(judged)], *judged]))
+models = list(
+    dict.fromkeys([*[m for m in ctx.rounds["checkpoint_id"].dropna() if m in set(judged)], *judged])
+)
 if len(models) < 2:
     ui.say("info", "Judge {} compared fewer than two checkpoints.", judge)
     st.stop()
 names = ui.labeller(models)
-a = c1.selectbox("Baseline checkpoint", range(len(models)), index=0, format_func=lambda i: names(models[i]),
-                 key="h2h-a")
-b = c2.selectbox("Challenger checkpoint", range(len(models)), index=len(models) - 1,
-                 format_func=lambda i: names(models[i]), key="h2h-b")
+a = c1.selectbox(
+    "Baseline checkpoint", range(len(models)), index=0, format_func=lambda i: names(models[i]), key="h2h-a"
+)
+b = c2.selectbox(
+    "Challenger checkpoint",
+    range(len(models)),
+    index=len(models) - 1,
+    format_func=lambda i: names(models[i]),
+    key="h2h-b",
+)
 old, new = models[a], models[b]
 
 if old == new:
@@ -33,8 +41,10 @@ if old == new:
 else:
     head = stats.headline_for(ctx.path, ctx.version, old, new, judge)
     if head is None:
-        st.info("These two checkpoints were never judged against each other by this judge. "
-                "The Bradley-Terry prediction below still compares them through the other checkpoints.")
+        st.info(
+            "These two checkpoints were never judged against each other by this judge. "
+            "The Bradley-Terry prediction below still compares them through the other checkpoints."
+        )
     else:
         cols = st.columns(5)
         cols[0].metric("Challenger win rate", ui.pct(head.win_rate))
@@ -56,8 +66,12 @@ else:
         st.metric("Bradley-Terry predicted win rate of the challenger", ui.pct(predicted))
 
 st.subheader("Win-rate matrix")
-mode = st.radio("Cells", ["observed (judged pairs only)", "Bradley-Terry predicted (every pair)"], horizontal=True,
-                key="h2h-mode")
+mode = st.radio(
+    "Cells",
+    ["observed (judged pairs only)", "Bradley-Terry predicted (every pair)"],
+    horizontal=True,
+    key="h2h-mode",
+)
 matrix = None
 if mode.startswith("observed"):
     matrix = observed
@@ -71,6 +85,10 @@ else:
 if matrix is not None and not matrix.empty:
     order = [m for m in models if m in matrix.index]
     matrix = matrix.loc[order, order]
-    st.plotly_chart(charts.matrix_heatmap(matrix, "Row checkpoint's win rate against the column checkpoint",
-                                          "row's win rate"), key="h2h-matrix")
+    st.plotly_chart(
+        charts.matrix_heatmap(
+            matrix, "Row checkpoint's win rate against the column checkpoint", "row's win rate"
+        ),
+        key="h2h-matrix",
+    )
     ui.table(matrix.reset_index(names="checkpoint"), "win_rate_matrix")

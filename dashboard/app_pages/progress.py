@@ -28,8 +28,12 @@ for _, row in candidates.iloc[::-1].iterrows():
         complete = row
         break
 if latest is None:
-    ui.say("info", "No judgments yet for any round's comparison. The latest round is {}; judgments appear "
-           "here as soon as they are appended.", rounds[-1])
+    ui.say(
+        "info",
+        "No judgments yet for any round's comparison. The latest round is {}; judgments appear "
+        "here as soon as they are appended.",
+        rounds[-1],
+    )
     ui.table(ctx.rounds, "rounds")
     st.stop()
 
@@ -37,14 +41,23 @@ st.subheader("Latest comparison, every judge")
 row, judged, expected = latest
 partial = row["status"] == "running" or judged < expected
 if partial:
-    st.warning(f"partial: {judged} of {expected} prompts judged. These numbers will move as judging finishes.")
+    st.warning(
+        f"partial: {judged} of {expected} prompts judged. These numbers will move as judging finishes."
+    )
     if complete is not None and complete["round_id"] != row["round_id"]:
         ui.say("caption", "The last complete round is {}.", complete["round_id"])
         if st.toggle("Show the last complete round instead", key="progress-complete"):
             row = complete
-ui.say("caption", "Round {}: {} against {} ({}). Win rate of the newer checkpoint over prompts (both orders "
-       "averaged); 95% paired-bootstrap interval, two-sided p, significant = interval excludes 50%; MDE: "
-       "the smallest change this n detects at 80% power.", row["round_id"], row["new"], row["old"], row["kind"])
+ui.say(
+    "caption",
+    "Round {}: {} against {} ({}). Win rate of the newer checkpoint over prompts (both orders "
+    "averaged); 95% paired-bootstrap interval, two-sided p, significant = interval excludes 50%; MDE: "
+    "the smallest change this n detects at 80% power.",
+    row["round_id"],
+    row["new"],
+    row["old"],
+    row["kind"],
+)
 table = stats.latest_table(ctx.path, ctx.version, row["old"], row["new"])
 table.insert(1, "canaries", [verdicts.get(j, "no scored verdict") for j in table["judge"]])
 table.insert(1, "role", ["default" if j == default_judge else "" for j in table["judge"]])
@@ -53,17 +66,27 @@ table = table.set_index("judge").loc[order].reset_index()
 table["p_value"] = [ui.p_text(p) for p in table["p_value"]]
 table["significant"] = ["yes" if s else "no" for s in table["significant"]]
 st.caption("consistency: position consistency (both display orders pick the same answer); ties: tie rate.")
-ui.table(table, "latest_comparison", key="csv-latest",
-         percent=("win_rate", "ci_low", "ci_high", "mde", "consistency", "ties"),
-         widths={"role": 70, "canaries": 130, "significant": 85},
-         styler=lambda f: f.style.apply(
-        lambda r: ["background-color: #fff3c4; font-weight: bold" if r["role"] == "default" else ""
-                   for _ in r], axis=1))
+ui.table(
+    table,
+    "latest_comparison",
+    key="csv-latest",
+    percent=("win_rate", "ci_low", "ci_high", "mde", "consistency", "ties"),
+    widths={"role": 70, "canaries": 130, "significant": 85},
+    styler=lambda f: f.style.apply(
+        lambda r: [
+            "background-color: #fff3c4; font-weight: bold" if r["role"] == "default" else "" for _ in r
+        ],
+        axis=1,
+    ),
+)
 if any(v == "UNINFORMATIVE" for v in verdicts.values()):
     bad = [j for j, v in verdicts.items() if v == "UNINFORMATIVE"]
-    ui.say("warning", "UNINFORMATIVE: " + ", ".join("{}" for _ in bad) + " cannot tell a known better answer "
-           "from a worse one on the canaries (accuracy interval includes 50%); its win rates are not evidence.",
-           *bad)
+    ui.say(
+        "warning",
+        "UNINFORMATIVE: " + ", ".join("{}" for _ in bad) + " cannot tell a known better answer "
+        "from a worse one on the canaries (accuracy interval includes 50%); its win rates are not evidence.",
+        *bad,
+    )
 
 # --- one judge's headline ------------------------------------------------------------------------------------
 judges_here = [j for j in order if j in set(table.loc[table["n"] > 0, "judge"])]
@@ -72,7 +95,9 @@ if judges_here:
     head = stats.headline_for(ctx.path, ctx.version, row["old"], row["new"], judge)
     if head is not None:
         top, bottom = st.columns(3), st.columns(3)
-        top[0].metric("Win rate" + (" (partial)" if partial and row is latest[0] else ""), ui.pct(head.win_rate))
+        top[0].metric(
+            "Win rate" + (" (partial)" if partial and row is latest[0] else ""), ui.pct(head.win_rate)
+        )
         top[1].metric("95% interval", ui.interval(head.ci_low, head.ci_high))
         top[2].metric("p-value (two-sided)", ui.p_text(head.p_value))
         bottom[0].metric("Prompts (n)", f"{head.n_total}")
@@ -81,8 +106,10 @@ if judges_here:
         if verdicts.get(judge) == "UNINFORMATIVE":
             st.error("This judge fails its canaries (UNINFORMATIVE): do not act on its win rate.")
         elif not head.significant:
-            st.warning("NOT SIGNIFICANT: this round's change cannot be told apart from noise (the 95% interval "
-                       "contains 50%).")
+            st.warning(
+                "NOT SIGNIFICANT: this round's change cannot be told apart from noise (the 95% interval "
+                "contains 50%)."
+            )
         elif head.win_rate > 0.5:
             st.success("Significant improvement over the previous checkpoint.")
         else:
@@ -92,31 +119,56 @@ if judges_here:
 st.subheader("Win rate over rounds")
 kind = st.radio("Compared", [lineage.VS_PREVIOUS, lineage.VS_ROUND0], horizontal=True, key="progress-kind")
 # one query for every comparison of every round: the panels and the table at the bottom share it
-every = stats.normal_band(ctx.comparisons.frame.merge(
-    queries.pair_summary(ctx.path, ctx.version, ctx.comparisons.olds, ctx.comparisons.news), on=["old", "new"],
-    how="inner"))
+every = stats.normal_band(
+    ctx.comparisons.frame.merge(
+        queries.pair_summary(ctx.path, ctx.version, ctx.comparisons.olds, ctx.comparisons.news),
+        on=["old", "new"],
+        how="inner",
+    )
+)
 summary = every[(every["kind"] == kind) & (every["n"] > 0)]
 if summary.empty:
     st.info(f"No judged comparison {kind} yet.")
 else:
-    st.plotly_chart(charts.win_rate_panels(
-        summary, rounds, f"Each round {kind}: win rate of the newer checkpoint, one panel per judge",
-        running=running, panel_order=ui.judge_order(ctx, summary["judge"]), panel_notes=ui.judge_notes(ctx)),
-        key="wr-panels")
-    st.caption("Bands: 95% normal interval (win rate +- 1.96 standard errors over prompts). The dotted line is "
-               "50% (no change)." + (" Open marker on a shaded column: a round still running (partial)."
-                                     if running else ""))
+    st.plotly_chart(
+        charts.win_rate_panels(
+            summary,
+            rounds,
+            f"Each round {kind}: win rate of the newer checkpoint, one panel per judge",
+            running=running,
+            panel_order=ui.judge_order(ctx, summary["judge"]),
+            panel_notes=ui.judge_notes(ctx),
+        ),
+        key="wr-panels",
+    )
+    st.caption(
+        "Bands: 95% normal interval (win rate +- 1.96 standard errors over prompts). The dotted line is "
+        "50% (no change)."
+        + (" Open marker on a shaded column: a round still running (partial)." if running else "")
+    )
 
 # --- reference accuracy ------------------------------------------------------------------------------------------
 reference = stats.reference(ctx.path, ctx.version)
 if not reference.empty:
     st.subheader("Reference accuracy")
     new_ckpt = reference[reference["role"] == "new"].assign(panel="new checkpoint of each round")
-    st.plotly_chart(charts.small_multiples(
-        new_ckpt, x="round_id", y="accuracy", panel="panel", rounds=rounds,
-        title="Share of prompts with a reference answer that the round's checkpoint got right",
-        y_title="accuracy", low="ci_low", high="ci_high", y_range=[0, 1], running=running, hover="%{y:.1%}"),
-        key="reference")
+    st.plotly_chart(
+        charts.small_multiples(
+            new_ckpt,
+            x="round_id",
+            y="accuracy",
+            panel="panel",
+            rounds=rounds,
+            title="Share of prompts with a reference answer that the round's checkpoint got right",
+            y_title="accuracy",
+            low="ci_low",
+            high="ci_high",
+            y_range=[0, 1],
+            running=running,
+            hover="%{y:.1%}",
+        ),
+        key="reference",
+    )
     ui.table(reference.iloc[::-1], "reference_accuracy", key="csv-reference")
 
 # --- Bradley-Terry -----------------------------------------------------------------------------------------------
@@ -136,17 +188,47 @@ else:
     board = board.sort_values(by="round_id", key=lambda s: s.map(order_of).fillna(len(order_of)))
     policies = board[board["round_id"].isin(rounds) & (board["kind"] == "policy")]
     if not policies.empty:
-        st.plotly_chart(charts.rating_chart(policies, "Rating of each round's policy checkpoint",
-                                            [r for r in rounds if r in set(policies["round_id"])]), key="bt-chart")
-    st.caption(f"The same fit as `rlhf leaderboard`: {stats.BT_RULE}; {stats.BT_BOOT} resamples, seed "
-               f"{stats.SEED}; the judge's latest version.")
+        st.plotly_chart(
+            charts.rating_chart(
+                policies,
+                "Rating of each round's policy checkpoint",
+                [r for r in rounds if r in set(policies["round_id"])],
+            ),
+            key="bt-chart",
+        )
+    st.caption(
+        f"The same fit as `rlhf leaderboard`: {stats.BT_RULE}; {stats.BT_BOOT} resamples, seed "
+        f"{stats.SEED}; the judge's latest version."
+    )
     with st.expander("Ratings table (every checkpoint)"):  # collapsed: the first paint draws less
         ui.table(board.iloc[::-1], "bradley_terry")
 
 st.subheader("Every comparison, newest first")
 every.insert(3, "canaries", [verdicts.get(j, "no scored verdict") for j in every["judge"]])
-every = every.sort_values(["position", "kind", "judge"], ascending=[False, True, True]).drop(columns=["position"])
+every = every.sort_values(["position", "kind", "judge"], ascending=[False, True, True]).drop(
+    columns=["position"]
+)
 with st.expander("Every comparison of every round, newest first", expanded=len(every) <= 60):
-    ui.table(every[["round_id", "kind", "judge", "canaries", "status", "win_rate", "ci_low", "ci_high", "n",
-                    "unscored", "wins", "losses", "ties", "old", "new"]], "win_rates",
-             percent=("win_rate", "ci_low", "ci_high"))
+    ui.table(
+        every[
+            [
+                "round_id",
+                "kind",
+                "judge",
+                "canaries",
+                "status",
+                "win_rate",
+                "ci_low",
+                "ci_high",
+                "n",
+                "unscored",
+                "wins",
+                "losses",
+                "ties",
+                "old",
+                "new",
+            ]
+        ],
+        "win_rates",
+        percent=("win_rate", "ci_low", "ci_high"),
+    )

@@ -33,7 +33,9 @@ def resample_indices(n: int, n_boot: int, seed: int) -> np.ndarray:
     >>> resample_indices(3, 2, seed=0).shape
     (2, 3)
     """
-    return np.concatenate([*resample_chunks(n, n_boot, seed, chunk=max(n_boot, 1))] or [np.empty((0, n), int)])
+    return np.concatenate(
+        [*resample_chunks(n, n_boot, seed, chunk=max(n_boot, 1))] or [np.empty((0, n), int)]
+    )
 
 
 def resample_chunks(n: int, n_boot: int, seed: int, *, chunk: int | None = None) -> Iterator[np.ndarray]:

@@ -137,10 +137,16 @@ def pair_cells(
     """
     pref = np.asarray(preference, dtype=float)
     n_rows = len(pref)
-    left_codes, left_names = pd.factorize(left if isinstance(left, (pd.Series, np.ndarray)) else np.asarray(left))
-    right_codes, right_names = pd.factorize(right if isinstance(right, (pd.Series, np.ndarray)) else np.asarray(right))
+    left_codes, left_names = pd.factorize(
+        left if isinstance(left, (pd.Series, np.ndarray)) else np.asarray(left)
+    )
+    right_codes, right_names = pd.factorize(
+        right if isinstance(right, (pd.Series, np.ndarray)) else np.asarray(right)
+    )
     if not len(left_codes) == len(right_codes) == n_rows:
-        raise ValueError(f"left, right and preference differ in length: {len(left_codes)}, {len(right_codes)}, {n_rows}")
+        raise ValueError(
+            f"left, right and preference differ in length: {len(left_codes)}, {len(right_codes)}, {n_rows}"
+        )
     if models is None:
         models = sorted(set(left_names.tolist()) | set(right_names.tolist()))
     models = tuple(models)
@@ -154,7 +160,9 @@ def pair_cells(
     li, ri, pref = li[keep], ri[keep], pref[keep]
     gi, n_groups = None, 0
     if groups is not None:
-        g_codes, g_names = pd.factorize(groups if isinstance(groups, (pd.Series, np.ndarray)) else np.asarray(groups))
+        g_codes, g_names = pd.factorize(
+            groups if isinstance(groups, (pd.Series, np.ndarray)) else np.asarray(groups)
+        )
         if len(g_codes) != n_rows:
             raise ValueError(f"groups and preference differ in length: {len(g_codes)}, {n_rows}")
         gi = g_codes[keep]
@@ -180,7 +188,9 @@ def pair_cells(
     else:
         cells, count = np.unique(code, return_counts=True)
     pair, lvl = np.divmod(cells, len(levels))
-    return PairCells(models, pair // k, pair % k, np.asarray(levels, dtype=float)[lvl], count.astype(np.int64))
+    return PairCells(
+        models, pair // k, pair % k, np.asarray(levels, dtype=float)[lvl], count.astype(np.int64)
+    )
 
 
 def _cell_to_matrix(cells: PairCells) -> sparse.csr_matrix:
@@ -337,7 +347,9 @@ def _unit_map(a: sparse.csr_matrix, cells: PairCells) -> tuple[sparse.csr_matrix
     count = cells.count.astype(float)
     if cells.group is None:
         return a, count
-    to_group = sparse.csr_matrix((count, (np.arange(len(count)), cells.group)), shape=(len(count), cells.n_groups))
+    to_group = sparse.csr_matrix(
+        (count, (np.arange(len(count)), cells.group)), shape=(len(count), cells.n_groups)
+    )
     return (a @ to_group).tocsr(), np.ones(cells.n_groups)
 
 
@@ -397,7 +409,9 @@ def bradley_terry(
         raise ValueError("Bradley-Terry Newton iterations did not converge")
     strength = _strengths(beta)
     rating = elo_ratings(strength, anchor_idx)
-    n = np.bincount(cells.left, weights=count, minlength=k) + np.bincount(cells.right, weights=count, minlength=k)
+    n = np.bincount(cells.left, weights=count, minlength=k) + np.bincount(
+        cells.right, weights=count, minlength=k
+    )
 
     lo_r = hi_r = lo_s = hi_s = np.full(k, np.nan)
     failed = 0
@@ -447,7 +461,9 @@ def leaderboard(
 
     judges = sorted(map(str, judgments["judge"].dropna().unique())) if "judge" in judgments else []
     if len(judges) > 1:
-        raise ValueError(f"several judges {judges}; a leaderboard is one judge's (pooling counts pairs twice)")
+        raise ValueError(
+            f"several judges {judges}; a leaderboard is one judge's (pooling counts pairs twice)"
+        )
     items = pair_preferences(judgments)
     cells = pair_cells(items["model_x"], items["model_y"], items["preference"], groups=items["prompt_id"])
     return bradley_terry(cells, n_boot=n_boot, seed=seed, confidence=confidence, anchor=anchor)

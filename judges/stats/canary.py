@@ -39,12 +39,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["KINDS", "CanarySummary", "headline_judge", "summarize_canaries", "wilson_interval"]
+from judges.stats.proportion import wilson_interval
+
+__all__ = ["KINDS", "CanarySummary", "headline_judge", "summarize_canaries"]
 
 KINDS = ("correct", "truncated", "length", "symmetric")
 DECISIVE = ("correct", "truncated", "length")
 _TIE_TOL = 1e-9
-_Z95 = 1.959963984540054
 
 
 @dataclass(frozen=True)
@@ -83,26 +84,6 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def wilson_interval(successes: float, n: int, z: float = _Z95) -> tuple[float, float]:
-    """Wilson's score interval for ``successes`` of ``n`` (a half success per tie is allowed).
-
-    By hand for 31 of 100: centre (0.31 + z²/200) / (1 + z²/100) = 0.3170, half width
-    z / (1 + z²/100) * sqrt(0.31 * 0.69 / 100 + z² / 40000) = 0.0892:
-
-    >>> [round(x, 4) for x in wilson_interval(31, 100)]
-    [0.2278, 0.4063]
-    >>> wilson_interval(0, 0)
-    (nan, nan)
-    """
-    if n <= 0:
-        return (float("nan"), float("nan"))
-    p = successes / n
-    denom = 1.0 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z / denom * math.sqrt(max(p * (1 - p), 0.0) / n + z * z / (4 * n * n))
-    return (max(0.0, centre - half), min(1.0, centre + half))
-
-
 def _p_better(frame: pd.DataFrame) -> np.ndarray:
     """P(the known-better answer is better) per verdict; NaN where unscored or there is no better answer."""
     pref = frame["preference"].astype(float).to_numpy()
@@ -139,7 +120,9 @@ def summarize_canaries(frame: pd.DataFrame) -> CanarySummary:
     if unknown:
         raise ValueError(f"unknown canary kind(s) {unknown}; valid: {', '.join(KINDS)}")
     pref = frame["preference"].astype(float)
-    decisive = frame[frame["kind"].isin(DECISIVE)].assign(p_better=_p_better(frame[frame["kind"].isin(DECISIVE)]))
+    decisive = frame[frame["kind"].isin(DECISIVE)].assign(
+        p_better=_p_better(frame[frame["kind"].isin(DECISIVE)])
+    )
     scored = decisive.dropna(subset=["p_better"])
     per_pair = scored.groupby("canary_id").agg(kind=("kind", "first"), p=("p_better", "mean"))
     scores = pd.Series(_score(per_pair["p"].to_numpy()), index=per_pair.index)
@@ -147,9 +130,13 @@ def summarize_canaries(frame: pd.DataFrame) -> CanarySummary:
     accuracy = float(scores.mean()) if n else float("nan")
     ci_low, ci_high = wilson_interval(float(scores.sum()), n)
 
-    by_kind = {k: float(scores[per_pair["kind"] == k].mean()) for k in DECISIVE if (per_pair["kind"] == k).any()}
-    ci_by_kind = {k: wilson_interval(float(scores[per_pair["kind"] == k].sum()), int((per_pair["kind"] == k).sum()))
-                  for k in by_kind}
+    by_kind = {
+        k: float(scores[per_pair["kind"] == k].mean()) for k in DECISIVE if (per_pair["kind"] == k).any()
+    }
+    ci_by_kind = {
+        k: wilson_interval(float(scores[per_pair["kind"] == k].sum()), int((per_pair["kind"] == k).sum()))
+        for k in by_kind
+    }
     failed = tuple(k for k, (low, _) in ci_by_kind.items() if not low > 0.5)
     scored_pairs = frame[pref.notna().to_numpy()].drop_duplicates("canary_id")
     n_by_kind = {k: int((scored_pairs["kind"] == k).sum()) for k in KINDS}  # pairs with a scored verdict
@@ -218,7 +205,9 @@ def headline_judge(candidates: Mapping[str, Any], primary: str | None = None) ->
     informative = [(name, r) for name, r in candidates.items() if r is not None and _informative(r)]
     if not informative:
         return None
-    best = max(informative, key=lambda nr: (_num(_get(nr[1], "accuracy")), _num(_get(nr[1], "ci_low")), nr[0]))
+    best = max(
+        informative, key=lambda nr: (_num(_get(nr[1], "accuracy")), _num(_get(nr[1], "ci_low")), nr[0])
+    )
     return best[0]
 
 

@@ -149,15 +149,21 @@ class LengthControlled:
         if self.extrapolated:
             out.append("every answer is on one side of equal length: lc_win_rate is an extrapolation")
         elif self.weakly_identified:
-            out.append(f"weakly identified: only {100 * min(self.share_longer, 1 - self.share_longer):.1f}% of "
-                       f"{self.n} prompts have the model's answer on the minority side of equal length")
+            out.append(
+                f"weakly identified: only {100 * min(self.share_longer, 1 - self.share_longer):.1f}% of "
+                f"{self.n} prompts have the model's answer on the minority side of equal length"
+            )
         if self.extreme_change:
-            out.append(f"extreme change (AlpacaEval's rule): lc {100 * self.lc_win_rate:.1f}% vs raw "
-                       f"{100 * self.raw_win_rate:.1f}%; this may be a failure of the GLM")
+            out.append(
+                f"extreme change (AlpacaEval's rule): lc {100 * self.lc_win_rate:.1f}% vs raw "
+                f"{100 * self.raw_win_rate:.1f}%; this may be a failure of the GLM"
+            )
         return tuple(out)
 
 
-def is_extreme_change(prev_winrate: float, new_winrate: float, abs_diff: float = 10, rel_diff: float = 4) -> bool:
+def is_extreme_change(
+    prev_winrate: float, new_winrate: float, abs_diff: float = 10, rel_diff: float = 4
+) -> bool:
     """AlpacaEval's ``get_is_extreme_changes`` (win rates in percent), both directions warned.
 
     Too small: new < min(prev - prev / rel_diff, prev - abs_diff); too large: new > max(prev + (100 - prev) /
@@ -269,7 +275,11 @@ def lc_win_rate(
     y, w_fixed = p, np.zeros(0)
     if gamed is not None and len(gamed) and sd > 0:
         g_cols = [np.zeros(len(gamed)), gamed.tanh] + ([gamed.difficulty] if diff_x is not None else [])
-        x, y, w_fixed = np.vstack([x, np.column_stack(g_cols)]), np.concatenate([p, gamed.preference]), gamed.weight
+        x, y, w_fixed = (
+            np.vstack([x, np.column_stack(g_cols)]),
+            np.concatenate([p, gamed.preference]),
+            gamed.weight,
+        )
     elif length_prior is not None and sd > 0:
         center[1], ridge[1] = length_prior[0], length_prior[1] + L2
     w_all = np.concatenate([np.ones(n), w_fixed])[None, :]
@@ -378,7 +388,9 @@ def is_gamed_baseline(name: str, baseline: str) -> bool:
     return baseline in name and ("verbose" in name or "concise" in name)
 
 
-def gamed_baseline_rows(frames: Mapping[str, pd.DataFrame], baseline: str, difficulty: Difficulty | None) -> GamedRows:
+def gamed_baseline_rows(
+    frames: Mapping[str, pd.DataFrame], baseline: str, difficulty: Difficulty | None
+) -> GamedRows:
     """Every scored prompt of the baseline's gamed variants among ``frames`` (``is_gamed_baseline``) as
     ``GamedRows``: tanh of each variant's length difference over its own sd (ddof 1, not centred), weight
     GAMED_BASELINE_LAMBDA / number of variants. Prompts without a difficulty are left out when one is given.
@@ -391,7 +403,9 @@ def gamed_baseline_rows(frames: Mapping[str, pd.DataFrame], baseline: str, diffi
         sd = float(np.std(delta, ddof=1)) if len(delta) > 1 else 0.0
         gamma = (f["prompt_id"].map(difficulty.difficulty).to_numpy(dtype=float) if difficulty is not None
                  else np.zeros(len(f)))  # fmt: skip
-        part = np.column_stack([f["preference"].to_numpy(dtype=float), np.tanh(delta / sd) if sd > 0 else 0 * delta, gamma])
+        part = np.column_stack(
+            [f["preference"].to_numpy(dtype=float), np.tanh(delta / sd) if sd > 0 else 0 * delta, gamma]
+        )
         parts.append(part[~np.isnan(part).any(axis=1)])
     rows = np.vstack(parts) if parts else np.zeros((0, 3))
     weight = np.full(len(rows), GAMED_BASELINE_LAMBDA / max(len(variants), 1))
@@ -459,5 +473,6 @@ def lc_win_rate_from_judgments(
     if model not in others:
         return None
     frames = {m: prompt_preferences(against, m, baseline, judge) for m in others}
-    return lc_win_rate_against_baseline(frames, model, n_boot=n_boot, seed=seed, confidence=confidence,
-                                        baseline=baseline)
+    return lc_win_rate_against_baseline(
+        frames, model, n_boot=n_boot, seed=seed, confidence=confidence, baseline=baseline
+    )

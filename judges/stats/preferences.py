@@ -45,12 +45,16 @@ def prompt_preferences(
     rows = judgments[keep]
     judges = sorted(rows["judge"].dropna().unique().tolist()) if "judge" in rows else []
     if judge is None and len(judges) > 1:
-        raise ValueError(f"judgments of {model!r} vs {baseline!r} come from several judges {judges}; pick one")
+        raise ValueError(
+            f"judgments of {model!r} vs {baseline!r} come from several judges {judges}; pick one"
+        )
     _one_version(rows)
     fwd = forward[keep].to_numpy()
     pref = rows["preference"].astype(float).to_numpy()
     oriented = np.where(fwd, pref, 1.0 - pref)
-    order = rows["order"].to_numpy(dtype=object) if "order" in rows else np.full(len(rows), None, dtype=object)
+    order = (
+        rows["order"].to_numpy(dtype=object) if "order" in rows else np.full(len(rows), None, dtype=object)
+    )
     known = pd.Series(order).isin(["ab", "ba"]).to_numpy()
     first_shown = np.where(order == "ba", rows["model_b"].to_numpy(), rows["model_a"].to_numpy())
     frame = pd.DataFrame(
@@ -86,7 +90,9 @@ def prompt_preferences(
 
 def _lengths(rows: pd.DataFrame, side: str) -> np.ndarray:
     """Answer lengths in characters: the stored length, else the length of the stored answer text."""
-    length = rows[f"length_{side}"].astype(float) if f"length_{side}" in rows else pd.Series(np.nan, rows.index)
+    length = (
+        rows[f"length_{side}"].astype(float) if f"length_{side}" in rows else pd.Series(np.nan, rows.index)
+    )
     if f"answer_{side}" in rows:
         length = length.fillna(rows[f"answer_{side}"].str.len().astype(float))
     return length.to_numpy(dtype=float)
@@ -136,4 +142,6 @@ def _one_version(rows: pd.DataFrame) -> None:
     if len(pooled):
         name = pooled.index[0]
         found = sorted(map(str, rows.loc[rows["judge"] == name, "judge_version"].unique()))
-        raise ValueError(f"judge {name!r} appears with several judge versions {found}; pick one (never pooled)")
+        raise ValueError(
+            f"judge {name!r} appears with several judge versions {found}; pick one (never pooled)"
+        )

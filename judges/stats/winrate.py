@@ -112,7 +112,12 @@ def win_rate(
 
 
 def win_rate_by(
-    prompts: pd.DataFrame, by: str = "category", *, confidence: float = 0.95, n_boot: int = 2000, seed: int = 0
+    prompts: pd.DataFrame,
+    by: str = "category",
+    *,
+    confidence: float = 0.95,
+    n_boot: int = 2000,
+    seed: int = 0,
 ) -> dict[str, WinRate]:
     """One WinRate per value of column ``by`` of a ``prompt_preferences`` frame (missing values: "(none)").
 

@@ -21,13 +21,21 @@ def streamlit_command(app: Path, host: str, port: int, headless: bool = True) ->
     """The command that serves the dashboard on host:port: `streamlit run` through dashboard/server.py, which
     imports the pages' modules and warms their caches at start (telemetry off, no browser opened)."""
     return [
-        sys.executable, str(app.parent / "server.py"), str(app),
-        "--server.address", host,
-        "--server.port", str(port),
-        "--server.headless", "true" if headless else "false",
-        "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
-        "--client.toolbarMode", "viewer",
+        sys.executable,
+        str(app.parent / "server.py"),
+        str(app),
+        "--server.address",
+        host,
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true" if headless else "false",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+        "--client.toolbarMode",
+        "viewer",
     ]
 
 
@@ -35,8 +43,12 @@ WARM_ENV = {"RLHF_DASHBOARD_WARM": "1"}  # dashboard/warm.py: compute every page
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Interface to bind. 0.0.0.0 exposes the dashboard, which has no password, to the network.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Interface to bind. 0.0.0.0 exposes the dashboard, which has no password, to the network.",
+)
 @click.option("--port", default=8501, show_default=True, type=click.IntRange(1, 65535))
 @click.pass_context
 def dashboard(ctx: click.Context, host: str, port: int) -> None:
@@ -56,7 +68,9 @@ def dashboard(ctx: click.Context, host: str, port: int) -> None:
 
 
 @click.command()
-@click.option("--rounds", default=6, show_default=True, type=click.IntRange(0, 1000), help="Rounds, round 0 included.")
+@click.option(
+    "--rounds", default=6, show_default=True, type=click.IntRange(0, 1000), help="Rounds, round 0 included."
+)
 @click.option("--prompts", default=200, show_default=True, type=click.IntRange(1, 1_000_000))
 @click.option("--judges", default=3, show_default=True, type=click.IntRange(1, 6))
 @click.option("--seed", default=0, show_default=True, type=int)

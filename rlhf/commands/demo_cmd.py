@@ -40,17 +40,33 @@ def _done_rounds(store: Store) -> int:
 
 
 @click.command()
-@click.option("--rounds", default=2, show_default=True, type=click.IntRange(1, 100),
-              help="Finished rounds the store should hold when the demo ends.")
+@click.option(
+    "--rounds",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 100),
+    help="Finished rounds the store should hold when the demo ends.",
+)
 @click.option("--no-serve", is_flag=True, help="Do not serve the dashboard afterwards (scripts, CI).")
-@click.option("--store", "store_dir", type=click.Path(file_okay=False), default=None,
-              help="Store directory (default: the group's --store / $RLHF_STORE / the default store).")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-              help="Recipe to run instead of recipes/default.yaml.")
+@click.option(
+    "--store",
+    "store_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Store directory (default: the group's --store / $RLHF_STORE / the default store).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Recipe to run instead of recipes/default.yaml.",
+)
 @click.option("--port", default=8501, show_default=True, type=int, help="Dashboard port on 127.0.0.1.")
 @click.pass_context
-def demo(ctx: click.Context, rounds: int, no_serve: bool, store_dir: str | None, config_path: str | None,
-         port: int) -> None:
+def demo(
+    ctx: click.Context, rounds: int, no_serve: bool, store_dir: str | None, config_path: str | None, port: int
+) -> None:
     """Run two rounds of the embedded default on CPU, then serve the dashboard on 127.0.0.1."""
     import datasets
     import transformers
@@ -74,8 +90,10 @@ def demo(ctx: click.Context, rounds: int, no_serve: bool, store_dir: str | None,
         click.echo(f"default model: {default_model_dir()} ({time.perf_counter() - t0:.1f} s)")
     t0 = time.perf_counter()
     added = load_default_data(store)
-    click.echo(f"default data: {added['eval']} eval and {added['train']} training prompts added "
-               f"({time.perf_counter() - t0:.1f} s)")
+    click.echo(
+        f"default data: {added['eval']} eval and {added['train']} training prompts added "
+        f"({time.perf_counter() - t0:.1f} s)"
+    )
 
     done = _done_rounds(store)
     timings = []
@@ -88,17 +106,21 @@ def demo(ctx: click.Context, rounds: int, no_serve: bool, store_dir: str | None,
         stages = ", ".join(f"{s} {d.get('seconds', 0):.0f}s" for s, d in r.stages.items())
         click.echo(f"  {r.round_id}: {r.seconds:.0f} s ({stages})")
     total = time.perf_counter() - started
-    click.echo(f"demo: {len(timings)} round(s) in {total:.0f} s ({total / 60:.1f} min) on "
-               f"{config.num_threads or 'default'} thread(s)")
+    click.echo(
+        f"demo: {len(timings)} round(s) in {total:.0f} s ({total / 60:.1f} min) on "
+        f"{config.num_threads or 'default'} thread(s)"
+    )
     from rlhf.rounds.verdict import format_verdict, verdict_rows
 
     click.echo("")
     click.echo(format_verdict(verdict_rows(store, seed=config.seed)))
     click.echo("")
-    click.echo(f"where to look: rlhf --store {store.root} dashboard (http://127.0.0.1:{port}): Progress (win rate "
-               "per round and judge with intervals, reference accuracy per checkpoint), Judge health (canaries: "
-               "which judges can tell), Regressions and samples (the answers themselves); "
-               f"rlhf --store {store.root} round status (stages and times)")
+    click.echo(
+        f"where to look: rlhf --store {store.root} dashboard (http://127.0.0.1:{port}): Progress (win rate "
+        "per round and judge with intervals, reference accuracy per checkpoint), Judge health (canaries: "
+        "which judges can tell), Regressions and samples (the answers themselves); "
+        f"rlhf --store {store.root} round status (stages and times)"
+    )
     if no_serve:
         return
     try:

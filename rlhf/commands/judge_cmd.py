@@ -13,15 +13,9 @@ import json
 
 import click
 
+from rlhf.commands import BadInput
+from rlhf.commands import store_from as _store
 from rlhf.store import Store
-
-
-class BadInput(click.ClickException):
-    exit_code = 2
-
-
-def _store(ctx: click.Context) -> Store:
-    return Store.open((ctx.obj or {}).get("store_dir"))
 
 
 def _config(value: str, expected_kinds: tuple[str, ...], option: str):
@@ -32,7 +26,9 @@ def _config(value: str, expected_kinds: tuple[str, ...], option: str):
     except (ValueError, FileNotFoundError) as exc:
         raise BadInput(f"{option} {value}: {exc}") from None
     if config.kind not in expected_kinds:
-        raise BadInput(f"{option} {value}: kind {config.kind!r} cannot be used here; expected {', '.join(expected_kinds)}")
+        raise BadInput(
+            f"{option} {value}: kind {config.kind!r} cannot be used here; expected {', '.join(expected_kinds)}"
+        )
     return config
 
 
@@ -41,8 +37,10 @@ def _round_models(store: Store, round_id: str) -> tuple[str, str]:
 
     found = round_policy(store, round_id)
     if found is None:
-        raise BadInput(f"--round {round_id}: no policy checkpoint recorded for it; known rounds: "
-                       f"{', '.join(policy_rounds(store)) or 'none'}")
+        raise BadInput(
+            f"--round {round_id}: no policy checkpoint recorded for it; known rounds: "
+            f"{', '.join(policy_rounds(store)) or 'none'}"
+        )
     new, parent = found
     if parent is None:
         raise BadInput(f"--round {round_id}: checkpoint {new} has no parent checkpoint; give --model-a")
@@ -55,23 +53,39 @@ def _check_models(store: Store, *models: str) -> None:
     known = checkpoints_with_generations(store)
     for model in models:
         if model not in known:
-            raise BadInput(f"no generations for checkpoint {model!r}; checkpoints with generations: "
-                           f"{', '.join(sorted(known)) or 'none'}")
+            raise BadInput(
+                f"no generations for checkpoint {model!r}; checkpoints with generations: "
+                f"{', '.join(sorted(known)) or 'none'}"
+            )
 
 
 @click.group(invoke_without_command=True)
-@click.option("--judge", "judge_spec", default=None, help="Judge config YAML, or a built-in name (llm-default, llm-reasoning, reference).")
+@click.option(
+    "--judge",
+    "judge_spec",
+    default=None,
+    help="Judge config YAML, or a built-in name (llm-default, llm-reasoning, reference).",
+)
 @click.option("--model-a", default=None, help="Baseline checkpoint id (A).")
 @click.option("--model-b", default=None, help="Checkpoint id being evaluated (B); preference = P(B better).")
-@click.option("--round", "round_id", default=None, help="Record the judgments for this round; alone, judge its policy vs its parent.")
+@click.option(
+    "--round",
+    "round_id",
+    default=None,
+    help="Record the judgments for this round; alone, judge its policy vs its parent.",
+)
 @click.option("--prompt-id", "prompt_ids", multiple=True, help="Only these prompts (repeatable).")
 @click.option("--one-order", is_flag=True, help="One order per prompt (chosen from its id) instead of both.")
 @click.option("--params-hash", default=None, help="Only generations made with these sampling parameters.")
-@click.option("--chunk", default=32, show_default=True, type=click.IntRange(1), help="Prompts per committed chunk.")
+@click.option(
+    "--chunk", default=32, show_default=True, type=click.IntRange(1), help="Prompts per committed chunk."
+)
 @click.option("--threads", default=None, type=click.IntRange(1), help="torch CPU threads.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
 @click.pass_context
-def judge(ctx, judge_spec, model_a, model_b, round_id, prompt_ids, one_order, params_hash, chunk, threads, as_json):
+def judge(
+    ctx, judge_spec, model_a, model_b, round_id, prompt_ids, one_order, params_hash, chunk, threads, as_json
+):
     """Judge two checkpoints' answers in both orders and store the verdicts (`rlhf judge canaries`: can a judge tell?)."""
     if ctx.invoked_subcommand is not None:
         return
@@ -86,7 +100,9 @@ def judge(ctx, judge_spec, model_a, model_b, round_id, prompt_ids, one_order, pa
     if model_a is None and model_b is None and round_id is not None:
         model_a, model_b = _round_models(store, round_id)
     if not model_a or not model_b:
-        raise BadInput("give --model-a and --model-b, or --round R to judge a round's policy against its parent")
+        raise BadInput(
+            "give --model-a and --model-b, or --round R to judge a round's policy against its parent"
+        )
     if model_a == model_b:
         raise BadInput(f"--model-a and --model-b are the same checkpoint ({model_a})")
     _check_models(store, model_a, model_b)
@@ -110,9 +126,16 @@ def judge(ctx, judge_spec, model_a, model_b, round_id, prompt_ids, one_order, pa
 
     try:
         result = judge_pairs(
-            store, judge_obj, model_a, model_b,
-            prompts=list(prompt_ids) or None, round_id=round_id, both_orders=not one_order,
-            params_hash=params_hash, chunk_prompts=chunk, progress=progress,
+            store,
+            judge_obj,
+            model_a,
+            model_b,
+            prompts=list(prompt_ids) or None,
+            round_id=round_id,
+            both_orders=not one_order,
+            params_hash=params_hash,
+            chunk_prompts=chunk,
+            progress=progress,
         )
     except (JudgeRunError, OpenAIClientError) as exc:
         bar.close()
@@ -123,14 +146,21 @@ def judge(ctx, judge_spec, model_a, model_b, round_id, prompt_ids, one_order, pa
     else:
         click.echo(_summary(result))
     if result.n_retry_failed:
-        raise click.ClickException(f"{result.n_retry_failed} verdicts failed with retryable errors; rerun to retry them")
+        raise click.ClickException(
+            f"{result.n_retry_failed} verdicts failed with retryable errors; rerun to retry them"
+        )
 
 
 def _summary(r) -> str:
-    pc = "-" if r.position_consistency is None else f"{r.position_consistency:.3f} ({r.n_consistent}/{r.n_both_scored})"
+    pc = (
+        "-"
+        if r.position_consistency is None
+        else f"{r.position_consistency:.3f} ({r.n_consistent}/{r.n_both_scored})"
+    )
     wr = "-" if r.win_rate is None else f"{r.win_rate:.3f}"
     lines = [
-        f"judge {r.judge} [{r.judge_version}]: {r.model_b} (B) vs {r.model_a} (A)" + (f", round {r.round_id}" if r.round_id else ""),
+        f"judge {r.judge} [{r.judge_version}]: {r.model_b} (B) vs {r.model_a} (A)"
+        + (f", round {r.round_id}" if r.round_id else ""),
         f"  prompts judged: {r.n_prompts}   answered by one side only: {r.n_missing}",
         f"  verdicts: {r.n_verdicts} ({r.n_judged} judged now, {r.n_cached} from cache), rows added: {r.n_rows_added}",
         f"  unscored: {r.n_unscored}   retryable failures (not stored): {r.n_retry_failed}",
@@ -146,11 +176,22 @@ def _summary(r) -> str:
 
 
 @judge.command("canaries")
-@click.option("--judge", "judge_specs", multiple=True,
-              help="Judge config YAML or built-in name to score (repeatable); without it, show the stored results.")
-@click.option("--max-prompts", default=64, show_default=True, type=click.IntRange(1),
-              help="Reference prompts to build canaries from (a fixed subset chosen by hash).")
-@click.option("--force", is_flag=True, help="Recompute the summary even if stored (verdicts still come from the cache).")
+@click.option(
+    "--judge",
+    "judge_specs",
+    multiple=True,
+    help="Judge config YAML or built-in name to score (repeatable); without it, show the stored results.",
+)
+@click.option(
+    "--max-prompts",
+    default=64,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Reference prompts to build canaries from (a fixed subset chosen by hash).",
+)
+@click.option(
+    "--force", is_flag=True, help="Recompute the summary even if stored (verdicts still come from the cache)."
+)
 @click.option("--threads", default=None, type=click.IntRange(1), help="torch CPU threads.")
 @click.option("--json", "as_json", is_flag=True, help="Print runs and stored results as JSON.")
 @click.pass_context
@@ -206,33 +247,51 @@ def _canary_summary(run) -> str:
         verdict = f"NOT informative: at chance on {', '.join(s.failed_kinds)} pairs (each kind must beat 50%)"
     else:
         verdict = "NOT informative (its interval includes 50%: it cannot tell)"
-    how = "stored result reused, 0 judge calls" if run.reused else f"{run.n_judged} judged now, {run.n_cached} from cache"
-    kinds = ", ".join(f"{k} {_pct(v)} [{_pct(s.ci_by_kind[k][0])}, {_pct(s.ci_by_kind[k][1])}]"
-                      for k, v in s.accuracy_by_kind.items())
-    return "\n".join([
-        f"judge {run.judge} [{run.judge_version}]: canary accuracy {_pct(s.accuracy)} [{_pct(s.ci_low)}, "
-        f"{_pct(s.ci_high)}] over {s.n} pairs: {verdict}",
-        f"  by kind: {kinds}",
-        f"  ties {_pct(s.tie_rate)}   position consistency {_pct(s.position_consistency)} ({s.n_both_orders} pairs)"
-        f"   position bias {_pct(s.position_bias)}   length bias {_pct(s.length_bias)}   unscored {s.n_unscored}/{s.n_verdicts}",
-        f"  canary set {run.canary_set} ({run.n_canaries} pairs): {how}, {run.seconds:.1f} s",
-    ])
+    how = (
+        "stored result reused, 0 judge calls"
+        if run.reused
+        else f"{run.n_judged} judged now, {run.n_cached} from cache"
+    )
+    kinds = ", ".join(
+        f"{k} {_pct(v)} [{_pct(s.ci_by_kind[k][0])}, {_pct(s.ci_by_kind[k][1])}]"
+        for k, v in s.accuracy_by_kind.items()
+    )
+    return "\n".join(
+        [
+            f"judge {run.judge} [{run.judge_version}]: canary accuracy {_pct(s.accuracy)} [{_pct(s.ci_low)}, "
+            f"{_pct(s.ci_high)}] over {s.n} pairs: {verdict}",
+            f"  by kind: {kinds}",
+            f"  ties {_pct(s.tie_rate)}   position consistency {_pct(s.position_consistency)} ({s.n_both_orders} pairs)"
+            f"   position bias {_pct(s.position_bias)}   length bias {_pct(s.length_bias)}   unscored {s.n_unscored}/{s.n_verdicts}",
+            f"  canary set {run.canary_set} ({run.n_canaries} pairs): {how}, {run.seconds:.1f} s",
+        ]
+    )
 
 
 def _canary_table(results) -> str:
     if results.empty:
         return "no canary results yet: run `rlhf judge canaries --judge NAME` (or a round's evaluate stage)"
-    lines = [f"{'judge':<20} {'accuracy':>8} {'95% interval':>16} {'n':>5} {'ties':>6} {'pos.cons':>8} "
-             f"{'len.bias':>8}  verdict   version"]
+    lines = [
+        f"{'judge':<20} {'accuracy':>8} {'95% interval':>16} {'n':>5} {'ties':>6} {'pos.cons':>8} "
+        f"{'len.bias':>8}  verdict   version"
+    ]
     for r in results.itertuples(index=False):
-        lines.append(f"{r.judge!s:<20} {_pct(r.accuracy):>8} {'[' + _pct(r.ci_low) + ', ' + _pct(r.ci_high) + ']':>16} "
-                     f"{int(r.n):>5} {_pct(r.tie_rate):>6} {_pct(r.position_consistency):>8} {_pct(r.length_bias):>8}  "
-                     f"{'informative' if r.informative else 'UNINFORMATIVE':<9} {r.judge_version}")
+        lines.append(
+            f"{r.judge!s:<20} {_pct(r.accuracy):>8} {'[' + _pct(r.ci_low) + ', ' + _pct(r.ci_high) + ']':>16} "
+            f"{int(r.n):>5} {_pct(r.tie_rate):>6} {_pct(r.position_consistency):>8} {_pct(r.length_bias):>8}  "
+            f"{'informative' if r.informative else 'UNINFORMATIVE':<9} {r.judge_version}"
+        )
     return "\n".join(lines)
 
 
 @click.command()
-@click.option("--tagger", "tagger_spec", default="tagger-default", show_default=True, help="Tagger config YAML or built-in name.")
+@click.option(
+    "--tagger",
+    "tagger_spec",
+    default="tagger-default",
+    show_default=True,
+    help="Tagger config YAML or built-in name.",
+)
 @click.option("--all", "include_categorised", is_flag=True, help="Also tag prompts that have a category.")
 @click.option("--prompt-id", "prompt_ids", multiple=True, help="Only these prompts (repeatable).")
 @click.option("--threads", default=None, type=click.IntRange(1), help="torch CPU threads.")
@@ -252,12 +311,16 @@ def tag(ctx, tagger_spec, include_categorised, prompt_ids, threads, as_json):
         tagger = PromptTagger(config)
     except (OSError, ValueError) as exc:
         raise BadInput(f"--tagger {tagger_spec}: cannot load model {config.model}: {exc}") from None
-    result = tag_prompts(store, tagger, prompt_ids=list(prompt_ids) or None, include_categorised=include_categorised)
+    result = tag_prompts(
+        store, tagger, prompt_ids=list(prompt_ids) or None, include_categorised=include_categorised
+    )
     if as_json:
         click.echo(json.dumps(result.__dict__, indent=2, default=str))
         return
-    click.echo(f"tagger {result.tagger} [{result.tagger_version}]: {result.n_candidates} prompts need a tag, "
-               f"{result.n_tagged} tagged now, {result.n_already} already tagged, {result.n_too_long} too long "
-               f"({result.elapsed_s:.1f} s)")
+    click.echo(
+        f"tagger {result.tagger} [{result.tagger_version}]: {result.n_candidates} prompts need a tag, "
+        f"{result.n_tagged} tagged now, {result.n_already} already tagged, {result.n_too_long} too long "
+        f"({result.elapsed_s:.1f} s)"
+    )
     for category, n in sorted(result.counts.items(), key=lambda kv: -kv[1]):
         click.echo(f"  {category}: {n}")

@@ -40,8 +40,13 @@ def round_() -> None:
 
 
 @round_.command("run")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-              help="Round recipe (YAML). Default: recipes/default.yaml.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Round recipe (YAML). Default: recipes/default.yaml.",
+)
 @click.option("--new", is_flag=True, help="Start a new round even if the latest one is unfinished.")
 @click.pass_context
 def run(ctx: click.Context, config_path: str | None, new: bool) -> None:
@@ -80,10 +85,20 @@ def status(ctx: click.Context, as_json: bool) -> None:
 
 
 @round_.command("add")
-@click.option("--checkpoint", "checkpoint_path", required=True, type=click.Path(file_okay=False),
-              help="A policy model directory trained elsewhere.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-              help="Recipe whose eval_sampler and judges evaluate it. Default: recipes/default.yaml.")
+@click.option(
+    "--checkpoint",
+    "checkpoint_path",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="A policy model directory trained elsewhere.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Recipe whose eval_sampler and judges evaluate it. Default: recipes/default.yaml.",
+)
 @click.pass_context
 def add(ctx: click.Context, checkpoint_path: str, config_path: str | None) -> None:
     """Register an uploaded policy as the next round and evaluate it against the previous round's policy."""
@@ -94,8 +109,10 @@ def add(ctx: click.Context, checkpoint_path: str, config_path: str | None) -> No
     config = _load(config_path or default_recipe())
     store = _store(ctx)
     result = _run(add_round, config, store, checkpoint_path, echo=click.echo)
-    click.echo(f"round {result.round_id}: {result.policy_checkpoint_id} evaluated against "
-               f"{result.parent_checkpoint_id} in {result.seconds:.1f} s")
+    click.echo(
+        f"round {result.round_id}: {result.policy_checkpoint_id} evaluated against "
+        f"{result.parent_checkpoint_id} in {result.seconds:.1f} s"
+    )
 
 
 __all__ = ["round_"]

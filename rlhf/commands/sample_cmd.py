@@ -10,15 +10,28 @@ from rlhf.commands import BadInput, store_from
 
 
 @click.command()
-@click.option("--checkpoint", required=True, help="Model directory, LoRA adapter, checkpoint_id, 'default', "
-              "or a served model name with --backend openai.")
-@click.option("--prompts", "prompts", default="eval", show_default=True,
-              help="Store split (eval | train | all) or a JSONL/CSV/Parquet prompt file.")
+@click.option(
+    "--checkpoint",
+    required=True,
+    help="Model directory, LoRA adapter, checkpoint_id, 'default', "
+    "or a served model name with --backend openai.",
+)
+@click.option(
+    "--prompts",
+    "prompts",
+    default="eval",
+    show_default=True,
+    help="Store split (eval | train | all) or a JSONL/CSV/Parquet prompt file.",
+)
 @click.option("--category", default=None, help="Only prompts of this category.")
 @click.option("--id", "ids", multiple=True, help="Only these prompt ids (repeatable).")
 @click.option("--samples-per-prompt", "-k", default=1, show_default=True, type=int)
-@click.option("--backend", type=click.Choice(["transformers", "vllm", "openai"]), default="transformers",
-              show_default=True)
+@click.option(
+    "--backend",
+    type=click.Choice(["transformers", "vllm", "openai"]),
+    default="transformers",
+    show_default=True,
+)
 @click.option("--max-new-tokens", default=256, show_default=True, type=int)
 @click.option("--temperature", default=0.0, show_default=True, type=float, help="0 = greedy.")
 @click.option("--top-p", default=1.0, show_default=True, type=float)
@@ -36,11 +49,31 @@ from rlhf.commands import BadInput, store_from
 @click.option("--max-concurrency", default=16, show_default=True, type=int)
 @click.option("--no-progress", is_flag=True, help="No progress bar (the summary line is still printed).")
 @click.pass_context
-def sample(ctx: click.Context, checkpoint: str, prompts: str, category: str | None, ids: tuple[str, ...],
-           samples_per_prompt: int, backend: str, max_new_tokens: int, temperature: float, top_p: float,
-           seed: int, batch_size: int, chunk_size: int, on_too_long: str, max_prompt_tokens: int | None,
-           system_prompt: str | None, device: str | None, threads: int | None, base_url: str | None,
-           api_model: str | None, api_key_env: str | None, max_concurrency: int, no_progress: bool) -> None:
+def sample(
+    ctx: click.Context,
+    checkpoint: str,
+    prompts: str,
+    category: str | None,
+    ids: tuple[str, ...],
+    samples_per_prompt: int,
+    backend: str,
+    max_new_tokens: int,
+    temperature: float,
+    top_p: float,
+    seed: int,
+    batch_size: int,
+    chunk_size: int,
+    on_too_long: str,
+    max_prompt_tokens: int | None,
+    system_prompt: str | None,
+    device: str | None,
+    threads: int | None,
+    base_url: str | None,
+    api_model: str | None,
+    api_key_env: str | None,
+    max_concurrency: int,
+    no_progress: bool,
+) -> None:
     """Answer every selected prompt with CHECKPOINT and store the answers.
 
     Answers already stored for the same prompt, checkpoint content and sampling parameters are reused;
@@ -54,10 +87,22 @@ def sample(ctx: click.Context, checkpoint: str, prompts: str, category: str | No
 
     try:
         config = SamplerConfig(
-            backend=cast(Backend, backend), max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, seed=seed,
-            samples_per_prompt=samples_per_prompt, batch_size=batch_size, chunk_size=chunk_size,
-            on_too_long=cast(OnTooLong, on_too_long), max_prompt_tokens=max_prompt_tokens, system_prompt=system_prompt,
-            device=device, num_threads=threads, base_url=base_url, api_model=api_model, api_key_env=api_key_env,
+            backend=cast(Backend, backend),
+            max_new_tokens=max_new_tokens,
+            temperature=temperature,
+            top_p=top_p,
+            seed=seed,
+            samples_per_prompt=samples_per_prompt,
+            batch_size=batch_size,
+            chunk_size=chunk_size,
+            on_too_long=cast(OnTooLong, on_too_long),
+            max_prompt_tokens=max_prompt_tokens,
+            system_prompt=system_prompt,
+            device=device,
+            num_threads=threads,
+            base_url=base_url,
+            api_model=api_model,
+            api_key_env=api_key_env,
             max_concurrency=max_concurrency,
         )
     except ValueError as exc:
@@ -65,8 +110,15 @@ def sample(ctx: click.Context, checkpoint: str, prompts: str, category: str | No
     store = store_from(ctx)
     bar = _ProgressBar(disabled=no_progress)
     try:
-        result = run_sample(store, checkpoint, prompts=prompts, category=category, ids=list(ids) or None,
-                            config=config, progress=bar)
+        result = run_sample(
+            store,
+            checkpoint,
+            prompts=prompts,
+            category=category,
+            ids=list(ids) or None,
+            config=config,
+            progress=bar,
+        )
     except VLLMNotInstalled as exc:
         raise BadInput(str(exc)) from None
     finally:

@@ -39,8 +39,10 @@ class JudgeChoice:
     n_versions: int
 
     def note(self) -> str:
-        return (f"judge {self.judge!r}: using its latest judge version {self.judge_version!r} of {self.n_versions}; "
-                "choose another with --judge-version (versions are never pooled)")
+        return (
+            f"judge {self.judge!r}: using its latest judge version {self.judge_version!r} of {self.n_versions}; "
+            "choose another with --judge-version (versions are never pooled)"
+        )
 
 
 def choose_judge_version(
@@ -53,8 +55,10 @@ def choose_judge_version(
         raise BadInput(f"no {what}")
     if judge is None:
         if len(judges) > 1:
-            raise BadInput(f"several judges scored {what.removeprefix('judgments ')}: {judges}; pick one with --judge "
-                           "(pooling counts pairs twice)")
+            raise BadInput(
+                f"several judges scored {what.removeprefix('judgments ')}: {judges}; pick one with --judge "
+                "(pooling counts pairs twice)"
+            )
         judge = judges[0]
     if judge not in judges:
         raise BadInput(f"no {what} by --judge {judge!r}. Judges: {judges}.")
@@ -79,8 +83,16 @@ def _clean(x: object) -> object:
 
 def _lc_dict(lc: LengthControlled | None) -> dict[str, object]:
     if lc is None:
-        return {"lc_win_rate": None, "lc_ci_low": None, "lc_ci_high": None, "lc_extrapolated": None,
-                "lc_converged": None, "lc_weakly_identified": None, "lc_extreme_change": None, "lc_warnings": []}
+        return {
+            "lc_win_rate": None,
+            "lc_ci_low": None,
+            "lc_ci_high": None,
+            "lc_extrapolated": None,
+            "lc_converged": None,
+            "lc_weakly_identified": None,
+            "lc_extreme_change": None,
+            "lc_warnings": [],
+        }
     return {
         "lc_win_rate": _clean(lc.lc_win_rate),
         "lc_ci_low": _clean(lc.ci_low),
@@ -99,14 +111,20 @@ def _lc_dict(lc: LengthControlled | None) -> dict[str, object]:
 @click.option("--model", required=True, help="The checkpoint whose win rate is reported (B).")
 @click.option("--baseline", required=True, help="The checkpoint it is compared with (A).")
 @click.option("--judge", default=None, help="Judge id; required when several judges scored the pair.")
-@click.option("--judge-version", default=None, help="Judge version (default: the judge's latest, with a note).")
+@click.option(
+    "--judge-version", default=None, help="Judge version (default: the judge's latest, with a note)."
+)
 @click.option("--round", "round_id", default=None, help="Only judgments recorded for this round.")
 @click.option("--category", default=None, help="Only prompts of this category.")
 @click.option("--by", type=click.Choice(["category"]), default=None, help="Break down by prompt category.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (fractions in [0, 1]).")
 @click.option("--seed", default=0, show_default=True, type=int, help="Bootstrap seed.")
-@click.option("--n-boot", default=2000, show_default=True, type=click.IntRange(0), help="Bootstrap resamples.")
-@click.option("--confidence", default=0.95, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True))
+@click.option(
+    "--n-boot", default=2000, show_default=True, type=click.IntRange(0), help="Bootstrap resamples."
+)
+@click.option(
+    "--confidence", default=0.95, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True)
+)
 @click.pass_context
 def winrate(
     ctx: click.Context,
@@ -124,13 +142,17 @@ def winrate(
 ) -> None:
     """Win rate of --model over --baseline: per prompt, both orders averaged, with a bootstrap interval."""
     if model == baseline:
-        raise BadInput(f"--model and --baseline are both {model!r}; a model's win rate over itself is 0.5 by definition")
+        raise BadInput(
+            f"--model and --baseline are both {model!r}; a model's win rate over itself is 0.5 by definition"
+        )
     store = _store(ctx)
     models = judged_models(store)
     for flag, name in (("--model", model), ("--baseline", baseline)):
         if name not in models:
-            raise BadInput(f"{flag} {name!r} has no judgments in {store.root}. Checkpoints with judgments: "
-                           f"{models or 'none'}.")
+            raise BadInput(
+                f"{flag} {name!r} has no judgments in {store.root}. Checkpoints with judgments: "
+                f"{models or 'none'}."
+            )
     what = f"judgments of --model {model!r} against --baseline {baseline!r}"
     choice = choose_judge_version(judge_versions(store, (model, baseline)), judge, judge_version, what=what)
     if choice.defaulted:
@@ -138,20 +160,29 @@ def winrate(
     rows = judgment_rows(store, judge=choice.judge, judge_version=choice.judge_version, models=(model, baseline),
                          round_id=round_id)  # fmt: skip
     if rows.empty:
-        raise BadInput(f"no {what} by judge {choice.judge!r} version {choice.judge_version!r} in --round {round_id!r}")
+        raise BadInput(
+            f"no {what} by judge {choice.judge!r} version {choice.judge_version!r} in --round {round_id!r}"
+        )
     prompts = prompt_preferences(rows, model, baseline, choice.judge)
     if category is not None:
-        present = sorted(set(prompts["category"].astype(object).where(prompts["category"].notna(), NO_CATEGORY)))
+        present = sorted(
+            set(prompts["category"].astype(object).where(prompts["category"].notna(), NO_CATEGORY))
+        )
         if category not in present:
-            raise BadInput(f"--category {category!r} has no prompts in this comparison. Categories: {present}.")
+            raise BadInput(
+                f"--category {category!r} has no prompts in this comparison. Categories: {present}."
+            )
         keep = prompts["category"].astype(object).where(prompts["category"].notna(), NO_CATEGORY) == category
         prompts = prompts[keep.to_numpy()]
         rows = rows[rows["prompt_id"].isin(set(prompts["prompt_id"]))]
     if prompts["preference"].notna().sum() == 0:
         errors = sorted(set(map(str, rows["error"].dropna())))[:3] if "error" in rows else []
-        raise BadInput(f"no scored verdict: all {len(rows)} verdicts of judge {choice.judge!r} version "
-                       f"{choice.judge_version!r} on {model!r} vs {baseline!r} are unscored"
-                       + (f" (errors such as {errors})" if errors else "") + "; there is no win rate to report")
+        raise BadInput(
+            f"no scored verdict: all {len(rows)} verdicts of judge {choice.judge!r} version "
+            f"{choice.judge_version!r} on {model!r} vs {baseline!r} are unscored"
+            + (f" (errors such as {errors})" if errors else "")
+            + "; there is no win rate to report"
+        )
     result = win_rate(prompts["preference"], confidence=confidence, n_boot=n_boot, seed=seed)
     lc = _length_controlled(store, choice, model, baseline, round_id, set(prompts["prompt_id"]),
                             n_boot=n_boot, seed=seed, confidence=confidence)  # fmt: skip
@@ -188,15 +219,24 @@ def winrate(
 
 
 def _length_controlled(
-    store: Store, choice: JudgeChoice, model: str, baseline: str, round_id: str | None, prompt_ids: set[str],
-    *, n_boot: int, seed: int, confidence: float,
+    store: Store,
+    choice: JudgeChoice,
+    model: str,
+    baseline: str,
+    round_id: str | None,
+    prompt_ids: set[str],
+    *,
+    n_boot: int,
+    seed: int,
+    confidence: float,
 ) -> LengthControlled | None:
     """AlpacaEval's length-controlled win rate: instruction difficulty from every checkpoint this judge version
     compared with the same baseline (on the same prompts), then the model's own fit."""
     everyone = judgment_rows(store, judge=choice.judge, judge_version=choice.judge_version, round_id=round_id)
     everyone = everyone[everyone["prompt_id"].isin(prompt_ids)]
-    return lc_win_rate_from_judgments(everyone, model, baseline, judge=choice.judge, n_boot=n_boot, seed=seed,
-                                      confidence=confidence)
+    return lc_win_rate_from_judgments(
+        everyone, model, baseline, judge=choice.judge, n_boot=n_boot, seed=seed, confidence=confidence
+    )
 
 
 def _print_winrate(out: dict, result: WinRate, cells: dict[str, WinRate], by: str | None) -> None:
@@ -204,8 +244,11 @@ def _print_winrate(out: dict, result: WinRate, cells: dict[str, WinRate], by: st
     health = out["judge_health"]
     lc_notes = "; ".join(out["lc_warnings"])
     title = f"{out['model']} vs {out['baseline']}   judge {out['judge']} version {out['judge_version']}"
-    click.echo(title + (f"   round {out['round']}" if out["round"] else "")
-               + (f"   category {out['category']}" if out["category"] else ""))
+    click.echo(
+        title
+        + (f"   round {out['round']}" if out["round"] else "")
+        + (f"   category {out['category']}" if out["category"] else "")
+    )
     verdict = "significant" if result.significant else "not significant"
     lines = [
         ("win rate", f"{_fmt(result.win_rate)}   {pct}% CI [{_fmt(result.ci_low, 0)}, {_fmt(result.ci_high, 0)}]"
@@ -238,35 +281,62 @@ def _print_winrate(out: dict, result: WinRate, cells: dict[str, WinRate], by: st
         values = (c.n_total, _fmt(c.win_rate), _fmt(c.ci_low), _fmt(c.ci_high), _fmt(c.p_adjusted),
                   "yes" if c.significant_adjusted else "no", c.n_wins, c.n_losses, c.n_ties, c.n_unscored)  # fmt: skip
         click.echo(f"  {key:<{width}}" + "".join(f"  {v!s:>{w}}" for v, w in zip(values, widths)))
-    click.echo(f"  (p_holm: Holm-adjusted over the {len(cells)} categories; signif: p_holm < {1 - result.confidence:g})")
+    click.echo(
+        f"  (p_holm: Holm-adjusted over the {len(cells)} categories; signif: p_holm < {1 - result.confidence:g})"
+    )
 
 
 @click.command()
 @click.option("--judge", default=None, help="Judge id; required when several judges are in the store.")
-@click.option("--judge-version", default=None, help="Judge version (default: the judge's latest, with a note).")
-@click.option("--anchor", default=None, help="Checkpoint rated 1000 (default: geometric mean of strengths at 1000).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON: per model model, strength, rating, ci_low, ci_high, n.")
+@click.option(
+    "--judge-version", default=None, help="Judge version (default: the judge's latest, with a note)."
+)
+@click.option(
+    "--anchor", default=None, help="Checkpoint rated 1000 (default: geometric mean of strengths at 1000)."
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print JSON: per model model, strength, rating, ci_low, ci_high, n.",
+)
 @click.option("--seed", default=0, show_default=True, type=int, help="Bootstrap seed.")
-@click.option("--n-boot", default=1000, show_default=True, type=click.IntRange(0), help="Bootstrap resamples.")
-@click.option("--confidence", default=0.95, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True))
+@click.option(
+    "--n-boot", default=1000, show_default=True, type=click.IntRange(0), help="Bootstrap resamples."
+)
+@click.option(
+    "--confidence", default=0.95, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True)
+)
 @click.pass_context
 def leaderboard(
-    ctx: click.Context, judge: str | None, judge_version: str | None, anchor: str | None, as_json: bool, seed: int,
-    n_boot: int, confidence: float,
+    ctx: click.Context,
+    judge: str | None,
+    judge_version: str | None,
+    anchor: str | None,
+    as_json: bool,
+    seed: int,
+    n_boot: int,
+    confidence: float,
 ) -> None:
     """Bradley-Terry strengths and Elo-style ratings over every checkpoint, with bootstrap intervals over prompts."""
     store = _store(ctx)
-    choice = choose_judge_version(judge_versions(store), judge, judge_version, what=f"judgments in {store.root}")
+    choice = choose_judge_version(
+        judge_versions(store), judge, judge_version, what=f"judgments in {store.root}"
+    )
     if choice.defaulted:
         click.echo(choice.note(), err=True)
     rows = judgment_rows(store, judge=choice.judge, judge_version=choice.judge_version)
     models = sorted(set(rows["model_a"]) | set(rows["model_b"]))
     if anchor is not None and anchor not in models:
-        raise BadInput(f"--anchor {anchor!r} has no judgments by judge {choice.judge!r} version "
-                       f"{choice.judge_version!r}; checkpoints: {models}")
+        raise BadInput(
+            f"--anchor {anchor!r} has no judgments by judge {choice.judge!r} version "
+            f"{choice.judge_version!r}; checkpoints: {models}"
+        )
     if rows["preference"].notna().sum() == 0:
-        raise BadInput(f"no scored verdict by judge {choice.judge!r} version {choice.judge_version!r}: "
-                       f"all {len(rows)} verdicts are unscored")
+        raise BadInput(
+            f"no scored verdict by judge {choice.judge!r} version {choice.judge_version!r}: "
+            f"all {len(rows)} verdicts are unscored"
+        )
     try:
         result = fit_leaderboard(rows, anchor=anchor, n_boot=n_boot, seed=seed, confidence=confidence)
     except ValueError as err:
@@ -276,8 +346,12 @@ def leaderboard(
         records = [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
         informative = _informative(store, choice)
         for record in records:
-            record.update(judge=choice.judge, judge_version=choice.judge_version, anchor=anchor,
-                          judge_informative=informative)
+            record.update(
+                judge=choice.judge,
+                judge_version=choice.judge_version,
+                anchor=anchor,
+                judge_informative=informative,
+            )
         click.echo(json.dumps(records, indent=2))
         return
     _print_leaderboard(frame, result.confidence, seed, n_boot, anchor, result.n_failed_resamples, choice)
@@ -299,28 +373,44 @@ def _informative(store: Store, choice: JudgeChoice) -> bool | None:
 def _print_canary_mark(store: Store, choice: JudgeChoice) -> None:
     row = _canary_row(store, choice)
     if row is None:
-        click.echo(f"canaries: not run for judge {choice.judge} at this version: whether it can tell answers apart is "
-                   "unknown (rlhf judge canaries --judge ...)")
+        click.echo(
+            f"canaries: not run for judge {choice.judge} at this version: whether it can tell answers apart is "
+            "unknown (rlhf judge canaries --judge ...)"
+        )
     elif not row["informative"]:
-        click.echo(f"UNINFORMATIVE JUDGE: canary accuracy {_fmt(row['accuracy'], 0)} [{_fmt(row['ci_low'], 0)}, "
-                   f"{_fmt(row['ci_high'], 0)}] over {int(row['n'])} pairs includes 50%: this judge cannot tell a "
-                   f"better answer from a worse one, whatever the numbers above say")
+        click.echo(
+            f"UNINFORMATIVE JUDGE: canary accuracy {_fmt(row['accuracy'], 0)} [{_fmt(row['ci_low'], 0)}, "
+            f"{_fmt(row['ci_high'], 0)}] over {int(row['n'])} pairs includes 50%: this judge cannot tell a "
+            f"better answer from a worse one, whatever the numbers above say"
+        )
     else:
-        click.echo(f"canaries: informative, accuracy {_fmt(row['accuracy'], 0)} [{_fmt(row['ci_low'], 0)}, "
-                   f"{_fmt(row['ci_high'], 0)}] over {int(row['n'])} pairs")
+        click.echo(
+            f"canaries: informative, accuracy {_fmt(row['accuracy'], 0)} [{_fmt(row['ci_low'], 0)}, "
+            f"{_fmt(row['ci_high'], 0)}] over {int(row['n'])} pairs"
+        )
 
 
 def _print_leaderboard(
-    frame: pd.DataFrame, confidence: float, seed: int, n_boot: int, anchor: str | None, failed: int,
+    frame: pd.DataFrame,
+    confidence: float,
+    seed: int,
+    n_boot: int,
+    anchor: str | None,
+    failed: int,
     choice: JudgeChoice,
 ) -> None:
     width = max(5, *(len(m) for m in frame["model"]))
     pct = round(confidence * 100)
-    click.echo(f"Bradley-Terry, judge {choice.judge} version {choice.judge_version}; rating 1000 = "
-               f"{anchor or 'geometric mean'}; {pct}% bootstrap CI over prompts ({n_boot} resamples, seed {seed}"
-               + (f", {failed} without an MLE left out" if failed else "") + ")")
+    click.echo(
+        f"Bradley-Terry, judge {choice.judge} version {choice.judge_version}; rating 1000 = "
+        f"{anchor or 'geometric mean'}; {pct}% bootstrap CI over prompts ({n_boot} resamples, seed {seed}"
+        + (f", {failed} without an MLE left out" if failed else "")
+        + ")"
+    )
     click.echo(f"  ({ANCHOR_RULE})")
-    click.echo(f"  {'model':<{width}}  {'strength':>8}  {'rating':>7}  {'ci_low':>7}  {'ci_high':>7}  {'n':>6}")
+    click.echo(
+        f"  {'model':<{width}}  {'strength':>8}  {'rating':>7}  {'ci_low':>7}  {'ci_high':>7}  {'n':>6}"
+    )
     for row in frame.itertuples(index=False):
         click.echo(
             f"  {row.model:<{width}}  {row.strength:>8.4f}  {row.rating:>7.1f}  {_fmt1(row.ci_low)}  {_fmt1(row.ci_high)}"

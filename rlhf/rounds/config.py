@@ -64,17 +64,23 @@ def _trl_fields(cls_name: str) -> frozenset[str]:
 # Keys we set ourselves per stage; a recipe giving them would be silently overridden, so we refuse them.
 _RESERVED_TRAINER_KEYS = frozenset({"output_dir"})
 # Step checkpoints are written and resumed by the round (round.checkpoint_steps and friends).
-_CHECKPOINT_TRAINER_KEYS = frozenset({"save_strategy", "save_steps", "save_total_limit", "resume_from_checkpoint"})
+_CHECKPOINT_TRAINER_KEYS = frozenset(
+    {"save_strategy", "save_steps", "save_total_limit", "resume_from_checkpoint"}
+)
 
 
 def _check_trainer_keys(section: str, cls_name: str, keys: Mapping[str, Any]) -> None:
     allowed = _trl_fields(cls_name)
     for key in keys:
         if key in _RESERVED_TRAINER_KEYS:
-            raise ConfigError(f"{section}.{key}: set by the round itself (under the round directory); remove it")
+            raise ConfigError(
+                f"{section}.{key}: set by the round itself (under the round directory); remove it"
+            )
         if key in _CHECKPOINT_TRAINER_KEYS:
-            raise ConfigError(f"{section}.{key}: step checkpoints are set by round.checkpoint_steps, "
-                              "round.reward_checkpoint_steps and round.checkpoints_kept; remove it")
+            raise ConfigError(
+                f"{section}.{key}: step checkpoints are set by round.checkpoint_steps, "
+                "round.reward_checkpoint_steps and round.checkpoints_kept; remove it"
+            )
         if key not in allowed:
             raise ConfigError(f"{section}.{key}: not a field of trl.{cls_name}{close_names(key, allowed)}")
 
@@ -128,8 +134,10 @@ class RecipeJudge:
         if not isinstance(self.config, RewardJudgeConfig) or self.config.model != ROUND_REWARD_MODEL:
             return self.config
         if reward_model_dir is None:  # a state of the store, not a recipe mistake: the stage cannot run
-            raise StageError(f"judge {self.config.name}: a reward judge without `model` needs a reward model from "
-                             "this or an earlier round; none exists yet")
+            raise StageError(
+                f"judge {self.config.name}: a reward judge without `model` needs a reward model from "
+                "this or an earlier round; none exists yet"
+            )
         return dataclasses.replace(self.config, model=str(reward_model_dir))
 
     @classmethod
@@ -144,7 +152,9 @@ class RecipeJudge:
             data["model"] = ROUND_REWARD_MODEL
         config = judge_config_from_dict(data, source=where)
         if not isinstance(config, get_args(JudgeConfig)):
-            raise ConfigError(f"{where}.kind: {config.kind!r} is not a pairwise judge; valid: llm, openai, reward, reference")
+            raise ConfigError(
+                f"{where}.kind: {config.kind!r} is not a pairwise judge; valid: llm, openai, reward, reference"
+            )
         return cls(config=config, primary=primary, spec=_frozen_map(spec))
 
 
@@ -172,7 +182,9 @@ class RoundConfig:
     rank_by: Literal["reward_model", "reference", "both"] = "reward_model"
     dpo_pairs: Literal["round", "all"] = "round"  # this round's rejection pairs, or all rounds' so far
     finetune: Literal["lora", "full"] = "lora"  # the policy in DPO
-    reward_finetune: Literal["lora", "full"] = "full"  # the reward model (LoRA: the score head trains in full)
+    reward_finetune: Literal["lora", "full"] = (
+        "full"  # the reward model (LoRA: the score head trains in full)
+    )
     lora: LoraSettings = field(default_factory=LoraSettings)
     num_threads: int | None = None  # torch CPU threads; None = leave torch's default
     launcher: Literal["inline", "accelerate"] = "inline"  # training stages in-process or `accelerate launch`
@@ -180,7 +192,9 @@ class RoundConfig:
     # optimizer, scheduler, RNG) every this many optimizer steps inside the round directory; a killed stage
     # resumes from the latest. None = never.
     checkpoint_steps: int | None = 50
-    reward_checkpoint_steps: int | None = 50  # the same for the reward stage (a full fine-tune writes 12 B/param)
+    reward_checkpoint_steps: int | None = (
+        50  # the same for the reward stage (a full fine-tune writes 12 B/param)
+    )
     checkpoints_kept: int = 1  # step checkpoints kept per stage (older ones are deleted)
     accelerate_config: str | None = None  # accelerate config file for launcher=accelerate
     reward: Mapping[str, Any] = field(default_factory=dict)
@@ -203,17 +217,27 @@ class RoundConfig:
             object.__setattr__(self, "lora", from_mapping(LoraSettings, self.lora, "lora"))
         check_literals(self, "round")
         if self.k < 2:
-            raise ConfigError(f"round.k: rejection sampling needs at least 2 answers per prompt, got {self.k}")
+            raise ConfigError(
+                f"round.k: rejection sampling needs at least 2 answers per prompt, got {self.k}"
+            )
         if not 0.0 < self.heldout_fraction < 1.0:
             raise ConfigError(f"round.heldout_fraction: must be in (0, 1), got {self.heldout_fraction}")
-        for name in ("train_prompts", "eval_prompts", "num_threads", "checkpoint_steps", "reward_checkpoint_steps"):
+        for name in (
+            "train_prompts",
+            "eval_prompts",
+            "num_threads",
+            "checkpoint_steps",
+            "reward_checkpoint_steps",
+        ):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ConfigError(f"round.{name}: must be >= 1 or null, got {value}")
         if self.checkpoints_kept < 1:
             raise ConfigError(f"round.checkpoints_kept: must be >= 1, got {self.checkpoints_kept}")
         if self.round_id is not None and not _valid_round_id(self.round_id):
-            raise ConfigError(f"round.round_id: letters, digits, '-', '_' and '.' only, got {self.round_id!r}")
+            raise ConfigError(
+                f"round.round_id: letters, digits, '-', '_' and '.' only, got {self.round_id!r}"
+            )
         _check_trainer_keys("reward", "RewardConfig", self.reward)
         _check_trainer_keys("dpo", "DPOConfig", self.dpo)
         if not self.judges:
@@ -232,10 +256,13 @@ class RoundConfig:
         the recipe's seed and thread count unless the section sets them."""
         keys = dict(getattr(self, section))
         if "samples_per_prompt" in keys:
-            raise ConfigError(f"{section}.samples_per_prompt: set by the round (round.k for rejection sampling, 1 "
-                              "for evaluation); remove it")
+            raise ConfigError(
+                f"{section}.samples_per_prompt: set by the round (round.k for rejection sampling, 1 "
+                "for evaluation); remove it"
+            )
         stage_defaults: dict[str, Any] = (
-            {"temperature": 1.0, "top_p": 0.95, "samples_per_prompt": self.k} if section == "rejection_sampler"
+            {"temperature": 1.0, "top_p": 0.95, "samples_per_prompt": self.k}
+            if section == "rejection_sampler"
             else {"temperature": 0.0}
         )
         keys = {**stage_defaults, **keys, "seed": keys.get("seed", self.seed)}
@@ -245,7 +272,9 @@ class RoundConfig:
             keys["samples_per_prompt"] = self.k
         sampler = SamplerConfig.from_dict(keys, where=section)
         if section == "rejection_sampler" and sampler.greedy:
-            raise ConfigError("rejection_sampler.temperature: must be > 0; greedy decoding gives k identical answers")
+            raise ConfigError(
+                "rejection_sampler.temperature: must be > 0; greedy decoding gives k identical answers"
+            )
         return sampler
 
     def to_recipe(self) -> dict[str, Any]:
@@ -253,7 +282,10 @@ class RoundConfig:
         plain = _plain(self)
         for name in ("source", "rejection_sampling", "eval_sampling", "recipe_judges"):
             plain.pop(name)
-        sections = {name: plain.pop(name) for name in ("lora", "reward", "dpo", "rejection_sampler", "eval_sampler", "judges")}
+        sections = {
+            name: plain.pop(name)
+            for name in ("lora", "reward", "dpo", "rejection_sampler", "eval_sampler", "judges")
+        }
         return {"round": plain, **sections}
 
     def to_json(self) -> str:
@@ -297,21 +329,27 @@ def config_from_dict(data: Mapping[str, Any], *, source: str = "<recipe>") -> Ro
         raise ConfigError(f"{source}: the recipe must be a mapping of sections {', '.join(_SECTIONS)}")
     for section in data:
         if section not in _SECTIONS:
-            raise ConfigError(f"{source}: unknown section {section!r}{close_names(section, _SECTIONS)}; "
-                              f"valid: {', '.join(_SECTIONS)}")
+            raise ConfigError(
+                f"{source}: unknown section {section!r}{close_names(section, _SECTIONS)}; "
+                f"valid: {', '.join(_SECTIONS)}"
+            )
     round_keys = data.get("round") or {}
     if not isinstance(round_keys, Mapping):
         raise ConfigError(f"{source}: round: must be a mapping of settings")
     for key in round_keys:
         if key not in _ROUND_FIELDS:
-            raise ConfigError(f"{source}: round.{key}: unknown setting{close_names(key, _ROUND_FIELDS)}; "
-                              f"valid: {', '.join(sorted(_ROUND_FIELDS))}")
+            raise ConfigError(
+                f"{source}: round.{key}: unknown setting{close_names(key, _ROUND_FIELDS)}; "
+                f"valid: {', '.join(sorted(_ROUND_FIELDS))}"
+            )
     judges = data.get("judges") or []
     if not isinstance(judges, list):
         raise ConfigError(f"{source}: judges: a list of judges, e.g. [{{kind: reward}}, {{kind: reference}}]")
     for i, judge in enumerate(judges):
         if not isinstance(judge, Mapping):
-            raise ConfigError(f"{source}: judges[{i}]: expected a mapping with a `kind`, e.g. {{kind: reference}}")
+            raise ConfigError(
+                f"{source}: judges[{i}]: expected a mapping with a `kind`, e.g. {{kind: reference}}"
+            )
     for section in ("reward", "dpo", "rejection_sampler", "eval_sampler"):
         if not isinstance(data.get(section) or {}, Mapping):
             raise ConfigError(f"{source}: {section}: must be a mapping of settings")

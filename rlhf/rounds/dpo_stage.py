@@ -76,16 +76,27 @@ def train_dpo(
 
     started = time.perf_counter()
     if not pairs:
-        raise StageError("dpo stage: no preference pairs from rejection sampling (every prompt's answers scored "
-                         "alike, or round.min_reward_gap is too high); raise round.k or lower min_reward_gap")
-    run = stage_trainer(config, "dpo", init_model=init_model,
-                        train_dataset=Dataset.from_list([p.trl_row() for p in pairs]), output_dir=output_dir,
-                        work_dir=work_dir, round_id=round_id, store=store)
+        raise StageError(
+            "dpo stage: no preference pairs from rejection sampling (every prompt's answers scored "
+            "alike, or round.min_reward_gap is too high); raise round.k or lower min_reward_gap"
+        )
+    run = stage_trainer(
+        config,
+        "dpo",
+        init_model=init_model,
+        train_dataset=Dataset.from_list([p.trl_row() for p in pairs]),
+        output_dir=output_dir,
+        work_dir=work_dir,
+        round_id=round_id,
+        store=store,
+    )
     trainer, args, callback = run.trainer, run.trainer.args, run.metrics
     kept = set(trainer.train_dataset["pair_id"])
     dropped = tuple(p.pair_id for p in pairs if p.pair_id not in kept)
     if not kept:
-        raise StageError(f"dpo stage: every pair's prompt is longer than dpo.max_length={args.max_length}; raise it")
+        raise StageError(
+            f"dpo stage: every pair's prompt is longer than dpo.max_length={args.max_length}; raise it"
+        )
     output = run.train()
     run.save(Path(output_dir), merge_lora=config.finetune == "lora")
     return DPOResult(

@@ -34,7 +34,9 @@ class EvaluateResult:
     model_a: str  # previous policy
     model_b: str  # new policy
     sampling: dict[str, Any]  # checkpoint id -> sampler summary
-    judges: dict[str, Any]  # judge name -> judge run summary + win rate (+ n_skipped: prompts it cannot judge)
+    judges: dict[
+        str, Any
+    ]  # judge name -> judge run summary + win rate (+ n_skipped: prompts it cannot judge)
     reference_accuracy: dict[str, Any]  # checkpoint id -> {n, n_correct, accuracy, ci_low, ci_high}
     seconds: float
     # the headline judge: the recipe's `primary: true` judge unless its canaries showed it cannot tell, else the
@@ -58,22 +60,38 @@ def choose_eval_prompts(store: Store, *, limit: int | None, seed: int) -> list[s
     rounds are compared on the same prompts."""
     ids = prompt_queries.prompt_ids(store, "eval")
     if not ids:
-        raise StageError("evaluate stage: the store has no eval prompts (split 'eval'); load some with "
-                         "`rlhf append prompts FILE --split eval` or run `rlhf demo`")
+        raise StageError(
+            "evaluate stage: the store has no eval prompts (split 'eval'); load some with "
+            "`rlhf append prompts FILE --split eval` or run `rlhf demo`"
+        )
     if limit:
         ids.sort(key=lambda pid: hashlib.sha256(f"{seed}\x1f{pid}".encode()).hexdigest())
         ids = ids[:limit]
     return sorted(ids)
 
 
-def _win_rate(store: Store, *, judge: str, judge_version: str, model_a: str, model_b: str, prompt_ids: list[str],
-              seed: int) -> dict[str, Any]:
+def _win_rate(
+    store: Store,
+    *,
+    judge: str,
+    judge_version: str,
+    model_a: str,
+    model_b: str,
+    prompt_ids: list[str],
+    seed: int,
+) -> dict[str, Any]:
     """Win rate of model_b over model_a from the stored judgments: per prompt the mean of its orders."""
     from judges.stats.winrate import win_rate
     from rlhf.store.queries.judgments import per_prompt_preference
 
-    frame = per_prompt_preference(store, judge=judge, judge_version=judge_version, model_a=model_a,
-                                  model_b=model_b, prompt_ids=prompt_ids)
+    frame = per_prompt_preference(
+        store,
+        judge=judge,
+        judge_version=judge_version,
+        model_a=model_a,
+        model_b=model_b,
+        prompt_ids=prompt_ids,
+    )
     if frame.empty:
         return {}
     return win_rate(frame["preference"].astype(float), seed=seed).to_dict()
@@ -111,16 +129,22 @@ def evaluate(
             "seconds": round(time.perf_counter() - t0, 3),
         }
         echo(f"    sampled {checkpoint_id}: {result.summary()}")
-    accuracy = reference_accuracy_of(store, previous_checkpoint_id, new_checkpoint_id, prompt_ids, sc.params_hash)
+    accuracy = reference_accuracy_of(
+        store, previous_checkpoint_id, new_checkpoint_id, prompt_ids, sc.params_hash
+    )
     with_reference = sorted(accuracy.pop("_prompt_ids"))
     for checkpoint_id, acc in accuracy.items():
         if acc["n"]:
-            echo(f"    reference accuracy {checkpoint_id}: {acc['n_correct']}/{acc['n']} = {acc['accuracy']:.1%} "
-                 f"[{acc['ci_low']:.1%}, {acc['ci_high']:.1%}]")
+            echo(
+                f"    reference accuracy {checkpoint_id}: {acc['n_correct']}/{acc['n']} = {acc['accuracy']:.1%} "
+                f"[{acc['ci_low']:.1%}, {acc['ci_high']:.1%}]"
+            )
     judged: dict[str, Any] = {}
     recipe_primary: str | None = None
     for recipe_judge in config.recipe_judges:
-        jc = recipe_judge.for_round(reward_model_dir)  # StageError when it needs a reward model and none exists
+        jc = recipe_judge.for_round(
+            reward_model_dir
+        )  # StageError when it needs a reward model and none exists
         t0 = time.perf_counter()
         judge = build_judge(jc)
         judge_prompts = with_reference if getattr(judge, "requires_reference", False) else prompt_ids
@@ -150,9 +174,11 @@ def evaluate(
         recipe_primary = jc.name if recipe_judge.primary else recipe_primary
         wr = summary["win_rate_detail"]
         if wr:
-            echo(f"    judge {jc.name}: new policy wins {wr['win_rate']:.3f} "
-                 f"[{wr['ci_low']:.3f}, {wr['ci_high']:.3f}] over {wr['n_total']} prompts "
-                 f"({wr['n_unscored']} unscored, {summary['n_skipped']} skipped), {summary['seconds']:.1f} s")
+            echo(
+                f"    judge {jc.name}: new policy wins {wr['win_rate']:.3f} "
+                f"[{wr['ci_low']:.3f}, {wr['ci_high']:.3f}] over {wr['n_total']} prompts "
+                f"({wr['n_unscored']} unscored, {summary['n_skipped']} skipped), {summary['seconds']:.1f} s"
+            )
         del judge
     primary = _headline(judged, recipe_primary, echo)
     return EvaluateResult(
@@ -178,17 +204,22 @@ def _canaries(store: Store, judge: Any, echo: Callable[[str], None]) -> dict[str
         echo(f"    canaries {judge.judge_id}: not run ({exc})")
         return {"error": str(exc)}
     s = run.summary
-    echo(f"    canaries {judge.judge_id}: accuracy {s.accuracy:.3f} [{s.ci_low:.3f}, {s.ci_high:.3f}] over {s.n} pairs, "
-         f"{'informative' if s.informative else 'NOT informative (cannot tell)'}"
-         f"{' at chance on ' + ', '.join(s.failed_kinds) if s.failed_kinds else ''}"
-         f" ({'stored result' if run.reused else f'{run.n_judged} judged, {run.n_cached} cached'})")
+    echo(
+        f"    canaries {judge.judge_id}: accuracy {s.accuracy:.3f} [{s.ci_low:.3f}, {s.ci_high:.3f}] over {s.n} pairs, "
+        f"{'informative' if s.informative else 'NOT informative (cannot tell)'}"
+        f"{' at chance on ' + ', '.join(s.failed_kinds) if s.failed_kinds else ''}"
+        f" ({'stored result' if run.reused else f'{run.n_judged} judged, {run.n_cached} cached'})"
+    )
     return run.as_dict()
 
 
 def _headline(judged: dict[str, Any], recipe_primary: str | None, echo: Callable[[str], None]) -> str | None:
     from judges.stats.canary import headline_judge
 
-    candidates = {name: (s["canaries"] if "informative" in s.get("canaries", {}) else None) for name, s in judged.items()}
+    candidates = {
+        name: (s["canaries"] if "informative" in s.get("canaries", {}) else None)
+        for name, s in judged.items()
+    }
     primary = headline_judge(candidates, recipe_primary)
     echo(f"    headline judge: {primary or 'none (no judge passed its canaries)'}")
     return primary
@@ -205,8 +236,9 @@ def _answerable(store: Store, config: RoundConfig, eval_ids: list[str]) -> list[
     return [p for p in eval_ids if p in keep]
 
 
-def reference_accuracy_of(store: Store, previous_checkpoint_id: str, new_checkpoint_id: str, prompt_ids: list[str],
-                          params_hash: str) -> dict[str, Any]:
+def reference_accuracy_of(
+    store: Store, previous_checkpoint_id: str, new_checkpoint_id: str, prompt_ids: list[str], params_hash: str
+) -> dict[str, Any]:
     """Per checkpoint: how many of the eval prompts with a reference it answered correctly (the reference
     judge's matching rules), on the prompts both answered, with a 95% Wilson interval. The key
     `_prompt_ids` holds the prompts with a reference that both answered."""
@@ -218,7 +250,9 @@ def reference_accuracy_of(store: Store, previous_checkpoint_id: str, new_checkpo
     from judges.stats.proportion import proportion
 
     frame = load_answer_pairs(store, previous_checkpoint_id, new_checkpoint_id, params_hash=params_hash)
-    frame = frame[frame["prompt_id"].isin(set(prompt_ids)) & frame["answer_a"].notna() & frame["answer_b"].notna()]
+    frame = frame[
+        frame["prompt_id"].isin(set(prompt_ids)) & frame["answer_a"].notna() & frame["answer_b"].notna()
+    ]
     frame = frame[frame["reference"].map(lambda r: isinstance(r, str) and bool(r.strip()) and not pd.isna(r))]
     rules = ReferenceJudgeConfig()
     out: dict[str, Any] = {"_prompt_ids": [str(p) for p in frame["prompt_id"]]}

@@ -119,7 +119,9 @@ def run_stage(
     return detail
 
 
-def _reuse_or_run(fn: Callable[[], Detail], saved: Path | None, *, stage: str, echo: Callable[[str], None]) -> Detail:
+def _reuse_or_run(
+    fn: Callable[[], Detail], saved: Path | None, *, stage: str, echo: Callable[[str], None]
+) -> Detail:
     if saved is None:
         return dict(fn())
     result_file = saved.with_suffix(".result.json")

@@ -68,8 +68,16 @@ def train(
     `accelerate launch -m <its module>` when ``round.launcher`` is ``accelerate`` (the pairs travel in
     ``pairs_file``, the recipe in ``recipe.yaml`` beside it); returns the stage result's detail."""
     if config.launcher != "accelerate":
-        return dict(train_fn(config, pairs=pairs, init_model=init_model, output_dir=output_dir, round_id=round_id,
-                             store=store).detail())
+        return dict(
+            train_fn(
+                config,
+                pairs=pairs,
+                init_model=init_model,
+                output_dir=output_dir,
+                round_id=round_id,
+                store=store,
+            ).detail()
+        )
     from rlhf.rounds.config import write_recipe
     from rlhf.rounds.errors import StageError
     from rlhf.rounds.pairs import write_pairs
@@ -82,8 +90,22 @@ def train(
     if _single_machine_without_port(config.accelerate_config):
         cmd += ["--main_process_port", str(_free_port())]  # two rounds on one host must not share a port
     module = train_fn.__module__
-    cmd += ["-m", module, "--recipe", str(recipe), "--pairs", str(pairs_file), "--init", str(init_model),
-            "--output", str(output_dir), "--round-id", round_id, "--store", str(store.root)]
+    cmd += [
+        "-m",
+        module,
+        "--recipe",
+        str(recipe),
+        "--pairs",
+        str(pairs_file),
+        "--init",
+        str(init_model),
+        "--output",
+        str(output_dir),
+        "--round-id",
+        round_id,
+        "--store",
+        str(store.root),
+    ]
     proc = subprocess.run(cmd, check=False)
     if proc.returncode != 0:
         raise StageError(f"{module} under accelerate launch exited with {proc.returncode}: {' '.join(cmd)}")

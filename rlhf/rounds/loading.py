@@ -20,7 +20,9 @@ def _config(path: str | Path):
     config = AutoConfig.from_pretrained(path)
     if getattr(config, "quantization_config", None) is not None:
         quant = config.quantization_config
-        method = quant.get("quant_method") if isinstance(quant, dict) else getattr(quant, "quant_method", None)
+        method = (
+            quant.get("quant_method") if isinstance(quant, dict) else getattr(quant, "quant_method", None)
+        )
         if str(method).lower().endswith("gguf"):  # dequantized GGUF: plain weights, stale marker
             del config.quantization_config
     return config
@@ -43,10 +45,13 @@ def load_for_training(
         dtype = getattr(torch, dtype)
     if kind == "reward":
         config.num_labels = 1
-        model = AutoModelForSequenceClassification.from_pretrained(path, config=config, dtype=dtype or torch.float32,
-                                                                   **kwargs)
+        model = AutoModelForSequenceClassification.from_pretrained(
+            path, config=config, dtype=dtype or torch.float32, **kwargs
+        )
     else:
-        model = AutoModelForCausalLM.from_pretrained(path, config=config, dtype=dtype or torch.float32, **kwargs)
+        model = AutoModelForCausalLM.from_pretrained(
+            path, config=config, dtype=dtype or torch.float32, **kwargs
+        )
     tokenizer = AutoTokenizer.from_pretrained(path)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token

@@ -66,11 +66,18 @@ def run_round(config: RoundConfig, store: Store, *, echo: Echo = print, new: boo
     started = time.perf_counter()
     _set_threads(config)
     plan = plan_round(config, store, new=new)
-    echo(f"round {plan.round_id}" + (" (resuming)" if plan.resumed else "") +
-         f": from {plan.parent_policy_id}, in {plan.round_dir}")
+    echo(
+        f"round {plan.round_id}"
+        + (" (resuming)" if plan.resumed else "")
+        + f": from {plan.parent_policy_id}, in {plan.round_dir}"
+    )
     pairs = _reward_pairs(config, store, plan)
-    train_ids = choose_prompts(store, limit=config.train_prompts, round_id=plan.round_id,
-                               verifiable_only=config.rank_by == "reference")
+    train_ids = choose_prompts(
+        store,
+        limit=config.train_prompts,
+        round_id=plan.round_id,
+        verifiable_only=config.rank_by == "reference",
+    )
     check_no_overlap(store, train_prompt_ids=train_ids, pairs=pairs)
 
     def stages() -> Stages:
@@ -80,9 +87,12 @@ def run_round(config: RoundConfig, store: Store, *, echo: Echo = print, new: boo
         init, parent_id = _reward_init(config, plan)
         done: Stages = {}
         if _needs_reward_model(config):
-            done["reward"] = stage("reward", lambda: _train_reward(config, store, plan, pairs, init),
-                                   saved=plan.reward_dir,
-                                   then=lambda detail: _register_reward(config, store, plan, detail, init, parent_id))
+            done["reward"] = stage(
+                "reward",
+                lambda: _train_reward(config, store, plan, pairs, init),
+                saved=plan.reward_dir,
+                then=lambda detail: _register_reward(config, store, plan, detail, init, parent_id),
+            )
         else:  # answers are ranked by their references and no judge uses this round's reward model
             reason = "rank_by: reference and no judge uses the round's reward model"
             skip_stage(store, plan.round_id, "reward", reason)
@@ -112,7 +122,9 @@ def _needs_reward_model(config: RoundConfig) -> bool:
     return config.rank_by != "reference" or any(j.uses_round_reward_model for j in config.recipe_judges)
 
 
-def add_round(config: RoundConfig, store: Store, checkpoint_path: str | Path, *, echo: Echo = print) -> RoundResult:
+def add_round(
+    config: RoundConfig, store: Store, checkpoint_path: str | Path, *, echo: Echo = print
+) -> RoundResult:
     """Register a policy trained elsewhere as the next round and run only the evaluation stage against the
     previous round's policy (the training stages are recorded as skipped)."""
     started = time.perf_counter()
@@ -124,11 +136,16 @@ def add_round(config: RoundConfig, store: Store, checkpoint_path: str | Path, *,
     plan = plan_round(config, store, new=not resumable_add(store, path))
     rm = plan.previous_reward_model
     if rm is None:  # nothing to fill `kind: reward` judges without a model
-        usable = tuple(spec for spec, judge in zip(config.judges, config.recipe_judges, strict=True)
-                       if not judge.uses_round_reward_model)
+        usable = tuple(
+            spec
+            for spec, judge in zip(config.judges, config.recipe_judges, strict=True)
+            if not judge.uses_round_reward_model
+        )
         if not usable:
-            raise StageError("round add: no reward model exists yet and every configured judge needs one; "
-                             "configure another judge (e.g. kind: llm) in the recipe")
+            raise StageError(
+                "round add: no reward model exists yet and every configured judge needs one; "
+                "configure another judge (e.g. kind: llm) in the recipe"
+            )
         if len(usable) < len(config.judges):
             echo("  no reward model in the store yet: the reward-model judge is left out")
         config = config.replace(judges=usable)
@@ -139,18 +156,31 @@ def add_round(config: RoundConfig, store: Store, checkpoint_path: str | Path, *,
             skip_stage(store, plan.round_id, stage, "checkpoint trained elsewhere (rlhf round add)")
         done: Stages = {}
         done["checkpoint"] = run_stage(
-            store, plan.round_id, "checkpoint", lambda: _checkpoint(config, store, plan, policy_dir=path), echo=echo
+            store,
+            plan.round_id,
+            "checkpoint",
+            lambda: _checkpoint(config, store, plan, policy_dir=path),
+            echo=echo,
         )
         done["evaluate"] = run_stage(
-            store, plan.round_id, "evaluate",
-            lambda: _evaluate(config, store, plan, echo, reward_dir=rm.path if rm else None,
-                              new_id=done["checkpoint"]["checkpoint_id"]),
+            store,
+            plan.round_id,
+            "evaluate",
+            lambda: _evaluate(
+                config,
+                store,
+                plan,
+                echo,
+                reward_dir=rm.path if rm else None,
+                new_id=done["checkpoint"]["checkpoint_id"],
+            ),
             echo=echo,
         )
         return done
 
-    done, seconds = _recorded_round(store, plan, config, stages, started=started,
-                                    detail={"added_checkpoint": str(path)})
+    done, seconds = _recorded_round(
+        store, plan, config, stages, started=started, detail={"added_checkpoint": str(path)}
+    )
     return RoundResult(
         round_id=plan.round_id,
         status="done",
@@ -179,7 +209,12 @@ def round_status(store: Store) -> list[dict[str, Any]]:
 
 
 def _recorded_round(
-    store: Store, plan: RoundPlan, config: RoundConfig, stages: Callable[[], Stages], *, started: float,
+    store: Store,
+    plan: RoundPlan,
+    config: RoundConfig,
+    stages: Callable[[], Stages],
+    *,
+    started: float,
     detail: dict[str, Any] | None = None,
 ) -> tuple[Stages, float]:
     """Record the round running, run its stages, record it done (or failed, and re-raise); returns the
@@ -233,17 +268,33 @@ def _reward_init(config: RoundConfig, plan: RoundPlan) -> tuple[str, str | None]
     return config.reward_base or plan.base_policy, None
 
 
-def _train_reward(config: RoundConfig, store: Store, plan: RoundPlan, pairs: list[Pair], init: str) -> dict[str, Any]:
+def _train_reward(
+    config: RoundConfig, store: Store, plan: RoundPlan, pairs: list[Pair], init: str
+) -> dict[str, Any]:
     from rlhf.rounds.pairs import write_pairs
     from rlhf.rounds.reward_stage import train_reward_model
 
     pairs_file = write_pairs(pairs, plan.round_dir / "reward_pairs.parquet")
-    return launch.train(train_reward_model, config, pairs=pairs, pairs_file=pairs_file, init_model=init,
-                        output_dir=plan.reward_dir, round_id=plan.round_id, store=store)
+    return launch.train(
+        train_reward_model,
+        config,
+        pairs=pairs,
+        pairs_file=pairs_file,
+        init_model=init,
+        output_dir=plan.reward_dir,
+        round_id=plan.round_id,
+        store=store,
+    )
 
 
-def _register_reward(config: RoundConfig, store: Store, plan: RoundPlan, detail: dict[str, Any], init: str,
-                     parent_id: str | None) -> dict[str, Any]:
+def _register_reward(
+    config: RoundConfig,
+    store: Store,
+    plan: RoundPlan,
+    detail: dict[str, Any],
+    init: str,
+    parent_id: str | None,
+) -> dict[str, Any]:
     registered = ckpt.register(
         store,
         checkpoint_id=f"{plan.round_id}-reward",
@@ -278,14 +329,25 @@ def _dpo(config: RoundConfig, store: Store, plan: RoundPlan) -> dict[str, Any]:
         files = [*earlier_rejection_pairs(store, exclude_round=plan.round_id), plan.rejection_pairs]
     pairs = [p for f in files if f.exists() for p in read_pairs_file(f)]
     if not pairs:
-        raise StageError(f"dpo stage: rejection sampling made no pairs ({plan.rejection_pairs}); every prompt's "
-                         "answers scored alike or within round.min_reward_gap; raise round.k or train_prompts")
-    return launch.train(train_dpo, config, pairs=pairs, pairs_file=plan.round_dir / "dpo_pairs.parquet",
-                        init_model=plan.parent_policy_path, output_dir=plan.policy_dir, round_id=plan.round_id,
-                        store=store)
+        raise StageError(
+            f"dpo stage: rejection sampling made no pairs ({plan.rejection_pairs}); every prompt's "
+            "answers scored alike or within round.min_reward_gap; raise round.k or train_prompts"
+        )
+    return launch.train(
+        train_dpo,
+        config,
+        pairs=pairs,
+        pairs_file=plan.round_dir / "dpo_pairs.parquet",
+        init_model=plan.parent_policy_path,
+        output_dir=plan.policy_dir,
+        round_id=plan.round_id,
+        store=store,
+    )
 
 
-def _checkpoint(config: RoundConfig, store: Store, plan: RoundPlan, *, policy_dir: Path | None = None) -> dict[str, Any]:
+def _checkpoint(
+    config: RoundConfig, store: Store, plan: RoundPlan, *, policy_dir: Path | None = None
+) -> dict[str, Any]:
     registered = ckpt.register(
         store,
         checkpoint_id=f"{plan.round_id}-policy",
@@ -296,12 +358,23 @@ def _checkpoint(config: RoundConfig, store: Store, plan: RoundPlan, *, policy_di
         base_model=plan.base_policy,
         config=config.to_json() if policy_dir is None else json.dumps({"added": str(policy_dir)}),
     )
-    return {"checkpoint_id": registered.checkpoint_id, "path": str(registered.path),
-            "content_hash": registered.content_hash, "parent_checkpoint_id": plan.parent_policy_id}
+    return {
+        "checkpoint_id": registered.checkpoint_id,
+        "path": str(registered.path),
+        "content_hash": registered.content_hash,
+        "parent_checkpoint_id": plan.parent_policy_id,
+    }
 
 
-def _evaluate(config: RoundConfig, store: Store, plan: RoundPlan, echo: Echo, *, reward_dir: Path | None = None,
-              new_id: str | None = None) -> dict[str, Any]:
+def _evaluate(
+    config: RoundConfig,
+    store: Store,
+    plan: RoundPlan,
+    echo: Echo,
+    *,
+    reward_dir: Path | None = None,
+    new_id: str | None = None,
+) -> dict[str, Any]:
     from rlhf.rounds.evaluate import evaluate
 
     if new_id is None:  # a trained round: its own reward model judges

@@ -35,9 +35,11 @@ class OverlapError(InputError):
         shown = "; ".join(f"{o.kind} {o.item_id} = eval prompt {o.eval_prompt_id}" for o in overlaps[:20])
         more = f"; and {len(overlaps) - 20} more" if len(overlaps) > 20 else ""
         super().__init__(
-            None, None, None,
+            None,
+            None,
+            None,
             f"refusing the round: {len(overlaps)} training item(s) have the same content as eval prompts "
-            f"({shown}{more}). Remove them from the training data or the eval split."
+            f"({shown}{more}). Remove them from the training data or the eval split.",
         )
 
 
@@ -47,9 +49,7 @@ def eval_hashes(store: Store) -> dict[str, str]:
     return {messages_hash(m): str(pid) for pid, m in zip(frame["prompt_id"], frame["messages"]) if m}
 
 
-def find_overlaps(
-    store: Store, *, train_prompt_ids: Iterable[str], pairs: Iterable[Pair]
-) -> list[Overlap]:
+def find_overlaps(store: Store, *, train_prompt_ids: Iterable[str], pairs: Iterable[Pair]) -> list[Overlap]:
     evals = eval_hashes(store)
     if not evals:
         return []

@@ -87,7 +87,12 @@ def _answer(value: Any, where: str, name: str) -> str:
         return value
     if hasattr(value, "tolist"):
         value = value.tolist()
-    if isinstance(value, (list, tuple)) and value and isinstance(value[-1], Mapping) and "content" in value[-1]:
+    if (
+        isinstance(value, (list, tuple))
+        and value
+        and isinstance(value[-1], Mapping)
+        and "content" in value[-1]
+    ):
         return str(value[-1]["content"])
     raise PairError(f"{where}: {name}: a string or a list of messages ending with the assistant's answer")
 
@@ -175,7 +180,9 @@ def people_pair_files(store_root: Path) -> list[Path]:
     folder = Path(store_root) / "preferences"
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.suffix in (".jsonl", ".parquet") and not p.name.startswith("."))
+    return sorted(
+        p for p in folder.iterdir() if p.suffix in (".jsonl", ".parquet") and not p.name.startswith(".")
+    )
 
 
 def collect_pairs(

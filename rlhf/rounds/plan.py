@@ -63,7 +63,9 @@ def plan_round(config: RoundConfig, store: Store, *, new: bool = False) -> Round
         round_id = config.round_id
         resumed = bool((rounds["round_id"] == round_id).any())
         if resumed and rounds.loc[rounds["round_id"] == round_id, "status"].iloc[-1] == "done":
-            raise StageError(f"round {round_id} is already done; remove round.round_id to start the next round")
+            raise StageError(
+                f"round {round_id} is already done; remove round.round_id to start the next round"
+            )
     elif not new and not rounds.empty and rounds["status"].iloc[-1] != "done":
         round_id, resumed = str(rounds["round_id"].iloc[-1]), True
     if round_id is None:
@@ -73,8 +75,10 @@ def plan_round(config: RoundConfig, store: Store, *, new: bool = False) -> Round
         recorded = round_queries.round_start_detail(store, round_id)
         parent = ckpt.lookup(store, recorded.get("parent_checkpoint_id", ""))
         if parent is None:
-            raise StageError(f"round {round_id}: its parent checkpoint {recorded.get('parent_checkpoint_id')!r} "
-                             "is not in the store; start a new round (rlhf round run --new)")
+            raise StageError(
+                f"round {round_id}: its parent checkpoint {recorded.get('parent_checkpoint_id')!r} "
+                "is not in the store; start a new round (rlhf round run --new)"
+            )
         round_dir = Path(recorded.get("round_dir") or _round_dir(config, store, round_id))
         base_policy = recorded.get("base_policy", base_policy)
     else:
@@ -101,7 +105,9 @@ def resumable_add(store: Store, path: Path) -> bool:
     rounds = round_queries.round_rows(store)
     if rounds.empty or rounds["status"].iloc[-1] == "done":
         return False
-    return round_queries.round_start_detail(store, rounds["round_id"].iloc[-1]).get("added_checkpoint") == str(path)
+    return round_queries.round_start_detail(store, rounds["round_id"].iloc[-1]).get(
+        "added_checkpoint"
+    ) == str(path)
 
 
 def earlier_rejection_pairs(store: Store, *, exclude_round: str) -> list[Path]:

@@ -64,7 +64,9 @@ def sampler_config(config: RoundConfig):
     return config.rejection_sampling
 
 
-def choose_prompts(store: Store, *, limit: int | None, round_id: str, verifiable_only: bool = False) -> list[str]:
+def choose_prompts(
+    store: Store, *, limit: int | None, round_id: str, verifiable_only: bool = False
+) -> list[str]:
     """Training-split prompt ids; with a limit, a per-round deterministic subset so rounds see different ones.
     `verifiable_only` (rank_by: reference, where other prompts cannot give a pair): only prompts with a reference."""
     if verifiable_only:
@@ -74,9 +76,11 @@ def choose_prompts(store: Store, *, limit: int | None, round_id: str, verifiable
     else:
         ids = prompt_queries.prompt_ids(store, "train")
     if not ids:
-        raise StageError("rejection stage: the store has no training prompts (split 'train')"
-                         + (" with a reference answer (round.rank_by: reference)" if verifiable_only else "")
-                         + "; load some with `rlhf append prompts FILE --split train` or run `rlhf demo`")
+        raise StageError(
+            "rejection stage: the store has no training prompts (split 'train')"
+            + (" with a reference answer (round.rank_by: reference)" if verifiable_only else "")
+            + "; load some with `rlhf append prompts FILE --split train` or run `rlhf demo`"
+        )
     ids.sort(key=lambda pid: hashlib.sha256(f"{round_id}\x1f{pid}".encode()).hexdigest())
     return sorted(ids[:limit] if limit else ids)
 
@@ -147,9 +151,12 @@ def run_rejection_sampling(
 
     started = time.perf_counter()
     sc = sampler_config(config)
-    prompt_ids = choose_prompts(store, limit=config.train_prompts, round_id=round_id,
-                                verifiable_only=config.rank_by == "reference")
-    sampled = sample(store, policy_checkpoint_id, prompts="train", ids=prompt_ids, config=sc, progress=progress)
+    prompt_ids = choose_prompts(
+        store, limit=config.train_prompts, round_id=round_id, verifiable_only=config.rank_by == "reference"
+    )
+    sampled = sample(
+        store, policy_checkpoint_id, prompts="train", ids=prompt_ids, config=sc, progress=progress
+    )
     sampling_s = time.perf_counter() - started
     crash_point("rejection:sampled")
 
@@ -166,8 +173,13 @@ def run_rejection_sampling(
     for prompt_id, group in frame.groupby("prompt_id", sort=True):
         records = group.to_dict("records")
         answers = [
-            Answer(index=i, sample_index=int(r["sample_index"]), text=str(r["text"]),
-                   reward=None if r["reward"] is None else float(r["reward"]), correct=r["correct"])
+            Answer(
+                index=i,
+                sample_index=int(r["sample_index"]),
+                text=str(r["text"]),
+                reward=None if r["reward"] is None else float(r["reward"]),
+                correct=r["correct"],
+            )
             for i, r in enumerate(records)
         ]
         choice = pick_pair(answers, rank_by=config.rank_by, min_reward_gap=config.min_reward_gap)
@@ -213,7 +225,9 @@ def run_rejection_sampling(
         rank_by=config.rank_by,
         verifiable_pairs=sum(r["ranked_by"] == "reference" for r in rows),
         reward_model_pairs=sum(r["ranked_by"] == "reward_model" for r in rows),
-        prompts_with_reference=int(frame.loc[frame["correct"].notna(), "prompt_id"].nunique()) if len(frame) else 0,
+        prompts_with_reference=int(frame.loc[frame["correct"].notna(), "prompt_id"].nunique())
+        if len(frame)
+        else 0,
         answers_checked=int(frame["correct"].notna().sum()) if len(frame) else 0,
         answers_correct=int((frame["correct"] == True).sum()) if len(frame) else 0,  # noqa: E712
         mean_reward_gap=sum(gaps) / len(gaps) if gaps else None,

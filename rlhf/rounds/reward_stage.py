@@ -77,12 +77,22 @@ def train_reward_model(
 
     started = time.perf_counter()
     if len(pairs) < 2:
-        raise StageError(f"reward stage: {len(pairs)} preference pair(s); need at least 2 (seed pairs, "
-                         "<store>/preferences/*.jsonl, round.preference_files or earlier rounds)")
+        raise StageError(
+            f"reward stage: {len(pairs)} preference pair(s); need at least 2 (seed pairs, "
+            "<store>/preferences/*.jsonl, round.preference_files or earlier rounds)"
+        )
     train_pairs, heldout_pairs = split_heldout(pairs, config.heldout_fraction, config.seed)
-    run = stage_trainer(config, "reward", init_model=init_model, train_dataset=_dataset(train_pairs),
-                        eval_dataset=_dataset(heldout_pairs), output_dir=output_dir, work_dir=work_dir,
-                        round_id=round_id, store=store)
+    run = stage_trainer(
+        config,
+        "reward",
+        init_model=init_model,
+        train_dataset=_dataset(train_pairs),
+        eval_dataset=_dataset(heldout_pairs),
+        output_dir=output_dir,
+        work_dir=work_dir,
+        round_id=round_id,
+        store=store,
+    )
     trainer, args = run.trainer, run.trainer.args
     # TRL filtered over-long pairs inside __init__; count them before any training.
     kept = _kept_ids(trainer.train_dataset) | _kept_ids(trainer.eval_dataset)
@@ -99,10 +109,22 @@ def train_reward_model(
     if before is not None and after is not None and store is not None and trainer.is_world_process_zero():
         store.append(
             "training_metrics",
-            [{"round_id": round_id, "stage": "reward", "step": 0, "name": "heldout_accuracy_before",
-              "value": float(before)},
-             {"round_id": round_id, "stage": "reward", "step": int(trainer.state.global_step),
-              "name": "heldout_accuracy", "value": float(after)}],
+            [
+                {
+                    "round_id": round_id,
+                    "stage": "reward",
+                    "step": 0,
+                    "name": "heldout_accuracy_before",
+                    "value": float(before),
+                },
+                {
+                    "round_id": round_id,
+                    "stage": "reward",
+                    "step": int(trainer.state.global_step),
+                    "name": "heldout_accuracy",
+                    "value": float(after),
+                },
+            ],
             on_conflict="keep",
         )
     run.save(Path(output_dir), merge_lora=config.reward_finetune == "lora")
@@ -127,7 +149,12 @@ def train_reward_model(
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point for `accelerate launch -m rlhf.rounds.reward_stage`."""
-    stage_main(train_reward_model, argv, description=__doc__.split("\n")[0], output_help="reward model directory to write")
+    stage_main(
+        train_reward_model,
+        argv,
+        description=__doc__.split("\n")[0],
+        output_help="reward model directory to write",
+    )
 
 
 if __name__ == "__main__":

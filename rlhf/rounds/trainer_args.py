@@ -39,7 +39,9 @@ def build_trl_config(cls_name: str, keys: Mapping[str, Any], *, output_dir: Path
     cls = getattr(trl, cls_name)
     defaults = _defaults(seed)
     if not {"gradient_checkpointing", "activation_checkpointing"} & set(keys):
-        defaults["activation_checkpointing"] = False  # TRL defaults it on; the old name warns in transformers 5
+        defaults["activation_checkpointing"] = (
+            False  # TRL defaults it on; the old name warns in transformers 5
+        )
     kwargs = {**defaults, **dict(keys), **fixed, "output_dir": str(output_dir)}
     return cls(**kwargs)
 

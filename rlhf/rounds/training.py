@@ -29,7 +29,9 @@ class _Kind:
     trainer: str  # trl.<trainer>
     args: str  # trl.<args>, built from the recipe section named like the stage
     model: Literal["policy", "reward"]  # how loading.load_for_training builds it
-    peft_task: str  # SEQ_CLS keeps the reward model's fresh scalar head trainable in full next to the adapters
+    peft_task: (
+        str  # SEQ_CLS keeps the reward model's fresh scalar head trainable in full next to the adapters
+    )
 
 
 _KINDS: dict[str, _Kind] = {
@@ -134,14 +136,27 @@ def stage_trainer(
     work_dir = Path(work_dir or Path(output_dir).parent / f".{Path(output_dir).name}.work")
     every = checkpoint_steps_of(config, stage)
     saving = {"save_strategy": "steps", "save_steps": every} if every else {"save_strategy": "no"}
-    args = build_trl_config(kind.args, without_init_kwargs(keys), output_dir=work_dir, seed=config.seed,
-                            save_total_limit=None, **saving)
-    run = fingerprint({
-        "stage": stage, "keys": dict(keys), "init_model": str(init_model), "seed": config.seed,
-        "world_size": args.world_size,  # another process count would split the batches differently
-        "finetune": finetune_of(config, stage), "lora": asdict(config.lora), "train": train_dataset.to_list(),
-        "eval": eval_dataset.to_list() if eval_dataset is not None else None,
-    })
+    args = build_trl_config(
+        kind.args,
+        without_init_kwargs(keys),
+        output_dir=work_dir,
+        seed=config.seed,
+        save_total_limit=None,
+        **saving,
+    )
+    run = fingerprint(
+        {
+            "stage": stage,
+            "keys": dict(keys),
+            "init_model": str(init_model),
+            "seed": config.seed,
+            "world_size": args.world_size,  # another process count would split the batches differently
+            "finetune": finetune_of(config, stage),
+            "lora": asdict(config.lora),
+            "train": train_dataset.to_list(),
+            "eval": eval_dataset.to_list() if eval_dataset is not None else None,
+        }
+    )
     process = PartialState()
     if process.is_main_process:
         prepare_work_dir(work_dir, run)
@@ -163,8 +178,13 @@ def stage_trainer(
         **extra,
     )
     trainer.remove_callback(PrinterCallback)
-    return StageTrainer(stage=stage, trainer=trainer, metrics=metrics, work_dir=work_dir,
-                        resume_from=latest_checkpoint(work_dir))
+    return StageTrainer(
+        stage=stage,
+        trainer=trainer,
+        metrics=metrics,
+        work_dir=work_dir,
+        resume_from=latest_checkpoint(work_dir),
+    )
 
 
 __all__ = ["Stage", "StageTrainer", "checkpoint_steps_of", "finetune_of", "stage_trainer"]

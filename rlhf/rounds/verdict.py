@@ -55,27 +55,39 @@ def verdict_rows(store: Store, *, seed: int = 0) -> list[VerdictRow]:
         a, b = str(detail.get("model_a")), str(detail.get("model_b"))
         by_role = {str(r["role"]): r for r in accuracy[accuracy["round_id"] == round_id].to_dict("records")}
         old, new = by_role.get("previous"), by_role.get("new")
-        headline_first = sorted((detail.get("judges") or {}).items(),
-                                key=lambda item: (item[0] != detail.get("primary_judge"), item[0]))
+        headline_first = sorted(
+            (detail.get("judges") or {}).items(),
+            key=lambda item: (item[0] != detail.get("primary_judge"), item[0]),
+        )
         for name, summary in headline_first:
             judge, version = str(summary.get("judge", name)), str(summary.get("judge_version", ""))
-            judged = judgment_queries.judgment_rows(store, judge=judge, judge_version=version, models=(a, b),
-                                                    round_id=round_id)
+            judged = judgment_queries.judgment_rows(
+                store, judge=judge, judge_version=version, models=(a, b), round_id=round_id
+            )
             if judged.empty:
                 continue
             wr = win_rate(prompt_preferences(judged, b, a, judge=judge)["preference"], seed=seed)
             scored = wr.n_total > 0
-            rows.append(VerdictRow(
-                round_id=round_id, judge=judge, judge_version=version, model_a=a, model_b=b,
-                win_rate=wr.win_rate if scored else None,
-                ci_low=_finite(wr.ci_low) if scored else None,
-                ci_high=_finite(wr.ci_high) if scored else None,
-                significant=bool(wr.significant), n=int(wr.n_total), n_skipped=int(summary.get("n_skipped") or 0),
-                can_tell=can_tell.get((judge, version)), headline=detail.get("primary_judge") == name,
-                accuracy_old=None if old is None else _finite(old["accuracy"]),
-                accuracy_new=None if new is None else _finite(new["accuracy"]),
-                accuracy_n=0 if old is None else int(old["n"]),
-            ))
+            rows.append(
+                VerdictRow(
+                    round_id=round_id,
+                    judge=judge,
+                    judge_version=version,
+                    model_a=a,
+                    model_b=b,
+                    win_rate=wr.win_rate if scored else None,
+                    ci_low=_finite(wr.ci_low) if scored else None,
+                    ci_high=_finite(wr.ci_high) if scored else None,
+                    significant=bool(wr.significant),
+                    n=int(wr.n_total),
+                    n_skipped=int(summary.get("n_skipped") or 0),
+                    can_tell=can_tell.get((judge, version)),
+                    headline=detail.get("primary_judge") == name,
+                    accuracy_old=None if old is None else _finite(old["accuracy"]),
+                    accuracy_new=None if new is None else _finite(new["accuracy"]),
+                    accuracy_n=0 if old is None else int(old["n"]),
+                )
+            )
     return rows
 
 
@@ -93,14 +105,20 @@ def verdict_sentence(rows: list[VerdictRow]) -> str:
         return "; ".join(_finding(r) for r in found) + "."
     doubtful = [r for r in rows if r.significant and not r.can_tell and r.win_rate is not None]
     if trusted:
-        sentence = "No judge that can tell (passed its canaries: " + ", ".join(sorted({r.judge for r in trusted}))
+        sentence = "No judge that can tell (passed its canaries: " + ", ".join(
+            sorted({r.judge for r in trusted})
+        )
         sentence += ") found a significant change in any round"
         last = rows[-1]
         if last.accuracy_old is not None and last.accuracy_new is not None:
-            sentence += (f" (in {last.round_id} reference accuracy went from {_pct(last.accuracy_old)} to "
-                         f"{_pct(last.accuracy_new)}, within the noise)")
+            sentence += (
+                f" (in {last.round_id} reference accuracy went from {_pct(last.accuracy_old)} to "
+                f"{_pct(last.accuracy_new)}, within the noise)"
+            )
     else:
-        sentence = "No judge has passed its canaries, so no judge here can tell a better answer from a worse one"
+        sentence = (
+            "No judge has passed its canaries, so no judge here can tell a better answer from a worse one"
+        )
     if doubtful:
         names = ", ".join(f"{r.judge} in {r.round_id} ({_pct(r.win_rate)})" for r in doubtful)
         sentence += f"; judges that cannot tell called a significant change ({names}), which is not believed"
@@ -112,8 +130,10 @@ def _finding(r: VerdictRow) -> str:
     interval = f"win rate {_pct(r.win_rate)} [{_pct(r.ci_low)}, {_pct(r.ci_high)}] over {r.n} prompts"
     if r.accuracy_old is not None and r.accuracy_new is not None and _is_reference(r):
         moved = "improved" if r.accuracy_new > r.accuracy_old else "lowered"
-        return (f"{r.round_id} {moved} reference accuracy from {_pct(r.accuracy_old)} to {_pct(r.accuracy_new)} "
-                f"({r.judge} judge: {interval}, significant)")
+        return (
+            f"{r.round_id} {moved} reference accuracy from {_pct(r.accuracy_old)} to {_pct(r.accuracy_new)} "
+            f"({r.judge} judge: {interval}, significant)"
+        )
     return f"in {r.round_id} the {r.judge} judge found the new policy significantly {direction} ({interval})"
 
 
@@ -123,25 +143,41 @@ def _is_reference(r: VerdictRow) -> bool:
 
 def format_verdict(rows: list[VerdictRow]) -> str:
     """The table (fixed-width text, names made printable) and the sentence."""
-    header = ("round", "judge", "win rate", "95% interval", "n", "significant", "canaries", "ref. accuracy old -> new")
+    header = (
+        "round",
+        "judge",
+        "win rate",
+        "95% interval",
+        "n",
+        "significant",
+        "canaries",
+        "ref. accuracy old -> new",
+    )
     table = [header]
     for r in rows:
-        table.append((
-            _printable(r.round_id),
-            _printable(r.judge) + (" *" if r.headline else ""),
-            _pct(r.win_rate),
-            f"[{_pct(r.ci_low)}, {_pct(r.ci_high)}]" if r.ci_low is not None else "-",
-            str(r.n) + (f" ({r.n_skipped} skipped)" if r.n_skipped else ""),
-            "yes" if r.significant else "no",
-            {True: "passed", False: "FAILED", None: "not run"}[r.can_tell],
-            (f"{_pct(r.accuracy_old)} -> {_pct(r.accuracy_new)} of {r.accuracy_n}"
-             if r.accuracy_old is not None and r.accuracy_new is not None else "-"),
-        ))
+        table.append(
+            (
+                _printable(r.round_id),
+                _printable(r.judge) + (" *" if r.headline else ""),
+                _pct(r.win_rate),
+                f"[{_pct(r.ci_low)}, {_pct(r.ci_high)}]" if r.ci_low is not None else "-",
+                str(r.n) + (f" ({r.n_skipped} skipped)" if r.n_skipped else ""),
+                "yes" if r.significant else "no",
+                {True: "passed", False: "FAILED", None: "not run"}[r.can_tell],
+                (
+                    f"{_pct(r.accuracy_old)} -> {_pct(r.accuracy_new)} of {r.accuracy_n}"
+                    if r.accuracy_old is not None and r.accuracy_new is not None
+                    else "-"
+                ),
+            )
+        )
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    notes = ["* the round's headline judge. win rate: the new policy over the previous one (50% = no change).",
-             "skipped: prompts the judge cannot judge (no reference answer), left out, not counted as ties."]
+    notes = [
+        "* the round's headline judge. win rate: the new policy over the previous one (50% = no change).",
+        "skipped: prompts the judge cannot judge (no reference answer), left out, not counted as ties.",
+    ]
     return "\n".join([*lines, *notes, "", "Verdict: " + verdict_sentence(rows)])
 
 

@@ -57,7 +57,9 @@ def resolve_checkpoint(store: Store, checkpoint: str, config: SamplerConfig) -> 
 
             path = str(default_model_dir())
         check_causal_lm(Path(path), label=f"checkpoint {checkpoint!r} at {path}")
-        return ResolvedCheckpoint(checkpoint, str(path), registered.get("content_hash"), registered.get("base_model"))
+        return ResolvedCheckpoint(
+            checkpoint, str(path), registered.get("content_hash"), registered.get("base_model")
+        )
     if checkpoint == "default":
         from rlhf.models import default_model_dir
 
@@ -134,7 +136,11 @@ def _served(checkpoint: str, registered: dict[str, Any] | None, config: SamplerC
     api_model = config.api_model or checkpoint
     if registered is not None:
         return ResolvedCheckpoint(
-            checkpoint, registered.get("path"), registered.get("content_hash"), registered.get("base_model"), api_model
+            checkpoint,
+            registered.get("path"),
+            registered.get("content_hash"),
+            registered.get("base_model"),
+            api_model,
         )
     row = {
         "checkpoint_id": checkpoint,
@@ -142,7 +148,9 @@ def _served(checkpoint: str, registered: dict[str, Any] | None, config: SamplerC
         "path": None,
         "content_hash": None,
         "base_model": api_model,
-        "config": json.dumps({"registered_by": "sampler", "served_at": config.base_url, "api_model": api_model}),
+        "config": json.dumps(
+            {"registered_by": "sampler", "served_at": config.base_url, "api_model": api_model}
+        ),
     }
     return ResolvedCheckpoint(checkpoint, None, None, api_model, api_model, new_row=row)
 

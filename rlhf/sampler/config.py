@@ -38,7 +38,8 @@ class SamplerConfig:
         default=None, metadata={"help": "Prompt token limit; default: model context minus max_new_tokens."}
     )
     on_too_long: OnTooLong = field(
-        default="skip", metadata={"help": "skip (record a skipped row with the reason) | truncate (keep the end)"}
+        default="skip",
+        metadata={"help": "skip (record a skipped row with the reason) | truncate (keep the end)"},
     )
     batch_size: int = field(default=64, metadata={"help": "Starting batch size; halves on out-of-memory."})
     sort_by_length: bool = field(default=True, metadata={"help": "Batch prompts of similar length together."})
@@ -47,15 +48,21 @@ class SamplerConfig:
     dtype: str | None = field(default=None, metadata={"help": "float32 | bfloat16 | None (bf16 on GPU)."})
     static_cache: bool | None = field(
         default=None,
-        metadata={"help": "Static KV cache + torch.compile; None = on for CUDA at batch >= static_min_batch."},
+        metadata={
+            "help": "Static KV cache + torch.compile; None = on for CUDA at batch >= static_min_batch."
+        },
     )
     compact_finished: bool = field(
         default=True,
-        metadata={"help": "Drop finished answers from the batch (dynamic-cache path); False = plain generate."},
+        metadata={
+            "help": "Drop finished answers from the batch (dynamic-cache path); False = plain generate."
+        },
     )
     share_prefix: bool = field(
         default=True,
-        metadata={"help": "Compute the prompt prefix a batch shares (chat template header) once (decode loop)."},
+        metadata={
+            "help": "Compute the prompt prefix a batch shares (chat template header) once (decode loop)."
+        },
     )
     static_min_batch: int = field(default=64, metadata={"help": "Smallest batch that uses the static path."})
     num_threads: int | None = field(default=None, metadata={"help": "torch CPU threads (None: leave as is)."})

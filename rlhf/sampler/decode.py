@@ -84,8 +84,10 @@ class PreallocatedLayer(DynamicLayer):
                 raise RuntimeError(f"KV cache full: {stop} positions for a capacity of {self.capacity}")
             self._keys[rows, :, start:stop] = key_states
             self._values[rows, :, start:stop] = value_states
-            return (torch.cat([self._keys[rows, :, : self.length], key_states], dim=2),
-                    torch.cat([self._values[rows, :, : self.length], value_states], dim=2))
+            return (
+                torch.cat([self._keys[rows, :, : self.length], key_states], dim=2),
+                torch.cat([self._values[rows, :, : self.length], value_states], dim=2),
+            )
         end = self.length + key_states.shape[-2]
         if end > self.capacity:
             raise RuntimeError(f"KV cache full: {end} positions for a capacity of {self.capacity}")
@@ -140,8 +142,10 @@ def prefill_groups(lengths: list[int], waste: float = 0.1, min_tokens: int = 128
     current: list[int] = []
     real = 0
     for row in sorted(range(len(lengths)), key=lambda i: -lengths[i]):
-        if current and real >= min_tokens and (len(current) + 1) * lengths[current[0]] > (1 + waste) * (
-            real + lengths[row]
+        if (
+            current
+            and real >= min_tokens
+            and (len(current) + 1) * lengths[current[0]] > (1 + waste) * (real + lengths[row])
         ):
             groups.append(current)
             current, real = [], 0
@@ -186,11 +190,16 @@ def decode_compacting(
     for row, prompt in enumerate(prompts):
         full_mask[row, prefix : prefix + width - (len(prompt) - prefix)] = 0
     full_mask = full_mask.to(device)
-    cache = PreallocatedCache(model.config.get_text_config(decoder=True).num_hidden_layers, batch,
-                              prefix + width + max_new_tokens)
+    cache = PreallocatedCache(
+        model.config.get_text_config(decoder=True).num_hidden_layers, batch, prefix + width + max_new_tokens
+    )
     forward = _Forward(model, cache)
     if prefix:
-        forward(torch.tensor([prompts[0][:prefix]], device=device), None, torch.arange(prefix, device=device)[None])
+        forward(
+            torch.tensor([prompts[0][:prefix]], device=device),
+            None,
+            torch.arange(prefix, device=device)[None],
+        )
     logits = _prefill_rest(forward, cache, prompts, prefix, width, device)
     length = prefix + width
     position_ids = torch.tensor([[len(p) - 1] for p in prompts], device=device)
@@ -207,7 +216,12 @@ def decode_compacting(
         if not bool(alive.all()):
             keep = alive.nonzero().squeeze(1)
             cache.batch_select_indices(keep)
-            rows, full_mask, next_tokens, position_ids = rows[keep], full_mask[keep], next_tokens[keep], position_ids[keep]
+            rows, full_mask, next_tokens, position_ids = (
+                rows[keep],
+                full_mask[keep],
+                next_tokens[keep],
+                position_ids[keep],
+            )
         length += 1
         position_ids = position_ids + 1
         logits = forward(next_tokens[:, None], full_mask[:, :length], position_ids)
@@ -219,16 +233,31 @@ class _Forward:
 
     def __init__(self, model: Any, cache: Cache) -> None:
         self.model = model
-        self.cache_kwarg = {_cache_kwarg(inspect.signature(model.forward).parameters) or "past_key_values": cache}
+        self.cache_kwarg = {
+            _cache_kwarg(inspect.signature(model.forward).parameters) or "past_key_values": cache
+        }
 
-    def __call__(self, input_ids: torch.Tensor, mask: torch.Tensor | None, position_ids: torch.Tensor) -> torch.Tensor:
-        out = self.model(input_ids=input_ids, attention_mask=mask, position_ids=position_ids, use_cache=True,
-                         logits_to_keep=1, **self.cache_kwarg)
+    def __call__(
+        self, input_ids: torch.Tensor, mask: torch.Tensor | None, position_ids: torch.Tensor
+    ) -> torch.Tensor:
+        out = self.model(
+            input_ids=input_ids,
+            attention_mask=mask,
+            position_ids=position_ids,
+            use_cache=True,
+            logits_to_keep=1,
+            **self.cache_kwarg,
+        )
         return out.logits[:, -1, :]
 
 
 def _prefill_rest(
-    forward: _Forward, cache: PreallocatedCache, prompts: list[list[int]], prefix: int, width: int, device: Any
+    forward: _Forward,
+    cache: PreallocatedCache,
+    prompts: list[list[int]],
+    prefix: int,
+    width: int,
+    device: Any,
 ) -> torch.Tensor:
     """Prefill each prompt after the shared prefix, in groups of similar length (little padding); each group's
     keys land right-aligned in positions [prefix, prefix + width) of its rows. Logits of every row's last token."""

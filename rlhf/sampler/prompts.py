@@ -85,8 +85,10 @@ def select_prompts(
             raise PromptError(f"prompt id(s) not in {pset.description}: {', '.join(missing[:10])}")
         frame = frame[frame["prompt_id"].isin(ids)]
     frame = frame.reset_index(drop=True)
-    description = pset.description + (f", category {category!r}" if category else "") + (
-        f", {len(ids)} ids" if ids is not None else ""
+    description = (
+        pset.description
+        + (f", category {category!r}" if category else "")
+        + (f", {len(ids)} ids" if ids is not None else "")
     )
     return PromptSet(frame, description, from_store=pset.from_store, from_file=pset.from_file)
 
@@ -123,7 +125,9 @@ def _validate_records(records: Sequence[Mapping[Any, Any]], *, where: Any) -> pd
         place = where(i)
         prompt_id = _prompt_id(record, place)
         if prompt_id in first_seen:
-            raise PromptError(f"{place}: duplicate prompt_id {prompt_id!r} (first at {first_seen[prompt_id]})")
+            raise PromptError(
+                f"{place}: duplicate prompt_id {prompt_id!r} (first at {first_seen[prompt_id]})"
+            )
         first_seen[prompt_id] = place
         messages = _messages(record, place, prompt_id)
         split = _optional(record.get("split"))
@@ -156,7 +160,9 @@ def _messages(record: Mapping[Any, Any], place: str, prompt_id: str) -> list[dic
             try:
                 raw = json.loads(raw)
             except json.JSONDecodeError as exc:
-                raise PromptError(f"{place}: prompt {prompt_id!r}: field 'messages' is not JSON ({exc.msg})") from None
+                raise PromptError(
+                    f"{place}: prompt {prompt_id!r}: field 'messages' is not JSON ({exc.msg})"
+                ) from None
         if hasattr(raw, "tolist"):  # numpy array from Parquet
             raw = raw.tolist()  # type: ignore[union-attr]  # hasattr narrows nothing for mypy
         if not isinstance(raw, list) or not raw:

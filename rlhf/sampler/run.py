@@ -244,7 +244,9 @@ def _rows(
     counts: _Counts,
 ) -> list[dict[str, Any]]:
     if len(outputs) != len(chunk):
-        raise RuntimeError(f"backend {backend_name} returned {len(outputs)} outputs for {len(chunk)} requests")
+        raise RuntimeError(
+            f"backend {backend_name} returned {len(outputs)} outputs for {len(chunk)} requests"
+        )
     params = config.params_json
     rows = []
     for request, out in zip(chunk, outputs):
@@ -283,7 +285,11 @@ def _make_backend(
     backend: SamplingBackend | BackendFactory | None, resolved: ResolvedCheckpoint, config: SamplerConfig
 ) -> SamplingBackend:
     if backend is not None:
-        return cast(SamplingBackend, backend) if _is_instance(backend) else cast(BackendFactory, backend)(resolved, config)
+        return (
+            cast(SamplingBackend, backend)
+            if _is_instance(backend)
+            else cast(BackendFactory, backend)(resolved, config)
+        )
     if config.backend == "transformers":
         from rlhf.sampler.transformers_backend import TransformersBackend
 

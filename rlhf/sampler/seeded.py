@@ -75,7 +75,9 @@ class SeededSampler:
         return out.scatter(-1, choice[:, None], 0.0)
 
 
-def seeded_choice(scores: torch.Tensor, seeds: torch.Tensor, step: int, temperature: float, top_p: float) -> torch.Tensor:
+def seeded_choice(
+    scores: torch.Tensor, seeds: torch.Tensor, step: int, temperature: float, top_p: float
+) -> torch.Tensor:
     """One token id per row: a sample from softmax(scores / temperature) within the top-p nucleus."""
     logits = scores.float() / temperature
     logits = logits.masked_fill(top_p_mask(logits, top_p), float("-inf"))

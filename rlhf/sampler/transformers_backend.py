@@ -73,7 +73,9 @@ class TransformersBackend:
     def encode(self, request: GenerationRequest) -> list[int]:
         ids = self._encoded.get(request)
         if ids is None:
-            text = self.tokenizer.apply_chat_template(request.chat(), tokenize=False, add_generation_prompt=True)
+            text = self.tokenizer.apply_chat_template(
+                request.chat(), tokenize=False, add_generation_prompt=True
+            )
             ids = list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
             self._encoded[request] = ids
         return ids
@@ -92,7 +94,9 @@ class TransformersBackend:
         if self.config.on_too_long == "skip":
             reason = f"prompt has {len(ids)} tokens; the limit is {limit} ({self.limit_source})"
             return _Encoded(index, [], len(ids), reason)
-        return _Encoded(index, ids[-limit:], len(ids), f"truncated: kept the last {limit} of {len(ids)} prompt tokens")
+        return _Encoded(
+            index, ids[-limit:], len(ids), f"truncated: kept the last {limit} of {len(ids)} prompt tokens"
+        )
 
     # -- generation -----------------------------------------------------------------------------------
     def generate(
@@ -151,18 +155,23 @@ class TransformersBackend:
             input_ids, attention = input_ids.to(self.device), attention.to(self.device)
             if not static and self.config.compact_finished and supports_compacting(self.model):
                 new_tokens = decode_compacting(
-                    self.model, input_ids, attention, max_new_tokens=self.config.max_new_tokens,
-                    eos_ids=self.eos_ids, choose=self._chooser(seeds), share_prefix=self.config.share_prefix,
+                    self.model,
+                    input_ids,
+                    attention,
+                    max_new_tokens=self.config.max_new_tokens,
+                    eos_ids=self.eos_ids,
+                    choose=self._chooser(seeds),
+                    share_prefix=self.config.share_prefix,
                 )
             else:
                 generated = self.model.generate(
-                    input_ids=input_ids, attention_mask=attention, **self._generate_kwargs(seeds, width, static)
+                    input_ids=input_ids,
+                    attention_mask=attention,
+                    **self._generate_kwargs(seeds, width, static),
                 )
                 new_tokens = generated[:, width:].tolist()
         latency = time.perf_counter() - started
-        return [
-            self._output(tokens, enc, latency) for tokens, (enc, _) in zip(new_tokens, batch)
-        ]
+        return [self._output(tokens, enc, latency) for tokens, (enc, _) in zip(new_tokens, batch)]
 
     def _chooser(self, seeds: list[int]) -> Chooser:
         if self.config.greedy:
@@ -188,8 +197,9 @@ class TransformersBackend:
         if not self.config.greedy:
             from transformers import LogitsProcessorList
 
-            sampler = SeededSampler(seeds, prompt_length=width, temperature=self.config.temperature,
-                                    top_p=self.config.top_p)
+            sampler = SeededSampler(
+                seeds, prompt_length=width, temperature=self.config.temperature, top_p=self.config.top_p
+            )
             kwargs["logits_processor"] = LogitsProcessorList([sampler])
         if static:
             kwargs["cache_implementation"] = "static"

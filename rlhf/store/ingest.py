@@ -46,7 +46,9 @@ def _check_columns(kind: Kind, file: RecordFile, frame: pd.DataFrame) -> None:
     for column in _REQUIRED_IN_FILE[kind]:
         if column not in frame.columns:
             raise file.error(0, column, f"missing (required for {kind})")
-    unknown = [c for c in frame.columns if c not in TABLES[kind] and not (kind != "prompts" and c in _PROMPT_TEXT)]
+    unknown = [
+        c for c in frame.columns if c not in TABLES[kind] and not (kind != "prompts" and c in _PROMPT_TEXT)
+    ]
     if unknown:
         valid = list(TABLES[kind]) + ([] if kind == "prompts" else ["prompt"])
         raise file.error(0, unknown[0], f"unknown field for {kind}; valid fields: {', '.join(valid)}")
@@ -57,14 +59,20 @@ def _check_columns(kind: Kind, file: RecordFile, frame: pd.DataFrame) -> None:
             raise file.error(int(missing.to_numpy().nonzero()[0][0]), column, "empty")
 
 
-def _check_prompts_known(store: Store, kind: Kind, file: RecordFile, frame: pd.DataFrame, known: set[str]) -> None:
+def _check_prompts_known(
+    store: Store, kind: Kind, file: RecordFile, frame: pd.DataFrame, known: set[str]
+) -> None:
     if kind == "prompts" or not len(frame):
         return
     unknown = ~frame["prompt_id"].astype(str).isin(known)
     if unknown.any():
         at = int(unknown.to_numpy().nonzero()[0][0])
-        raise file.error(at, "prompt_id", f"unknown prompt {frame['prompt_id'].iloc[at]!r} (not in the store, and "
-                         "the file gives no prompt text: add a 'prompt' field or append prompts first)")
+        raise file.error(
+            at,
+            "prompt_id",
+            f"unknown prompt {frame['prompt_id'].iloc[at]!r} (not in the store, and "
+            "the file gives no prompt text: add a 'prompt' field or append prompts first)",
+        )
 
 
 def append_files(store: Store, kind: Kind, paths: Sequence[str | Path]) -> dict[str, AppendResult]:

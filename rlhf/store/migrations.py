@@ -24,7 +24,10 @@ class MigrationTarget(Protocol):
     @property
     def data_dir(self) -> Path: ...
 
-    def publish(self, con: duckdb.DuckDBPyConnection, tables: Mapping[str, str], *, name: str | None = None) -> Path: ...
+    def publish(
+        self, con: duckdb.DuckDBPyConnection, tables: Mapping[str, str], *, name: str | None = None
+    ) -> Path: ...
+
 
 # (number, name, function(store)); append only, never renumber. Each runs under the writer lock.
 MIGRATIONS: list[tuple[int, str, Callable[[MigrationTarget], None]]] = []
@@ -59,20 +62,24 @@ def m002_backfill_judgment_lengths(store: MigrationTarget) -> None:
             continue
         missing = con.execute(
             "SELECT count(*) FROM read_parquet(?) WHERE (length_a IS NULL AND answer_a IS NOT NULL) "
-            "OR (length_b IS NULL AND answer_b IS NOT NULL)" if {"length_a", "length_b"} <= set(cols) else
-            "SELECT count(*) FROM read_parquet(?)",
+            "OR (length_b IS NULL AND answer_b IS NOT NULL)"
+            if {"length_a", "length_b"} <= set(cols)
+            else "SELECT count(*) FROM read_parquet(?)",
             [str(part)],
         ).fetchall()[0][0]
         if not missing:
             continue
         select = ", ".join(
-            f"coalesce(length_{s}, length(answer_{s}))::INTEGER AS length_{s}" if f"length_{s}" in cols
+            f"coalesce(length_{s}, length(answer_{s}))::INTEGER AS length_{s}"
+            if f"length_{s}" in cols
             else f"length(answer_{s})::INTEGER AS length_{s}"
             for s in ("a", "b")
         )
         keep = ", ".join(f'"{c}"' for c in cols if c not in ("length_a", "length_b"))
         tmp = part.with_name(".judgments.parquet.tmp")
-        con.execute(f"COPY (SELECT {keep}, {select} FROM read_parquet(?)) TO '{tmp}' (FORMAT parquet)", [str(part)])
+        con.execute(
+            f"COPY (SELECT {keep}, {select} FROM read_parquet(?)) TO '{tmp}' (FORMAT parquet)", [str(part)]
+        )
         con.close()
         tmp.replace(part)
 
@@ -84,7 +91,9 @@ def m003_winrate_rollups(store: MigrationTarget) -> None:
 
     con = memory_connection()
     try:
-        con.execute(f"CREATE TEMP TABLE new_judgments AS {views.table_select_sql('judgments', store.data_dir)}")
+        con.execute(
+            f"CREATE TEMP TABLE new_judgments AS {views.table_select_sql('judgments', store.data_dir)}"
+        )
         if not con.execute("SELECT count(*) FROM new_judgments").fetchall()[0][0]:
             return
         name = batch_name()

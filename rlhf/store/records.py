@@ -77,7 +77,9 @@ def _prepare_prompts(frame: pd.DataFrame) -> None:
             parsed = json.loads(m)
         except json.JSONDecodeError as exc:
             raise RecordError("prompts", i, "messages", f"not JSON: {exc}") from None
-        if not isinstance(parsed, list) or not all(isinstance(x, dict) and "content" in x and "role" in x for x in parsed):
+        if not isinstance(parsed, list) or not all(
+            isinstance(x, dict) and "content" in x and "role" in x for x in parsed
+        ):
             raise RecordError("prompts", i, "messages", "must be a list of {role, content} objects")
         users = [x["content"] for x in parsed if x["role"] == "user"]
         if t is None:
@@ -111,7 +113,7 @@ def _derived(table: str) -> list[dict[str, str]]:
         first["judge_version"] = "'external'"  # a missing `order` stays NULL: the display order is unknown
         first.update({"length_a": "length(answer_a)", "length_b": "length(answer_b)"})
         second["judgment_id"] = (
-            f"substr(md5(concat_ws({_SEP}, judge, judge_version, prompt_id, model_a, model_b, \"order\")), 1, 20)"
+            f'substr(md5(concat_ws({_SEP}, judge, judge_version, prompt_id, model_a, model_b, "order")), 1, 20)'
         )
     if table == "prompts":
         first.update({"split": "'eval'", "tags": "'[]'"})
@@ -124,7 +126,9 @@ def _quote(column: str) -> str:
     return '"' + column + '"'
 
 
-def _first_bad_row(con: duckdb.DuckDBPyConnection, relation: str, checks: list[tuple[str, str, str]], table: str) -> None:
+def _first_bad_row(
+    con: duckdb.DuckDBPyConnection, relation: str, checks: list[tuple[str, str, str]], table: str
+) -> None:
     """One pass over `relation` for every check; raise for the earliest failing row."""
     if not checks:
         return
@@ -135,7 +139,9 @@ def _first_bad_row(con: duckdb.DuckDBPyConnection, relation: str, checks: list[t
         return
     row, i = min(failing)
     column, _, message = checks[i]
-    fetched = con.execute(f"SELECT CAST({_quote(column)} AS VARCHAR) FROM {relation} WHERE _row = ?", [row]).fetchall()
+    fetched = con.execute(
+        f"SELECT CAST({_quote(column)} AS VARCHAR) FROM {relation} WHERE _row = ?", [row]
+    ).fetchall()
     shown = fetched[0] if fetched else None
     got = "" if not shown or shown[0] is None else f" (got {shown[0]!r})"
     raise RecordError(table, int(row), column, message + got)
@@ -143,12 +149,16 @@ def _first_bad_row(con: duckdb.DuckDBPyConnection, relation: str, checks: list[t
 
 def content_columns(table: str) -> list[str]:
     """The columns that decide whether a re-appended record is the same as the stored one."""
-    return [c for c in TABLES[table] if c not in _VOLATILE and not (table == "round_events" and c == "event_at")]
+    return [
+        c for c in TABLES[table] if c not in _VOLATILE and not (table == "round_events" and c == "event_at")
+    ]
 
 
 def same_content(table: str, left: str, right: str) -> str:
     """SQL that is true when rows `left` and `right` of `table` hold the same content (NULLs equal)."""
-    return " AND ".join(f"{left}.{_quote(c)} IS NOT DISTINCT FROM {right}.{_quote(c)}" for c in content_columns(table))
+    return " AND ".join(
+        f"{left}.{_quote(c)} IS NOT DISTINCT FROM {right}.{_quote(c)}" for c in content_columns(table)
+    )
 
 
 def load(con: duckdb.DuckDBPyConnection, table: str, rows, name: str) -> int:
@@ -173,8 +183,12 @@ def load(con: duckdb.DuckDBPyConnection, table: str, rows, name: str) -> int:
             if sql_type != "VARCHAR":
                 text = f"CAST({_quote(column)} AS VARCHAR)"
                 cast_checks.append(
-                    (column, f"{_quote(column)} IS NOT NULL AND TRY_CAST({_quote(column)} AS {sql_type}) IS NULL "
-                             f"AND {text} NOT IN ('', 'nan', 'NaN', 'None')", f"is not a valid {sql_type}")
+                    (
+                        column,
+                        f"{_quote(column)} IS NOT NULL AND TRY_CAST({_quote(column)} AS {sql_type}) IS NULL "
+                        f"AND {text} NOT IN ('', 'nan', 'NaN', 'None')",
+                        f"is not a valid {sql_type}",
+                    )
                 )
         else:
             casts.append(f"NULL::{sql_type} AS {_quote(column)}")
@@ -184,7 +198,8 @@ def load(con: duckdb.DuckDBPyConnection, table: str, rows, name: str) -> int:
     for layer in _derived(table):
         if layer:
             select = ", ".join(
-                f"coalesce({_quote(c)}, {layer[c]}) AS {_quote(c)}" if c in layer else _quote(c) for c in columns
+                f"coalesce({_quote(c)}, {layer[c]}) AS {_quote(c)}" if c in layer else _quote(c)
+                for c in columns
             )
             relation = f"(SELECT _row, {select} FROM {relation})"
     # 3. key and content hashes, then every value check in one pass
@@ -193,13 +208,26 @@ def load(con: duckdb.DuckDBPyConnection, table: str, rows, name: str) -> int:
         f"CREATE TEMP TABLE {name} AS SELECT *, md5_number_upper(concat_ws({_SEP}, {key})) AS _key FROM {relation}"
     )
     con.unregister(raw)
-    checks = [(req, f"{_quote(req)} IS NULL OR CAST({_quote(req)} AS VARCHAR) = ''", "is required") for req in REQUIRED[table]]
+    checks = [
+        (req, f"{_quote(req)} IS NULL OR CAST({_quote(req)} AS VARCHAR) = ''", "is required")
+        for req in REQUIRED[table]
+    ]
     for (tbl, column), allowed in _ENUMS.items():
         if tbl == table:
-            checks.append((column, f"{_quote(column)} NOT IN ({_sql_list(allowed)})", f"must be one of {', '.join(allowed)}"))
+            checks.append(
+                (
+                    column,
+                    f"{_quote(column)} NOT IN ({_sql_list(allowed)})",
+                    f"must be one of {', '.join(allowed)}",
+                )
+            )
     if table == "judgments":
         checks += [
-            ("preference", "preference < 0 OR preference > 1 OR isnan(preference)", "must be in [0, 1] (blank = unscored)"),
+            (
+                "preference",
+                "preference < 0 OR preference > 1 OR isnan(preference)",
+                "must be in [0, 1] (blank = unscored)",
+            ),
             ("model_b", "model_a = model_b", "model_a and model_b must differ"),
         ]
     if table == "generations":

@@ -15,8 +15,22 @@ if TYPE_CHECKING:
     from rlhf.store import Store
 
 COLUMNS = [
-    "judge", "judge_version", "n", "accuracy", "ci_low", "ci_high", "tie_rate", "position_consistency",
-    "length_bias", "informative", "position_bias", "n_verdicts", "n_unscored", "canary_set", "detail", "created_at",
+    "judge",
+    "judge_version",
+    "n",
+    "accuracy",
+    "ci_low",
+    "ci_high",
+    "tie_rate",
+    "position_consistency",
+    "length_bias",
+    "informative",
+    "position_bias",
+    "n_verdicts",
+    "n_unscored",
+    "canary_set",
+    "detail",
+    "created_at",
 ]
 
 _REFERENCE_PROMPTS_SQL = """
@@ -28,8 +42,13 @@ ORDER BY p.prompt_id
 
 # The latest result of each judge version (a grown canary set gives a newer row).
 _RESULTS_SQL = f"""
-SELECT {', '.join(f'arg_max({c}, created_at) AS {c}' if c not in ('judge', 'judge_version', 'created_at') else c
-                  for c in COLUMNS if c != 'created_at')}, max(created_at) AS created_at
+SELECT {
+    ", ".join(
+        f"arg_max({c}, created_at) AS {c}" if c not in ("judge", "judge_version", "created_at") else c
+        for c in COLUMNS
+        if c != "created_at"
+    )
+}, max(created_at) AS created_at
 FROM judge_canaries GROUP BY judge, judge_version ORDER BY judge, created_at, judge_version
 """
 

@@ -42,7 +42,9 @@ def answer_pairs(store: Store, model_a: str, model_b: str, *, params_hash: str |
     return store.query(_ANSWER_PAIRS_SQL, {"a": model_a, "b": model_b, "params_hash": params_hash})
 
 
-def usable_answers(store: Store, checkpoint_id: str, params_hash: str, prompt_ids: Sequence[str]) -> pd.DataFrame:
+def usable_answers(
+    store: Store, checkpoint_id: str, params_hash: str, prompt_ids: Sequence[str]
+) -> pd.DataFrame:
     """The non-blank answers of one checkpoint under one params hash to the given prompts, with the prompt's
     messages and reference: generation_id, prompt_id, sample_index, text, messages, reference."""
     return store.query(
@@ -65,4 +67,7 @@ def stored_sample_keys(store: Store, checkpoint_id: str, params_hash: str) -> se
 
 def checkpoints_with_generations(store: Store) -> set[str]:
     """Every checkpoint id that has at least one stored generation."""
-    return {str(c) for c in store.query("SELECT DISTINCT checkpoint_id FROM generations")["checkpoint_id"].dropna()}
+    return {
+        str(c)
+        for c in store.query("SELECT DISTINCT checkpoint_id FROM generations")["checkpoint_id"].dropna()
+    }

@@ -38,7 +38,9 @@ def judge_versions(store: Store, models: tuple[str, str] | None = None) -> pd.Da
 
 def judged_models(store: Store) -> list[str]:
     """Every checkpoint that appears in a judgment, sorted."""
-    frame = store.query("SELECT DISTINCT m FROM (SELECT model_a AS m FROM judgments UNION SELECT model_b FROM judgments)")
+    frame = store.query(
+        "SELECT DISTINCT m FROM (SELECT model_a AS m FROM judgments UNION SELECT model_b FROM judgments)"
+    )
     return sorted(str(m) for m in frame["m"].dropna())
 
 

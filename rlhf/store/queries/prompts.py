@@ -22,7 +22,9 @@ def prompt_ids(store: Store, split: str) -> list[str]:
     return [str(x) for x in frame["prompt_id"]]
 
 
-def prompt_messages(store: Store, *, split: str | None = None, ids: Sequence[str] | None = None) -> pd.DataFrame:
+def prompt_messages(
+    store: Store, *, split: str | None = None, ids: Sequence[str] | None = None
+) -> pd.DataFrame:
     """prompt_id and messages (JSON text) of one split's prompts, or of the given ids, ordered by prompt_id."""
     if ids is not None:
         return store.query(

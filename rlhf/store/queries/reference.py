@@ -31,8 +31,14 @@ def reference_accuracy(store: Store) -> pd.DataFrame:
             acc = recorded.get(checkpoint)
             if not acc or not acc.get("n"):
                 continue
-            rows.append({"round_id": round_id, "checkpoint": checkpoint, "role": role,
-                         **{k: acc.get(k) for k in ("n", "n_correct", "accuracy", "ci_low", "ci_high")}})
+            rows.append(
+                {
+                    "round_id": round_id,
+                    "checkpoint": checkpoint,
+                    "role": role,
+                    **{k: acc.get(k) for k in ("n", "n_correct", "accuracy", "ci_low", "ci_high")},
+                }
+            )
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

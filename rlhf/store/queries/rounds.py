@@ -51,7 +51,9 @@ def round_start_detail(store: Store, round_id: str) -> dict[str, Any]:
 def stage_rows(store: Store, round_id: str) -> list[tuple[str, str, dict[str, Any]]]:
     """(stage, latest status, its detail) for every stage of a round that has an event."""
     frame = store.query("SELECT stage, status, detail FROM round_stages WHERE round_id = ?", [round_id])
-    return [(str(s), str(st), _parsed(d)) for s, st, d in zip(frame["stage"], frame["status"], frame["detail"])]
+    return [
+        (str(s), str(st), _parsed(d)) for s, st, d in zip(frame["stage"], frame["status"], frame["detail"])
+    ]
 
 
 def done_stage_details(store: Store, stage: str, *, exclude_round: str | None = None) -> list[dict[str, Any]]:
