@@ -34,7 +34,17 @@ def test_real_round_on_smollm2(store):
     )
     assert result.stages["dpo"]["steps"] == 2
     rates = store.query("SELECT judge, n, win_rate FROM pair_winrates WHERE round_id = ?", [result.round_id])
-    assert set(rates["judge"]) == {"reward-model", "llm-default"} and (rates["n"] == 4).all()
+    n_by_judge = dict(zip(rates["judge"], rates["n"], strict=True))
+    with_reference = store.query(
+        "SELECT count(*) AS n FROM prompts WHERE reference IS NOT NULL AND prompt_id IN "
+        "(SELECT prompt_id FROM generations WHERE checkpoint_id = ?)",
+        [result.policy_checkpoint_id],
+    )["n"][0]
+    # The reference judge judges only the prompts that have a reference; the others judge all four.
+    expected = {"reward-model": 4, "llm-default": 4} | (
+        {"reference": with_reference} if with_reference else {}
+    )
+    assert n_by_judge == expected
     answers = store.query(
         "SELECT text FROM generations WHERE checkpoint_id = ?", [result.policy_checkpoint_id]
     )
