@@ -212,17 +212,10 @@ class LakeStore(Store):
     # ---- writing -------------------------------------------------------------------------------------
     @contextlib.contextmanager
     def _append_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        try:
-            con = self._cursor()  # its own temp tables; the lake is attached once per Store
-        except duckdb.Error as exc:
-            self._reset()
-            raise StoreError(
-                f"cannot reach the store's catalog at {self.place.describe()}: {_first_line(exc)}"
-            ) from None
-        try:
+        with (
+            self.connect() as con
+        ):  # a reader's cursor: its own temp tables; the lake is attached once per Store
             yield con
-        finally:
-            con.close()
 
     def _write(self, con, given: dict[str, int], on_conflict: str) -> dict[str, AppendResult]:
         if not os.access(self.data_path, os.W_OK):
