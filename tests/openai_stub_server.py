@@ -124,6 +124,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         body = json.dumps(payload).encode()
+        # A request stops being in flight before its answer is written: once the client can read the
+        # answer it may send its next request, and counting both would overstate the concurrency.
+        self._leave_flight()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -167,13 +170,19 @@ class _Handler(BaseHTTPRequestHandler):
             number = state.chat_requests
             state.in_flight += 1
             state.max_in_flight = max(state.max_in_flight, state.in_flight)
+            self._in_flight = True
         try:
             if state.args.delay:
                 time.sleep(state.args.delay)
             self._answer(body, number)
         finally:
-            with state.lock:
-                state.in_flight -= 1
+            self._leave_flight()
+
+    def _leave_flight(self) -> None:
+        if getattr(self, "_in_flight", False):
+            with self.state.lock:
+                self.state.in_flight -= 1
+            self._in_flight = False
 
     def _answer(self, body: dict[str, Any], number: int) -> None:
         state = self.state
