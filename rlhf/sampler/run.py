@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -91,7 +91,7 @@ def sample(
     for callers that keep a model loaded; by default it is built from ``config.backend`` only when something
     has to be generated.
     """
-    config = config or SamplerConfig()
+    config = _with_instance_dtype(config or SamplerConfig(), backend)
     started = time.perf_counter()
     prompt_set = select_prompts(store, prompts, category=category, ids=ids)
     if len(prompt_set) == 0:
@@ -187,6 +187,19 @@ def _requests(prompt_set: PromptSet, config: SamplerConfig) -> list[GenerationRe
             seed = derive_seed(config.seed, record["prompt_id"], k)
             requests.append(GenerationRequest(record["prompt_id"], k, pairs, seed))
     return requests
+
+
+def _with_instance_dtype(config: SamplerConfig, backend: object) -> SamplerConfig:
+    """A backend instance given with its model already loaded decides the precision the answers are made in;
+    the config records it (it is part of ``params_hash``), and a config that says otherwise is an error."""
+    dtype = getattr(backend, "dtype", None)
+    if not isinstance(dtype, str) or config.backend != "transformers":
+        return config
+    if config.dtype is None:
+        return replace(config, dtype=dtype)
+    if config.dtype != dtype:
+        raise ValueError(f"config dtype={config.dtype!r} but the given backend's model is in {dtype}")
+    return config
 
 
 def _stored_keys(store: Store, checkpoint_id: str, params_hash: str) -> set[tuple[str, int]]:

@@ -47,6 +47,7 @@ class TransformersBackend:
         self.config = config
         self.batch_size = config.batch_size
         self.device = next(model.parameters()).device
+        self.dtype = str(next(model.parameters()).dtype).removeprefix("torch.")  # recorded in params
         self.eos_ids = _eos_ids(model, tokenizer)
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else self.eos_ids[0]
         self.prompt_limit, self.limit_source = _prompt_limit(model, config)
@@ -62,9 +63,8 @@ class TransformersBackend:
 
         if config.num_threads:
             torch.set_num_threads(config.num_threads)
-        device = config.device or ("cuda" if torch.cuda.is_available() else "cpu")
-        dtype = _dtype(config.dtype, device)
-        model, tokenizer = load_causal_lm(path, dtype=dtype, device=device)
+        device = config.resolved_device()
+        model, tokenizer = load_causal_lm(path, dtype=getattr(torch, config.resolved_dtype()), device=device)
         if device == "cuda":
             _use_sdpa(model)
         return cls(model, tokenizer, config)
@@ -252,14 +252,6 @@ def _prompt_limit(model: Any, config: SamplerConfig) -> tuple[int, str]:
             f"max_new_tokens={config.max_new_tokens} leaves no room for a prompt in a context of {context} tokens"
         )
     return limit, source
-
-
-def _dtype(name: str | None, device: str) -> Any:
-    import torch
-
-    if name is None:
-        return torch.bfloat16 if device == "cuda" else torch.float32
-    return getattr(torch, name)
 
 
 def _use_sdpa(model: Any) -> None:
