@@ -53,7 +53,7 @@ class JudgeRunResult:
     model_a: str
     model_b: str
     round_id: str | None
-    n_prompts: int  # prompts both checkpoints answered
+    n_prompts: int  # prompts judged: both checkpoints answered (and, for a reference judge, one exists)
     n_missing: int  # prompts only one checkpoint answered (not judged)
     n_verdicts: int  # verdicts this run stored or confirmed (scored + unscored)
     n_cached: int  # of those, taken from the cache (no model call)
@@ -70,6 +70,7 @@ class JudgeRunResult:
     cost_usd: float
     elapsed_s: float
     errors: tuple[str, ...] = field(default_factory=tuple)  # up to five distinct error messages
+    n_no_reference: int = 0  # prompts a reference-needing judge cannot judge: skipped, never stored as ties
 
     @property
     def position_consistency(self) -> float | None:
@@ -142,6 +143,11 @@ def judge_pairs(
         frame = frame[frame["prompt_id"].isin(wanted)]
     complete = frame[frame["answer_a"].notna() & frame["answer_b"].notna()]
     n_missing = len(frame) - len(complete)
+    n_no_reference = 0
+    if getattr(judge, "requires_reference", False):
+        has_reference = complete["reference"].map(lambda r: isinstance(r, str) and bool(r.strip()))
+        n_no_reference = int((~has_reference).sum())
+        complete = complete[has_reference]
 
     # The work: (prompt row, order, shown item, cache key), both orders of a prompt next to each other.
     work = []
@@ -236,6 +242,7 @@ def judge_pairs(
         cost_usd=tally.cost_usd,
         elapsed_s=time.perf_counter() - start,
         errors=tuple(tally.errors),
+        n_no_reference=n_no_reference,
     )
 
 

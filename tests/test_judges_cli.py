@@ -20,10 +20,13 @@ def test_judge_reference_then_rerun_uses_cache(store):
         store, "judge", "--judge", "reference", "--model-a", "old", "--model-b", "new", "--round", "r1"
     )
     assert first.exit_code == 0, first.output
-    assert "verdicts: 12 (12 judged now, 0 from cache)" in first.output and "unscored: 2" in first.output
+    assert "verdicts: 10 (10 judged now, 0 from cache)" in first.output and "unscored: 0" in first.output
+    assert "prompts judged: 5" in first.output and "skipped, no reference answer: 1" in first.output
+    assert store.query("SELECT count(*) AS n FROM judgments WHERE prompt_id = 'p4'")["n"][0] == 0
     again = _run(store, "judge", "--judge", "reference", "--model-a", "old", "--model-b", "new", "--json")
     data = json.loads(again.stdout)
-    assert again.exit_code == 0 and data["n_cached"] == 12 and data["n_judged"] == 0
+    assert again.exit_code == 0 and data["n_cached"] == 10 and data["n_judged"] == 0
+    assert data["n_no_reference"] == 1
     assert data["position_consistency"] == 1.0
 
 

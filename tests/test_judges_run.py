@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from judge_fixtures import seed_store
+from judges.protocol import PairItem
 from judges.reference_judge import ReferenceJudge
 from judges.run import JudgeRunError, judge_pairs
 from judges.verdict import Verdict
@@ -142,9 +143,14 @@ def test_reference_judge_end_to_end(store):
         "SELECT prompt_id, avg(preference) AS p, count(preference) AS n FROM judgments GROUP BY 1 ORDER BY 1"
     ).set_index("prompt_id")
     assert prefs.loc[["p0", "p1", "p2", "p5"], "p"].tolist() == [1.0, 1.0, 1.0, 1.0]
-    assert prefs.loc["p3", "p"] == 0.5 and prefs.loc["p4", "n"] == 0  # tie; no reference -> unscored
-    assert result.n_unscored == 2 and result.win_rate == pytest.approx(4.5 / 5)
-    assert result.position_consistency == 1.0
+    assert prefs.loc["p3", "p"] == 0.5  # both right or both wrong: a tie
+    # p4 has no reference: skipped and counted, no row stored (neither a tie nor an unscored verdict)
+    assert "p4" not in prefs.index and result.n_no_reference == 1
+    assert result.n_prompts == 5 and result.n_verdicts == 10 and result.n_unscored == 0
+    assert result.win_rate == pytest.approx(4.5 / 5) and result.position_consistency == 1.0
+    # the judge itself still refuses a pair without a reference if a caller hands it one
+    (direct,) = ReferenceJudge().judge([PairItem(question="q", first="1", second="2", prompt_id="p4")])
+    assert direct.preference is None and "has no reference" in (direct.error or "")
 
 
 def test_rationales_only_where_asked(store):

@@ -161,7 +161,8 @@ def _summary(r) -> str:
     lines = [
         f"judge {r.judge} [{r.judge_version}]: {r.model_b} (B) vs {r.model_a} (A)"
         + (f", round {r.round_id}" if r.round_id else ""),
-        f"  prompts judged: {r.n_prompts}   answered by one side only: {r.n_missing}",
+        f"  prompts judged: {r.n_prompts}   answered by one side only: {r.n_missing}"
+        + (f"   skipped, no reference answer: {r.n_no_reference}" if r.n_no_reference else ""),
         f"  verdicts: {r.n_verdicts} ({r.n_judged} judged now, {r.n_cached} from cache), rows added: {r.n_rows_added}",
         f"  unscored: {r.n_unscored}   retryable failures (not stored): {r.n_retry_failed}",
         f"  mean P(B better) over prompts: {wr}   position consistency: {pc}",
