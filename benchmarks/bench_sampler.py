@@ -14,7 +14,9 @@ against the median float32 matmul throughput (2048^3) measured with torch on the
 repeat; the share of the limit counts only answer tokens, so prompt prefill is overhead in it.
 
 Variants (``--variants``, comma-separated): ``B`` = the sampler at batch size B (sorted, decode loop with
-finished rows dropped, preallocated KV cache, shared prefix computed once); ``B/generate`` = plain
+finished rows dropped, preallocated KV cache, shared prefix computed once), in the naive loop's precision
+(float32 on CPU); ``B/bfloat16`` = the same in bfloat16 (the sampler's default on CPUs with native bfloat16
+units, ``rlhf.sampler.config.default_dtype``); ``B/generate`` = plain
 ``generate`` at batch B; ``B/noprefix`` = the loop without the shared prefix; ``B/unsorted`` = prompts not
 sorted by length; ``B/loop=REV`` = the decode loop of git revision REV (``git show REV:rlhf/sampler/decode.py``),
 a baseline run side by side (e.g. the loop before the preallocated cache: 68307e2).
@@ -127,13 +129,16 @@ def sampler_run(model, tokenizer, frame, config, digest: str, loop: Any = None) 
 
 
 def parse_variant(spec: str, new_tokens: int, device: str) -> tuple[str, Any, Any]:
-    """``64``, ``64/generate``, ``64/noprefix``, ``32/unsorted``, ``64/loop=REV`` -> (label, config, loop)."""
+    """``64``, ``64/generate``, ``64/noprefix``, ``32/unsorted``, ``64/loop=REV``, ``64/float32``,
+    ``64/bfloat16`` -> (label, config, loop)."""
     from rlhf.sampler import SamplerConfig
 
     batch, _, option = spec.strip().partition("/")
     settings: dict[str, Any] = {"batch_size": int(batch)}
     loop = None
-    if option == "generate":
+    if option in ("float32", "bfloat16"):
+        settings["dtype"] = option
+    elif option == "generate":
         settings["compact_finished"] = False
     elif option == "noprefix":
         settings["share_prefix"] = False
@@ -143,8 +148,11 @@ def parse_variant(spec: str, new_tokens: int, device: str) -> tuple[str, Any, An
         loop = decode_loop_at(option.removeprefix("loop="))
     elif option:
         raise SystemExit(
-            f"--variants: unknown option {option!r} in {spec!r} (generate, noprefix, unsorted, loop=REV)"
+            f"--variants: unknown option {option!r} in {spec!r} "
+            "(generate, noprefix, unsorted, loop=REV, float32, bfloat16)"
         )
+    # without an explicit precision: the naive loop's (float32 on CPU, bfloat16 on CUDA), the baseline's
+    settings.setdefault("dtype", "float32" if device == "cpu" else "bfloat16")
     config = SamplerConfig(
         max_new_tokens=new_tokens, chunk_size=max(128, int(batch)), device=device, **settings
     )
@@ -189,14 +197,21 @@ def main() -> None:
 
     frame = load_prompt_frame(args.prompts)
     variants = [parse_variant(v, args.new_tokens, args.device) for v in args.variants.split(",")]
+    models = {str(model.dtype).removeprefix("torch."): model}
+    for dtype in {config.dtype for _, config, _ in variants} - set(models):
+        models[dtype] = load_causal_lm(model_dir, dtype=getattr(torch, dtype), device=args.device)[0]
     naive_rates: list[float] = []
     peaks: list[float] = []
+    bf16_peaks: list[float] = []
+    with_bf16 = "bfloat16" in models and args.device == "cpu"
     rates: dict[int, list[float]] = {i: [] for i in range(len(variants))}
     last: dict[int, tuple[int, int]] = {}
     cpu0, wall0 = time.process_time(), time.perf_counter()
     # Interleaved repeats: on a shared machine every variant sees the same mix of load.
     for repeat in range(args.repeats):
         peaks.append(matmul_gflops(args.threads))
+        if with_bf16:
+            bf16_peaks.append(matmul_gflops(args.threads, dtype=torch.bfloat16))
         tokens, seconds = naive_loop(model, tokenizer, frame.head(args.naive_prompts), args.new_tokens)
         naive_rates.append(tokens / seconds)
         print(
@@ -205,7 +220,7 @@ def main() -> None:
             flush=True,
         )
         for i, (label, config, loop) in enumerate(variants):
-            tokens, seconds, calls = sampler_run(model, tokenizer, frame, config, digest, loop)
+            tokens, seconds, calls = sampler_run(models[config.dtype], tokenizer, frame, config, digest, loop)
             rates[i].append(tokens / seconds)
             last[i] = (tokens, calls)
             print(f"  repeat {repeat}: {label}: {tokens} tokens in {seconds:.1f} s", flush=True)
@@ -216,16 +231,25 @@ def main() -> None:
         f"float32 matmul 2048^3 on {args.threads} threads: median {peak:.1f} GFLOP/s "
         f"{[round(p, 1) for p in peaks]}"
     )
+    bf16_peak = statistics.median(bf16_peaks) if bf16_peaks else None
+    if bf16_peak:
+        print(
+            f"bfloat16 matmul 2048^3 on {args.threads} threads: median {bf16_peak:.1f} GFLOP/s "
+            f"{[round(p, 1) for p in bf16_peaks]}"
+        )
     print(
         f"naive loop, {args.naive_prompts} prompts x {args.new_tokens} new tokens: "
         f"median {naive:.1f} tokens/s over {args.repeats} repeats {[round(r, 1) for r in naive_rates]}"
     )
-    for i, (label, _config, _loop) in enumerate(variants):
+    for i, (label, config, _loop) in enumerate(variants):
         rate = statistics.median(rates[i])
         fraction = rate * flops_per_token / (peak * 1e9)
+        own = ""
+        if bf16_peak and config.dtype == "bfloat16":
+            own = f" ({rate * flops_per_token / (bf16_peak * 1e9):.1%} of the bfloat16 limit)"
         print(
             f"sampler {label:28}: median {rate:6.1f} tokens/s = {rate / naive:4.1f}x naive; "
-            f"{rate * flops_per_token / 1e9:5.1f} GFLOP/s = {fraction:5.1%} of the matmul limit; "
+            f"{rate * flops_per_token / 1e9:5.1f} GFLOP/s = {fraction:5.1%} of the float32 matmul limit{own}; "
             f"{last[i][0]} tokens, {last[i][1]} batches; repeats {[round(r, 1) for r in rates[i]]}"
         )
     load = os.getloadavg()
