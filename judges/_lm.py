@@ -112,11 +112,9 @@ def generate_greedy(
 
 def load_lm(model_name: str, dtype: str, device: str | None):
     """(model, tokenizer, content hash) through rlhf.models, which knows 'default' and adapters."""
-    import torch
+    from rlhf.models import content_hash, load_causal_lm, torch_dtype
 
-    from rlhf.models import content_hash, load_causal_lm
-
-    model, tokenizer = load_causal_lm(model_name, dtype=getattr(torch, dtype), device=device)
+    model, tokenizer = load_causal_lm(model_name, dtype=torch_dtype(dtype, device), device=device)
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     return model, tokenizer, content_hash(model_name)

@@ -33,7 +33,9 @@ __all__ = [
 ]
 
 Rationale = Literal["never", "losses", "disagreements", "all"]
-Dtype = Literal["float32", "bfloat16", "float16"]
+# "auto": bfloat16 on CUDA and on CPUs with native bfloat16 units, else float32 (rlhf.models.default_dtype);
+# the judge version records the precision the model was actually loaded in.
+Dtype = Literal["float32", "bfloat16", "float16", "auto"]
 
 
 def _check(cond: bool, message: str) -> None:

@@ -32,6 +32,7 @@ from judges.config import LLMJudgeConfig
 from judges.protocol import PairItem
 from judges.template import JudgeTemplate, load_template
 from judges.verdict import Verdict
+from rlhf.models import dtype_name
 
 _VERDICT_TAG = re.compile(r"\[\[\s*([ABC])\s*\]\]")
 
@@ -99,7 +100,7 @@ class LLMJudge:
         """Every setting that can change a verdict: a different version is a different judge (and cache)."""
         config = self.config
         version = f"{config.mode}:{self.template.name}@{self.template.hash[:12]}:model@{model_hash[:12]}"
-        version += f":max_length={self.max_length}:dtype={config.dtype}"
+        version += f":max_length={self.max_length}:dtype={dtype_name(self.model)}"
         if config.mode == "logprob":
             version += f":min_verdict_mass={config.min_verdict_mass:g}"
         if config.rationale != "never" or config.mode == "reasoning":

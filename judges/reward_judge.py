@@ -20,17 +20,17 @@ from judges._lm import length_batches
 from judges.config import RewardJudgeConfig
 from judges.protocol import PairItem
 from judges.verdict import Verdict
+from rlhf.models import dtype_name
 
 
 def load_reward_model(path: str, dtype: str = "float32", device: str | None = None):
     """(model, tokenizer, content hash) of a reward model directory."""
-    import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from rlhf.models import content_hash, resolve_model_path
+    from rlhf.models import content_hash, resolve_model_path, torch_dtype
 
     resolved = resolve_model_path(path)
-    model = AutoModelForSequenceClassification.from_pretrained(resolved, dtype=getattr(torch, dtype))
+    model = AutoModelForSequenceClassification.from_pretrained(resolved, dtype=torch_dtype(dtype, device))
     if model.config.num_labels != 1:
         raise ValueError(f"{path}: a reward model needs num_labels=1, this one has {model.config.num_labels}")
     tokenizer = AutoTokenizer.from_pretrained(resolved)
@@ -67,7 +67,7 @@ class RewardJudge:
         )
         # every setting that can change a verdict; a different version is a different judge (and cache)
         self.judge_version = (
-            f"reward:model@{model_hash[:12]}:max_length={self.max_length}:dtype={config.dtype}"
+            f"reward:model@{model_hash[:12]}:max_length={self.max_length}:dtype={dtype_name(model)}"
         )
         self.model_calls = 0  # (prompt, answer) sequences scored
 

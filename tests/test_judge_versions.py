@@ -3,6 +3,8 @@ cache never replays a verdict made under other settings and nothing pools two ve
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 
@@ -45,7 +47,12 @@ def test_llm_judge_version_holds_every_verdict_setting(lm, tiny_lm_dir):
         "template": _llm(lm, tiny_lm_dir, template="pairwise_reasoning"),
         "max_length": _llm(lm, tiny_lm_dir, max_length=300),
         "min_verdict_mass": _llm(lm, tiny_lm_dir, min_verdict_mass=0.2),
-        "dtype": _llm(lm, tiny_lm_dir, dtype="bfloat16"),
+        "dtype": LLMJudge(
+            LLMJudgeConfig(model=str(tiny_lm_dir), dtype="bfloat16"),
+            model=copy.deepcopy(lm[0]).to(torch.bfloat16),
+            tokenizer=lm[1],
+            model_hash="h" * 12,
+        ),
         "mode": _llm(lm, tiny_lm_dir, mode="reasoning", template="pairwise_reasoning"),
     }
     versions = {name: judge.judge_version for name, judge in variants.items()}
@@ -53,6 +60,19 @@ def test_llm_judge_version_holds_every_verdict_setting(lm, tiny_lm_dir):
     assert len(set(versions.values())) == len(versions)
     # settings that cannot change a verdict leave the version alone
     assert _llm(lm, tiny_lm_dir, batch_size=3, max_batch_tokens=999).judge_version == base.judge_version
+
+
+def test_version_records_the_precision_the_model_is_in(lm, tiny_lm_dir, monkeypatch):
+    # the model's own parameters decide, not what the config asked for
+    assert "dtype=float32" in _llm(lm, tiny_lm_dir, dtype="bfloat16").judge_version
+    # `auto` resolves per machine (rlhf.models.default_dtype) and loads the model in that precision
+    import rlhf.models
+
+    for resolved in ("bfloat16", "float32"):
+        monkeypatch.setattr(rlhf.models, "default_dtype", lambda device, r=resolved: r)
+        judge = LLMJudge(LLMJudgeConfig(model=str(tiny_lm_dir), dtype="auto"))
+        assert next(judge.model.parameters()).dtype == getattr(torch, resolved)
+        assert f"dtype={resolved}" in judge.judge_version
 
 
 def test_raising_max_length_does_not_replay_cached_too_long_verdicts(store, lm, tiny_lm_dir):
@@ -111,13 +131,19 @@ def test_reward_judge_version_holds_model_max_length_and_dtype(tiny_rm_dir):
     model = AutoModelForSequenceClassification.from_pretrained(tiny_rm_dir).eval()
     tokenizer = AutoTokenizer.from_pretrained(tiny_rm_dir)
 
-    def version(model_hash="a" * 12, **changes) -> str:
+    def version(model_hash="a" * 12, judged_by=model, **changes) -> str:
         config = RewardJudgeConfig(model=str(tiny_rm_dir), **changes)
-        return RewardJudge(config, model=model, tokenizer=tokenizer, model_hash=model_hash).judge_version
+        return RewardJudge(config, model=judged_by, tokenizer=tokenizer, model_hash=model_hash).judge_version
 
     base = version()
-    changed = [version(model_hash="b" * 12), version(max_length=64), version(dtype="bfloat16")]
+    in_bf16 = copy.deepcopy(model).to(torch.bfloat16)
+    changed = [version(model_hash="b" * 12), version(max_length=64), version(judged_by=in_bf16)]
     assert base not in changed and len(set(changed)) == 3
+    assert "dtype=float32" in base and "dtype=bfloat16" in changed[2]
+    # the version says what the model is in, whatever the config asked for
+    assert version(dtype="bfloat16") == base
+    loaded = RewardJudge(RewardJudgeConfig(model=str(tiny_rm_dir), dtype="bfloat16"))
+    assert "dtype=bfloat16" in loaded.judge_version
     assert version(batch_size=2) == base
 
 

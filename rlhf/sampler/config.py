@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from rlhf.models import default_dtype
+
 Backend = Literal["transformers", "vllm", "openai"]
 OnTooLong = Literal["skip", "truncate"]
 
@@ -172,26 +174,6 @@ def derive_seed(base_seed: int, prompt_id: str, sample_index: int) -> int:
     """
     digest = hashlib.sha256(f"{base_seed}\x1f{prompt_id}\x1f{sample_index}".encode()).digest()
     return int.from_bytes(digest[:8], "big") & (2**31 - 1)  # 31 bits: every server API accepts it
-
-
-def default_dtype(device: str) -> str:
-    """bfloat16 on CUDA and on CPUs with native bfloat16 matrix units (AVX512-BF16 or AMX), else float32.
-
-    On the 2-core development CPU (AMD EPYC, AVX512-BF16) a bfloat16 matmul runs at 4.2x the float32 rate and
-    the sampler at 2-2.6x (docs/sampler.md); without those units bfloat16 is emulated and slower than float32.
-    """
-    if device.startswith("cuda"):
-        return "bfloat16"
-    if device != "cpu":
-        return "float32"
-    import torch
-
-    cpu = torch.cpu
-    native = (
-        getattr(cpu, "_is_avx512_bf16_supported", lambda: False)()
-        or getattr(cpu, "_is_amx_tile_supported", lambda: False)()
-    )
-    return "bfloat16" if native else "float32"
 
 
 def _positive(name: str, value: int) -> None:
