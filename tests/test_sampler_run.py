@@ -262,3 +262,43 @@ def test_a_stored_prompt_id_with_other_text_is_an_error(store, tiny_lm_dir):
     with pytest.raises(PromptError, match="'p00' is already in the store with different text"):
         sample(store, str(tiny_lm_dir), prompts=_frame(2))
     assert store.count("generations") == 0 and store.count("checkpoints") == 0
+
+
+def test_the_precision_answers_are_made_in_is_recorded_and_keys_the_cache(store, tiny_lm_dir, monkeypatch):
+    import rlhf.sampler.config
+
+    frame = _frame(3)
+    # a CPU with native bfloat16 units: unset dtype loads the model in bfloat16 and says so in params
+    monkeypatch.setattr(rlhf.sampler.config, "default_dtype", lambda device: "bfloat16")
+    factory = CountingFactory()
+    first = sample(store, tiny_lm_dir, prompts=frame, config=SamplerConfig(max_new_tokens=4), backend=factory)
+    assert next(factory.backends[0].model.parameters()).dtype == torch.bfloat16
+    rows = store.query("SELECT DISTINCT params, params_hash FROM generations")
+    assert len(rows) == 1 and json.loads(rows["params"][0])["dtype"] == "bfloat16"
+    assert (
+        rows["params_hash"][0]
+        == first.params_hash
+        == SamplerConfig(max_new_tokens=4, dtype="bfloat16").params_hash
+    )
+    # the same recipe on a float32 machine does not reuse bfloat16 answers: other text, other key
+    monkeypatch.setattr(rlhf.sampler.config, "default_dtype", lambda device: "float32")
+    again = sample(store, tiny_lm_dir, prompts=frame, config=SamplerConfig(max_new_tokens=4), backend=factory)
+    assert again.params_hash != first.params_hash and factory.loads == 2
+    assert next(factory.backends[1].model.parameters()).dtype == torch.float32
+    assert store.count("generations") == 6
+
+
+def test_a_loaded_backend_decides_the_recorded_precision(store, tiny_lm_dir):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_lm_dir).eval()  # float32
+    backend = TransformersBackend(model, AutoTokenizer.from_pretrained(tiny_lm_dir), SamplerConfig())
+    result = sample(
+        store, tiny_lm_dir, prompts=_frame(2), config=SamplerConfig(max_new_tokens=3), backend=backend
+    )
+    assert result.params_hash == SamplerConfig(max_new_tokens=3, dtype="float32").params_hash
+    assert "dtype" not in json.loads(store.query("SELECT params FROM generations")["params"][0])
+    with pytest.raises(
+        ValueError, match="config dtype='bfloat16' but the given backend's model is in float32"
+    ):
+        sample(store, tiny_lm_dir, prompts=_frame(2), config=SamplerConfig(dtype="bfloat16"), backend=backend)
