@@ -11,7 +11,9 @@ hash, about 3 s for 538 MB, printed separately). Repeats are interleaved (float3
 variant, repeated) so that on a shared machine all see the same load; the process CPU time and the load
 average are printed to judge how shared it was. The compute limit is FLOPs per token = 2 x parameters
 against the median float32 matmul throughput (2048^3) measured with torch on the same threads in every
-repeat; the share of the limit counts only answer tokens, so prompt prefill is overhead in it.
+repeat; the share of the limit counts only answer tokens, so prompt prefill is overhead in it. With a
+bfloat16 variant on CPU, the bfloat16 matmul limit and a naive loop in bfloat16 are measured too, so the
+gain of the precision and the gain of the loop can be read apart.
 
 Variants (``--variants``, comma-separated): ``B`` = the sampler at batch size B (sorted, decode loop with
 finished rows dropped, preallocated KV cache, shared prefix computed once), in the naive loop's precision
@@ -201,6 +203,7 @@ def main() -> None:
     for dtype in {config.dtype for _, config, _ in variants} - set(models):
         models[dtype] = load_causal_lm(model_dir, dtype=getattr(torch, dtype), device=args.device)[0]
     naive_rates: list[float] = []
+    naive_bf16_rates: list[float] = []  # the same naive loop in bfloat16, when a variant runs in it
     peaks: list[float] = []
     bf16_peaks: list[float] = []
     with_bf16 = "bfloat16" in models and args.device == "cpu"
@@ -219,6 +222,12 @@ def main() -> None:
             f"load {os.getloadavg()[0]:.1f}",
             flush=True,
         )
+        if with_bf16:
+            tokens, seconds = naive_loop(
+                models["bfloat16"], tokenizer, frame.head(args.naive_prompts), args.new_tokens
+            )
+            naive_bf16_rates.append(tokens / seconds)
+            print(f"  repeat {repeat}: naive in bfloat16 {tokens} tokens in {seconds:.1f} s", flush=True)
         for i, (label, config, loop) in enumerate(variants):
             tokens, seconds, calls = sampler_run(models[config.dtype], tokenizer, frame, config, digest, loop)
             rates[i].append(tokens / seconds)
@@ -241,12 +250,21 @@ def main() -> None:
         f"naive loop, {args.naive_prompts} prompts x {args.new_tokens} new tokens: "
         f"median {naive:.1f} tokens/s over {args.repeats} repeats {[round(r, 1) for r in naive_rates]}"
     )
+    naive_bf16 = statistics.median(naive_bf16_rates) if naive_bf16_rates else None
+    if naive_bf16:
+        print(
+            f"naive loop in bfloat16: median {naive_bf16:.1f} tokens/s "
+            f"{[round(r, 1) for r in naive_bf16_rates]}"
+        )
     for i, (label, config, _loop) in enumerate(variants):
         rate = statistics.median(rates[i])
         fraction = rate * flops_per_token / (peak * 1e9)
         own = ""
-        if bf16_peak and config.dtype == "bfloat16":
-            own = f" ({rate * flops_per_token / (bf16_peak * 1e9):.1%} of the bfloat16 limit)"
+        if bf16_peak and naive_bf16 and config.dtype == "bfloat16":
+            own = (
+                f" ({rate * flops_per_token / (bf16_peak * 1e9):.1%} of the bfloat16 limit, "
+                f"{rate / naive_bf16:.1f}x the naive loop in bfloat16)"
+            )
         print(
             f"sampler {label:28}: median {rate:6.1f} tokens/s = {rate / naive:4.1f}x naive; "
             f"{rate * flops_per_token / 1e9:5.1f} GFLOP/s = {fraction:5.1%} of the float32 matmul limit{own}; "
