@@ -138,8 +138,9 @@ def content_hash(path: str | Path) -> str:
 def default_dtype(device: str) -> str:
     """bfloat16 on CUDA and on CPUs with native bfloat16 matrix units (AVX512-BF16 or AMX), else float32.
 
-    On the 2-core development CPU (AMD EPYC, AVX512-BF16) a bfloat16 matmul runs at 4.2x the float32 rate and
-    the sampler at 2-2.6x (docs/sampler.md). Used by the sampler and by judges with ``dtype: auto``; without those units bfloat16 is emulated and slower than float32.
+    On the 2-core development CPU (AMD EPYC, AVX512-BF16) a bfloat16 matmul runs at 4.2x the float32 rate
+    and the sampler at 2.4x (docs/sampler.md); without those units bfloat16 is emulated and slower than
+    float32. Used by the sampler (``dtype`` unset) and by judges with ``dtype: auto``.
     """
     if device.startswith("cuda"):
         return "bfloat16"

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rlhf.models import dtype_name
 from rlhf.sampler.backend import BatchCallback, GenerationOutput, GenerationRequest
 from rlhf.sampler.config import SamplerConfig
 from rlhf.sampler.decode import Chooser, decode_compacting, greedy_chooser, supports_compacting
@@ -47,7 +48,7 @@ class TransformersBackend:
         self.config = config
         self.batch_size = config.batch_size
         self.device = next(model.parameters()).device
-        self.dtype = str(next(model.parameters()).dtype).removeprefix("torch.")  # recorded in params
+        self.dtype = dtype_name(model)  # recorded in params (sample() checks it against the config)
         self.eos_ids = _eos_ids(model, tokenizer)
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else self.eos_ids[0]
         self.prompt_limit, self.limit_source = _prompt_limit(model, config)
