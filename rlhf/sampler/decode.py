@@ -44,7 +44,9 @@ def supports_compacting(model: Any) -> bool:
 
 
 def greedy_chooser(logits: torch.Tensor, rows: torch.Tensor, step: int) -> torch.Tensor:
-    return torch.argmax(logits, dim=-1)
+    # float32 first: the same ids (bfloat16 -> float32 is exact), and argmax over 64 x 49152 bfloat16 logits
+    # took 5-6 ms on the CPU (not vectorised) against 2.3 ms with the conversion
+    return torch.argmax(logits.float(), dim=-1)
 
 
 class PreallocatedLayer(DynamicLayer):
