@@ -18,7 +18,7 @@ gain of the precision and the gain of the loop can be read apart.
 Variants (``--variants``, comma-separated): ``B`` = the sampler at batch size B (sorted, decode loop with
 finished rows dropped, preallocated KV cache, shared prefix computed once), in the naive loop's precision
 (float32 on CPU); ``B/bfloat16`` = the same in bfloat16 (the sampler's default on CPUs with native bfloat16
-units, ``rlhf.sampler.config.default_dtype``); ``B/generate`` = plain
+units, ``rlhf.models.default_dtype``); ``B/generate`` = plain
 ``generate`` at batch B; ``B/noprefix`` = the loop without the shared prefix; ``B/unsorted`` = prompts not
 sorted by length; ``B/loop=REV`` = the decode loop of git revision REV (``git show REV:rlhf/sampler/decode.py``),
 a baseline run side by side (e.g. the loop before the preallocated cache: 68307e2).
