@@ -14,6 +14,12 @@ from typing import Protocol, runtime_checkable
 from judges.verdict import Verdict
 
 
+def has_reference(reference: object) -> bool:
+    """A usable reference answer: a string with more than whitespace (None, NaN from a frame and '' are not).
+    The store's queries say the same in SQL: ``reference IS NOT NULL AND trim(reference) <> ''``."""
+    return isinstance(reference, str) and bool(reference.strip())
+
+
 @dataclass(frozen=True)
 class PairItem:
     question: str  # the prompt as the judge should read it (multi-turn prompts as a transcript)

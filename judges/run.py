@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from judges.cache import cache_key, cache_rows, lookup
-from judges.protocol import PairItem, PairwiseJudge
+from judges.protocol import PairItem, PairwiseJudge, has_reference
 from judges.verdict import Verdict, unmirror
 from rlhf.store.queries.generations import answer_pairs
 from rlhf.store.queries.judgments import verdicts_in_both_orders
@@ -145,9 +145,9 @@ def judge_pairs(
     n_missing = len(frame) - len(complete)
     n_no_reference = 0
     if getattr(judge, "requires_reference", False):
-        has_reference = complete["reference"].map(lambda r: isinstance(r, str) and bool(r.strip()))
-        n_no_reference = int((~has_reference).sum())
-        complete = complete[has_reference]
+        with_reference = complete["reference"].map(has_reference).astype(bool)
+        n_no_reference = int((~with_reference).sum())
+        complete = complete[with_reference]
 
     # The work: (prompt row, order, shown item, cache key), both orders of a prompt next to each other.
     work = []

@@ -242,9 +242,9 @@ def reference_accuracy_of(
     """Per checkpoint: how many of the eval prompts with a reference it answered correctly (the reference
     judge's matching rules), on the prompts both answered, with a 95% Wilson interval. The key
     `_prompt_ids` holds the prompts with a reference that both answered."""
-    import pandas as pd
 
     from judges.config import ReferenceJudgeConfig
+    from judges.protocol import has_reference
     from judges.reference_judge import is_correct
     from judges.run import load_answer_pairs
     from judges.stats.proportion import proportion
@@ -253,7 +253,7 @@ def reference_accuracy_of(
     frame = frame[
         frame["prompt_id"].isin(set(prompt_ids)) & frame["answer_a"].notna() & frame["answer_b"].notna()
     ]
-    frame = frame[frame["reference"].map(lambda r: isinstance(r, str) and bool(r.strip()) and not pd.isna(r))]
+    frame = frame[frame["reference"].map(has_reference).astype(bool)]
     rules = ReferenceJudgeConfig()
     out: dict[str, Any] = {"_prompt_ids": [str(p) for p in frame["prompt_id"]]}
     for checkpoint_id, column in ((previous_checkpoint_id, "answer_a"), (new_checkpoint_id, "answer_b")):

@@ -242,13 +242,13 @@ def _check_references(frame) -> list[bool | None]:
     """Each answer checked against its prompt's reference (None where the prompt has none), with the
     reference judge's matching rules, so training and evaluation agree on what counts as right."""
     from judges.config import ReferenceJudgeConfig
+    from judges.protocol import has_reference
     from judges.reference_judge import is_correct
 
     rules = ReferenceJudgeConfig()
     out: list[bool | None] = []
     for text, reference in zip(frame["text"], frame["reference"]):
-        has_reference = isinstance(reference, str) and reference.strip()
-        out.append(is_correct(str(text), reference, rules)[0] if has_reference else None)
+        out.append(is_correct(str(text), reference, rules)[0] if has_reference(reference) else None)
     return out
 
 
