@@ -260,7 +260,7 @@ def _rows(
         raise RuntimeError(
             f"backend {backend_name} returned {len(outputs)} outputs for {len(chunk)} requests"
         )
-    params = config.params_json
+    params, params_hash = config.params_json, config.params_hash  # once: resolving the precision asks torch
     rows = []
     for request, out in zip(chunk, outputs):
         if out.error is not None:
@@ -274,7 +274,7 @@ def _rows(
             {
                 "checkpoint_id": resolved.checkpoint_id,
                 "prompt_id": request.prompt_id,
-                "params_hash": config.params_hash,
+                "params_hash": params_hash,
                 "params": params,
                 "seed": request.seed,
                 "sample_index": request.sample_index,
