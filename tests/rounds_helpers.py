@@ -12,14 +12,19 @@ TRAIN = [f"What is {i} plus {i + 1}?" for i in range(6)]
 EVAL = ["Name a colour.", "What is the capital of France?", "Write a short poem about the sea.", "Say hello."]
 
 
-def prompt_row(pid: str, text: str, split: str) -> dict:
-    return {
+def prompt_row(
+    pid: str, text: str, split: str, *, category: str | None = None, reference: str | None = None
+) -> dict:
+    row = {
         "prompt_id": pid,
         "messages": json.dumps([{"role": "user", "content": text}]),
         "text": text,
         "split": split,
-        "category": "math" if split == "train" else "general",
+        "category": category or ("math" if split == "train" else "general"),
     }
+    if reference is not None:
+        row["reference"] = reference
+    return row
 
 
 def seed_store(store, *, n_pairs: int = 10, long_pair: bool = True) -> None:
@@ -28,6 +33,14 @@ def seed_store(store, *, n_pairs: int = 10, long_pair: bool = True) -> None:
         [prompt_row(f"train-{i}", t, "train") for i, t in enumerate(TRAIN)]
         + [prompt_row(f"eval-{i}", t, "eval") for i, t in enumerate(EVAL)],
     )
+    write_people_pairs(store, n_pairs, long_pair=long_pair)
+
+
+def write_people_pairs(
+    store, n_pairs: int, *, rejected: str = "I will not do that.", long_pair: bool = True
+) -> None:
+    """``<store>/preferences/people.jsonl``: "Add i and 2." answered right (chosen) or refused (``rejected``),
+    plus, with ``long_pair``, one pair longer than the tiny recipe's reward.max_length."""
     folder = Path(store.root) / "preferences"
     folder.mkdir(exist_ok=True)
     with open(folder / "people.jsonl", "w") as fh:
@@ -38,7 +51,7 @@ def seed_store(store, *, n_pairs: int = 10, long_pair: bool = True) -> None:
                         "id": f"people-{i}",
                         "prompt": [{"role": "user", "content": f"Add {i} and 2."}],
                         "chosen": [{"role": "assistant", "content": f"{i} + 2 = {i + 2}."}],
-                        "rejected": [{"role": "assistant", "content": "I will not do that."}],
+                        "rejected": [{"role": "assistant", "content": rejected}],
                     }
                 )
                 + "\n"

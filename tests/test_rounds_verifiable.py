@@ -4,7 +4,6 @@ policy's reference accuracy is recorded per round and read back through the stor
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -12,7 +11,7 @@ import pytest
 
 from rlhf.rounds import config_from_dict, run_round
 from rlhf.rounds.ranking import Answer, pick_pair
-from rounds_helpers import tiny_recipe
+from rounds_helpers import prompt_row, tiny_recipe, write_people_pairs
 
 # train prompts: three with a reference, one without
 TRAIN = [
@@ -44,38 +43,20 @@ EVAL_ANSWERS = {
 }
 
 
-def _prompt(pid: str, text: str, reference: str | None, split: str) -> dict:
-    return {
-        "prompt_id": pid,
-        "messages": json.dumps([{"role": "user", "content": text}]),
-        "text": text,
-        "split": split,
-        "category": "math",
-        "reference": reference,
-    }
-
-
 def _seed(store, config) -> str:
     from rlhf.rounds import checkpoint as ckpt
     from rlhf.rounds.evaluate import sampler_config as eval_sampler
     from rlhf.rounds.rejection_stage import sampler_config as rejection_sampler
 
-    store.append("prompts", [_prompt(*p, "train") for p in TRAIN] + [_prompt(*p, "eval") for p in EVAL])
-    folder = Path(store.root) / "preferences"
-    folder.mkdir(exist_ok=True)
-    with open(folder / "people.jsonl", "w") as fh:
-        for i in range(8):
-            fh.write(
-                json.dumps(
-                    {
-                        "id": f"people-{i}",
-                        "prompt": [{"role": "user", "content": f"Add {i} and 2."}],
-                        "chosen": [{"role": "assistant", "content": f"{i} + 2 = {i + 2}."}],
-                        "rejected": [{"role": "assistant", "content": "I will not."}],
-                    }
-                )
-                + "\n"
-            )
+    store.append(
+        "prompts",
+        [
+            prompt_row(pid, text, split, category="math", reference=reference)
+            for split, prompts in (("train", TRAIN), ("eval", EVAL))
+            for pid, text, reference in prompts
+        ],
+    )
+    write_people_pairs(store, 8, rejected="I will not.", long_pair=False)
     base = ckpt.register_base(store, config.policy).checkpoint_id
     rows = []
     for sc, answers in (
