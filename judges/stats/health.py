@@ -28,7 +28,9 @@ from judges.stats.preferences import pair_preferences
 __all__ = [
     "Agreement",
     "JudgeHealth",
+    "agreement_classes",
     "cohens_kappa",
+    "cohens_kappa_interval",
     "first_position_win_rate",
     "judge_agreement",
     "judge_health",
@@ -170,23 +172,56 @@ def cohens_kappa(x: np.ndarray, y: np.ndarray) -> float:
     return (observed - chance) / (1.0 - chance) if not math.isclose(chance, 1.0) else float("nan")
 
 
-def judge_agreement(
+def cohens_kappa_interval(x: np.ndarray, y: np.ndarray, *, confidence: float = 0.95) -> tuple[float, float]:
+    """A normal-approximation interval for Cohen's kappa, kappa +/- z * se with Cohen's (1960) large-sample
+    standard error se = sqrt(p_o (1 - p_o) / (n (1 - p_e)^2)) (p_o observed, p_e chance agreement), clipped to
+    [-1, 1]. NaN where kappa is NaN.
+
+    By hand for the labels below: p_o = 4/6, p_e = 1/3, kappa = 0.5, se = sqrt((2/9) / (6 * 4/9)) = 0.2887,
+    so 0.5 -/+ 1.96 * 0.2887 = [-0.0658, 1.0658] -> [-0.0658, 1.0].
+
+    >>> low, high = cohens_kappa_interval(np.array([1, 1, 1, 0, 0, -1]), np.array([1, 1, 0, 0, -1, -1]))
+    >>> round(low, 4), high
+    (-0.0658, 1.0)
+    """
+    kappa = cohens_kappa(x, y)
+    if math.isnan(kappa):
+        return (float("nan"), float("nan"))
+    from scipy.stats import norm  # scipy.stats takes about a second to import; only pay when used
+
+    x, y = np.asarray(x), np.asarray(y)
+    observed = float((x == y).mean())
+    chance = float(sum((x == k).mean() * (y == k).mean() for k in np.union1d(x, y)))
+    se = math.sqrt(observed * (1.0 - observed) / (len(x) * (1.0 - chance) ** 2))
+    z = float(norm.ppf(0.5 + confidence / 2))
+    return (max(-1.0, kappa - z * se), min(1.0, kappa + z * se))
+
+
+def agreement_classes(
     judgments: pd.DataFrame, judge_x: str, judge_y: str = HUMAN, *, tie_margin: float = 0.0
-) -> Agreement:
-    """Agreement of two judges on the (prompt, model pair) items both scored, win/tie/loss classes.
+) -> tuple[np.ndarray, np.ndarray]:
+    """The win / tie / loss classes of two judges on the (prompt, model pair) items both scored.
 
     Each judge's verdicts on an item are first combined (both orders averaged), then classified with
-    ``outcome_classes``. With ``judge_y`` left as "human" this is agreement with human labels.
+    ``outcome_classes``. Two empty arrays when either judge has no scored item.
     """
     pairs = pair_preferences(judgments[judgments["judge"].isin([judge_x, judge_y])])
     key = ["prompt_id", "model_x", "model_y"]
     wide = pairs.pivot_table(index=key, columns="judge", values="preference", aggfunc="first", dropna=False)
     if judge_x not in wide or judge_y not in wide:
-        return Agreement(judge_x, judge_y, 0, float("nan"), float("nan"))
+        return np.array([]), np.array([])
     both = wide[[judge_x, judge_y]].dropna()
-    cx = outcome_classes(both[judge_x], tie_margin)
-    cy = outcome_classes(both[judge_y], tie_margin)
-    n = len(both)
+    return outcome_classes(both[judge_x], tie_margin), outcome_classes(both[judge_y], tie_margin)
+
+
+def judge_agreement(
+    judgments: pd.DataFrame, judge_x: str, judge_y: str = HUMAN, *, tie_margin: float = 0.0
+) -> Agreement:
+    """Agreement of two judges on the (prompt, model pair) items both scored, win/tie/loss classes
+    (``agreement_classes``). With ``judge_y`` left as "human" this is agreement with human labels.
+    """
+    cx, cy = agreement_classes(judgments, judge_x, judge_y, tie_margin=tie_margin)
+    n = len(cx)
     return Agreement(
         judge_x=judge_x,
         judge_y=judge_y,
