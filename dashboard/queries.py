@@ -287,6 +287,22 @@ def judge_rows(path: str | None, version: str, judge: str) -> pd.DataFrame:
 
 
 @_cache
+def judge_round_rows(path: str | None, version: str, judge: str) -> pd.DataFrame:
+    """Every judgment of one judge at its latest version with its round and category: the input of
+    `judges.stats.prompt_health.prompt_health` (the rows `rlhf prompts health --judge J` reads)."""
+    return _q(
+        path,
+        f"""WITH {_LATEST_CTE}
+        SELECT j.judge, j.judge_version, j.round_id, j.prompt_id, coalesce(j.category, pc.category) AS category,
+               j.model_a, j.model_b, j."order", j.preference, j.created_at
+        FROM judgments j LEFT JOIN prompt_categories pc USING (prompt_id)
+        JOIN latest l ON l.judge = j.judge AND l.judge_version IS NOT DISTINCT FROM j.judge_version
+        WHERE j.judge = ?""",
+        [judge],
+    )
+
+
+@_cache
 def judge_versions(path: str | None, version: str) -> pd.DataFrame:
     """Per judge: the version it is read at (its latest) and how many versions it has."""
     return _q(

@@ -20,6 +20,8 @@ from dashboard import queries
 from judges.stats.bradley_terry import ANCHOR_RULE, pair_cells, pair_matrix
 from judges.stats.bradley_terry import leaderboard as fit_leaderboard
 from judges.stats.canary import headline_judge
+from judges.stats.prompt_health import PromptHealth
+from judges.stats.prompt_health import prompt_health as fit_prompt_health
 
 SEED = 0
 N_BOOT = 1000  # resamples for win rates (as `rlhf winrate`'s default is larger; 1,000 keeps pages quick)
@@ -85,6 +87,17 @@ def leaderboard(path: str | None, version: str, judge: str) -> pd.DataFrame | st
     except ValueError as exc:
         return str(exc)
     return fit.to_frame()
+
+
+@_cached
+def prompt_health(path: str | None, version: str, judge: str) -> PromptHealth | None:
+    """`rlhf prompts health --judge J` for the judge's latest version: per prompt over the rounds, separation,
+    saturation and verdict moves; per category n and MDE. None when no judgment of the judge names a round."""
+    rows = queries.judge_round_rows(path, version, judge)
+    if rows["round_id"].notna().sum() == 0:
+        return None
+    order = [str(r) for r in queries.rounds(path, version)["round_id"]]
+    return fit_prompt_health(rows, order)
 
 
 @_cached

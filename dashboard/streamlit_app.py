@@ -42,6 +42,7 @@ PAGES = [
     st.Page(_HERE / "head_to_head.py", title="Head to head"),
     st.Page(_HERE / "regressions.py", title="Regressions and samples"),
     st.Page(_HERE / "judge_health.py", title="Judge health"),
+    st.Page(_HERE / "prompt_health.py", title="Prompt health"),
     st.Page(_HERE / "training.py", title="Training"),
 ]
 

@@ -21,6 +21,7 @@ _COMMANDS: dict[str, str] = {
     "tag": "rlhf.commands.judge_cmd:tag",
     "winrate": "rlhf.commands.winrate_cmd:winrate",
     "leaderboard": "rlhf.commands.winrate_cmd:leaderboard",
+    "prompts": "rlhf.commands.prompts_cmd:prompts",
     "round": "rlhf.commands.round_cmd:round_",
     "demo": "rlhf.commands.demo_cmd:demo",
     "dashboard": "rlhf.commands.dashboard_cmd:dashboard",

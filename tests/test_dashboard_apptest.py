@@ -111,7 +111,7 @@ def _messages(at: AppTest, kind: str) -> list[str]:
     return [e.value for e in getattr(at, kind)]
 
 
-PAGES = ["progress", "categories", "head_to_head", "regressions", "judge_health", "training"]
+PAGES = ["progress", "categories", "head_to_head", "regressions", "judge_health", "training", "prompt_health"]
 
 
 DEFAULT = (
@@ -570,6 +570,26 @@ def test_judge_health_table_equals_health_and_length_control(app_store, monkeypa
 
 
 # --- Training ------------------------------------------------------------------------------------------------
+def test_prompt_health_numbers_equal_the_core_and_flips_come_first(app_store, monkeypatch):
+    from judges.stats.prompt_health import prompt_health
+
+    at = _app(app_store.root, monkeypatch, "prompt_health")
+    judge = at.selectbox(key="ph-judge").value
+    rows = queries.judge_round_rows(str(app_store.root), queries.data_version(str(app_store.root)), judge)
+    expected = prompt_health(rows, [f"r{k:02d}" for k in range(CFG.rounds)])
+    assert _metric(at, "Saturated") == str(int(expected.prompts["saturated"].sum()))
+    assert _metric(at, "Flipped win to loss (latest)") == str(
+        int(expected.prompts["flipped_win_to_loss"].sum())
+    )
+    assert _metric(at, "Round comparisons") == str(len(expected.comparisons)) == str(CFG.rounds - 1)
+    categories, prompts = at.dataframe[0].value, at.dataframe[1].value
+    assert categories["n"].tolist() == expected.categories["n"].tolist()
+    assert np.allclose(categories["mde"].astype(float), expected.categories["mde"] * 100, equal_nan=True)
+    assert prompts["prompt_id"].tolist() == expected.prompts["prompt_id"].tolist()
+    flipped = prompts["flipped_win_to_loss"].tolist()
+    assert flipped == sorted(flipped, reverse=True)  # every flipped prompt before the others
+
+
 def test_training_draws_running_rounds_apart(app_store, monkeypatch):
     at = _app(app_store.root, monkeypatch, "training")
     specs = {s["layout"]["title"]["text"]: s for s in _specs(at)}
