@@ -149,3 +149,56 @@ def test_unscored_causes_of_real_judges(tmp_path, tiny_lm_dir, tiny_rm_dir):
     assert broken.preference is None and not broken.retryable
     assert unscored_cause(broken.error) == "server_error"
     assert unscored_cause(mumble.error) == "unparseable"
+
+
+def test_rlhf_judge_report_equals_the_core_and_reads_as_its_numbers(store):
+    """`rlhf judge report --json` is report_cards on the same store; the text says what the numbers say."""
+    import json
+
+    from click.testing import CliRunner
+
+    from judge_fixtures import seed_store
+    from judges.canaries import run_canaries
+    from judges.config import ReferenceJudgeConfig
+    from judges.reference_judge import ReferenceJudge
+    from judges.run import judge_pairs
+    from rlhf.cli import main
+    from rlhf.store.queries.canaries import canary_results
+    from rlhf.store.queries.judgments import report_rows
+
+    seed_store(store)
+    judge = ReferenceJudge(ReferenceJudgeConfig())
+    judge_pairs(store, judge, "old", "new")
+    run_canaries(store, judge)
+    # humans: new better on p0 and p1 (agrees with the reference judge), old better on p2 (disagrees)
+    store.append(
+        "judgments",
+        [
+            {
+                "judge": "human",
+                "prompt_id": p,
+                "model_a": "old",
+                "model_b": "new",
+                "preference": v,
+                "source": "people",
+            }
+            for p, v in (("p0", 1.0), ("p1", 1.0), ("p2", 0.0))
+        ],
+    )
+    run = CliRunner().invoke(main, ["--store", str(store.root), "judge", "report", "--json"])
+    assert run.exit_code == 0, run.output
+    got = json.loads(run.stdout)
+    want = [c.to_dict() for c in report_cards(report_rows(store), canary_results(store))]
+    assert got == want and [c["judge"] for c in got] == ["reference"]
+    card = got[0]
+    assert card["canary_informative"] is True and card["canary_by_kind"]["correct"]["accuracy"] == 1.0
+    assert card["human_n"] == 3 and card["human_agreement"] == pytest.approx(2 / 3)
+    assert card["unscored_by_cause"] == {"too_long": 0, "unparseable": 0, "server_error": 0, "other": 0}
+    text = CliRunner().invoke(main, ["--store", str(store.root), "judge", "report"])
+    assert text.exit_code == 0, text.output
+    assert f"{card['n_verdicts']} verdicts" in text.output
+    assert f"kappa {card['human_kappa']:.3f}" in text.output and "on 3 items" in text.output
+    first = card["first_position_rate"]
+    assert ("favours the first shown" in text.output) == (first > 0.5)
+    bad = CliRunner().invoke(main, ["--store", str(store.root), "judge", "report", "--judge", "nobody"])
+    assert bad.exit_code == 2 and "judges: reference" in bad.output

@@ -285,6 +285,111 @@ def _canary_table(results) -> str:
     return "\n".join(lines)
 
 
+@judge.command("report")
+@click.option(
+    "--judge", "judge_name", default=None, help="Only this judge's versions (default: every judge)."
+)
+@click.option("--judge-version", default=None, help="Only this judge version.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report cards as JSON.")
+@click.pass_context
+def report(ctx, judge_name, judge_version, as_json):
+    """The report card of each judge version: canaries per kind, position consistency, P(prefers longer),
+    P(prefers markdown-heavy answers), first-position, tie and unscored rates (by cause), agreement with human
+    labels (Cohen's kappa with an interval), time, tokens and cost per 1,000 verdicts."""
+    from judges.stats.report_card import report_cards
+    from rlhf.store.queries.canaries import canary_results
+    from rlhf.store.queries.judgments import judge_versions, report_rows
+
+    store = _store(ctx)
+    canaries = canary_results(store)
+    if judge_name is not None:
+        canaries = canaries[canaries["judge"] == judge_name]
+    cards = [c for c in report_cards(report_rows(store, judge=judge_name), canaries) if c.judge != "human"]
+    if judge_name is not None and not cards:
+        names = set(judge_versions(store)["judge"].dropna()) - {"human"} | set(canary_results(store)["judge"])
+        raise BadInput(
+            f"--judge {judge_name}: no verdicts or canary results; judges: {', '.join(sorted(names)) or 'none'}"
+        )
+    if judge_version is not None:
+        versions = sorted(str(c.judge_version) for c in cards)
+        cards = [c for c in cards if c.judge_version == judge_version]
+        if not cards:
+            raise BadInput(
+                f"--judge-version {judge_version}: not found; versions: {', '.join(versions) or 'none'}"
+            )
+    if as_json:
+        click.echo(json.dumps([c.to_dict() for c in cards], indent=2, allow_nan=False))
+        return
+    if not cards:
+        click.echo("no judge verdicts or canary results yet: run `rlhf judge` or `rlhf judge canaries`")
+        return
+    click.echo("\n\n".join(_card_text(c) for c in cards))
+
+
+def _side(value: float | None, low_text: str, high_text: str) -> str:
+    """How a rate whose neutral value is one half reads: computed from the number beside it."""
+    if value is None:
+        return ""
+    if value > 0.5:
+        return f" ({high_text})"
+    if value < 0.5:
+        return f" ({low_text})"
+    return " (neither)"
+
+
+def _n(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def _card_text(c) -> str:
+    lines = [f"judge {c.judge} [{c.judge_version}]: {c.n_verdicts} verdicts, {c.n_scored} scored"]
+    if c.canary_informative is None:
+        lines.append("  canaries: none stored (rlhf judge canaries --judge ...)")
+    else:
+        verdict = "informative" if c.canary_informative else "NOT informative"
+        kinds = ", ".join(
+            f"{kind} {_pct(v['accuracy'])} [{_pct(v['ci_low'])}, {_pct(v['ci_high'])}]"
+            for kind, v in c.canary_by_kind.items()
+        )
+        lines.append(
+            f"  canaries: accuracy {_pct(c.canary_accuracy)} [{_pct(c.canary_ci[0])}, {_pct(c.canary_ci[1])}], "
+            f"{verdict}; by kind: {kinds or '-'}"
+        )
+    causes = ", ".join(f"{cause.replace('_', ' ')} {n}" for cause, n in c.unscored_by_cause.items())
+    lines += [
+        f"  position consistency {_pct(c.position_consistency)} ({c.n_consistency_items} items in both orders)   "
+        f"first-position rate {_pct(c.first_position_rate)}"
+        + _side(c.first_position_rate, "favours the second shown", "favours the first shown"),
+        f"  ties {_pct(c.tie_rate)}   unscored {_pct(c.unscored_rate)} ({causes})",
+        f"  P(prefers longer) {_pct(c.p_prefers_longer)} over {c.n_length_verdicts} verdicts"
+        + _side(c.p_prefers_longer, "favours shorter", "favours longer")
+        + f"   P(prefers markdown-heavy) {_pct(c.p_prefers_markdown)} over {c.n_markdown_verdicts} verdicts"
+        + _side(c.p_prefers_markdown, "favours less markdown", "favours more markdown"),
+    ]
+    if c.human_n:
+        lines.append(
+            f"  agreement with human labels: kappa {_pct(c.human_kappa)} [{_pct(c.human_kappa_ci[0])}, "
+            f"{_pct(c.human_kappa_ci[1])}] on {c.human_n} items ({_pct(c.human_agreement)} in the same class)"
+        )
+    else:
+        lines.append("  agreement with human labels: no item judged by both this judge and a human")
+    if c.n_timed or c.n_costed:
+        parts = [f"{c.seconds_per_1000:.3g} s" if c.seconds_per_1000 is not None else "time not recorded"]
+        if c.prompt_tokens_per_1000 is not None or c.completion_tokens_per_1000 is not None:
+            parts.append(
+                f"{_n(c.prompt_tokens_per_1000, 0)} prompt + {_n(c.completion_tokens_per_1000, 0)} completion tokens"
+            )
+        if c.cost_usd_per_1000 is not None:
+            parts.append(f"${c.cost_usd_per_1000:.4g}")
+        lines.append(
+            f"  per 1,000 verdicts: {', '.join(parts)} (time recorded on {c.n_timed} of {c.n_verdicts} verdicts, "
+            f"cost on {c.n_costed})"
+        )
+    else:
+        lines.append("  per 1,000 verdicts: no time or cost recorded")
+    return "\n".join(lines)
+
+
 @click.command()
 @click.option(
     "--tagger",

@@ -36,6 +36,22 @@ def judge_versions(store: Store, models: tuple[str, str] | None = None) -> pd.Da
     )
 
 
+REPORT_COLUMNS = (
+    'judge, judge_version, prompt_id, category, model_a, model_b, "order", preference, error, length_a, length_b, '
+    "answer_a, answer_b, latency_s, prompt_tokens, completion_tokens, cost_usd"
+)
+
+
+def report_rows(store: Store, *, judge: str | None = None) -> pd.DataFrame:
+    """Every verdict (of one judge and the human labels, when ``judge`` is given) with its answers' texts,
+    time, tokens and cost: the input of ``judges.stats.report_card.report_cards``."""
+    if judge is None:
+        return store.query(f"SELECT {REPORT_COLUMNS} FROM judgment_pairs WHERE judge IS NOT NULL")
+    return store.query(
+        f"SELECT {REPORT_COLUMNS} FROM judgment_pairs WHERE judge = ? OR judge = 'human'", [judge]
+    )
+
+
 def judged_models(store: Store) -> list[str]:
     """Every checkpoint that appears in a judgment, sorted."""
     frame = store.query(
