@@ -21,12 +21,13 @@ from judges.stats.bradley_terry import leaderboard as fit_leaderboard
 from judges.stats.health import judge_health
 from judges.stats.length_control import LengthControlled, lc_win_rate_from_judgments
 from judges.stats.preferences import prompt_preferences
+from judges.stats.style_control import StyleControlled, style_leaderboard
 from judges.stats.winrate import NO_CATEGORY, WinRate, win_rate, win_rate_by
 from rlhf.commands import BadInput
 from rlhf.commands import store_from as _store
 from rlhf.store import Store
 from rlhf.store.queries.canaries import canary_results
-from rlhf.store.queries.judgments import judge_versions, judged_models, judgment_rows
+from rlhf.store.queries.judgments import judge_versions, judged_answers, judged_models, judgment_rows
 
 
 @dataclass(frozen=True)
@@ -300,6 +301,12 @@ def _print_winrate(out: dict, result: WinRate, cells: dict[str, WinRate], by: st
     is_flag=True,
     help="Print JSON: per model model, strength, rating, ci_low, ci_high, n.",
 )
+@click.option(
+    "--style-control",
+    is_flag=True,
+    help="Also fit Arena-Hard v2's style-controlled Bradley-Terry (answer length and markdown as covariates): "
+    "ratings with and without style control, and the style coefficients (docs/statistics.md).",
+)
 @click.option("--seed", default=0, show_default=True, type=int, help="Bootstrap seed.")
 @click.option(
     "--n-boot", default=1000, show_default=True, type=click.IntRange(0), help="Bootstrap resamples."
@@ -314,6 +321,7 @@ def leaderboard(
     judge_version: str | None,
     anchor: str | None,
     as_json: bool,
+    style_control: bool,
     seed: int,
     n_boot: int,
     confidence: float,
@@ -342,6 +350,17 @@ def leaderboard(
     except ValueError as err:
         raise BadInput(str(err)) from err
     frame = result.to_frame()
+    styled: StyleControlled | str | None = None
+    if style_control:
+        answers = judged_answers(store, judge=choice.judge, judge_version=choice.judge_version)
+        try:
+            styled = style_leaderboard(
+                rows, answers, anchor=anchor, n_boot=n_boot, seed=seed, confidence=confidence
+            )
+        except ValueError as err:  # e.g. no item with both answers' text: said, the plain leaderboard stands
+            styled = f"style control not fitted: {err}"
+        if isinstance(styled, StyleControlled):
+            frame = frame.merge(styled.to_frame(), on="model", how="left")
     if as_json:
         records = [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
         informative = _informative(store, choice)
@@ -352,10 +371,67 @@ def leaderboard(
                 anchor=anchor,
                 judge_informative=informative,
             )
-        click.echo(json.dumps(records, indent=2))
+        if not style_control:
+            click.echo(json.dumps(records, indent=2))
+            return
+        click.echo(json.dumps({"leaderboard": records, "style_control": _style_dict(styled)}, indent=2))
         return
     _print_leaderboard(frame, result.confidence, seed, n_boot, anchor, result.n_failed_resamples, choice)
+    if style_control:
+        _print_style(styled)
     _print_canary_mark(store, choice)
+
+
+def _style_dict(styled: StyleControlled | str | None) -> dict[str, object]:
+    if not isinstance(styled, StyleControlled):
+        return {"error": styled, "coefficients": [], "n_items": 0, "n_left_out_no_text": None}
+    coefs = [
+        {k: _clean(v) for k, v in row.items()} for row in styled.coefficients().to_dict(orient="records")
+    ]
+    return {
+        "error": None,
+        "coefficients": coefs,
+        "dropped_features": list(styled.dropped_features),
+        "n_items": styled.n_items,
+        "n_left_out_no_text": styled.n_left_out_no_text,
+        "n_failed_resamples": styled.n_failed_resamples,
+    }
+
+
+def _print_style(styled: StyleControlled | str | None) -> None:
+    if not isinstance(styled, StyleControlled):
+        click.echo(f"  {styled}")
+        return
+    pct = round(styled.confidence * 100)
+    click.echo(
+        f"  sc_*: style-controlled (Arena-Hard v2: length and markdown as covariates) over {styled.n_items} items"
+        + (
+            f"; {styled.n_left_out_no_text} items left out: an answer's text is unknown"
+            if styled.n_left_out_no_text
+            else ""
+        )
+    )
+    click.echo(
+        f"  style coefficients (logit per standard deviation of the difference; {pct}% CI over prompts):"
+    )
+    for feature, coef, lo, hi in zip(
+        styled.features,
+        styled.coef.tolist(),
+        styled.coef_ci_low.tolist(),
+        styled.coef_ci_high.tolist(),
+        strict=True,
+    ):
+        if math.isnan(coef):
+            click.echo(f"    {feature:<8} -   (no variation: dropped)")
+            continue
+        side = (
+            "prefers more"
+            if not math.isnan(lo) and lo > 0
+            else "prefers less"
+            if not math.isnan(hi) and hi < 0
+            else "no clear preference"
+        )
+        click.echo(f"    {feature:<8} {coef:>+7.3f}  [{lo:+.3f}, {hi:+.3f}]  {side}")
 
 
 def _canary_row(store: Store, choice: JudgeChoice) -> pd.Series | None:
@@ -408,13 +484,20 @@ def _print_leaderboard(
         + ")"
     )
     click.echo(f"  ({ANCHOR_RULE})")
+    styled = "sc_rating" in frame
     click.echo(
         f"  {'model':<{width}}  {'strength':>8}  {'rating':>7}  {'ci_low':>7}  {'ci_high':>7}  {'n':>6}"
+        + (f"  {'sc_rating':>9}  {'sc_ci_low':>9}  {'sc_ci_high':>10}" if styled else "")
     )
-    for row in frame.itertuples(index=False):
+    for row in frame.to_dict(orient="records"):
         click.echo(
-            f"  {row.model:<{width}}  {row.strength:>8.4f}  {row.rating:>7.1f}  {_fmt1(row.ci_low)}  {_fmt1(row.ci_high)}"
-            f"  {row.n:>6}"
+            f"  {row['model']:<{width}}  {row['strength']:>8.4f}  {row['rating']:>7.1f}  {_fmt1(row['ci_low'])}"
+            f"  {_fmt1(row['ci_high'])}  {row['n']:>6}"
+            + (
+                f"  {_fmt1(row['sc_rating']):>9}  {_fmt1(row['sc_ci_low']):>9}  {_fmt1(row['sc_ci_high']):>10}"
+                if styled
+                else ""
+            )
         )
 
 

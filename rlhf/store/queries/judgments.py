@@ -105,3 +105,15 @@ def per_prompt_preference(
         "AND model_a = ? AND model_b = ? AND prompt_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY prompt_id",
         [judge, judge_version, model_a, model_b, list(prompt_ids)],
     )
+
+
+def judged_answers(store: Store, *, judge: str, judge_version: str | None) -> pd.DataFrame:
+    """prompt_id, model_a, model_b, answer_a, answer_b: the answer texts one judge version saw (stored with the
+    judgment or joined from `generations`; NULL when unknown, e.g. imported without answers), one row per
+    distinct (prompt, pair). The style-controlled leaderboard reads them."""
+    return store.query(
+        "SELECT prompt_id, model_a, model_b, any_value(answer_a) AS answer_a, any_value(answer_b) AS answer_b "
+        "FROM judgment_pairs WHERE judge = ? AND judge_version IS NOT DISTINCT FROM ? "
+        "GROUP BY prompt_id, model_a, model_b",
+        [judge, judge_version],
+    )
