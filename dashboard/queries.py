@@ -303,6 +303,20 @@ def judge_round_rows(path: str | None, version: str, judge: str) -> pd.DataFrame
 
 
 @_cache
+def judge_answers(path: str | None, version: str, judge: str) -> pd.DataFrame:
+    """The answer texts one judge saw at its latest version, one row per (prompt, pair): the style features of
+    `judges.stats.style_control.style_leaderboard` (the rows `rlhf leaderboard --style-control` reads)."""
+    return _q(
+        path,
+        f"""WITH {_LATEST_CTE}
+        SELECT j.prompt_id, j.model_a, j.model_b, any_value(j.answer_a) AS answer_a, any_value(j.answer_b) AS answer_b
+        FROM judgment_pairs j JOIN latest l ON l.judge = j.judge AND l.judge_version IS NOT DISTINCT FROM j.judge_version
+        WHERE j.judge = ? GROUP BY j.prompt_id, j.model_a, j.model_b""",
+        [judge],
+    )
+
+
+@_cache
 def judge_versions(path: str | None, version: str) -> pd.DataFrame:
     """Per judge: the version it is read at (its latest) and how many versions it has."""
     return _q(

@@ -15,6 +15,7 @@ import streamlit as st
 import judges.stats.health as health
 import judges.stats.length_control as length_control
 import judges.stats.preferences as preferences
+import judges.stats.style_control as style_control
 import judges.stats.winrate as winrate
 from dashboard import queries
 from judges.stats.bradley_terry import ANCHOR_RULE, pair_cells, pair_matrix
@@ -87,6 +88,31 @@ def leaderboard(path: str | None, version: str, judge: str) -> pd.DataFrame | st
     except ValueError as exc:
         return str(exc)
     return fit.to_frame()
+
+
+@_cached
+def style_leaderboard(
+    path: str | None, version: str, judge: str
+) -> tuple[pd.DataFrame, pd.DataFrame, str] | str:
+    """`rlhf leaderboard --style-control --judge J` at the judge's latest version: (ratings with and without style
+    control per model, style coefficients, a note on items left out), or a message when it cannot be fitted."""
+    board = leaderboard(path, version, judge)
+    if isinstance(board, str):
+        return board
+    rows = queries.judge_rows(path, version, judge)
+    try:
+        fit = style_control.style_leaderboard(
+            rows, queries.judge_answers(path, version, judge), n_boot=BT_BOOT, seed=SEED
+        )
+    except ValueError as exc:
+        return f"style control not fitted: {exc}"
+    both = board[["model", "rating", "ci_low", "ci_high", "n"]].merge(fit.to_frame(), on="model", how="left")
+    note = f"{fit.n_items} items fitted"
+    if fit.n_left_out_no_text:
+        note += f"; {fit.n_left_out_no_text} items left out because an answer's text is unknown"
+    if fit.dropped_features:
+        note += f"; no variation, dropped: {', '.join(fit.dropped_features)}"
+    return both, fit.coefficients(), note
 
 
 @_cached

@@ -340,6 +340,28 @@ def test_head_to_head_direct_pair_and_bradley_terry_prediction(app_store, monkey
     assert np.isnan(z[i][matrix["x"].index(policy_id(3))])  # never judged: left empty when observed
 
 
+def test_head_to_head_style_control_equals_the_core(app_store, monkeypatch):
+    from judges.stats.style_control import style_leaderboard
+
+    at = _app(app_store.root, monkeypatch, "head_to_head")
+    n_tables = len(at.dataframe)
+    at.toggle(key="h2h-style").set_value(True).run()
+    assert not at.exception
+    ratings, coefs = at.dataframe[n_tables].value, at.dataframe[n_tables + 1].value
+    raw = app_store.query(
+        """SELECT judge, judge_version, prompt_id, model_a, model_b, "order", preference, answer_a, answer_b
+           FROM judgment_pairs WHERE judge = ?""",
+        [DEFAULT],
+    )
+    fit = style_leaderboard(raw, n_boot=stats.BT_BOOT, seed=stats.SEED)
+    want = dict(zip(fit.models, fit.rating, strict=True))
+    got = dict(zip(ratings["model"], ratings["sc_rating"], strict=True))
+    assert got == pytest.approx(want, abs=1e-6)
+    assert coefs["feature"].tolist() == ["length", "headers", "lists", "bold"]
+    assert np.allclose(coefs["coef"].astype(float), fit.coef, equal_nan=True)
+    assert any(f"{fit.n_items} items fitted" in c for c in _messages(at, "caption"))
+
+
 # --- Regressions ---------------------------------------------------------------------------------------------
 def test_regressions_list_losses_most_confident_first_with_both_answers(app_store, monkeypatch):
     at = _app(app_store.root, monkeypatch, "regressions")

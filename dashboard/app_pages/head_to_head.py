@@ -92,3 +92,25 @@ if matrix is not None and not matrix.empty:
         key="h2h-matrix",
     )
     ui.table(matrix.reset_index(names="checkpoint"), "win_rate_matrix")
+
+st.subheader("Ratings with and without style control")
+if st.toggle(
+    "Fit style control (Arena-Hard v2: answer length and markdown as covariates of Bradley-Terry)",
+    key="h2h-style",
+):
+    styled = stats.style_leaderboard(ctx.path, ctx.version, judge)
+    if isinstance(styled, str):
+        st.text(visible(styled))
+    else:
+        both, coefs, note = styled
+        ui.table(both, "style_controlled_ratings")
+        st.caption(
+            "rating: plain Bradley-Terry; sc_rating: with style held fixed (same anchor rule, 95% intervals over "
+            f"prompts). {note}."
+        )
+        ui.table(coefs, "style_coefficients")
+        st.caption(
+            "Style coefficients: logit per typical size of the difference (root mean square); above 0 the judge "
+            "prefers more of it whatever the checkpoint. An interval that excludes 0 is a taste the ratings above "
+            "are corrected for."
+        )
