@@ -59,6 +59,7 @@ def cache_rows(judge: PairwiseJudge, entries: Iterable[tuple[str, Verdict]]) -> 
             "completion_tokens": v.completion_tokens,
             "cost_usd": v.cost_usd,
             "latency_s": v.latency_s,
+            "retries": v.retries,
         }
         for key, v in entries
         if not v.retryable
@@ -81,6 +82,7 @@ def lookup(store: Store, keys: Sequence[str]) -> dict[str, Verdict]:
             completion_tokens=_int(row["completion_tokens"]),
             cost_usd=_num(row["cost_usd"]),
             latency_s=_num(row["latency_s"]),
+            retries=_int(row["retries"]),
         )
     return found
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from rlhf.budget import check_limits
 from rlhf.config_mapping import ConfigError, check_literals, close_names, from_mapping
 
 __all__ = [
@@ -97,8 +98,11 @@ class OpenAIJudgeConfig:
     max_concurrency: int = 8
     timeout_s: float = 60.0
     max_retries: int = 4
-    prompt_price_per_mtok: float = 0.0  # USD per million prompt tokens, for the cost ledger
+    prompt_price_per_mtok: float = 0.0  # USD per million prompt tokens, for the cost ledger and the budget
     completion_price_per_mtok: float = 0.0
+    requests_per_min: float | None = None  # per server, shared by every client in the process; None: no limit
+    tokens_per_min: float | None = None  # estimated prompt + max completion tokens, corrected by the server's
+    budget_usd: float | None = None  # stop before the first request whose estimated cost would pass it
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -112,7 +116,7 @@ class OpenAIJudgeConfig:
         _check(self.max_concurrency >= 1, f"max_concurrency must be >= 1, got {self.max_concurrency}")
         _check(self.timeout_s > 0, f"timeout_s must be > 0, got {self.timeout_s}")
         _check(self.max_retries >= 0, f"max_retries must be >= 0, got {self.max_retries}")
-        _check(self.prompt_price_per_mtok >= 0 and self.completion_price_per_mtok >= 0, "prices must be >= 0")
+        check_limits(self)
 
 
 @dataclass(frozen=True)

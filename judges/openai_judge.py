@@ -1,6 +1,12 @@
 """OpenAI-compatible judge: a model behind vLLM, SGLang, TGI or a hosted API.
 
-Logprob mode asks for ONE token with ``logprobs`` and ``top_logprobs``; the soft preference is
+Logprob mode first probes the server once per (server, model) and process: one 1-token request asking
+for ``logprobs``. A server that ignores them (``transformers serve`` does, with a warning in its log) or
+refuses them (an HTTP 400) gets text verdicts instead: the same question, the letter parsed from up to
+``TEXT_VERDICT_TOKENS`` tokens of answer. The judge version records which of the two produced the
+verdicts (``verdicts=logprob`` or ``verdicts=text``), so they never share a cache or a table row.
+
+With logprobs honoured, the judge asks for ONE token with ``logprobs`` and ``top_logprobs``; the soft preference is
 ``sigmoid(logsumexp(lp of 'B' spellings) - logsumexp(lp of 'A' spellings))`` over the first token's
 alternatives (a spelling is any token that strips to the label). When only one label is among the
 top alternatives, the other's log-probability is bounded by the smallest one listed and that bound
@@ -21,17 +27,26 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from judges.config import OpenAIJudgeConfig
 from judges.llm_judge import parse_bracket_verdict
 from judges.protocol import PairItem
 from judges.template import load_template
 from judges.verdict import Verdict
-from rlhf.openai_client import ChatError, ChatResult, OpenAIClient
+from rlhf.budget import BudgetExhausted
+from rlhf.openai_client import ChatError, ChatResult, OpenAIClient, OpenAIClientError
 
 _RETRYABLE = frozenset({429, 500, 502, 503, 504})
+TEXT_VERDICT_TOKENS = 4  # text verdicts: enough for "**B**" or " B." in most vocabularies
+VerdictSource = Literal["logprob", "text"]
+
+# What each (server, model, top_logprobs) answered to the logprob probe in this process: the server does not
+# change its support between two judges of one run, and probing again would cost a request per judge object.
+_PROBED: dict[tuple[str, str, int], VerdictSource] = {}
+_PROBED_LOCK = threading.Lock()
 
 
 def soft_preference(top: dict[str, float]) -> tuple[float, dict] | None:
@@ -92,22 +107,33 @@ class OpenAIJudge:
             max_retries=config.max_retries,
             prompt_price_per_mtok=config.prompt_price_per_mtok,
             completion_price_per_mtok=config.completion_price_per_mtok,
+            requests_per_min=config.requests_per_min,
+            tokens_per_min=config.tokens_per_min,
+            budget_usd=config.budget_usd,
         )
         self.template = load_template(config.template)
         self.rationale_template = load_template(config.rationale_template)
         self.judge_id = config.name
         self.template_hash = self.template.hash
-        self.judge_version = self._version()
         self.model_calls = 0
+        self._source: VerdictSource | None = None if config.mode == "logprob" else "text"
 
-    def _version(self) -> str:
-        """Every setting that can change a verdict: server, model, template, sampling. A different version is
-        a different judge (and cache). The URL's user:password part, if any, is left out."""
+    @property
+    def judge_version(self) -> str:
+        """The version of the verdicts this judge makes; in logprob mode it probes the server first."""
+        return self.version_for(self.verdict_source())
+
+    def version_for(self, source: VerdictSource) -> str:
+        """Every setting that can change a verdict: server, model, template, sampling, and (logprob mode) what
+        the verdicts are read from. A different version is a different judge (and cache). The URL's
+        user:password part, if any, is left out."""
         config = self.config
         version = f"openai:{_public_url(config.base_url)}:{config.model}:{config.mode}"
         version += f":{self.template.name}@{self.template.hash[:12]}:temperature=0:seed={config.seed}"
         if config.mode == "logprob":
-            version += f":top_logprobs={config.top_logprobs}"
+            version += f":top_logprobs={config.top_logprobs}:verdicts={source}"
+            if source == "text":
+                version += f":max_tokens={TEXT_VERDICT_TOKENS}"
         if config.mode == "reasoning" or config.rationale != "never":
             version += f":max_new_tokens={config.max_new_tokens}"
         if config.rationale != "never":
@@ -119,14 +145,63 @@ class OpenAIJudge:
         return self.client.ledger
 
     def check(self) -> dict:
-        """Raise OpenAIClientError (naming the URL) unless the server answers GET /models."""
-        return self.client.health()
+        """Raise OpenAIClientError (naming the URL) unless the server answers GET /models and serves the
+        configured model; in logprob mode, probe whether it returns log-probabilities."""
+        health = self.client.health()
+        if self.config.model not in health["models"]:
+            served = ", ".join(repr(m) for m in health["models"]) or "none"
+            raise OpenAIClientError(
+                f"{health['url']} does not serve model {self.config.model!r} (judge {self.judge_id}); "
+                f"it serves: {served}. Set model: to one of them."
+            )
+        self.verdict_source()
+        return health
+
+    def verdict_source(self) -> VerdictSource:
+        """``logprob`` when the server returns log-probabilities (probed once per server and model), else
+        ``text``; always ``text`` in reasoning mode."""
+        if self._source is None:
+            key = (_public_url(self.config.base_url), self.config.model, self.config.top_logprobs)
+            with _PROBED_LOCK:
+                known = _PROBED.get(key)
+            if known is None:
+                known = self._probe()
+                with _PROBED_LOCK:
+                    _PROBED[key] = known
+            self._source = known
+        return self._source
+
+    def _probe(self) -> VerdictSource:
+        request = {
+            "messages": [{"role": "user", "content": "Answer with one letter, A or B: which comes first?"}],
+            "temperature": 0.0,
+            "max_tokens": 1,
+            "logprobs": True,
+            "top_logprobs": self.config.top_logprobs,
+        }
+        outcome = self.client.chat(request)
+        if isinstance(outcome, ChatResult):
+            return "logprob" if outcome.logprobs else "text"
+        if outcome.status is not None and 400 <= outcome.status < 500 and outcome.status != 429:
+            return "text"  # the server refuses logprobs (or this many top_logprobs)
+        raise OpenAIClientError(f"judge {self.judge_id}: the logprob probe failed: {outcome.error}")
 
     def judge(self, items: Sequence[PairItem]) -> list[Verdict]:
-        logprob = self.config.mode == "logprob"
+        if self.client.budget_exhausted and self.client.budget is not None:
+            raise BudgetExhausted(self.client.budget.message())
+        logprob = self.verdict_source() == "logprob"
         requests = [self._request(self.template, it, logprob=logprob) for it in items]
         self.model_calls += len(requests)
         return [self._verdict(outcome, logprob) for outcome in self.client.chat_many(requests)]
+
+    def estimate(self, items: Sequence[PairItem]) -> tuple[int, int, float]:
+        """(prompt tokens, completion tokens, USD) the requests for ``items`` may cost (``rlhf.budget``)."""
+        logprob = self.verdict_source() == "logprob"
+        prompt = completion = 0
+        for item in items:
+            p, c = self.client.estimate(self._request(self.template, item, logprob=logprob))
+            prompt, completion = prompt + p, completion + c
+        return prompt, completion, self.client.prices.cost(prompt, completion)
 
     def explain(self, items: Sequence[PairItem]) -> list[str | None]:
         requests = [self._request(self.rationale_template, it, logprob=False) for it in items]
@@ -138,6 +213,8 @@ class OpenAIJudge:
         request = {"messages": messages, "temperature": 0.0, "seed": self.config.seed}
         if logprob:
             request.update(max_tokens=1, logprobs=True, top_logprobs=self.config.top_logprobs)
+        elif self.config.mode == "logprob" and template is self.template:
+            request.update(max_tokens=TEXT_VERDICT_TOKENS)  # text verdicts: the server gives no logprobs
         else:
             request.update(max_tokens=self.config.max_new_tokens)
         return request
@@ -145,8 +222,11 @@ class OpenAIJudge:
     def _verdict(self, outcome: ChatResult | ChatError, logprob: bool) -> Verdict:
         if isinstance(outcome, ChatError):
             retryable = outcome.status is None or outcome.status in _RETRYABLE
-            return Verdict.unscored(outcome.error, latency_s=outcome.latency_s, retryable=retryable)
+            return Verdict.unscored(
+                outcome.error, latency_s=outcome.latency_s, retryable=retryable, retries=outcome.retries
+            )
         common: dict[str, Any] = dict(
+            retries=outcome.retries,
             prompt_tokens=outcome.prompt_tokens,
             completion_tokens=outcome.completion_tokens,
             latency_s=outcome.latency_s,
@@ -159,8 +239,9 @@ class OpenAIJudge:
                 return Verdict(
                     preference=soft_p, raw_output=json.dumps({"text": outcome.text, **detail}), **common
                 )
-        preference = parse_letter(outcome.text) if logprob else parse_bracket_verdict(outcome.text)
-        rationale = None if logprob else outcome.text
+        letter = self.config.mode == "logprob"  # a bare letter was asked for, whatever it is read from
+        preference = parse_letter(outcome.text) if letter else parse_bracket_verdict(outcome.text)
+        rationale = None if letter else outcome.text
         if preference is None:
             return Verdict.unscored(
                 f"could not parse a verdict from the judge's output: {outcome.text[:200]!r}",

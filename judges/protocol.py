@@ -36,8 +36,13 @@ class PairItem:
 @runtime_checkable
 class PairwiseJudge(Protocol):
     judge_id: str  # stable name, e.g. 'llm-default'
-    judge_version: str  # changes whenever the verdicts could change (template hash, model hash, mode)
     template_hash: str  # sha256 of the prompt template file; '' for judges without one
+
+    @property
+    def judge_version(self) -> str:
+        """Changes whenever the verdicts could change (template hash, model hash, mode, what a server
+        returns); read-only, so a judge may compute it (the OpenAI judge probes its server first)."""
+        ...
 
     def judge(self, items: Sequence[PairItem]) -> list[Verdict]:
         """One verdict per item, in input order; failures are unscored verdicts, never exceptions."""
@@ -48,4 +53,12 @@ class PairwiseJudge(Protocol):
 class ExplainingJudge(PairwiseJudge, Protocol):
     def explain(self, items: Sequence[PairItem]) -> list[str | None]:
         """A generated rationale per item (for the pairs someone will read: losses, disagreements)."""
+        ...
+
+
+@runtime_checkable
+class Estimating(Protocol):
+    def estimate(self, items: Sequence[PairItem]) -> tuple[int, int, float]:
+        """(prompt tokens, completion tokens, USD) that judging ``items`` may cost, before any request
+        (an API judge: ``rlhf.budget``); for ``rlhf judge --dry-run``."""
         ...

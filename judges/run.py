@@ -31,15 +31,16 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from judges.cache import cache_key, cache_rows, lookup
-from judges.protocol import PairItem, PairwiseJudge, has_reference
+from judges.protocol import Estimating, PairItem, PairwiseJudge, has_reference
 from judges.verdict import Verdict, unmirror
+from rlhf.budget import BudgetExhausted
 from rlhf.store.queries.generations import answer_pairs
 from rlhf.store.queries.judgments import verdicts_in_both_orders
 
 if TYPE_CHECKING:
     from rlhf.store import Store
 
-__all__ = ["JudgeRunError", "JudgeRunResult", "judge_pairs", "load_answer_pairs"]
+__all__ = ["JudgePlan", "JudgeRunError", "JudgeRunResult", "judge_pairs", "load_answer_pairs", "plan_pairs"]
 
 
 class JudgeRunError(RuntimeError):
@@ -71,6 +72,7 @@ class JudgeRunResult:
     elapsed_s: float
     errors: tuple[str, ...] = field(default_factory=tuple)  # up to five distinct error messages
     n_no_reference: int = 0  # prompts a reference-needing judge cannot judge: skipped, never stored as ties
+    n_retries: int = 0  # requests an API judge repeated (429/5xx/timeouts) for the verdicts judged now
 
     @property
     def position_consistency(self) -> float | None:
@@ -129,42 +131,9 @@ def judge_pairs(
 ) -> JudgeRunResult:
     """Judge ``model_b`` against ``model_a`` on every prompt both answered (or on ``prompts``)."""
     start = time.perf_counter()
-    if model_a == model_b:
-        raise ValueError(f"model_a and model_b are the same checkpoint ({model_a!r})")
-    if chunk_prompts < 1:
-        raise ValueError(f"chunk_prompts must be >= 1, got {chunk_prompts}")
-    check = getattr(judge, "check", None)
-    if callable(check):
-        check()  # e.g. an unreachable server: fail before queueing anything
-
-    frame = load_answer_pairs(store, model_a, model_b, params_hash=params_hash)
-    if prompts is not None:
-        wanted = set(prompts)
-        frame = frame[frame["prompt_id"].isin(wanted)]
-    complete = frame[frame["answer_a"].notna() & frame["answer_b"].notna()]
-    n_missing = len(frame) - len(complete)
-    n_no_reference = 0
-    if getattr(judge, "requires_reference", False):
-        with_reference = complete["reference"].map(has_reference).astype(bool)
-        n_no_reference = int((~with_reference).sum())
-        complete = complete[with_reference]
-
-    # The work: (prompt row, order, shown item, cache key), both orders of a prompt next to each other.
-    work = []
-    for row in complete.to_dict("records"):
-        ab = PairItem(
-            question=question_text(row["text"], row["messages"]),
-            first=row["answer_a"],
-            second=row["answer_b"],
-            prompt_id=row["prompt_id"],
-            reference=None if pd.isna(row["reference"]) else row["reference"],
-            category=None if pd.isna(row["category"]) else row["category"],
-        )
-        orders = ("ab", "ba") if both_orders else (_first_order(row["prompt_id"]),)
-        for order in orders:
-            item = ab if order == "ab" else ab.swapped()
-            work.append((row, order, item, cache_key(judge, item, order)))
-
+    complete, n_missing, n_no_reference, work = _work(
+        store, judge, model_a, model_b, prompts, both_orders, params_hash, chunk_prompts
+    )
     cached = lookup(store, [w[3] for w in work])
     total = len(work)
     done = 0
@@ -193,7 +162,13 @@ def judge_pairs(
     for offset in range(0, len(todo), step):
         chunk = todo[offset : offset + step]
         unique = list({w[3]: w for w in chunk}.values())  # identical shown pairs are judged once
-        verdicts = judge.judge([w[2] for w in unique])
+        try:
+            verdicts = judge.judge([w[2] for w in unique])
+        except BudgetExhausted as exc:
+            raise JudgeRunError(
+                f"{exc}. Stopped after {done} of {total} verdicts; everything before is stored, and a rerun "
+                "with a larger budget_usd continues from the cache"
+            ) from None
         if len(verdicts) != len(unique) or not all(isinstance(v, Verdict) for v in verdicts):
             raise JudgeRunError(
                 f"judge {judge.judge_id} returned {len(verdicts)} verdicts for {len(unique)} pairs"
@@ -243,6 +218,88 @@ def judge_pairs(
         elapsed_s=time.perf_counter() - start,
         errors=tuple(tally.errors),
         n_no_reference=n_no_reference,
+        n_retries=tally.retries,
+    )
+
+
+def _work(store, judge, model_a, model_b, prompts, both_orders, params_hash, chunk_prompts):
+    """(complete pairs frame, n_missing, n_no_reference, work): the work is (prompt row, order, shown item,
+    cache key), both orders of a prompt next to each other."""
+    if model_a == model_b:
+        raise ValueError(f"model_a and model_b are the same checkpoint ({model_a!r})")
+    if chunk_prompts < 1:
+        raise ValueError(f"chunk_prompts must be >= 1, got {chunk_prompts}")
+    check = getattr(judge, "check", None)
+    if callable(check):
+        check()  # e.g. an unreachable server: fail before queueing anything
+
+    frame = load_answer_pairs(store, model_a, model_b, params_hash=params_hash)
+    if prompts is not None:
+        wanted = set(prompts)
+        frame = frame[frame["prompt_id"].isin(wanted)]
+    complete = frame[frame["answer_a"].notna() & frame["answer_b"].notna()]
+    n_missing = len(frame) - len(complete)
+    n_no_reference = 0
+    if getattr(judge, "requires_reference", False):
+        with_reference = complete["reference"].map(has_reference).astype(bool)
+        n_no_reference = int((~with_reference).sum())
+        complete = complete[with_reference]
+
+    # The work: (prompt row, order, shown item, cache key), both orders of a prompt next to each other.
+    work = []
+    for row in complete.to_dict("records"):
+        ab = PairItem(
+            question=question_text(row["text"], row["messages"]),
+            first=row["answer_a"],
+            second=row["answer_b"],
+            prompt_id=row["prompt_id"],
+            reference=None if pd.isna(row["reference"]) else row["reference"],
+            category=None if pd.isna(row["category"]) else row["category"],
+        )
+        orders = ("ab", "ba") if both_orders else (_first_order(row["prompt_id"]),)
+        for order in orders:
+            item = ab if order == "ab" else ab.swapped()
+            work.append((row, order, item, cache_key(judge, item, order)))
+
+    return complete, n_missing, n_no_reference, work
+
+
+@dataclass(frozen=True)
+class JudgePlan:
+    """What a run would still do, after the cache: for ``rlhf judge --dry-run``."""
+
+    n_prompts: int
+    n_verdicts: int  # verdicts the run would store or confirm
+    n_cached: int  # of those, already in the cache
+    n_requests: int  # judge calls still to make (identical shown pairs count once)
+    prompt_tokens: int | None  # estimated; None for a judge that cannot estimate (a local model)
+    completion_tokens: int | None
+    cost_usd: float | None
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+def plan_pairs(
+    store: Store,
+    judge: PairwiseJudge,
+    model_a: str,
+    model_b: str,
+    *,
+    prompts: Sequence[str] | None = None,
+    both_orders: bool = True,
+    params_hash: str | None = None,
+) -> JudgePlan:
+    """The requests ``judge_pairs`` would still make and, for a judge that prices its requests
+    (``judges.protocol.Estimating``), their estimated tokens and cost. Writes nothing."""
+    complete, _, _, work = _work(store, judge, model_a, model_b, prompts, both_orders, params_hash, 1)
+    cached = lookup(store, [w[3] for w in work])
+    pending = list({w[3]: w for w in work if w[3] not in cached}.values())
+    tokens: tuple[int | None, int | None, float | None] = (None, None, None)
+    if isinstance(judge, Estimating):
+        tokens = judge.estimate([w[2] for w in pending])
+    return JudgePlan(
+        len(complete), len(work), len(work) - sum(w[3] not in cached for w in work), len(pending), *tokens
     )
 
 
@@ -250,7 +307,7 @@ class _Tally:
     """Counters for one run (a private accumulator, not shared state)."""
 
     def __init__(self) -> None:
-        self.verdicts = self.cached = self.judged = self.unscored = self.retry = 0
+        self.verdicts = self.cached = self.judged = self.unscored = self.retry = self.retries = 0
         self.rows_added = self.rationales = self.prompt_tokens = self.completion_tokens = 0
         self.cost_usd = 0.0
         self.errors: list[str] = []
@@ -269,6 +326,7 @@ class _Tally:
                 self.unscored += 1
                 self._error(v.error)
             if not cached:
+                self.retries += v.retries or 0
                 self.prompt_tokens += v.prompt_tokens or 0
                 self.completion_tokens += v.completion_tokens or 0
                 self.cost_usd += v.cost_usd or 0.0
@@ -276,6 +334,7 @@ class _Tally:
     def retry_failed(self, entries) -> None:
         for *_, v in entries:
             self.retry += 1
+            self.retries += v.retries or 0
             self._error(v.error)
 
 
@@ -335,6 +394,7 @@ def _judgment_row(judge, model_a, model_b, round_id, row, order, v: Verdict) -> 
         "completion_tokens": v.completion_tokens,
         "cost_usd": v.cost_usd,
         "latency_s": v.latency_s,
+        "retries": v.retries,
         "source": "judge",
     }
 

@@ -25,6 +25,7 @@ class Verdict:
     completion_tokens: int | None = None
     latency_s: float | None = None
     cost_usd: float | None = None
+    retries: int | None = None  # requests repeated after a 429/5xx/timeout to reach this verdict (API judges)
     # An unscored verdict caused by the infrastructure (server unreachable, 429/5xx after retries,
     # timeout): the driver neither caches nor stores it, so a rerun tries the pair again.
     retryable: bool = False

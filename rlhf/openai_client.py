@@ -3,7 +3,13 @@
 Shared by the sampler's OpenAI backend and the OpenAI judge, so both get the same behaviour:
 bounded concurrency (a thread pool, so it works from any caller, event loop or not), a timeout per
 request, retries with exponential backoff on 429, 5xx and connection errors only (a 400 is the
-caller's bug and retrying it wastes money), results in input order, and a token ledger.
+caller's bug and retrying it wastes money; a 429's Retry-After is waited for), results in input
+order, and a token ledger. Optional per-server requests-per-minute and tokens-per-minute limits
+(``rlhf.rate_limit``, shared by every client of the process on the same server) and an optional
+budget (``rlhf.budget``: a request whose estimated cost would pass it is not sent).
+
+A 200 answer without a choice, or with a finish reason other than stop/length, is a ``ChatError``
+naming the cause: the caller records it as a failure, never as an answer.
 
 A request that still fails after its retries becomes a ``ChatError`` in its slot of the result
 list; one bad request never sinks the others.
@@ -22,9 +28,13 @@ from typing import Any
 
 import httpx
 
+from rlhf.budget import Budget, Prices, estimate_tokens
+from rlhf.rate_limit import limiter_for
+
 __all__ = ["ChatError", "ChatResult", "OpenAIClient", "OpenAIClientError", "TokenLedger"]
 
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_FINISH_REASONS = frozenset({"stop", "length"})
 
 
 class OpenAIClientError(RuntimeError):
@@ -49,15 +59,27 @@ class ChatResult:
     tokens: list[str] | None = None
     attempts: int = 1
 
+    @property
+    def retries(self) -> int:
+        return self.attempts - 1
+
 
 @dataclass(frozen=True)
 class ChatError:
-    """One request that failed for good: ``status`` is the last HTTP status (None for a transport error)."""
+    """One request that failed for good: ``status`` is the last HTTP status (None for a transport error).
+
+    ``budget_stopped``: never sent, because its estimated cost would have passed the budget (attempts 0).
+    """
 
     error: str
     status: int | None
     attempts: int
     latency_s: float
+    budget_stopped: bool = False
+
+    @property
+    def retries(self) -> int:
+        return max(0, self.attempts - 1)
 
 
 @dataclass
@@ -74,6 +96,8 @@ class TokenLedger:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, outcome: ChatResult | ChatError, cost_usd: float = 0.0) -> None:
+        if outcome.attempts == 0:
+            return  # never sent (refused by the budget)
         with self._lock:
             self.requests += 1
             self.retries += outcome.attempts - 1
@@ -101,7 +125,8 @@ class OpenAIClient:
     """Chat completions against ``base_url`` (e.g. ``http://host:8000/v1``).
 
     The API key is read from the environment variable ``api_key_env`` (absent is fine for local
-    servers). Prices, when given, are USD per million tokens and feed ``ledger.cost_usd``.
+    servers) and kept only in the request headers: it is in no message, repr or log line. Prices, when
+    given, are USD per million tokens and feed ``ledger.cost_usd`` and the budget.
     """
 
     def __init__(
@@ -117,6 +142,9 @@ class OpenAIClient:
         max_backoff_s: float = 30.0,
         prompt_price_per_mtok: float = 0.0,
         completion_price_per_mtok: float = 0.0,
+        requests_per_min: float | None = None,
+        tokens_per_min: float | None = None,
+        budget_usd: float | None = None,
     ) -> None:
         if not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must start with http:// or https://, got {base_url!r}")
@@ -135,6 +163,11 @@ class OpenAIClient:
         self.max_backoff_s = max_backoff_s
         self.prompt_price_per_mtok = prompt_price_per_mtok
         self.completion_price_per_mtok = completion_price_per_mtok
+        self.prices = Prices(prompt_price_per_mtok, completion_price_per_mtok)
+        if budget_usd is not None and self.prices.free:
+            raise ValueError("budget_usd needs prompt_price_per_mtok or completion_price_per_mtok")
+        self.budget = Budget(budget_usd) if budget_usd is not None else None
+        self.limiter = limiter_for(self.base_url, requests_per_min, tokens_per_min)
         self.ledger = TokenLedger()
         headers = {"Content-Type": "application/json"}
         key = os.environ.get(api_key_env) if api_key_env else None
@@ -160,10 +193,16 @@ class OpenAIClient:
         return self._chat_one(request)
 
     def cost_of(self, result: ChatResult) -> float:
-        return (
-            result.prompt_tokens * self.prompt_price_per_mtok
-            + result.completion_tokens * self.completion_price_per_mtok
-        ) / 1e6
+        return self.prices.cost(result.prompt_tokens, result.completion_tokens)
+
+    def estimate(self, request: dict[str, Any]) -> tuple[int, int]:
+        """(prompt, completion) tokens a request may use, before it is sent (``rlhf.budget``)."""
+        completion = int(request.get("max_tokens") or request.get("max_completion_tokens") or 0)
+        return estimate_tokens(request.get("messages") or []), completion
+
+    @property
+    def budget_exhausted(self) -> bool:
+        return self.budget is not None and self.budget.exhausted
 
     def health(self) -> dict[str, Any]:
         """Ask ``GET {base_url}/models``; return ``{"ok": True, "models": [...], "latency_s": ...}``.
@@ -196,9 +235,19 @@ class OpenAIClient:
 
     # -- private ------------------------------------------------------------------------------
     def _chat_one(self, request: dict[str, Any]) -> ChatResult | ChatError:
+        start = time.perf_counter()
+        prompt_est, completion_est = self.estimate(request)
+        reserved = self.prices.cost(prompt_est, completion_est)
+        if self.budget is not None and not self.budget.reserve(reserved):
+            return ChatError(self.budget.message(), None, 0, 0.0, budget_stopped=True)
+        outcome = self._send(request, prompt_est + completion_est, start)
+        if self.budget is not None:
+            self.budget.settle(reserved, self.cost_of(outcome) if isinstance(outcome, ChatResult) else 0.0)
+        return outcome
+
+    def _send(self, request: dict[str, Any], estimated_tokens: int, start: float) -> ChatResult | ChatError:
         url = f"{self.base_url}/chat/completions"
         body = {"model": self.model, **request}
-        start = time.perf_counter()
         # Jitter from a per-request generator: concurrent retries do not stampede together.
         rng = random.Random(hash((id(request), start)))
         attempt = 0
@@ -207,6 +256,8 @@ class OpenAIClient:
             error: str
             status: int | None = None
             retry_after: float | None = None
+            if self.limiter is not None:
+                self.limiter.acquire(estimated_tokens)
             try:
                 response = self._http.post(url, json=body)
             except httpx.TransportError as exc:
@@ -215,6 +266,9 @@ class OpenAIClient:
                 status = response.status_code
                 if status == 200:
                     outcome = _parse_completion(response, url, time.perf_counter() - start, attempt)
+                    if self.limiter is not None and isinstance(outcome, ChatResult):
+                        used = outcome.prompt_tokens + outcome.completion_tokens
+                        self.limiter.settle(estimated_tokens, used or estimated_tokens)
                     self.ledger.add(
                         outcome, self.cost_of(outcome) if isinstance(outcome, ChatResult) else 0.0
                     )
@@ -223,6 +277,8 @@ class OpenAIClient:
                 retry_after = _retry_after(response)
                 if status not in _RETRY_STATUSES:
                     break
+                if retry_after is not None and self.limiter is not None:
+                    self.limiter.pause(min(self.max_backoff_s, retry_after))
             if attempt > self.max_retries:
                 break
             delay = min(self.max_backoff_s, self.backoff_s * 2 ** (attempt - 1)) * (0.5 + rng.random() / 2)
@@ -255,11 +311,22 @@ def _parse_completion(
 ) -> ChatResult | ChatError:
     try:
         payload = response.json()
+        if isinstance(payload, dict) and payload.get("choices") == []:
+            return ChatError(f"{url} answered 200 with no choices", 200, attempts, latency_s)
         choice = payload["choices"][0]
         text = choice["message"].get("content") or ""
     except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
         return ChatError(
             error=f"{url} answered 200 with an unexpected body ({type(exc).__name__}: {exc}): {response.text[:200]!r}",
+            status=200,
+            attempts=attempts,
+            latency_s=latency_s,
+        )
+    finish_reason = choice.get("finish_reason")
+    if finish_reason not in _FINISH_REASONS:
+        return ChatError(
+            error=f"{url} answered with finish_reason {finish_reason!r} (expected one of "
+            f"{', '.join(sorted(_FINISH_REASONS))}): {str(text)[:200]!r}",
             status=200,
             attempts=attempts,
             latency_s=latency_s,
@@ -272,7 +339,7 @@ def _parse_completion(
         prompt_tokens=int(usage.get("prompt_tokens") or 0),
         completion_tokens=int(usage.get("completion_tokens") or 0),
         latency_s=latency_s,
-        finish_reason=choice.get("finish_reason"),
+        finish_reason=finish_reason,
         tokens=tokens,
         attempts=attempts,
     )

@@ -67,6 +67,7 @@ TABLES: dict[str, dict[str, str]] = {
         "finish_reason": "VARCHAR",  # 'stop' | 'length' | 'skipped'
         "skipped_reason": "VARCHAR",
         "backend": "VARCHAR",
+        "retries": "INTEGER",  # requests repeated (429/5xx/timeouts) to get this answer; NULL: local backend
         "created_at": "TIMESTAMP",
     },
     "judgments": {
@@ -94,6 +95,7 @@ TABLES: dict[str, dict[str, str]] = {
         "completion_tokens": "INTEGER",
         "cost_usd": "DOUBLE",
         "latency_s": "DOUBLE",
+        "retries": "INTEGER",  # requests an API judge repeated (429/5xx/timeouts) to reach the verdict
         "source": "VARCHAR",
         "created_at": "TIMESTAMP",
     },
@@ -109,6 +111,7 @@ TABLES: dict[str, dict[str, str]] = {
         "completion_tokens": "INTEGER",
         "cost_usd": "DOUBLE",
         "latency_s": "DOUBLE",
+        "retries": "INTEGER",
         "created_at": "TIMESTAMP",
     },
     "judge_canaries": {  # a judge version's score on pairs whose better answer is known (judges/canaries.py)

@@ -11,10 +11,15 @@ the first rule whose ``contains`` string occurs wins. A rule may give:
   ``reply``          the answer text (tokens are the text split at spaces, each space kept in front);
   ``top_logprobs``   ``{token: logprob}`` alternatives for the FIRST token (e.g. {"A": -1.2, "B": -0.4});
   ``status``         answer with this HTTP error status instead (e.g. 400);
-  ``no_logprobs``    true: omit logprobs even when asked (a server without logprob support).
+  ``no_logprobs``    true: omit logprobs even when asked (a server without logprob support);
+  ``finish_reason``  answer with this finish reason (e.g. "content_filter");
+  ``empty_choices``  true: answer 200 with an empty ``choices`` list.
 Without a matching rule the answer is a deterministic pseudo-text derived from the messages and the
 seed, cut at ``max_tokens`` words (finish_reason ``length``) or ended (``stop``).
-``--fail-first N --fail-status S`` answers the first N chat requests with status S (then normally);
+``--fail-first N --fail-status S`` answers the first N chat requests with status S (then normally), with
+``Retry-After: --retry-after`` (default 0); ``--no-logprobs`` ignores logprobs for every request (as
+``transformers serve`` does); ``--served-model`` is the name ``/v1/models`` lists (default ``--model``).
+``/stats`` also gives the arrival times (monotonic seconds) of the first and last chat requests;
 ``--delay S`` sleeps S seconds per chat request (to observe concurrency); ``--require-key K`` answers
 401 unless ``Authorization: Bearer K``.
 """
@@ -73,6 +78,8 @@ class _State:
         self.in_flight = 0
         self.max_in_flight = 0
         self.failed_on_purpose = 0
+        self.first_at: float | None = None
+        self.last_at: float | None = None
 
 
 def _tokens(text: str) -> list[str]:
@@ -140,7 +147,8 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path in ("/health", "/v1/health"):
             self._send(200, {"status": "ok"})
         elif self.path == "/v1/models":
-            self._send(200, {"object": "list", "data": [{"id": state.args.model, "object": "model"}]})
+            served = state.args.served_model or state.args.model
+            self._send(200, {"object": "list", "data": [{"id": served, "object": "model"}]})
         elif self.path == "/stats":
             with state.lock:
                 self._send(
@@ -149,6 +157,8 @@ class _Handler(BaseHTTPRequestHandler):
                         "chat_requests": state.chat_requests,
                         "max_in_flight": state.max_in_flight,
                         "failed_on_purpose": state.failed_on_purpose,
+                        "first_at": state.first_at,
+                        "last_at": state.last_at,
                     },
                 )
         else:
@@ -168,6 +178,8 @@ class _Handler(BaseHTTPRequestHandler):
         with state.lock:
             state.chat_requests += 1
             number = state.chat_requests
+            state.last_at = time.monotonic()
+            state.first_at = state.first_at if state.first_at is not None else state.last_at
             state.in_flight += 1
             state.max_in_flight = max(state.max_in_flight, state.in_flight)
             self._in_flight = True
@@ -194,7 +206,9 @@ class _Handler(BaseHTTPRequestHandler):
             with state.lock:
                 state.failed_on_purpose += 1
             self._send(
-                args.fail_status, {"error": {"message": f"scripted failure {number}"}}, {"Retry-After": "0"}
+                args.fail_status,
+                {"error": {"message": f"scripted failure {number}"}},
+                {"Retry-After": str(args.retry_after)},
             )
             return
         messages = body.get("messages")
@@ -220,12 +234,14 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             text, finish = _pseudo_reply(messages, seed, max_tokens)
             toks = _tokens(text)
+        rule = rule or {}
+        finish = rule.get("finish_reason", finish)
         choice: dict[str, Any] = {
             "index": 0,
             "message": {"role": "assistant", "content": text},
             "finish_reason": finish,
         }
-        if body.get("logprobs") and not (rule or {}).get("no_logprobs"):
+        if body.get("logprobs") and not rule.get("no_logprobs") and not args.no_logprobs:
             top_n = int(body.get("top_logprobs") or 1)
             choice["logprobs"] = _logprob_block(toks, alternatives, max(1, top_n))
         prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in messages if isinstance(m, dict))
@@ -236,7 +252,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "object": "chat.completion",
                 "created": 0,
                 "model": body.get("model", args.model),
-                "choices": [choice],
+                "choices": [] if rule.get("empty_choices") else [choice],
                 "usage": {
                     "prompt_tokens": prompt_tokens,
                     "completion_tokens": len(toks),
@@ -314,6 +330,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fail-status", type=int, default=503)
     parser.add_argument("--delay", type=float, default=0.0)
     parser.add_argument("--require-key", default=None)
+    parser.add_argument("--retry-after", default="0")
+    parser.add_argument("--no-logprobs", action="store_true")
+    parser.add_argument("--served-model", default=None)
     args = parser.parse_args(argv)
     rules: list[dict[str, Any]] = []
     if args.script:

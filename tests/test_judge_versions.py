@@ -102,7 +102,8 @@ def test_raising_max_length_does_not_replay_cached_too_long_verdicts(store, lm, 
 def test_openai_judge_version_holds_server_model_and_sampling():
     def version(**changes) -> str:
         keys = {"base_url": "http://127.0.0.1:8000/v1", "model": "m", **changes}
-        return OpenAIJudge(OpenAIJudgeConfig(**keys)).judge_version
+        # the version as it reads once the server's logprobs are confirmed (no server here to probe)
+        return OpenAIJudge(OpenAIJudgeConfig(**keys)).version_for("logprob")
 
     base = version()
     assert (
@@ -119,6 +120,9 @@ def test_openai_judge_version_holds_server_model_and_sampling():
         version(mode="reasoning", template="pairwise_reasoning"),
         version(rationale="losses"),
     ]
+    text = OpenAIJudge(OpenAIJudgeConfig(base_url="http://127.0.0.1:8000/v1", model="m")).version_for("text")
+    changed.append(text)
+    assert ":verdicts=logprob" in base and ":verdicts=text" in text
     assert base not in changed and len(set(changed)) == len(changed)
     assert version(max_concurrency=1, timeout_s=5.0, prompt_price_per_mtok=3.0) == base
     secret = version(base_url="https://user:hunter2@api.example.com/v1/")

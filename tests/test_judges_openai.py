@@ -56,7 +56,8 @@ def test_soft_preference_from_top_logprobs_and_text_fallback(tmp_path):
         assert got[3].preference is None and "could not parse" in got[3].error and not got[3].retryable
         assert got[0].cost_usd == pytest.approx((got[0].prompt_tokens * 2 + 1 * 10) / 1e6)
         ledger = judge.ledger.as_dict()
-        assert ledger["requests"] == 4 and ledger["completion_tokens"] > 0 and ledger["cost_usd"] > 0
+        # four verdicts and the one logprob probe (a new server and model for this process)
+        assert ledger["requests"] == 5 and ledger["completion_tokens"] > 0 and ledger["cost_usd"] > 0
 
 
 def test_parsers():
@@ -113,7 +114,8 @@ def test_no_retry_on_400_and_it_is_stored_unscored(store, tmp_path):
         judge = _fast(_judge(url))
         result = judge_pairs(store, judge, "old", "new")
         assert judge.ledger.retries == 0
-        assert httpx.get(url.replace("/v1", "/stats")).json()["chat_requests"] == 4
+        # four verdicts and the logprob probe
+        assert httpx.get(url.replace("/v1", "/stats")).json()["chat_requests"] == 5
     rows = store.query("SELECT prompt_id, preference, error FROM judgments WHERE prompt_id = 'p1'")
     assert len(rows) == 2 and rows["preference"].isna().all() and rows["error"].str.contains("HTTP 400").all()
     assert result.n_unscored == 2
@@ -125,7 +127,9 @@ def test_server_errors_after_retries_are_not_stored_and_rerun_retries(store, tmp
         running_stub("--fail-first", "100", "--fail-status", "503") as url,
         pytest.raises(JudgeRunError, match="HTTP 503"),
     ):
-        judge_pairs(store, _fast(_judge(url, max_retries=1)), "old", "new")
+        # reasoning mode: no logprob probe, whose failure would stop the run before any verdict
+        reasoning = _judge(url, max_retries=1, mode="reasoning", template="pairwise_reasoning")
+        judge_pairs(store, _fast(reasoning), "old", "new")
     assert store.count("judgments") == 0
     with running_stub(rules=PREFER_B, tmp_dir=str(tmp_path)) as url:
         result = judge_pairs(store, _judge(url), "old", "new")

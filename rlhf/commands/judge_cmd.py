@@ -81,10 +81,26 @@ def _check_models(store: Store, *models: str) -> None:
     "--chunk", default=32, show_default=True, type=click.IntRange(1), help="Prompts per committed chunk."
 )
 @click.option("--threads", default=None, type=click.IntRange(1), help="torch CPU threads.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print the requests still to make (after the cache), estimated tokens and cost; judge nothing.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
 @click.pass_context
 def judge(
-    ctx, judge_spec, model_a, model_b, round_id, prompt_ids, one_order, params_hash, chunk, threads, as_json
+    ctx,
+    judge_spec,
+    model_a,
+    model_b,
+    round_id,
+    prompt_ids,
+    one_order,
+    params_hash,
+    chunk,
+    threads,
+    dry_run,
+    as_json,
 ):
     """Judge two checkpoints' answers in both orders and store the verdicts (`rlhf judge canaries`: can a judge tell?)."""
     if ctx.invoked_subcommand is not None:
@@ -92,7 +108,7 @@ def judge(
     if not judge_spec:
         raise BadInput("give --judge CONFIG.yaml|NAME (or a subcommand: rlhf judge canaries)")
     from judges.registry import build_judge
-    from judges.run import JudgeRunError, judge_pairs
+    from judges.run import JudgeRunError, judge_pairs, plan_pairs
     from rlhf.openai_client import OpenAIClientError
 
     config = _config(judge_spec, ("llm", "openai", "reward", "reference"), "--judge")
@@ -114,6 +130,22 @@ def judge(
         judge_obj = build_judge(config)
     except (OSError, ValueError) as exc:
         raise BadInput(f"--judge {judge_spec}: cannot build judge {config.name}: {exc}") from None
+
+    if dry_run:
+        try:
+            plan = plan_pairs(
+                store,
+                judge_obj,
+                model_a,
+                model_b,
+                prompts=list(prompt_ids) or None,
+                both_orders=not one_order,
+                params_hash=params_hash,
+            )
+        except OpenAIClientError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(json.dumps(plan.as_dict(), indent=2) if as_json else _plan_summary(config.name, plan))
+        return
 
     from tqdm import tqdm
 
@@ -151,6 +183,20 @@ def judge(
         )
 
 
+def _plan_summary(name: str, plan) -> str:
+    if plan.prompt_tokens is None:
+        cost = "tokens and cost: not estimated (a local judge makes no API requests)"
+    else:
+        cost = (
+            f"estimated at most {plan.prompt_tokens} prompt + {plan.completion_tokens} completion tokens, "
+            f"${plan.cost_usd:.4f}"
+        )
+    return (
+        f"judge {name} (dry run, nothing judged or written): {plan.n_prompts} prompts, {plan.n_verdicts} verdicts, "
+        f"{plan.n_cached} already cached; {plan.n_requests} requests to make; {cost}"
+    )
+
+
 def _summary(r) -> str:
     pc = (
         "-"
@@ -164,7 +210,8 @@ def _summary(r) -> str:
         f"  prompts judged: {r.n_prompts}   answered by one side only: {r.n_missing}"
         + (f"   skipped, no reference answer: {r.n_no_reference}" if r.n_no_reference else ""),
         f"  verdicts: {r.n_verdicts} ({r.n_judged} judged now, {r.n_cached} from cache), rows added: {r.n_rows_added}",
-        f"  unscored: {r.n_unscored}   retryable failures (not stored): {r.n_retry_failed}",
+        f"  unscored: {r.n_unscored}   retryable failures (not stored): {r.n_retry_failed}"
+        + f"   requests retried: {r.n_retries}",
         f"  mean P(B better) over prompts: {wr}   position consistency: {pc}",
         f"  tokens: {r.prompt_tokens} prompt + {r.completion_tokens} completion, cost ${r.cost_usd:.4f}, {r.elapsed_s:.1f} s",
     ]

@@ -47,6 +47,14 @@ from rlhf.commands import BadInput, store_from
 @click.option("--api-model", default=None, help="Served model name (default: --checkpoint).")
 @click.option("--api-key-env", default=None, help="Environment variable holding the API key.")
 @click.option("--max-concurrency", default=16, show_default=True, type=int)
+@click.option("--requests-per-min", default=None, type=float, help="Server limit (openai backend).")
+@click.option("--tokens-per-min", default=None, type=float, help="Server limit, estimated tokens.")
+@click.option("--prompt-price", default=0.0, type=float, help="USD per million prompt tokens.")
+@click.option("--completion-price", default=0.0, type=float, help="USD per million completion tokens.")
+@click.option("--budget", "budget_usd", default=None, type=float, help="Stop before passing this many USD.")
+@click.option(
+    "--dry-run", is_flag=True, help="Print requests still to make, estimated tokens and cost; send nothing."
+)
 @click.option("--no-progress", is_flag=True, help="No progress bar (the summary line is still printed).")
 @click.pass_context
 def sample(
@@ -72,15 +80,23 @@ def sample(
     api_model: str | None,
     api_key_env: str | None,
     max_concurrency: int,
+    requests_per_min: float | None,
+    tokens_per_min: float | None,
+    prompt_price: float,
+    completion_price: float,
+    budget_usd: float | None,
+    dry_run: bool,
     no_progress: bool,
 ) -> None:
     """Answer every selected prompt with CHECKPOINT and store the answers.
 
     Answers already stored for the same prompt, checkpoint content and sampling parameters are reused;
     a killed run resumes where its last committed chunk ended. Exit 0 when every answer is stored,
-    1 when some requests failed (rerun to retry them), 2 on bad input (nothing written).
+    1 when some requests failed or the budget stopped the run (rerun to continue), 2 on bad input
+    (nothing written). --dry-run prints what is still to do and writes nothing.
     """
     from rlhf.sampler import SamplerConfig
+    from rlhf.sampler import plan as plan_sample
     from rlhf.sampler import sample as run_sample
     from rlhf.sampler.config import Backend, OnTooLong
     from rlhf.sampler.vllm_backend import VLLMNotInstalled
@@ -104,10 +120,22 @@ def sample(
             api_model=api_model,
             api_key_env=api_key_env,
             max_concurrency=max_concurrency,
+            requests_per_min=requests_per_min,
+            tokens_per_min=tokens_per_min,
+            prompt_price_per_mtok=prompt_price,
+            completion_price_per_mtok=completion_price,
+            budget_usd=budget_usd,
         )
     except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise click.UsageError(_option_names(str(exc))) from None
     store = store_from(ctx)
+    if dry_run:
+        click.echo(
+            plan_sample(
+                store, checkpoint, prompts=prompts, category=category, ids=list(ids) or None, config=config
+            ).summary()
+        )
+        return
     bar = _ProgressBar(disabled=no_progress)
     try:
         result = run_sample(
@@ -128,6 +156,24 @@ def sample(
         click.echo(f"  failed: {error}", err=True)
     if result.failed:
         raise click.ClickException(f"{result.failed} answers failed and were not stored; rerun to retry them")
+    if result.stopped:
+        raise click.ClickException(f"stopped by the budget with {result.not_sent} answers not requested")
+
+
+_OPTION_OF = {
+    "prompt_price_per_mtok": "--prompt-price",
+    "completion_price_per_mtok": "--completion-price",
+    "budget_usd": "--budget",
+    "requests_per_min": "--requests-per-min",
+    "tokens_per_min": "--tokens-per-min",
+}
+
+
+def _option_names(message: str) -> str:
+    """A config error in the words of this command's options (``budget_usd`` -> ``--budget``)."""
+    for key, option in _OPTION_OF.items():
+        message = message.replace(key, option)
+    return message
 
 
 class _ProgressBar:

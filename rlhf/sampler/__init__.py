@@ -8,7 +8,7 @@ from rlhf.sampler.backend import GenerationOutput, GenerationRequest, SamplingBa
 from rlhf.sampler.checkpoint import CheckpointError, ResolvedCheckpoint, resolve_checkpoint
 from rlhf.sampler.config import SAMPLER_VERSION, SamplerConfig, derive_seed
 from rlhf.sampler.prompts import PromptError, PromptSet, read_prompt_file, select_prompts
-from rlhf.sampler.run import Progress, SampleResult, sample
+from rlhf.sampler.run import Progress, SamplePlan, SampleResult, plan, sample
 
 __all__ = [
     "SAMPLER_VERSION",
@@ -19,10 +19,12 @@ __all__ = [
     "PromptError",
     "PromptSet",
     "ResolvedCheckpoint",
+    "SamplePlan",
     "SampleResult",
     "SamplerConfig",
     "SamplingBackend",
     "derive_seed",
+    "plan",
     "read_prompt_file",
     "resolve_checkpoint",
     "sample",

@@ -37,6 +37,8 @@ class GenerationOutput:
     finish_reason: FinishReason | None
     skipped_reason: str | None = None  # also notes a truncated prompt when on_too_long='truncate'
     error: str | None = None
+    retries: int | None = None  # requests repeated (429/5xx/timeouts) to get it; None for local backends
+    not_sent: bool = False  # an API backend's budget refused the request: not an error of the server
 
 
 # Called after each batch: (answers finished in the batch, completion tokens in the batch).

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from rlhf.budget import check_limits
 from rlhf.models import default_dtype
 
 Backend = Literal["transformers", "vllm", "openai"]
@@ -81,6 +82,20 @@ class SamplerConfig:
     max_concurrency: int = field(default=16, metadata={"help": "Requests in flight to the server."})
     timeout_s: float = field(default=120.0, metadata={"help": "Per-request timeout."})
     max_retries: int = field(default=5, metadata={"help": "Retries on 429/5xx/timeouts."})
+    requests_per_min: float | None = field(
+        default=None, metadata={"help": "Per server, shared by the process's workers; None: no limit."}
+    )
+    tokens_per_min: float | None = field(
+        default=None, metadata={"help": "Per server: estimated prompt + max_new_tokens; None: no limit."}
+    )
+    prompt_price_per_mtok: float = field(default=0.0, metadata={"help": "USD per million prompt tokens."})
+    completion_price_per_mtok: float = field(
+        default=0.0, metadata={"help": "USD per million completion tokens."}
+    )
+    budget_usd: float | None = field(
+        default=None,
+        metadata={"help": "Stop before the first request whose estimated cost would pass it (needs prices)."},
+    )
 
     def __post_init__(self) -> None:
         if self.backend not in _BACKENDS:
@@ -109,6 +124,7 @@ class SamplerConfig:
             raise ValueError(f"max_retries={self.max_retries!r}; must be >= 0")
         if self.dtype not in (None, "float32", "bfloat16", "float16"):
             raise ValueError(f"dtype={self.dtype!r}; valid: float32, bfloat16, float16 or None")
+        check_limits(self)
         if self.backend == "openai" and not self.base_url:
             raise ValueError("backend='openai' needs base_url (e.g. http://localhost:8000/v1)")
 

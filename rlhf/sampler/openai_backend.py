@@ -4,13 +4,16 @@ This is how sampling scales past one machine. Requests go through the shared ``O
 concurrency, timeouts, retries with backoff on 429/5xx. Each request carries its own derived seed (servers
 such as vLLM honour it per request). A request that still fails is returned with ``error`` set and is not
 stored, so a rerun retries it; a prompt the server rejects as longer than its context is recorded as skipped
-with the server's reason (the server holds the tokenizer, so it cannot be truncated here).
+with the server's reason (the server holds the tokenizer, so it cannot be truncated here). Rate limits,
+prices and a budget come from the config (``rlhf.rate_limit``, ``rlhf.budget``); once the budget refused a
+request, ``generate`` raises ``BudgetExhausted`` so the run stops after committing what it has.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rlhf.budget import BudgetExhausted
 from rlhf.openai_client import ChatError, OpenAIClient
 from rlhf.sampler.backend import BatchCallback, FinishReason, GenerationOutput, GenerationRequest
 from rlhf.sampler.config import SamplerConfig
@@ -32,6 +35,11 @@ class OpenAIBackend:
             max_concurrency=config.max_concurrency,
             timeout_s=config.timeout_s,
             max_retries=config.max_retries,
+            prompt_price_per_mtok=config.prompt_price_per_mtok,
+            completion_price_per_mtok=config.completion_price_per_mtok,
+            requests_per_min=config.requests_per_min,
+            tokens_per_min=config.tokens_per_min,
+            budget_usd=config.budget_usd,
         )
         self.model_calls = 0
 
@@ -44,6 +52,11 @@ class OpenAIBackend:
         outputs: list[GenerationOutput] = []
         step = max(1, self.config.max_concurrency * 4)  # progress granularity
         for start in range(0, len(requests), step):
+            if self.client.budget_exhausted and self.client.budget is not None:
+                if not outputs:
+                    raise BudgetExhausted(self.client.budget.message())
+                outputs.extend(_not_sent(self.client.budget.message()) for _ in requests[start:])
+                break
             part = requests[start : start + step]
             self.model_calls += len(part)
             results = self.client.chat_many([self._body(r) for r in part])
@@ -66,10 +79,14 @@ class OpenAIBackend:
 
     def _output(self, result) -> GenerationOutput:
         if isinstance(result, ChatError):
+            if result.budget_stopped:
+                return _not_sent(result.error)
             if result.status == 400 and any(m in result.error.lower() for m in _CONTEXT_MARKERS):
                 reason = f"server rejected the prompt as too long: {result.error[:300]}"
                 return GenerationOutput(None, None, 0, result.latency_s, "skipped", reason)
-            return GenerationOutput(None, None, None, result.latency_s, None, error=result.error)
+            return GenerationOutput(
+                None, None, None, result.latency_s, None, error=result.error, retries=result.retries
+            )
         finish: FinishReason = "length" if result.finish_reason == "length" else "stop"
         return GenerationOutput(
             text=result.text,
@@ -77,7 +94,12 @@ class OpenAIBackend:
             completion_tokens=result.completion_tokens,
             latency_s=result.latency_s,
             finish_reason=finish,
+            retries=result.retries,
         )
 
     def close(self) -> None:
         self.client.close()
+
+
+def _not_sent(reason: str) -> GenerationOutput:
+    return GenerationOutput(None, None, None, 0.0, None, error=reason, not_sent=True)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
+from rlhf.budget import BudgetExhausted, Prices, estimate_tokens
 from rlhf.sampler.backend import GenerationOutput, GenerationRequest, SamplingBackend
 from rlhf.sampler.checkpoint import ResolvedCheckpoint, resolve_checkpoint
 from rlhf.sampler.config import SamplerConfig, derive_seed
@@ -56,6 +57,9 @@ class SampleResult:
     elapsed_s: float  # the whole call: prompt and checkpoint checks, model load, generation, commits
     generate_s: float = 0.0  # from the model being ready to the last commit
     errors: tuple[str, ...] = field(default=())
+    not_sent: int = 0  # requests the budget refused (not counted in failed); a rerun continues with them
+    stopped: str | None = None  # why the run stopped early (the budget), None when it ran to the end
+    retries: int = 0  # requests an API backend repeated (429/5xx/timeouts), over the answers stored
 
     @property
     def tokens_per_s(self) -> float:
@@ -70,7 +74,40 @@ class SampleResult:
             f"{self.generate_s:.1f} s of generation ({self.tokens_per_s:.1f} tokens/s), {self.elapsed_s:.1f} s in all; "
             f"params {self.params_hash}, backend {self.backend}"
         )
+        if self.retries:
+            text += f"; {self.retries} requests retried"
+        if self.stopped:
+            text += (
+                f"\nstopped early: {self.stopped}; {self.generated} of {self.requested - self.reused} answers to "
+                f"make are stored, {self.not_sent} not sent (a rerun continues from the store)"
+            )
         return text
+
+
+@dataclass(frozen=True)
+class SamplePlan:
+    """What ``sample`` would still do, after the store: for ``rlhf sample --dry-run``. Tokens are estimated
+    (``rlhf.budget.estimate_tokens``; completions at max_new_tokens), cost from the config's prices."""
+
+    checkpoint_id: str
+    params_hash: str
+    requested: int
+    reused: int
+    n_requests: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+    def summary(self) -> str:
+        return (
+            f"{self.checkpoint_id}: {self.requested} answers wanted, {self.reused} already stored; "
+            f"{self.n_requests} requests to make, about {self.prompt_tokens} prompt + {self.completion_tokens} "
+            f"completion tokens at most, estimated cost ${self.cost_usd:.4f} (params {self.params_hash}; "
+            "dry run: nothing sent, nothing written)"
+        )
 
 
 def sample(
@@ -93,15 +130,10 @@ def sample(
     """
     config = _with_instance_dtype(config or SamplerConfig(), backend)
     started = time.perf_counter()
-    prompt_set = select_prompts(store, prompts, category=category, ids=ids)
-    if len(prompt_set) == 0:
-        raise PromptError(f"no prompts selected from {prompt_set.description}")
-    new_prompts = _new_prompt_rows(store, prompt_set)
-    resolved = resolve_checkpoint(store, checkpoint, config)
+    prompt_set, new_prompts, resolved, requested, pending = _prepare(
+        store, checkpoint, prompts, category, ids, config
+    )
     params_hash = config.params_hash
-    requested = _requests(prompt_set, config)
-    done = _stored_keys(store, resolved.checkpoint_id, params_hash)
-    pending = [r for r in requested if (r.prompt_id, r.sample_index) not in done]
     reused = len(requested) - len(pending)
 
     registrations = {}
@@ -122,7 +154,12 @@ def sample(
             ordered = engine.order(pending)
             for start in range(0, len(ordered), config.chunk_size):
                 chunk = ordered[start : start + config.chunk_size]
-                outputs = engine.generate(chunk, _batch_reporter(counts, len(pending), ready, progress))
+                try:
+                    outputs = engine.generate(chunk, _batch_reporter(counts, len(pending), ready, progress))
+                except BudgetExhausted as exc:
+                    counts.stopped = str(exc)
+                    counts.not_sent += len(ordered) - start
+                    break
                 rows = _rows(chunk, outputs, resolved, config, engine.name, counts)
                 if rows:
                     store.append("generations", rows, on_conflict="keep")
@@ -148,7 +185,51 @@ def sample(
         elapsed_s=time.perf_counter() - started,
         generate_s=generate_s,
         errors=tuple(counts.errors[:20]),
+        not_sent=counts.not_sent,
+        stopped=counts.stopped,
+        retries=counts.retries,
     )
+
+
+def plan(
+    store: Store,
+    checkpoint: str,
+    *,
+    prompts: str | Path | pd.DataFrame | None = None,
+    category: str | None = None,
+    ids: list[str] | None = None,
+    config: SamplerConfig | None = None,
+) -> SamplePlan:
+    """What ``sample`` with the same arguments would still request, with estimated tokens and cost; writes
+    nothing and loads no model."""
+    config = config or SamplerConfig()
+    _, _, resolved, requested, pending = _prepare(store, checkpoint, prompts, category, ids, config)
+    prompt_tokens = sum(estimate_tokens(list(r.chat())) for r in pending)
+    completion_tokens = config.max_new_tokens * len(pending)
+    prices = Prices(config.prompt_price_per_mtok, config.completion_price_per_mtok)
+    return SamplePlan(
+        checkpoint_id=resolved.checkpoint_id,
+        params_hash=config.params_hash,
+        requested=len(requested),
+        reused=len(requested) - len(pending),
+        n_requests=len(pending),
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+        cost_usd=prices.cost(prompt_tokens, completion_tokens),
+    )
+
+
+def _prepare(store, checkpoint, prompts, category, ids, config: SamplerConfig):
+    """Validated prompts and checkpoint (nothing written), and which requested answers are not stored yet."""
+    prompt_set = select_prompts(store, prompts, category=category, ids=ids)
+    if len(prompt_set) == 0:
+        raise PromptError(f"no prompts selected from {prompt_set.description}")
+    new_prompts = _new_prompt_rows(store, prompt_set)
+    resolved = resolve_checkpoint(store, checkpoint, config)
+    requested = _requests(prompt_set, config)
+    done = _stored_keys(store, resolved.checkpoint_id, config.params_hash)
+    pending = [r for r in requested if (r.prompt_id, r.sample_index) not in done]
+    return prompt_set, new_prompts, resolved, requested, pending
 
 
 @dataclass
@@ -158,6 +239,9 @@ class _Counts:
     committed: int = 0
     skipped: int = 0
     truncated: int = 0
+    not_sent: int = 0
+    retries: int = 0
+    stopped: str | None = None
     errors: list[str] = field(default_factory=list)
 
     def progress(self, total: int, started: float) -> Progress:
@@ -263,6 +347,11 @@ def _rows(
     params, params_hash = config.params_json, config.params_hash  # once: resolving the precision asks torch
     rows = []
     for request, out in zip(chunk, outputs):
+        if out.not_sent:
+            counts.not_sent += 1
+            counts.stopped = out.error
+            continue
+        counts.retries += out.retries or 0
         if out.error is not None:
             counts.errors.append(f"{request.prompt_id}#{request.sample_index}: {out.error}")
             continue
@@ -285,6 +374,7 @@ def _rows(
                 "finish_reason": out.finish_reason,
                 "skipped_reason": out.skipped_reason,
                 "backend": backend_name,
+                "retries": out.retries,
             }
         )
     return rows

@@ -15,9 +15,9 @@ __all__ = ["cached_rows"]
 
 def cached_rows(store: Store, keys: Sequence[str]) -> pd.DataFrame:
     """The cached verdict rows for ``keys`` (missing keys are absent): cache_key, preference, error,
-    rationale, raw_output, prompt_tokens, completion_tokens, cost_usd, latency_s."""
+    rationale, raw_output, prompt_tokens, completion_tokens, cost_usd, latency_s, retries."""
     return store.query(
         "SELECT cache_key, preference, error, rationale, raw_output, prompt_tokens, completion_tokens, "
-        "cost_usd, latency_s FROM judge_cache WHERE cache_key IN (SELECT UNNEST(?))",
+        "cost_usd, latency_s, retries FROM judge_cache WHERE cache_key IN (SELECT UNNEST(?))",
         [list(dict.fromkeys(keys))],
     )
