@@ -1,7 +1,8 @@
 """The `rlhf` command line: one group, each subcommand in its own module under `rlhf/commands/`.
 
 Subcommands load lazily so that `rlhf store path` does not import torch.
-Exit codes: 0 done; 1 the job ran and failed; 2 bad input or usage (click's convention).
+Exit codes: 0 done; 1 the job ran and failed; 2 bad input or usage (click's convention); commands that gate
+a round (`round run`, `round add`, `gate`): 0 promoted, 3 held, 4 rejected (rlhf/commands/__init__.py).
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ _COMMANDS: dict[str, str] = {
     "leaderboard": "rlhf.commands.winrate_cmd:leaderboard",
     "prompts": "rlhf.commands.prompts_cmd:prompts",
     "round": "rlhf.commands.round_cmd:round_",
+    "gate": "rlhf.commands.gate_cmd:gate",
+    "champion": "rlhf.commands.gate_cmd:champion",
+    "promote": "rlhf.commands.gate_cmd:promote",
+    "reject": "rlhf.commands.gate_cmd:reject",
     "demo": "rlhf.commands.demo_cmd:demo",
     "dashboard": "rlhf.commands.dashboard_cmd:dashboard",
     "synthetic": "rlhf.commands.dashboard_cmd:synthetic",

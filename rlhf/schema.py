@@ -132,6 +132,22 @@ TABLES: dict[str, dict[str, str]] = {
         "detail": "VARCHAR",  # JSON: accuracy and pairs per canary kind, judge calls, seconds
         "created_at": "TIMESTAMP",
     },
+    "decisions": {  # the gate's (and people's) promote / hold / reject decisions; never rewritten
+        "decision_id": "VARCHAR",  # 'gate:<round_id>' for the gate's one decision per round; manual: unique
+        "round_id": "VARCHAR",  # the round whose policy is decided on
+        "checkpoint_id": "VARCHAR",  # the policy decided on
+        "champion_id": "VARCHAR",  # the champion it was compared with
+        "decision": "VARCHAR",  # 'promote' | 'hold' | 'reject'
+        "manual": "BOOLEAN",
+        "decided_by": "VARCHAR",  # 'gate', or the OS user of a manual decision
+        "reason": "VARCHAR",
+        "rule": "VARCHAR",  # JSON: the gate section that decided (NULL for a manual decision)
+        "rule_hash": "VARCHAR",
+        "criteria": "VARCHAR",  # JSON list: name, value, threshold, outcome, reason
+        "statistics": "VARCHAR",  # JSON: the numbers the criteria used
+        "code_revision": "VARCHAR",
+        "created_at": "TIMESTAMP",
+    },
     "training_metrics": {
         "round_id": "VARCHAR",
         "stage": "VARCHAR",  # 'reward' | 'dpo' | ...
@@ -151,6 +167,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "judgments": ("judge", "judge_version", "prompt_id", "model_a", "model_b", "order"),
     "judge_cache": ("cache_key",),
     "judge_canaries": ("judge", "judge_version", "canary_set"),
+    "decisions": ("decision_id",),
     "training_metrics": ("round_id", "stage", "step", "name"),
 }
 
@@ -165,5 +182,6 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "judgments": ("prompt_id", "model_a", "model_b", "judge"),
     "judge_cache": ("cache_key", "judge", "judge_version"),
     "judge_canaries": ("judge", "judge_version", "canary_set"),
+    "decisions": ("decision_id", "round_id", "checkpoint_id", "decision", "decided_by"),
     "training_metrics": ("round_id", "stage", "step", "name", "value"),
 }

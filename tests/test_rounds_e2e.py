@@ -134,7 +134,9 @@ def test_add_checkpoint_trained_elsewhere(store, tiny_lm_dir, tiny_rm_dir, tmp_p
         ["--store", str(store.root), "round", "add", "--checkpoint", str(upload), "--config", str(recipe)],
         catch_exceptions=False,
     )
-    assert cli.exit_code == 0, cli.output
+    # held (exit 3): no judge passed canaries (the store has no reference prompts to build them from)
+    assert cli.exit_code == 3, cli.output
+    assert "decision round-001: HOLD" in cli.output and "no judge passed its canaries" in cli.output
     assert "reward-model judge is left out" in cli.output
     assert "round round-001: round-001-policy evaluated against" in cli.output
     parent = store.query("SELECT checkpoint_id FROM checkpoints WHERE round_id IS NULL")[

@@ -1,6 +1,8 @@
 """One module per `rlhf` subcommand; `rlhf.cli` loads them lazily.
 
-The exit spine every command shares: 0 done; 1 the job ran and failed; 2 bad input or usage. Commands raise
+The exit spine every command shares: 0 done; 1 the job ran and failed; 2 bad input or usage. Commands that
+gate a round (`rlhf round run`, `rlhf round add`, `rlhf gate`) end with the decision's code
+(``DECISION_EXIT``): 0 promoted, 3 held, 4 rejected, through ``exit_for_decision``. Commands raise
 what went wrong; ``exit_codes`` (applied once, by the `rlhf` group to every subcommand) maps it:
 ``BadInput`` and the inputs' own errors (``rlhf.inputs.InputError``: a file, line or field;
 ``rlhf.config_mapping.ConfigError``: a recipe or config key) exit 2 with their message, anything else exits 1
@@ -19,7 +21,10 @@ import click
 if TYPE_CHECKING:
     from rlhf.store import Store
 
-__all__ = ["BadInput", "JobFailed", "exit_codes", "store_from"]
+__all__ = ["DECISION_EXIT", "BadInput", "JobFailed", "exit_codes", "exit_for_decision", "store_from"]
+
+# A gated round's decision -> the exit code a nightly job acts on (1 and 2 keep their meaning).
+DECISION_EXIT = {"promote": 0, "hold": 3, "reject": 4}
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -42,6 +47,13 @@ def store_from(ctx: click.Context) -> Store:
 
     root = ctx.find_root()
     return Store.open((root.obj or ctx.obj or {}).get("store_dir"))
+
+
+def exit_for_decision(decision: str) -> None:
+    """End the command with the decision's exit code (0 promote, 3 hold, 4 reject)."""
+    code = DECISION_EXIT[decision]
+    if code:
+        raise click.exceptions.Exit(code)
 
 
 def exit_codes(fn: F) -> F:

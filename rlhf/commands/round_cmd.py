@@ -1,8 +1,9 @@
 """`rlhf round run|status|add`: run or resume a round from a recipe, see where rounds stand, and join a
 checkpoint trained elsewhere to the chain (evaluation only).
 
-Exit codes: 0 done; 1 a stage failed (the round is recorded as failed; rerun to resume); 2 bad input (a
-recipe error naming file and key, eval prompts in the training data, a path that is not a model).
+Exit codes of `round run` and `round add`: the round's gate decision, 0 promoted, 3 held, 4 rejected; 1 a stage
+failed (the round is recorded as failed; rerun to resume); 2 bad input (a recipe error naming file and key, eval
+prompts in the training data, a path that is not a model).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from rlhf.commands import BadInput
+from rlhf.commands import BadInput, exit_for_decision
 from rlhf.commands import store_from as _store
 
 RECIPES_DIR = Path(__file__).resolve().parent.parent.parent / "recipes"
@@ -50,30 +51,45 @@ def round_() -> None:
 @click.option("--new", is_flag=True, help="Start a new round even if the latest one is unfinished.")
 @click.pass_context
 def run(ctx: click.Context, config_path: str | None, new: bool) -> None:
-    """Run the next round, or resume the latest unfinished one where it stopped."""
+    """Run the next round from the champion (or resume the latest unfinished one) and decide it: exit 0
+    promoted, 3 held, 4 rejected."""
     from rlhf.rounds.orchestrator import run_round
 
     config = _load(config_path or default_recipe())
     store = _store(ctx)
     result = _run(run_round, config, store, echo=click.echo, new=new)
     click.echo(f"policy {result.policy_checkpoint_id} (round {result.round_id}, {result.seconds:.1f} s)")
+    _decided(result.decision)
+
+
+def _decided(decision: dict) -> None:
+    """Print the round's decision and exit with its code (0 promoted, 3 held, 4 rejected)."""
+    from rlhf.rounds.decision_report import decision_line
+
+    click.echo("decision " + decision_line(decision))
+    exit_for_decision(str(decision["decision"]))
 
 
 @round_.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:
-    """Where each round stands: its status and every stage's status and time."""
+    """Where each round stands: its status, every stage's status and time, its decision, and the champion."""
+    from rlhf.rounds.decisions import champion
     from rlhf.rounds.orchestrator import STAGES, round_status
 
-    rows = round_status(_store(ctx))
-    if as_json:
+    store = _store(ctx)
+    rows = round_status(store)
+    if as_json:  # one object per round, with its decision (the champion: `rlhf champion --json`)
         click.echo(json.dumps(rows, default=str, indent=2))
         return
+    current = champion(store)
     if not rows:
         click.echo("no rounds yet: rlhf round run --config recipes/default.yaml (or rlhf demo)")
         return
-    click.echo(f"{'round':<12} {'parent':<12} {'status':<8} " + " ".join(f"{s:<16}" for s in STAGES))
+    click.echo(
+        f"{'round':<12} {'parent':<12} {'status':<8} " + " ".join(f"{s:<16}" for s in STAGES) + " decision"
+    )
     for r in rows:
         cells = []
         for s in STAGES:
@@ -81,7 +97,10 @@ def status(ctx: click.Context, as_json: bool) -> None:
             secs = r["seconds"].get(s)
             cells.append(f"{st + (f' {secs:.0f}s' if isinstance(secs, (int, float)) else ''):<16}")
         parent = r["parent_round_id"] if isinstance(r["parent_round_id"], str) else "-"
-        click.echo(f"{r['round_id']:<12} {parent:<12} {r['status']:<8} " + " ".join(cells))
+        decided = f" {r['decision']}: {r['decision_reason']}" if r["decision"] else " -"
+        click.echo(f"{r['round_id']:<12} {parent:<12} {r['status']:<8} " + " ".join(cells) + decided)
+    if current is not None:
+        click.echo(f"champion: {current.checkpoint_id} ({current.source})")
 
 
 @round_.command("add")
@@ -101,7 +120,8 @@ def status(ctx: click.Context, as_json: bool) -> None:
 )
 @click.pass_context
 def add(ctx: click.Context, checkpoint_path: str, config_path: str | None) -> None:
-    """Register an uploaded policy as the next round and evaluate it against the previous round's policy."""
+    """Register an uploaded policy as the next round, evaluate it against the champion and decide (exit 0
+    promoted, 3 held, 4 rejected)."""
     from rlhf.rounds.orchestrator import add_round
 
     if not Path(checkpoint_path).is_dir():
@@ -113,6 +133,7 @@ def add(ctx: click.Context, checkpoint_path: str, config_path: str | None) -> No
         f"round {result.round_id}: {result.policy_checkpoint_id} evaluated against "
         f"{result.parent_checkpoint_id} in {result.seconds:.1f} s"
     )
+    _decided(result.decision)
 
 
 __all__ = ["round_"]

@@ -16,6 +16,8 @@ judges:              # a list; each item's keys map onto a judges.config class b
   - kind: reward     # no model: the round's own reward model judges
   - kind: reference
     primary: true    # the recipe's headline judge
+gate:                # rlhf.rounds.gate.GateConfig: promote / hold / reject each evaluated round
+  rule: non_inferiority
 ```
 
 Every section loads through one loader (`rlhf.config_mapping.from_mapping`), so every mistake is reported the
@@ -44,6 +46,7 @@ from judges.config import JudgeConfig, RewardJudgeConfig
 from judges.config import config_from_dict as judge_config_from_dict
 from rlhf.config_mapping import ConfigError, check_literals, close_names, from_mapping
 from rlhf.rounds.errors import StageError
+from rlhf.rounds.gate import GateConfig
 from rlhf.sampler.config import SamplerConfig
 
 # A reward judge given no `model` judges with the round's own reward model; until the round has one, its config
@@ -70,7 +73,6 @@ _CHECKPOINT_TRAINER_KEYS = frozenset(
 
 
 def _check_trainer_keys(section: str, cls_name: str, keys: Mapping[str, Any]) -> None:
-    allowed = _trl_fields(cls_name)
     for key in keys:
         if key in _RESERVED_TRAINER_KEYS:
             raise ConfigError(
@@ -81,6 +83,7 @@ def _check_trainer_keys(section: str, cls_name: str, keys: Mapping[str, Any]) ->
                 f"{section}.{key}: step checkpoints are set by round.checkpoint_steps, "
                 "round.reward_checkpoint_steps and round.checkpoints_kept; remove it"
             )
+        allowed = _trl_fields(cls_name)  # imports TRL: only when the section has keys
         if key not in allowed:
             raise ConfigError(f"{section}.{key}: not a field of trl.{cls_name}{close_names(key, allowed)}")
 
@@ -186,6 +189,7 @@ class RoundConfig:
         "full"  # the reward model (LoRA: the score head trains in full)
     )
     lora: LoraSettings = field(default_factory=LoraSettings)
+    gate: GateConfig = field(default_factory=GateConfig)  # the recipe's `gate:` section
     num_threads: int | None = None  # torch CPU threads; None = leave torch's default
     launcher: Literal["inline", "accelerate"] = "inline"  # training stages in-process or `accelerate launch`
     # The DPO stage (and the reward stage with reward_checkpoint_steps) saves a resumable TRL checkpoint (model,
@@ -215,6 +219,8 @@ class RoundConfig:
         object.__setattr__(self, "preference_files", tuple(self.preference_files))
         if isinstance(self.lora, Mapping):
             object.__setattr__(self, "lora", from_mapping(LoraSettings, self.lora, "lora"))
+        if isinstance(self.gate, Mapping):
+            object.__setattr__(self, "gate", from_mapping(GateConfig, self.gate, "gate"))
         check_literals(self, "round")
         if self.k < 2:
             raise ConfigError(
@@ -246,6 +252,13 @@ class RoundConfig:
         object.__setattr__(self, "eval_sampling", self._sampler("eval_sampler"))
         judges = tuple(RecipeJudge.parse(spec, f"judges[{i}]") for i, spec in enumerate(self.judges))
         object.__setattr__(self, "recipe_judges", judges)
+        names = [judge.config.name for judge in judges]
+        for name in self.gate.require_judges:
+            if name not in names:
+                raise ConfigError(
+                    f"gate.require_judges: {name!r} is not a judge of this recipe{close_names(name, names)}; "
+                    f"valid: {', '.join(names)}"
+                )
         primaries = [i for i, judge in enumerate(judges) if judge.primary]
         if len(primaries) > 1:
             raise ConfigError(f"judges: `primary: true` on judges{primaries}; mark at most one judge primary")
@@ -284,7 +297,7 @@ class RoundConfig:
             plain.pop(name)
         sections = {
             name: plain.pop(name)
-            for name in ("lora", "reward", "dpo", "rejection_sampler", "eval_sampler", "judges")
+            for name in ("lora", "reward", "dpo", "rejection_sampler", "eval_sampler", "judges", "gate")
         }
         return {"round": plain, **sections}
 
@@ -316,7 +329,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-_SECTIONS = ("round", "lora", "reward", "dpo", "rejection_sampler", "eval_sampler", "judges")
+_SECTIONS = ("round", "lora", "reward", "dpo", "rejection_sampler", "eval_sampler", "judges", "gate")
 _ROUND_FIELDS = frozenset(
     f.name for f in dataclasses.fields(RoundConfig) if f.init and f.name not in set(_SECTIONS) | {"source"}
 )
@@ -359,6 +372,7 @@ def config_from_dict(data: Mapping[str, Any], *, source: str = "<recipe>") -> Ro
             {
                 **round_keys,
                 "lora": from_mapping(LoraSettings, data.get("lora") or {}, "lora"),
+                "gate": from_mapping(GateConfig, data.get("gate") or {}, "gate"),
                 "reward": data.get("reward") or {},
                 "dpo": data.get("dpo") or {},
                 "rejection_sampler": data.get("rejection_sampler") or {},
@@ -404,6 +418,7 @@ def write_recipe(config: RoundConfig, path: str | Path) -> Path:
 __all__ = [
     "ROUND_REWARD_MODEL",
     "ConfigError",
+    "GateConfig",
     "LoraSettings",
     "RecipeJudge",
     "RoundConfig",

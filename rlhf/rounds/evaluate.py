@@ -236,18 +236,15 @@ def _answerable(store: Store, config: RoundConfig, eval_ids: list[str]) -> list[
     return [p for p in eval_ids if p in keep]
 
 
-def reference_accuracy_of(
+def reference_correctness(
     store: Store, previous_checkpoint_id: str, new_checkpoint_id: str, prompt_ids: list[str], params_hash: str
-) -> dict[str, Any]:
-    """Per checkpoint: how many of the eval prompts with a reference it answered correctly (the reference
-    judge's matching rules), on the prompts both answered, with a 95% Wilson interval. The key
-    `_prompt_ids` holds the prompts with a reference that both answered."""
-
+) -> tuple[list[str], list[bool], list[bool]]:
+    """On the eval prompts with a reference that both checkpoints answered: (prompt ids, previous right?,
+    new right?) by the reference judge's matching rules, in the same order (for a paired test)."""
     from judges.config import ReferenceJudgeConfig
     from judges.protocol import has_reference
     from judges.reference_judge import is_correct
     from judges.run import load_answer_pairs
-    from judges.stats.proportion import proportion
 
     frame = load_answer_pairs(store, previous_checkpoint_id, new_checkpoint_id, params_hash=params_hash)
     frame = frame[
@@ -255,11 +252,35 @@ def reference_accuracy_of(
     ]
     frame = frame[frame["reference"].map(has_reference).astype(bool)]
     rules = ReferenceJudgeConfig()
-    out: dict[str, Any] = {"_prompt_ids": [str(p) for p in frame["prompt_id"]]}
-    for checkpoint_id, column in ((previous_checkpoint_id, "answer_a"), (new_checkpoint_id, "answer_b")):
-        correct = [is_correct(str(a), str(r), rules)[0] for a, r in zip(frame[column], frame["reference"])]
+    right = {
+        column: [is_correct(str(a), str(r), rules)[0] for a, r in zip(frame[column], frame["reference"])]
+        for column in ("answer_a", "answer_b")
+    }
+    return [str(p) for p in frame["prompt_id"]], right["answer_a"], right["answer_b"]
+
+
+def reference_accuracy_of(
+    store: Store, previous_checkpoint_id: str, new_checkpoint_id: str, prompt_ids: list[str], params_hash: str
+) -> dict[str, Any]:
+    """Per checkpoint: how many of the eval prompts with a reference it answered correctly (the reference
+    judge's matching rules), on the prompts both answered, with a 95% Wilson interval. The key
+    `_prompt_ids` holds the prompts with a reference that both answered."""
+    from judges.stats.proportion import proportion
+
+    ids, before, after = reference_correctness(
+        store, previous_checkpoint_id, new_checkpoint_id, prompt_ids, params_hash
+    )
+    out: dict[str, Any] = {"_prompt_ids": ids}
+    for checkpoint_id, correct in ((previous_checkpoint_id, before), (new_checkpoint_id, after)):
         out[checkpoint_id] = proportion(sum(correct), len(correct)).to_dict()
     return out
 
 
-__all__ = ["EvaluateResult", "choose_eval_prompts", "evaluate", "reference_accuracy_of", "sampler_config"]
+__all__ = [
+    "EvaluateResult",
+    "choose_eval_prompts",
+    "evaluate",
+    "reference_accuracy_of",
+    "reference_correctness",
+    "sampler_config",
+]

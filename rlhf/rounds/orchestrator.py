@@ -7,6 +7,11 @@
     dpo         TRL DPOTrainer from the parent policy on those pairs  -> <round>/policy
     checkpoint  the policy's `checkpoints` row: content hash, parent, config, code revision
     evaluate    sampler answers eval prompts with both policies; judges score both orders; win rates
+    decide      the recipe's gate: promote / hold / reject against the champion -> one `decisions` row
+
+The parent is the champion (the latest promoted policy; the recipe's policy before any promotion), so a
+rejected round's policy is never trained on. The round is recorded done only after its decision, so a round
+killed between its evaluation and its decision is decided when it resumes, once (rlhf/rounds/decisions.py).
 
 Every stage is recorded in `round_events` (running/done/failed with a JSON detail and its time). Rerunning
 after a crash skips stages that are done and reruns the unfinished one, which reuses the answers and
@@ -53,6 +58,7 @@ class RoundResult:
     reward_model_checkpoint_id: str | None
     stages: Stages = field(default_factory=dict)
     seconds: float = 0.0
+    decision: dict[str, Any] = field(default_factory=dict)  # the gate's record (rlhf.rounds.decisions)
 
 
 # ---------------------------------------------------------------------------------------------- the recipe
@@ -101,9 +107,11 @@ def run_round(config: RoundConfig, store: Store, *, echo: Echo = print, new: boo
         done["dpo"] = stage("dpo", lambda: _dpo(config, store, plan), saved=plan.policy_dir)
         done["checkpoint"] = stage("checkpoint", lambda: _checkpoint(config, store, plan))
         done["evaluate"] = stage("evaluate", lambda: _evaluate(config, store, plan, echo))
+        done["decide"] = _decide(config, store, plan, echo)
         return done
 
     done, seconds = _recorded_round(store, plan, config, stages, started=started)
+    decision = done.pop("decide")
     echo(f"round {plan.round_id} done in {seconds:.1f} s")
     return RoundResult(
         round_id=plan.round_id,
@@ -114,6 +122,7 @@ def run_round(config: RoundConfig, store: Store, *, echo: Echo = print, new: boo
         reward_model_checkpoint_id=done["reward"].get("checkpoint_id"),
         stages=done,
         seconds=seconds,
+        decision=decision,
     )
 
 
@@ -125,8 +134,8 @@ def _needs_reward_model(config: RoundConfig) -> bool:
 def add_round(
     config: RoundConfig, store: Store, checkpoint_path: str | Path, *, echo: Echo = print
 ) -> RoundResult:
-    """Register a policy trained elsewhere as the next round and run only the evaluation stage against the
-    previous round's policy (the training stages are recorded as skipped)."""
+    """Register a policy trained elsewhere as the next round, evaluate it against the champion and decide (the
+    training stages are recorded as skipped)."""
     started = time.perf_counter()
     _set_threads(config)
     path = Path(checkpoint_path).expanduser().resolve()
@@ -176,11 +185,13 @@ def add_round(
             ),
             echo=echo,
         )
+        done["decide"] = _decide(config, store, plan, echo)
         return done
 
     done, seconds = _recorded_round(
         store, plan, config, stages, started=started, detail={"added_checkpoint": str(path)}
     )
+    decision = done.pop("decide")
     return RoundResult(
         round_id=plan.round_id,
         status="done",
@@ -190,17 +201,23 @@ def add_round(
         reward_model_checkpoint_id=rm.checkpoint_id if rm else None,
         stages=done,
         seconds=seconds,
+        decision=decision,
     )
 
 
 def round_status(store: Store) -> list[dict[str, Any]]:
-    """One row per round with its stages' statuses, for `rlhf round status`."""
+    """One row per round with its stages' statuses and the gate's decision, for `rlhf round status`."""
+    from rlhf.store.queries.decisions import gate_decision
+
     rows = []
     for row in round_rows(store).to_dict("records"):
         r = {str(k): v for k, v in row.items()}
         stages = stage_status(store, str(r["round_id"]))
         r["stages"] = {s: stages[s][0] for s in STAGES if s in stages}
         r["seconds"] = {s: stages[s][1].get("seconds") for s in STAGES if s in stages}
+        decided = gate_decision(store, str(r["round_id"]))
+        r["decision"] = None if decided is None else decided["decision"]
+        r["decision_reason"] = None if decided is None else decided["reason"]
         rows.append(r)
     return rows
 
@@ -388,6 +405,14 @@ def _evaluate(
         round_id=plan.round_id,
         echo=echo,
     ).detail()
+
+
+def _decide(config: RoundConfig, store: Store, plan: RoundPlan, echo: Echo) -> dict[str, Any]:
+    from rlhf.rounds.decisions import gate_round
+
+    decision = gate_round(store, plan.round_id, config.gate)
+    echo(f"  [decide] {decision['decision']}: {decision['reason']}")
+    return decision
 
 
 __all__ = ["STAGES", "RoundPlan", "RoundResult", "add_round", "plan_round", "round_status", "run_round"]

@@ -1,6 +1,10 @@
 """Planning a round: which round (a new one, or the unfinished one to resume), its parent policy, its
 directory and the reward model it may start from, all read from what the store recorded.
 
+A new round starts from the champion (`rlhf.rounds.decisions.champion`: the latest promoted policy, the
+recipe's starting policy before any promotion) and is evaluated against it, so a rejected or held round's
+policy is never built on.
+
 Planning writes nothing except, before the very first round, the starting policy's `checkpoints` row.
 """
 
@@ -12,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from rlhf.rounds import checkpoint as ckpt
 from rlhf.rounds.config import RoundConfig
+from rlhf.rounds.decisions import champion
 from rlhf.rounds.errors import StageError
 from rlhf.store.queries import checkpoints as checkpoint_queries
 from rlhf.store.queries import rounds as round_queries
@@ -27,7 +32,7 @@ class RoundPlan:
     round_id: str
     parent_round_id: str | None
     round_dir: Path
-    parent_policy_id: str  # the policy this round starts from (and is evaluated against)
+    parent_policy_id: str  # the champion: the policy this round starts from (and is evaluated against)
     parent_policy_path: str
     base_policy: str  # the first round's policy (recipe's round.policy), resolved to a path
     previous_reward_model: ckpt.Checkpoint | None
@@ -82,8 +87,8 @@ def plan_round(config: RoundConfig, store: Store, *, new: bool = False) -> Round
         round_dir = Path(recorded.get("round_dir") or _round_dir(config, store, round_id))
         base_policy = recorded.get("base_policy", base_policy)
     else:
-        latest = checkpoint_queries.latest_done_policy_id(store)
-        parent = ckpt.lookup(store, latest) if latest else None
+        current = champion(store)
+        parent = ckpt.lookup(store, current.checkpoint_id) if current else None
         if parent is None:
             parent = ckpt.register_base(store, config.policy)
         round_dir = _round_dir(config, store, round_id)

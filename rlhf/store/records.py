@@ -23,6 +23,7 @@ _ENUMS: dict[tuple[str, str], tuple[str, ...]] = {
     ("prompts", "split"): ("train", "eval"),
     ("checkpoints", "kind"): ("policy", "reward_model"),
     ("judgments", "order"): ("ab", "ba"),
+    ("decisions", "decision"): ("promote", "hold", "reject"),
 }
 
 
@@ -52,7 +53,7 @@ def _prepare_frame(table: str, rows) -> pd.DataFrame:
     unknown = [c for c in frame.columns if c not in TABLES[table] and not str(c).startswith("_")]
     if unknown:
         raise RecordError(table, 0, unknown[0], f"unknown column; valid columns: {', '.join(TABLES[table])}")
-    for column in ("config", "detail", "params", "messages", "tags"):
+    for column in ("config", "detail", "params", "messages", "tags", "rule", "criteria", "statistics"):
         if column in frame.columns:
             frame[column] = [_canonical_json(v) for v in frame[column]]
     if table == "prompts":

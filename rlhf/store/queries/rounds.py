@@ -18,6 +18,7 @@ __all__ = [
     "done_stage_details",
     "evaluated_rounds",
     "primary_judge",
+    "round_config",
     "round_rows",
     "round_start_detail",
     "stage_rows",
@@ -46,6 +47,13 @@ def round_start_detail(store: Store, round_id: str) -> dict[str, Any]:
         [round_id],
     )
     return _parsed(frame["detail"].iloc[0]) if len(frame) else {}
+
+
+def round_config(store: Store, round_id: str) -> str | None:
+    """The recipe recorded with the round (canonical JSON, `RoundConfig.to_json`), or None."""
+    frame = store.query("SELECT config FROM rounds WHERE round_id = ?", [round_id])
+    value = frame["config"].iloc[0] if len(frame) else None
+    return str(value) if isinstance(value, str) and value else None
 
 
 def stage_rows(store: Store, round_id: str) -> list[tuple[str, str, dict[str, Any]]]:
