@@ -199,3 +199,34 @@ def test_bad_input_exits_2_and_records_nothing(store, gated):
     impossible = _cli(store, "gate", "--round", "round-001", "--dry-run", "--config", str(gate_file))
     assert impossible.exit_code == 2 and "gate.margin: must be in [0, 0.5), got 0.7" in impossible.output
     assert store.count("decisions") == 0
+
+
+@pytest.mark.slow  # a second process imports torch: about 20 s of CPU
+def test_round_killed_before_its_decision_is_decided_on_resume_once(store, gated):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from rlhf.rounds.events import CRASH_ENV
+
+    upload, recipe = str(gated["uploads"][0]), str(gated["recipe"])
+    args = ["--store", str(store.root), "round", "add", "--checkpoint", upload, "--config", recipe]
+    crashed = subprocess.run(
+        [sys.executable, "-m", "rlhf.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, CRASH_ENV: "decide"},
+        timeout=300,
+    )
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr[-2000:]
+    stages = dict(store.query("SELECT stage, status FROM round_stages WHERE round_id = 'round-001'").values)
+    assert stages["evaluate"] == "done" and store.count("decisions") == 0
+    resumed = _cli(store, *args[2:])
+    assert (
+        resumed.exit_code == 0
+        and "round round-001" in resumed.output
+        and "[evaluate] already done" in resumed.output
+    )
+    assert store.count("decisions") == 1
+    assert store.query("SELECT status FROM rounds")["status"].tolist() == ["done"]

@@ -92,6 +92,7 @@ def evaluated_round(store: Store, round_id: str = "round-001", *, n: int = 30, w
     )
 
 
+@pytest.mark.slow  # two CLI processes per backend: 30-60 s on a loaded 2-core machine
 def test_two_concurrent_gates_record_one_decision(location):
     store = Store.open(location)
     evaluated_round(store)

@@ -51,7 +51,9 @@ def test_killed_round_resumes_at_unfinished_stage(tmp_path, tiny_lm_dir, tiny_rm
     assert status.exit_code == 0 and "round-001" in status.output and "running" in status.output
 
     resumed = _cli_here(store_dir, "round", "run", "--config", str(recipe))
-    assert resumed.exit_code == 0, resumed.output[-3000:]
+    # held (exit 3): no judge passed canaries (the store has no reference prompts to build them from)
+    assert resumed.exit_code == 3, resumed.output[-3000:]
+    assert "decision round-001: HOLD" in resumed.output
     assert "round round-001 (resuming)" in resumed.output
     assert "[reward] already done" in resumed.output
     store = Store.open(store_dir)

@@ -33,7 +33,7 @@ from rlhf.rounds import checkpoint as ckpt
 from rlhf.rounds import launch
 from rlhf.rounds.config import RoundConfig
 from rlhf.rounds.errors import StageError
-from rlhf.rounds.events import record, run_stage, skip_stage, stage_status
+from rlhf.rounds.events import crash_point, record, run_stage, skip_stage, stage_status
 from rlhf.rounds.pairs import Pair, collect_pairs, read_pairs_file
 from rlhf.rounds.plan import RoundPlan, earlier_rejection_pairs, plan_round, resumable_add
 from rlhf.store.queries.rounds import round_rows
@@ -410,6 +410,7 @@ def _evaluate(
 def _decide(config: RoundConfig, store: Store, plan: RoundPlan, echo: Echo) -> dict[str, Any]:
     from rlhf.rounds.decisions import gate_round
 
+    crash_point("decide")  # tests: killed after the evaluation, before the decision
     decision = gate_round(store, plan.round_id, config.gate)
     echo(f"  [decide] {decision['decision']}: {decision['reason']}")
     return decision
