@@ -424,6 +424,17 @@ def normal_band(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 @_cached
+def pass_at_k(path: str | None, version: str) -> pd.DataFrame:
+    """pass@1, pass@k and maj@k per round and checkpoint (`rlhf.store.queries.reference.pass_at_k_rows`)."""
+    from rlhf.store.queries.reference import PASS_COLUMNS, pass_at_k_rows
+
+    try:
+        return pass_at_k_rows(queries.store(path))
+    except Exception:  # a store from before the evaluate stage recorded it
+        return pd.DataFrame(columns=PASS_COLUMNS)
+
+
+@_cached
 def reference(path: str | None, version: str) -> pd.DataFrame:
     """The reference judge's accuracy per round and checkpoint (`rlhf.store.queries.reference`)."""
     try:

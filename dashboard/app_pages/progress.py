@@ -171,6 +171,33 @@ if not reference.empty:
     )
     ui.table(reference.iloc[::-1], "reference_accuracy", key="csv-reference")
 
+passk = stats.pass_at_k(ctx.path, ctx.version)
+if not passk.empty:
+    st.subheader("pass@k and maj@k on the prompts with a reference")
+    st.plotly_chart(
+        charts.small_multiples(
+            passk[passk["role"] == "new"],
+            x="round_id",
+            y="value",
+            panel="metric",
+            rounds=rounds,
+            title="The round's checkpoint, from k sampled answers per prompt (95% intervals over prompts)",
+            y_title="share of prompts",
+            low="ci_low",
+            high="ci_high",
+            y_range=[0, 1],
+            running=running,
+            hover="%{y:.1%}",
+        ),
+        key="pass-at-k",
+    )
+    st.caption(
+        "pass@1: mean share of right answers; pass@k: chance that one of k answers is right (unbiased estimator "
+        "from n samples); maj@k: the most frequent of k answers is right. p_value: McNemar's paired test of maj@k, "
+        "new against previous checkpoint on the same prompts."
+    )
+    ui.table(passk.iloc[::-1], "pass_at_k", percent=("value", "ci_low", "ci_high"), key="csv-pass-at-k")
+
 # --- Bradley-Terry -----------------------------------------------------------------------------------------------
 st.subheader("Bradley-Terry ratings of every checkpoint")
 bt_options = ui.judge_order(ctx, ui.judge_options(ctx.judges))

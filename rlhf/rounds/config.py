@@ -177,6 +177,12 @@ class RoundConfig:
     heldout_fraction: float = 0.1  # of the RM's pairs, held out for reward accuracy
     train_prompts: int | None = None  # cap on training prompts for rejection sampling; None = all
     eval_prompts: int | None = None  # cap on eval prompts per round; None = all
+    # pass@k and maj@k on the eval prompts with a reference (judges.stats.pass_at_k): k, and the answers sampled
+    # per prompt and checkpoint (n >= k; null = k) at a temperature, with the eval sampler's other settings.
+    # null = off (reference accuracy from the one greedy answer only).
+    pass_at_k: int | None = None
+    pass_at_k_samples: int | None = None
+    pass_at_k_temperature: float = 0.7
     k: int = 4  # answers per training prompt in rejection sampling
     min_reward_gap: float = 0.0  # best-worst reward gap below which no DPO pair is formed
     # How rejection sampling ranks a prompt's k answers: the reward model; the prompt's reference answer
@@ -210,6 +216,7 @@ class RoundConfig:
     # Parsed from the sections above when the config is built (never set directly):
     rejection_sampling: SamplerConfig = field(init=False, repr=False, compare=False)  # k answers per prompt
     eval_sampling: SamplerConfig = field(init=False, repr=False, compare=False)  # one answer per prompt
+    pass_sampling: SamplerConfig | None = field(init=False, repr=False, compare=False)  # n answers, pass@k
     recipe_judges: tuple[RecipeJudge, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -250,6 +257,7 @@ class RoundConfig:
             raise ConfigError("judges: configure at least one judge (e.g. - kind: reward)")
         object.__setattr__(self, "rejection_sampling", self._sampler("rejection_sampler"))
         object.__setattr__(self, "eval_sampling", self._sampler("eval_sampler"))
+        object.__setattr__(self, "pass_sampling", self._pass_sampler())
         judges = tuple(RecipeJudge.parse(spec, f"judges[{i}]") for i, spec in enumerate(self.judges))
         object.__setattr__(self, "recipe_judges", judges)
         names = [judge.config.name for judge in judges]
@@ -290,10 +298,37 @@ class RoundConfig:
             )
         return sampler
 
+    def _pass_sampler(self) -> SamplerConfig | None:
+        """The eval sampler with `pass_at_k_samples` answers per prompt at `pass_at_k_temperature`; None when
+        pass@k is off. k < 1, or k above the answers sampled, is refused naming the key."""
+        if self.pass_at_k is None:
+            for name in ("pass_at_k_samples",):
+                if getattr(self, name) is not None:
+                    raise ConfigError(f"round.{name}: set only with round.pass_at_k (k >= 1)")
+            return None
+        if isinstance(self.pass_at_k, bool) or self.pass_at_k < 1:
+            raise ConfigError(
+                f"round.pass_at_k: k must be an integer >= 1 (or null: off), got {self.pass_at_k}"
+            )
+        n = self.pass_at_k if self.pass_at_k_samples is None else self.pass_at_k_samples
+        if n < self.pass_at_k:
+            raise ConfigError(
+                f"round.pass_at_k: k = {self.pass_at_k} is larger than the answers sampled per prompt "
+                f"(round.pass_at_k_samples = {n}); valid: 1 <= pass_at_k <= pass_at_k_samples"
+            )
+        if not self.pass_at_k_temperature > 0:
+            raise ConfigError(
+                f"round.pass_at_k_temperature: must be > 0 (greedy gives n identical answers), got "
+                f"{self.pass_at_k_temperature}"
+            )
+        return dataclasses.replace(
+            self.eval_sampling, temperature=float(self.pass_at_k_temperature), samples_per_prompt=n
+        )
+
     def to_recipe(self) -> dict[str, Any]:
         """The recipe as sections again (what `config_from_dict` reads), with every default spelled out."""
         plain = _plain(self)
-        for name in ("source", "rejection_sampling", "eval_sampling", "recipe_judges"):
+        for name in ("source", "rejection_sampling", "eval_sampling", "pass_sampling", "recipe_judges"):
             plain.pop(name)
         sections = {
             name: plain.pop(name)

@@ -9,7 +9,9 @@ the stored judgments and kept in the stage's detail. The store's `pair_winrates`
 A judge that can only judge some prompts (the reference judge needs a reference answer) is given only
 those; the others are counted as skipped in its summary (`n_skipped`), never judged as ties. Each policy's
 reference accuracy (share of the reference answers it matched, with a Wilson interval) is recorded in the
-detail (`reference_accuracy`) and read back by `rlhf.store.queries.reference.reference_accuracy`.
+detail (`reference_accuracy`) and read back by `rlhf.store.queries.reference.reference_accuracy`. With
+`round.pass_at_k` set, both policies also answer those prompts n times at a temperature and the detail records
+pass@1, pass@k and maj@k with the paired comparison (`rlhf.rounds.pass_at_k`).
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from rlhf.rounds.config import RoundConfig
 from rlhf.rounds.errors import StageError
+from rlhf.rounds.pass_at_k import pass_at_k_of
 from rlhf.store.queries import prompts as prompt_queries
 
 if TYPE_CHECKING:
@@ -42,6 +45,8 @@ class EvaluateResult:
     # the headline judge: the recipe's `primary: true` judge unless its canaries showed it cannot tell, else the
     # informative judge with the best canary accuracy; None when no judge proved informative
     primary_judge: str | None = None
+    # pass@k and maj@k of both checkpoints on the reference prompts (rlhf.rounds.pass_at_k); {} when off
+    pass_at_k: dict[str, Any] = field(default_factory=dict)
 
     def detail(self) -> dict[str, Any]:
         from dataclasses import asdict
@@ -139,6 +144,9 @@ def evaluate(
                 f"    reference accuracy {checkpoint_id}: {acc['n_correct']}/{acc['n']} = {acc['accuracy']:.1%} "
                 f"[{acc['ci_low']:.1%}, {acc['ci_high']:.1%}]"
             )
+    sampled = pass_at_k_of(
+        store, config, previous_checkpoint_id, new_checkpoint_id, with_reference, echo=echo
+    )
     judged: dict[str, Any] = {}
     recipe_primary: str | None = None
     for recipe_judge in config.recipe_judges:
@@ -190,6 +198,7 @@ def evaluate(
         reference_accuracy=accuracy,
         seconds=round(time.perf_counter() - started, 3),
         primary_judge=primary,
+        pass_at_k=sampled,
     )
 
 

@@ -52,4 +52,39 @@ def prompt_ids_with_reference(store: Store, split: str) -> list[str]:
     return [str(x) for x in frame["prompt_id"]]
 
 
-__all__ = ["COLUMNS", "prompt_ids_with_reference", "reference_accuracy"]
+PASS_COLUMNS = ["round_id", "checkpoint", "role", "metric", "k", "n", "value", "ci_low", "ci_high", "p_value"]
+
+
+def pass_at_k_rows(store: Store) -> pd.DataFrame:
+    """One row per (round, checkpoint, metric) where the evaluate stage recorded pass@k (`round.pass_at_k`):
+    round_id, checkpoint, role ('previous' or 'new'), metric ('pass@1', 'pass@k', 'maj@k'), k, n prompts, value,
+    ci_low, ci_high, and on the new checkpoint's maj@k row McNemar's paired p-value against the previous one
+    (None elsewhere). Rounds in the order they started."""
+    rows = []
+    for round_id, detail in evaluated_rounds(store):
+        recorded = detail.get("pass_at_k") or {}
+        if not recorded.get("n_prompts"):
+            continue
+        paired = (recorded.get("paired") or {}).get("maj_at_k") or {}
+        for role, checkpoint in (("previous", detail.get("model_a")), ("new", detail.get("model_b"))):
+            summary = recorded.get(checkpoint) or {}
+            for key, metric in (("pass_at_1", "pass@1"), ("pass_at_k", "pass@k"), ("maj_at_k", "maj@k")):
+                cell = summary.get(key) or {}
+                rows.append(
+                    {
+                        "round_id": round_id,
+                        "checkpoint": checkpoint,
+                        "role": role,
+                        "metric": metric,
+                        "k": recorded.get("k"),
+                        "n": cell.get("n"),
+                        "value": cell.get("value"),
+                        "ci_low": cell.get("ci_low"),
+                        "ci_high": cell.get("ci_high"),
+                        "p_value": paired.get("p_value") if role == "new" and metric == "maj@k" else None,
+                    }
+                )
+    return pd.DataFrame(rows, columns=PASS_COLUMNS)
+
+
+__all__ = ["COLUMNS", "PASS_COLUMNS", "pass_at_k_rows", "prompt_ids_with_reference", "reference_accuracy"]
