@@ -1,7 +1,8 @@
 """Content-addressed verdict cache in the store's ``judge_cache`` table.
 
 The key is the sha256 of everything a verdict depends on: judge id, judge version, template hash,
-the prompt as shown, both answers as shown, the order label and the reference answer. A rerun
+the prompt as shown (and its chat messages when they hold more than the question: a system prompt, earlier
+turns), both answers as shown, the order label and the reference answer. A rerun
 therefore calls no model for pairs it has judged, whatever round or checkpoint names they carry,
 and a crashed run resumes from the last committed chunk (``judges.run`` commits cache rows and
 judgment rows together, chunk by chunk).
@@ -31,7 +32,7 @@ __all__ = ["cache_key", "cache_rows", "lookup"]
 
 
 def cache_key(judge: PairwiseJudge, item: PairItem, order: str) -> str:
-    payload = [
+    payload: list[Any] = [
         judge.judge_id,
         judge.judge_version,
         judge.template_hash,
@@ -41,6 +42,9 @@ def cache_key(judge: PairwiseJudge, item: PairItem, order: str) -> str:
         order,
         item.reference,
     ]
+    messages = item.prompt_messages()
+    if messages != [{"role": "user", "content": item.question}]:  # a system prompt or earlier turns count too
+        payload.append(messages)
     return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 

@@ -34,9 +34,9 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from judges.cache import cache_key, cache_rows, lookup
+from judges.cache import cache_key
 from judges.protocol import PairItem, PairwiseJudge
-from judges.run import question_text
+from judges.run import JudgeRunError, Shown, judge_work, question_text
 from judges.stats.canary import CanarySummary, summarize_canaries
 from judges.verdict import Verdict, unmirror
 from rlhf.store import Store
@@ -229,52 +229,20 @@ def run_canaries(
             seconds=time.perf_counter() - start,
         )
 
-    check = getattr(judge, "check", None)
-    if callable(check):
-        check()  # e.g. an unreachable server: fail before queueing anything
-    work = [(c, order, c.item(order)) for c in canaries for order in c.orders]
-    keys = [cache_key(judge, item, order) for _, order, item in work]
-    verdicts: dict[str, Verdict] = dict(lookup(store, keys))
-    n_cached = sum(k in verdicts for k in keys)
-    todo = list({k: w for k, w in zip(keys, work) if k not in verdicts}.items())
-    n_judged = n_retry = 0
-    for offset in range(0, len(todo), chunk):
-        part = todo[offset : offset + chunk]
-        got = judge.judge([item for _, (_, _, item) in part])
-        if len(got) != len(part) or not all(isinstance(v, Verdict) for v in got):
-            raise CanaryError(
-                f"judge {judge.judge_id} returned {len(got)} verdicts for {len(part)} canary pairs"
-            )
-        fresh = {key: v for (key, _), v in zip(part, got)}
-        n_judged += len(got)
-        n_retry += sum(v.retryable for v in got)
-        rows = cache_rows(judge, fresh.items())
-        if rows:
-            store.append("judge_cache", rows, on_conflict="keep")
-        verdicts.update({k: v for k, v in fresh.items() if not v.retryable})
-        if progress:
-            progress(n_cached + min(offset + chunk, len(todo)), len(work))
-        if all(v.retryable for v in got):
-            break  # a whole chunk failed on the infrastructure: stop instead of marching on against a dead server
-    if n_retry:
+    judge.check()  # e.g. an unreachable server: fail before queueing anything
+    work = [Shown(cache_key(judge, c.item(o), o), o, c.item(o), c) for c in canaries for o in c.orders]
+    try:
+        done = judge_work(store, judge, work, chunk=chunk, progress=progress)
+    except JudgeRunError as exc:
+        raise CanaryError(str(exc).replace("pairs", "canary pairs")) from None
+    if done.retry:
         raise CanaryError(
-            f"{n_retry} canary verdicts of judge {judge.judge_id} failed with retryable errors "
+            f"{len(done.retry)} canary verdicts of judge {judge.judge_id} failed with retryable errors "
             "(server unreachable or overloaded); rerun to retry them, nothing else is judged again"
         )
-
-    frame = pd.DataFrame(
-        [
-            {
-                "canary_id": c.canary_id,
-                "kind": c.kind,
-                "better": c.better,
-                "order": order,
-                "preference": _unmirrored(verdicts.get(key), order),
-            }
-            for (c, order, _), key in zip(work, keys)
-        ]
-    )
-    summary = summarize_canaries(frame)
+    n_judged = done.n_model_verdicts
+    n_cached = sum(cached for _, _, cached in done.done)
+    summary = summarize_canaries(_verdict_frame(work, done.verdicts))
     seconds = time.perf_counter() - start
     store.append("judge_canaries", [_row(judge, canary_set, summary, n_judged, seconds)], on_conflict="keep")
     return CanaryRun(
@@ -287,6 +255,22 @@ def run_canaries(
         n_cached=n_cached,
         reused=False,
         seconds=seconds,
+    )
+
+
+def _verdict_frame(work: list[Shown], verdicts: dict[str, Verdict]) -> pd.DataFrame:
+    """One row per shown canary pair, as ``summarize_canaries`` reads them."""
+    return pd.DataFrame(
+        [
+            {
+                "canary_id": s.origin.canary_id,
+                "kind": s.origin.kind,
+                "better": s.origin.better,
+                "order": s.order,
+                "preference": _unmirrored(verdicts.get(s.key), s.order),
+            }
+            for s in work
+        ]
     )
 
 

@@ -29,7 +29,7 @@ from typing import Any
 
 from judges._lm import encode_chat, generate_greedy, last_logprobs, length_batches, lm_for, single_token_ids
 from judges.config import LLMJudgeConfig
-from judges.protocol import PairItem
+from judges.protocol import JudgeDefaults, PairItem, Rationale
 from judges.template import JudgeTemplate, load_template
 from judges.verdict import Verdict
 from rlhf.models import dtype_name
@@ -49,7 +49,7 @@ def parse_bracket_verdict(text: str) -> float | None:
     return {"A": 0.0, "B": 1.0, "C": 0.5}[found[-1]]
 
 
-class LLMJudge:
+class LLMJudge(JudgeDefaults):
     def __init__(
         self,
         config: LLMJudgeConfig | None = None,
@@ -64,6 +64,8 @@ class LLMJudge:
         self.template: JudgeTemplate = load_template(config.template)
         self.rationale_template: JudgeTemplate = load_template(config.rationale_template)
         self.judge_id = config.name
+        # reasoning mode: the verdict carries its reasoning already
+        self.rationale: Rationale = "never" if config.mode == "reasoning" else config.rationale
         self.template_hash = self.template.hash
         self.label_ids = {label: single_token_ids(tokenizer, label) for label in ("A", "B")}
         for label, ids in self.label_ids.items():

@@ -33,7 +33,7 @@ from typing import Any, Literal
 
 from judges.config import OpenAIJudgeConfig
 from judges.llm_judge import parse_bracket_verdict
-from judges.protocol import PairItem
+from judges.protocol import JudgeDefaults, PairItem, Rationale
 from judges.template import load_template
 from judges.verdict import Verdict
 from rlhf.budget import BudgetExhausted
@@ -95,7 +95,7 @@ def _logsumexp(values: list[float]) -> float:
     return top + math.log(sum(math.exp(v - top) for v in values))
 
 
-class OpenAIJudge:
+class OpenAIJudge(JudgeDefaults):
     def __init__(self, config: OpenAIJudgeConfig, *, client: OpenAIClient | None = None):
         self.config = config
         self.client = client or OpenAIClient(
@@ -114,6 +114,8 @@ class OpenAIJudge:
         self.template = load_template(config.template)
         self.rationale_template = load_template(config.rationale_template)
         self.judge_id = config.name
+        # reasoning mode: the verdict carries its reasoning already
+        self.rationale: Rationale = "never" if config.mode == "reasoning" else config.rationale
         self.template_hash = self.template.hash
         self.model_calls = 0
         self._source: VerdictSource | None = None if config.mode == "logprob" else "text"

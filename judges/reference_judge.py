@@ -22,7 +22,7 @@ import time
 from collections.abc import Sequence
 
 from judges.config import ReferenceJudgeConfig
-from judges.protocol import PairItem
+from judges.protocol import JudgeDefaults, PairItem
 from judges.verdict import Verdict
 
 VERSION = "1"  # bump when the matching rules change
@@ -95,7 +95,7 @@ def _is_number(text: str) -> bool:
     return re.fullmatch(_NUMBER.pattern, cleaned) is not None
 
 
-class ReferenceJudge:
+class ReferenceJudge(JudgeDefaults):
     # Only prompts with a reference can be judged: callers that know the prompts (the round's evaluate
     # stage) give it only those and count the rest as skipped, instead of storing an unscored verdict.
     requires_reference = True

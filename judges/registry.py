@@ -14,7 +14,7 @@ from typing import Any
 
 from judges.protocol import PairwiseJudge
 
-__all__ = ["build_judge", "judge_kinds"]
+__all__ = ["build_judge"]
 
 
 def _llm() -> Callable[[Any], PairwiseJudge]:
@@ -47,11 +47,6 @@ _IMPLEMENTATIONS: dict[str, Callable[[], Callable[[Any], PairwiseJudge]]] = {
     "reward": _reward,
     "reference": _reference,
 }
-
-
-def judge_kinds() -> tuple[str, ...]:
-    """The config kinds that build a pairwise judge (the tagger's kind is not one)."""
-    return tuple(_IMPLEMENTATIONS)
 
 
 def build_judge(config: Any) -> PairwiseJudge:

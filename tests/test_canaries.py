@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from judges.canaries import MAX_PROMPTS as N
 from judges.canaries import CanaryError, build_canaries, run_canaries
 from judges.config import ReferenceJudgeConfig
+from judges.protocol import JudgeDefaults
 from judges.reference_judge import ReferenceJudge, is_correct
 from judges.stats.canary import CanarySummary, headline_judge, summarize_canaries
 from judges.stats.proportion import wilson_interval
@@ -52,7 +53,7 @@ def eval_store(store):
     return store
 
 
-class Scripted:
+class Scripted(JudgeDefaults):
     """A judge with a fixed rule, counting the pairs it is asked about."""
 
     template_hash = ""

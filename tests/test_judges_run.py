@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from judge_fixtures import seed_store
-from judges.protocol import PairItem
+from judges.protocol import JudgeDefaults, PairItem
 from judges.reference_judge import ReferenceJudge
 from judges.run import JudgeRunError, judge_pairs
 from judges.verdict import Verdict
 
 
-class ScriptedJudge:
+class ScriptedJudge(JudgeDefaults):
     """Prefers the longer answer with a position bias: P(second better) = 0.7 if longer else 0.4.
     Counts the pairs it is asked about; raises after `fail_after`; can fail selected answers."""
 
@@ -157,9 +157,7 @@ def test_rationales_only_where_asked(store):
     seed_store(store)
 
     class Explaining(ScriptedJudge):
-        class config:
-            rationale = "disagreements"
-            mode = "logprob"
+        rationale = "disagreements"
 
         def __init__(self):
             super().__init__()

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from judges.stats.preferences import same_side
 from judges.stats.proportion import wilson_interval
 
 __all__ = ["KINDS", "CanarySummary", "headline_judge", "summarize_canaries"]
@@ -180,7 +181,7 @@ def _position_consistency(scored: pd.DataFrame) -> tuple[float, int]:
     both = wide[["ab", "ba"]].dropna()
     if both.empty:
         return (float("nan"), 0)
-    same = np.sign(both["ab"] - 0.5) == np.sign(both["ba"] - 0.5)
+    same = same_side(both["ab"], both["ba"])
     return (float(same.mean()), len(both))
 
 

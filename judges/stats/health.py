@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from judges.stats.preferences import pair_preferences
+from judges.stats.preferences import pair_preferences, same_side
 
 __all__ = [
     "Agreement",
@@ -117,7 +117,7 @@ def position_consistency(judgments: pd.DataFrame) -> tuple[float, int]:
     both = pd.concat(sides, axis=1, keys=["ab", "ba"], join="inner").dropna()
     if both.empty:
         return (float("nan"), 0)
-    same = np.sign(both["ab"] - 0.5) == np.sign(both["ba"] - 0.5)
+    same = same_side(both["ab"], both["ba"])
     return (float(same.mean()), len(both))
 
 

@@ -9,17 +9,35 @@ with no scored verdict is an unscored prompt (NaN), never a tie.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
-__all__ = ["VERSION_COLUMNS", "pair_preferences", "prompt_preferences"]
+__all__ = ["VERSION_COLUMNS", "pair_preferences", "prompt_preferences", "same_side", "side"]
 
 VERSION_COLUMNS = ("judge", "judge_version")
 
 
-def _side(x: pd.Series) -> pd.Series:
-    """+1 when x favours the model, -1 the baseline, 0 a tie."""
-    return np.sign(x - 0.5)
+def side(p: Any) -> Any:
+    """The side a preference P(model better) favours: +1 the model, -1 the baseline, 0 a tie (exactly 0.5);
+    NaN stays NaN. Scalars, arrays and Series alike: the one definition of "the side of a verdict".
+
+    >>> side(0.7), side(0.5), side(0.2), side(pd.Series([0.4, 0.6])).tolist()
+    (1.0, 0.0, -1.0, [-1.0, 1.0])
+    """
+    return float(np.sign(float(p) - 0.5)) if np.ndim(p) == 0 else np.sign(p - 0.5)
+
+
+def same_side(p: Any, q: Any) -> Any:
+    """Do two preferences favour the same side of 0.5 (both above, both below, or both exactly 0.5)? The position
+    consistency of a pair's two display orders. Elementwise for arrays and Series; NaN is on no side.
+
+    >>> bool(same_side(0.9, 0.6)), bool(same_side(0.9, 0.4)), bool(same_side(0.5, 0.5)), bool(same_side(0.5, 0.6))
+    (True, False, True, False)
+    """
+    result = side(p) == side(q)
+    return bool(result) if np.ndim(result) == 0 else result
 
 
 def prompt_preferences(
@@ -80,7 +98,7 @@ def prompt_preferences(
         length_baseline=("length_baseline", "mean"),
     ).reset_index()
     both = out["model_first"].notna() & out["baseline_first"].notna()
-    same = _side(out["model_first"]) == _side(out["baseline_first"])
+    same = same_side(out["model_first"], out["baseline_first"])
     out["consistent"] = pd.array(np.where(both, same, False), dtype="boolean")
     out.loc[~both, "consistent"] = pd.NA
     out["n_unscored_verdicts"] = out["n_verdicts"] - out["n_scored"]

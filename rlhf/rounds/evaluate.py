@@ -155,7 +155,7 @@ def evaluate(
         )  # StageError when it needs a reward model and none exists
         t0 = time.perf_counter()
         judge = build_judge(jc)
-        judge_prompts = with_reference if getattr(judge, "requires_reference", False) else prompt_ids
+        judge_prompts = with_reference if judge.requires_reference else prompt_ids
         run = judge_pairs(
             store,
             judge,
@@ -253,9 +253,9 @@ def reference_correctness(
     from judges.config import ReferenceJudgeConfig
     from judges.protocol import has_reference
     from judges.reference_judge import is_correct
-    from judges.run import load_answer_pairs
+    from rlhf.store.queries.generations import answer_pairs
 
-    frame = load_answer_pairs(store, previous_checkpoint_id, new_checkpoint_id, params_hash=params_hash)
+    frame = answer_pairs(store, previous_checkpoint_id, new_checkpoint_id, params_hash=params_hash)
     frame = frame[
         frame["prompt_id"].isin(set(prompt_ids)) & frame["answer_a"].notna() & frame["answer_b"].notna()
     ]
