@@ -183,3 +183,50 @@ def test_reference_only_round_trains_no_reward_model(store, tiny_lm_dir, tiny_rm
     # only the eval prompts with a reference were answered: no judge could use the others
     assert result.stages["evaluate"]["prompts"] == 2
     assert result.stages["evaluate"]["judges"]["reference"]["n_skipped"] == 2
+
+
+def test_recipe_reference_judge_settings_decide_rejection_pairs_and_reference_accuracy(
+    store, tiny_lm_dir, tiny_rm_dir
+):
+    """The rejection stage's ranking and the evaluate stage's reference accuracy match answers with the
+    recipe's reference judge settings, as the reference judge itself does, not with the defaults."""
+    from rlhf.rounds.evaluate import sampler_config as eval_sampler
+
+    recipe = _recipe(tiny_lm_dir, tiny_rm_dir, "reference")
+    recipe["judges"] = [{"kind": "reference", "abs_tol": 1.0}]  # within 1 of the reference counts as right
+    config = config_from_dict(recipe)
+    assert config.reference_rules.abs_tol == 1.0
+    base = _seed(store, config)
+    sc = eval_sampler(config)
+    store.append("prompts", [prompt_row("eval-4", "What is 5 plus 5?", "eval", reference="10")])
+    store.append(
+        "generations",
+        [
+            {
+                "checkpoint_id": base,
+                "prompt_id": "eval-4",
+                "params_hash": sc.params_hash,
+                "params": sc.params_json,
+                "sample_index": 0,
+                "text": "It is 11.",  # right within abs_tol 1, wrong under the default 1e-9
+                "finish_reason": "stop",
+                "backend": "test",
+            }
+        ],
+    )
+    result = run_round(config, store, echo=lambda _m: None)
+    rejection = result.stages["rejection"]
+    # train-0: "The answer is 6." is now right (|6 - 5| <= 1) and ranked first by sample index against "It is 7";
+    # train-1: "Eight? No: 9" is right too, so all three are right and the prompt gives no pair
+    pairs = pd.read_parquet(Path(result.round_dir) / "rejection_pairs.parquet").set_index("prompt_id")
+    assert sorted(pairs.index) == ["train-0"]
+    assert (pairs.loc["train-0", "chosen"], pairs.loc["train-0", "rejected"]) == (
+        "The answer is 6.",
+        "It is 7",
+    )
+    assert rejection["answers_correct"] == 5  # train-0: 2, train-1: 3, train-2: 0 (default rules: 3)
+    # reference accuracy of the base policy: eval-0 right, eval-1 wrong, eval-4 right within abs_tol
+    from rlhf.store.queries.reference import reference_accuracy
+
+    old = reference_accuracy(store).set_index("role").loc["previous"]
+    assert (old["n"], old["n_correct"]) == (3, 2)

@@ -42,7 +42,7 @@ from typing import Any, Literal, get_args
 
 import yaml
 
-from judges.config import JudgeConfig, RewardJudgeConfig
+from judges.config import JudgeConfig, ReferenceJudgeConfig, RewardJudgeConfig
 from judges.config import config_from_dict as judge_config_from_dict
 from rlhf.config_mapping import ConfigError, check_literals, close_names, from_mapping
 from rlhf.rounds.errors import StageError
@@ -270,6 +270,15 @@ class RoundConfig:
         primaries = [i for i, judge in enumerate(judges) if judge.primary]
         if len(primaries) > 1:
             raise ConfigError(f"judges: `primary: true` on judges{primaries}; mark at most one judge primary")
+
+    @property
+    def reference_rules(self) -> ReferenceJudgeConfig:
+        """What counts as matching a reference answer, for the rejection stage's ranking and the evaluate stage's
+        reference accuracy alike: the recipe's reference judge settings (its primary reference judge when it
+        lists several, else the first), or the reference judge's defaults when the recipe has none."""
+        references = [j for j in self.recipe_judges if isinstance(j.config, ReferenceJudgeConfig)]
+        references.sort(key=lambda j: not j.primary)
+        return references[0].config if references else ReferenceJudgeConfig()  # type: ignore[return-value]
 
     def _sampler(self, section: str) -> SamplerConfig:
         """A sampler section as the SamplerConfig its stage uses: rejection sampling answers each training

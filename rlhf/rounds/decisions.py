@@ -30,6 +30,7 @@ from rlhf.store.queries import decisions as decision_queries
 if TYPE_CHECKING:
     import pandas as pd
 
+    from judges.config import ReferenceJudgeConfig
     from rlhf.store import Store
 
 __all__ = [
@@ -83,7 +84,7 @@ def gather(store: Store, round_id: str, gate: GateConfig) -> Evidence:
         )
     detail = evaluated[round_id]
     champion_id, candidate = str(detail.get("model_a")), str(detail.get("model_b"))
-    seed, params_hash = _round_settings(store, round_id)
+    seed, params_hash, rules = _round_settings(store, round_id)
     judges = detail.get("judges") or {}
     headline_name = detail.get("primary_judge")
     headline: JudgeResult | None = None
@@ -111,7 +112,7 @@ def gather(store: Store, round_id: str, gate: GateConfig) -> Evidence:
         candidate=candidate,
         champion=champion_id,
         headline=headline,
-        reference=_reference_change(store, detail, champion_id, candidate, params_hash),
+        reference=_reference_change(store, detail, champion_id, candidate, params_hash, rules),
         category_regressions=regressions,
         required=required,
         position_consistency=health[0],
@@ -280,20 +281,22 @@ def _who(r: Any) -> str:
 # --------------------------------------------------------------------------------------------- evidence
 
 
-def _round_settings(store: Store, round_id: str) -> tuple[int, str | None]:
-    """The round's recorded seed and eval sampler params hash (0 and None when its recipe cannot be read)."""
+def _round_settings(store: Store, round_id: str) -> tuple[int, str | None, ReferenceJudgeConfig]:
+    """The round's recorded seed, eval sampler params hash and reference matching rules (0, None and the
+    reference judge's defaults when its recipe cannot be read)."""
+    from judges.config import ReferenceJudgeConfig
     from rlhf.config_mapping import ConfigError
     from rlhf.rounds.config import config_from_json
     from rlhf.store.queries.rounds import round_config
 
     recorded = round_config(store, round_id)
     if not recorded:
-        return 0, None
+        return 0, None, ReferenceJudgeConfig()
     try:
         config = config_from_json(recorded)
     except (ConfigError, ValueError):
-        return int(json.loads(recorded).get("round", {}).get("seed") or 0), None
-    return config.seed, config.eval_sampling.params_hash
+        return int(json.loads(recorded).get("round", {}).get("seed") or 0), None, ReferenceJudgeConfig()
+    return config.seed, config.eval_sampling.params_hash, config.reference_rules
 
 
 def _judged(store: Store, summary: dict[str, Any], a: str, b: str, round_id: str) -> pd.DataFrame:
@@ -358,7 +361,9 @@ def _health(judged: pd.DataFrame) -> tuple[float | None, float | None]:
     return h.position_consistency, h.unscored_rate
 
 
-def _reference_change(store: Store, detail: dict[str, Any], a: str, b: str, params_hash: str | None):
+def _reference_change(
+    store: Store, detail: dict[str, Any], a: str, b: str, params_hash: str | None, rules: ReferenceJudgeConfig
+):
     from judges.stats.paired import paired_change
     from rlhf.rounds.evaluate import reference_correctness
 
@@ -367,5 +372,5 @@ def _reference_change(store: Store, detail: dict[str, Any], a: str, b: str, para
     from rlhf.store.queries.prompts import prompt_ids as split_prompt_ids
 
     prompt_ids = split_prompt_ids(store, "eval")
-    _, before, after = reference_correctness(store, a, b, prompt_ids, params_hash)
+    _, before, after = reference_correctness(store, a, b, prompt_ids, params_hash, rules)
     return paired_change(before, after) if before else None

@@ -28,6 +28,7 @@ from rlhf.rounds.pass_at_k import pass_at_k_of
 from rlhf.store.queries import prompts as prompt_queries
 
 if TYPE_CHECKING:
+    from judges.config import ReferenceJudgeConfig
     from rlhf.store import Store
 
 
@@ -135,7 +136,7 @@ def evaluate(
         }
         echo(f"    sampled {checkpoint_id}: {result.summary()}")
     accuracy = reference_accuracy_of(
-        store, previous_checkpoint_id, new_checkpoint_id, prompt_ids, sc.params_hash
+        store, previous_checkpoint_id, new_checkpoint_id, prompt_ids, sc.params_hash, config.reference_rules
     )
     with_reference = sorted(accuracy.pop("_prompt_ids"))
     for checkpoint_id, acc in accuracy.items():
@@ -246,11 +247,16 @@ def _answerable(store: Store, config: RoundConfig, eval_ids: list[str]) -> list[
 
 
 def reference_correctness(
-    store: Store, previous_checkpoint_id: str, new_checkpoint_id: str, prompt_ids: list[str], params_hash: str
+    store: Store,
+    previous_checkpoint_id: str,
+    new_checkpoint_id: str,
+    prompt_ids: list[str],
+    params_hash: str,
+    rules: ReferenceJudgeConfig,
 ) -> tuple[list[str], list[bool], list[bool]]:
     """On the eval prompts with a reference that both checkpoints answered: (prompt ids, previous right?,
-    new right?) by the reference judge's matching rules, in the same order (for a paired test)."""
-    from judges.config import ReferenceJudgeConfig
+    new right?) by ``rules`` (the recipe's reference judge settings, `RoundConfig.reference_rules`, as the
+    rejection stage ranks by), in the same order (for a paired test)."""
     from judges.protocol import has_reference
     from judges.reference_judge import is_correct
     from rlhf.store.queries.generations import answer_pairs
@@ -260,7 +266,6 @@ def reference_correctness(
         frame["prompt_id"].isin(set(prompt_ids)) & frame["answer_a"].notna() & frame["answer_b"].notna()
     ]
     frame = frame[frame["reference"].map(has_reference).astype(bool)]
-    rules = ReferenceJudgeConfig()
     right = {
         column: [is_correct(str(a), str(r), rules)[0] for a, r in zip(frame[column], frame["reference"])]
         for column in ("answer_a", "answer_b")
@@ -269,15 +274,20 @@ def reference_correctness(
 
 
 def reference_accuracy_of(
-    store: Store, previous_checkpoint_id: str, new_checkpoint_id: str, prompt_ids: list[str], params_hash: str
+    store: Store,
+    previous_checkpoint_id: str,
+    new_checkpoint_id: str,
+    prompt_ids: list[str],
+    params_hash: str,
+    rules: ReferenceJudgeConfig,
 ) -> dict[str, Any]:
-    """Per checkpoint: how many of the eval prompts with a reference it answered correctly (the reference
-    judge's matching rules), on the prompts both answered, with a 95% Wilson interval. The key
+    """Per checkpoint: how many of the eval prompts with a reference it answered correctly (by ``rules``, the
+    recipe's reference judge settings), on the prompts both answered, with a 95% Wilson interval. The key
     `_prompt_ids` holds the prompts with a reference that both answered."""
     from judges.stats.proportion import proportion
 
     ids, before, after = reference_correctness(
-        store, previous_checkpoint_id, new_checkpoint_id, prompt_ids, params_hash
+        store, previous_checkpoint_id, new_checkpoint_id, prompt_ids, params_hash, rules
     )
     out: dict[str, Any] = {"_prompt_ids": ids}
     for checkpoint_id, correct in ((previous_checkpoint_id, before), (new_checkpoint_id, after)):

@@ -27,6 +27,7 @@ from rlhf.store.queries import prompts as prompt_queries
 from rlhf.store.queries.generations import usable_answers
 
 if TYPE_CHECKING:
+    from judges.config import ReferenceJudgeConfig
     from rlhf.store import Store
 
 
@@ -137,7 +138,7 @@ def run_rejection_sampling(
     scoring_s = time.perf_counter() - t0
     frame = frame.assign(
         reward=pd.Series(rewards if needs_rewards else None, index=frame.index, dtype=object),
-        correct=pd.Series(_check_references(frame), index=frame.index, dtype=object),
+        correct=pd.Series(_check_references(frame, config.reference_rules), index=frame.index, dtype=object),
     )
 
     rows, gaps, bests = [], [], []
@@ -214,14 +215,13 @@ def run_rejection_sampling(
     )
 
 
-def _check_references(frame) -> list[bool | None]:
-    """Each answer checked against its prompt's reference (None where the prompt has none), with the
-    reference judge's matching rules, so training and evaluation agree on what counts as right."""
-    from judges.config import ReferenceJudgeConfig
+def _check_references(frame, rules: ReferenceJudgeConfig) -> list[bool | None]:
+    """Each answer checked against its prompt's reference (None where the prompt has none), with the recipe's
+    reference judge settings (`RoundConfig.reference_rules`), so training and evaluation agree on what counts
+    as right."""
     from judges.protocol import has_reference
     from judges.reference_judge import is_correct
 
-    rules = ReferenceJudgeConfig()
     out: list[bool | None] = []
     for text, reference in zip(frame["text"], frame["reference"]):
         out.append(is_correct(str(text), reference, rules)[0] if has_reference(reference) else None)
