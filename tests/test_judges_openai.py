@@ -154,3 +154,25 @@ def test_reasoning_mode_parses_bracket_verdicts(tmp_path):
         assert first.preference == 1.0 and first.rationale.startswith("A is vague")
         assert second.preference == 0.5
         assert third.preference is None  # the stub's free text has no verdict
+
+
+def test_a_server_that_ignores_logprobs_gets_text_verdicts(store, tmp_path):
+    """The fast twin of tests/test_real_server.py: the stub ignoring logprobs as `transformers serve` does."""
+    seed_store(store, n=2)
+    rules = [{"contains": "Which response is better", "reply": "B is better"}]
+    with running_stub("--no-logprobs", rules=rules, tmp_dir=str(tmp_path)) as url:
+        judge = _judge(url)
+        result = judge_pairs(store, judge, "old", "new")
+        assert judge.verdict_source() == "text" and ":verdicts=text:max_tokens=4" in result.judge_version
+        assert result.n_verdicts == 4 and result.n_unscored == 0
+        rows = store.query('SELECT "order", preference, judge_version, raw_output FROM judgments ORDER BY 1')
+        # 'B' read from the text: model_b when shown second (ab), model_a when shown second (ba)
+        assert rows["preference"].tolist() == [1.0, 1.0, 0.0, 0.0]
+        assert set(rows["judge_version"]) == {result.judge_version} and set(rows["raw_output"]) == {
+            "B is better"
+        }
+        requests = httpx.get(url.replace("/v1", "/stats")).json()["chat_requests"]
+        assert requests == 5  # the probe and four verdicts
+        rerun = _judge(url)
+        assert judge_pairs(store, rerun, "old", "new").n_cached == 4
+        assert httpx.get(url.replace("/v1", "/stats")).json()["chat_requests"] == requests  # zero requests
