@@ -194,24 +194,32 @@ def test_recipe_reference_judge_settings_decide_rejection_pairs_and_reference_ac
 
     recipe = _recipe(tiny_lm_dir, tiny_rm_dir, "reference")
     recipe["judges"] = [{"kind": "reference", "abs_tol": 1.0}]  # within 1 of the reference counts as right
+    recipe["round"].update(pass_at_k=1, pass_at_k_samples=1)
     config = config_from_dict(recipe)
     assert config.reference_rules.abs_tol == 1.0
     base = _seed(store, config)
-    sc = eval_sampler(config)
     store.append("prompts", [prompt_row("eval-4", "What is 5 plus 5?", "eval", reference="10")])
+    # eval-4's base answer is right within abs_tol 1, wrong under the default 1e-9; pass@k samples the base's
+    # stored eval answers again (one per prompt), so its pass@1 is decided by the same rules
+    passes = {"eval-0": EVAL_ANSWERS["eval-0"], "eval-1": EVAL_ANSWERS["eval-1"], "eval-4": "It is 11."}
     store.append(
         "generations",
         [
             {
                 "checkpoint_id": base,
-                "prompt_id": "eval-4",
+                "prompt_id": pid,
                 "params_hash": sc.params_hash,
                 "params": sc.params_json,
                 "sample_index": 0,
-                "text": "It is 11.",  # right within abs_tol 1, wrong under the default 1e-9
+                "text": text,
                 "finish_reason": "stop",
                 "backend": "test",
             }
+            for sc, answers in (
+                (eval_sampler(config), {"eval-4": "It is 11."}),
+                (config.pass_sampling, passes),
+            )
+            for pid, text in answers.items()
         ],
     )
     result = run_round(config, store, echo=lambda _m: None)
@@ -230,3 +238,4 @@ def test_recipe_reference_judge_settings_decide_rejection_pairs_and_reference_ac
 
     old = reference_accuracy(store).set_index("role").loc["previous"]
     assert (old["n"], old["n_correct"]) == (3, 2)
+    assert result.stages["evaluate"]["pass_at_k"][base]["pass_at_1"]["value"] == pytest.approx(2 / 3)

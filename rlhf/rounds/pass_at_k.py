@@ -3,7 +3,8 @@
 Each checkpoint answers every such prompt n times at the recipe's temperature (`RoundConfig.pass_sampling`:
 the eval sampler with `round.pass_at_k_samples` answers per prompt, seeded per (prompt, sample) and cached in
 `generations` like every answer, so a checkpoint's samples from the previous round are reused). Each answer is
-scored by the reference judge's matching rule (`judges.reference_judge.is_correct`); the statistics are
+scored by the reference judge's matching rule (`judges.reference_judge.is_correct` with the recipe's reference
+judge settings, `RoundConfig.reference_rules`); the statistics are
 `judges.stats.pass_at_k`: pass@1, pass@k (Chen et al.'s unbiased estimator) and maj@k per checkpoint, each a
 mean over prompts with a bootstrap interval over prompts. The two checkpoints are compared on the same
 prompts with McNemar's paired test (`judges.stats.paired`) on two per-prompt right/wrong outcomes: maj@k, and
@@ -21,18 +22,20 @@ from typing import TYPE_CHECKING, Any
 from rlhf.rounds.config import RoundConfig
 
 if TYPE_CHECKING:
+    from judges.config import ReferenceJudgeConfig
     from rlhf.store import Store
 
 __all__ = ["pass_at_k_of"]
 
 
-def _scored(store: Store, checkpoint_id: str, params_hash: str, prompt_ids: list[str]) -> dict[str, list]:
-    """prompt_id -> [(extracted answer, correct)] in sample order, by the reference judge's matching rule."""
-    from judges.config import ReferenceJudgeConfig
+def _scored(
+    store: Store, checkpoint_id: str, params_hash: str, prompt_ids: list[str], rules: ReferenceJudgeConfig
+) -> dict[str, list]:
+    """prompt_id -> [(extracted answer, correct)] in sample order, by the recipe's reference matching rules
+    (`RoundConfig.reference_rules`, as the rejection stage and reference accuracy use)."""
     from judges.reference_judge import is_correct
     from rlhf.store.queries.generations import usable_answers
 
-    rules = ReferenceJudgeConfig()
     frame = usable_answers(store, checkpoint_id, params_hash, prompt_ids)
     out: dict[str, list] = {}
     for pid, text, reference in zip(frame["prompt_id"], frame["text"], frame["reference"]):
@@ -63,7 +66,9 @@ def pass_at_k_of(
     for checkpoint_id in (previous_checkpoint_id, new_checkpoint_id):
         result = sample(store, checkpoint_id, prompts="eval", ids=prompt_ids, config=sc)
         echo(f"    pass@{k} samples {result.summary()}")
-        scored[checkpoint_id] = _scored(store, checkpoint_id, sc.params_hash, prompt_ids)
+        scored[checkpoint_id] = _scored(
+            store, checkpoint_id, sc.params_hash, prompt_ids, config.reference_rules
+        )
     both = [p for p in sorted(prompt_ids) if all(len(scored[c].get(p, [])) >= k for c in scored)]
     out: dict[str, Any] = {
         "k": k,
