@@ -9,7 +9,13 @@ import pandas as pd
 import pytest
 
 from judges.stats.bootstrap import bootstrap_means, percentile_interval, resample_chunks, resample_indices
-from judges.stats.significance import bootstrap_p_value, holm, minimum_detectable_effect
+from judges.stats.significance import (
+    bootstrap_p_value,
+    holm,
+    interval_test,
+    minimum_detectable_effect,
+    rejects,
+)
 from judges.stats.winrate import win_rate, win_rate_by
 
 
@@ -22,7 +28,25 @@ def test_significance_is_exactly_the_interval_excluding_one_half(seed):
     for n_boot, confidence in ((200, 0.95), (1000, 0.9), (2000, 0.95)):
         r = win_rate(prefs, n_boot=n_boot, seed=seed, confidence=confidence)
         excludes = r.ci_low > 0.5 or r.ci_high < 0.5
-        assert r.significant == excludes == (r.p_value < 1 - confidence), (seed, n_boot, r)
+        assert r.significant == excludes == rejects(r.p_value, confidence), (seed, n_boot, r)
+
+
+def test_the_boundary_p_equal_to_alpha_is_not_significant_and_the_interval_holds_one_half():
+    """Exactly 50 of 2,000 resampled means at or below 0.5 (7 wins, 2 losses, seed 9: found by search): the
+    interval's lower end, the 50th smallest mean, is at or below 0.5 and p = 2 * 50 / 2000 = 0.05. Compared
+    with 1 - 0.95 = 0.050000000000000044, p used to count as significant while the interval held 0.5; the Holm
+    flag of a one-cell breakdown (adjusted p = p) said the same."""
+    prefs = np.array([1.0] * 7 + [0.0] * 2)
+    means = bootstrap_means(np.sort(prefs), n_boot=2000, seed=9)  # win_rate resamples the sorted values
+    assert int((means <= 0.5).sum()) == 50
+    r = win_rate(prefs, n_boot=2000, seed=9)
+    assert r.p_value == 0.05 and r.ci_low <= 0.5
+    assert not r.significant
+    (cell,) = win_rate_by(pd.DataFrame({"category": "a", "preference": prefs}), n_boot=2000, seed=9).values()
+    assert cell.p_adjusted == 0.05 and cell.significant_adjusted is False
+    # one resampled mean fewer at or below 0.5 is significant on both counts
+    low, _, p, significant = interval_test(means[np.argsort(means)][1:], 0.95)
+    assert low > 0.5 and p < 0.05 and significant and rejects(p, 0.95)
 
 
 def test_p_value_and_interval_by_hand():

@@ -16,8 +16,8 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 import pandas as pd
 
-from judges.stats.bootstrap import bootstrap_means, percentile_interval
-from judges.stats.significance import bootstrap_p_value, holm, minimum_detectable_effect
+from judges.stats.bootstrap import bootstrap_means
+from judges.stats.significance import holm, interval_test, minimum_detectable_effect, rejects
 
 __all__ = ["NO_CATEGORY", "WinRate", "win_rate", "win_rate_by"]
 
@@ -32,7 +32,7 @@ class WinRate:
     win_rate: mean per-prompt P(model better), in [0, 1]. standard_error: ddof-1 std / sqrt(n_total).
     ci_low/ci_high: percentile interval of a seeded paired bootstrap over prompts (``confidence``,
     ``n_boot`` resamples, ``seed``). p_value: two-sided bootstrap p of "win rate = 0.5" from the same
-    resamples; significant: p_value < 1 - confidence, which is exactly "the interval excludes 0.5"
+    resamples; significant: the interval excludes 0.5, which is exactly p_value < alpha (``significance``)
     (NaN/False without resamples). mde: minimum detectable |win rate - 0.5| at 80% power for this n.
     n_total = n_wins + n_losses + n_ties (scored prompts); n_unscored: prompts with no scored verdict,
     left out of everything else. p_adjusted/significant_adjusted: Holm-adjusted across the cells of a
@@ -90,15 +90,14 @@ def win_rate(
     mean = float(scored.mean()) if n else float("nan")
     se = float(scored.std(ddof=1) / math.sqrt(n)) if n > 1 else float("nan")
     means = bootstrap_means(scored, n_boot=n_boot, seed=seed) if n else np.empty(0)
-    low, high = percentile_interval(means, confidence)
-    p_value = bootstrap_p_value(means, NULL)
+    low, high, p_value, significant = interval_test(means, confidence, NULL)
     return WinRate(
         win_rate=mean,
         standard_error=se,
         ci_low=low,
         ci_high=high,
         p_value=p_value,
-        significant=bool(p_value < 1 - confidence) if not math.isnan(p_value) else False,
+        significant=significant,
         mde=minimum_detectable_effect(se, confidence),
         n_wins=n_wins,
         n_losses=n_losses,
@@ -136,7 +135,7 @@ def win_rate_by(
         key: replace(
             cell,
             p_adjusted=None if math.isnan(a) else float(a),
-            significant_adjusted=bool(a < 1 - confidence) if not math.isnan(a) else False,
+            significant_adjusted=rejects(a, confidence),
         )
         for (key, cell), a in zip(cells.items(), adjusted)
     }
