@@ -68,6 +68,10 @@ def test_equal_lengths_give_the_plain_mean_and_missing_lengths_give_none():
     p = np.array([0.9, 0.6, 0.3, 0.8])
     same = lc_win_rate(p, np.full(4, 100.0), np.full(4, 100.0))
     assert same.lc_win_rate == pytest.approx(p.mean(), abs=1e-6) and same.coef_length == 0.0
+    # lc equals the raw mean here: no extrapolation happens, and no warning says one does
+    assert not same.extrapolated and same.warnings == ()
+    shorter = lc_win_rate(p, np.array([50.0, 60, 70, 80]), np.full(4, 100.0))  # every answer strictly shorter
+    assert shorter.extrapolated and shorter.share_shorter == 1.0
     assert lc_win_rate(p, np.full(4, np.nan), np.full(4, 100.0)) is None
     part = lc_win_rate(np.array([0.9, np.nan, 0.3]), np.array([10.0, 20, np.nan]), np.array([10.0, 10, 10]))
     assert part.n == 1

@@ -104,9 +104,9 @@ class LengthControlled:
 
     coef_length is phi (positive: longer answers win more); coef_difficulty is psi or None when no
     difficulty was used. length_sd is the scale of the length difference in characters. n counts the
-    prompts fitted (scored, both lengths known). share_longer is the share of them where the model's
-    answer is longer. raw_win_rate is the plain mean preference over the same prompts. converged: the
-    Newton fit (and the difficulty fit, when used) converged. weakly_identified: fewer than
+    prompts fitted (scored, both lengths known). share_longer (share_shorter) is the share of them where the
+    model's answer is longer (shorter). raw_win_rate is the plain mean preference over the same prompts.
+    converged: the Newton fit (and the difficulty fit, when used) converged. weakly_identified: fewer than
     max(WEAK_MINORITY_COUNT, WEAK_MINORITY_SHARE * n) prompts on the minority side of equal length.
     extreme_change: AlpacaEval's rule flags lc vs raw. ci_low/ci_high: bootstrap interval over prompts
     (NaN when not asked for). n_gamed_rows: AlpacaEval gamed-baseline rows in the fit (0: none in the store;
@@ -126,11 +126,14 @@ class LengthControlled:
     ci_low: float = float("nan")
     ci_high: float = float("nan")
     n_gamed_rows: int = 0
+    share_shorter: float = 0.0  # share of the fitted prompts where the model's answer is shorter
 
     @property
     def extrapolated(self) -> bool:
-        """True when no fitted prompt had the model's answer on the other side of equal length."""
-        return self.share_longer in (0.0, 1.0)
+        """True when every fitted prompt has the model's answer strictly on one side of equal length, so the
+        win rate at equal length lies outside the data. When every pair has equal length there is no length
+        term and lc equals the raw mean: nothing is extrapolated."""
+        return self.length_sd > 0 and (self.share_longer == 1.0 or self.share_shorter == 1.0)
 
     @property
     def weakly_identified(self) -> bool:
@@ -306,6 +309,7 @@ def lc_win_rate(
         length_sd=sd,
         n=n,
         share_longer=float((delta > 0).mean()),
+        share_shorter=float((delta < 0).mean()),
         converged=bool(converged) and math.isfinite(lc),
         n_models_for_difficulty=n_models_for_difficulty,
         ci_low=low,
