@@ -269,6 +269,53 @@ def _lc_against_baseline(
 
 # --- judge trust: canaries and the headline judge -----------------------------------------------------------
 @_cached
+def report_cards(path: str | None, version: str) -> pd.DataFrame:
+    """The core's report card of every judge version (`judges.stats.report_card.report_cards`, as
+    `rlhf judge report`), one row per version; nested numbers flattened into columns. Empty when no judge
+    has verdicts or canaries."""
+    from judges.stats.report_card import report_cards as cards_of
+    from rlhf.store.queries.canaries import canary_results
+    from rlhf.store.queries.judgments import report_rows
+
+    store = queries.store(path)
+    rows = []
+    for card in cards_of(report_rows(store), canary_results(store)):
+        c = card.to_dict()
+        row = {
+            "judge": c["judge"],
+            "judge_version": c["judge_version"],
+            "verdicts": c["n_verdicts"],
+            "canary_accuracy": c["canary_accuracy"],
+            "canaries": {True: "informative", False: "UNINFORMATIVE", None: "none stored"}[
+                c["canary_informative"]
+            ],
+        }
+        for kind in ("correct", "truncated", "length"):
+            row[f"canary_{kind}"] = (c["canary_by_kind"].get(kind) or {}).get("accuracy")
+        row.update(
+            {
+                "position_consistency": c["position_consistency"],
+                "first_position_rate": c["first_position_rate"],
+                "p_prefers_longer": c["p_prefers_longer"],
+                "p_prefers_markdown": c["p_prefers_markdown"],
+                "tie_rate": c["tie_rate"],
+                "unscored_rate": c["unscored_rate"],
+                **{f"unscored_{cause}": n for cause, n in c["unscored_by_cause"].items()},
+                "human_items": c["human_n"],
+                "human_kappa": c["human_kappa"],
+                "kappa_low": c["human_kappa_ci"][0],
+                "kappa_high": c["human_kappa_ci"][1],
+                "seconds_per_1000": c["seconds_per_1000"],
+                "prompt_tokens_per_1000": c["prompt_tokens_per_1000"],
+                "completion_tokens_per_1000": c["completion_tokens_per_1000"],
+                "cost_usd_per_1000": c["cost_usd_per_1000"],
+            }
+        )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+@_cached
 def canaries(path: str | None, version: str) -> pd.DataFrame:
     """Each judge's canary result at the version the dashboard reads it (its latest), from
     `rlhf.store.queries.canaries.canary_results`: judge, judge_version, n, accuracy, ci_low, ci_high,

@@ -13,7 +13,8 @@ would be valid. ``BUILTIN`` holds ready configs that ``rlhf judge --judge NAME``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,6 +26,7 @@ __all__ = [
     "JudgeConfig",
     "LLMJudgeConfig",
     "OpenAIJudgeConfig",
+    "PanelJudgeConfig",
     "ReferenceJudgeConfig",
     "RewardJudgeConfig",
     "TaggerConfig",
@@ -183,12 +185,90 @@ class TaggerConfig:
         _check(self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}")
 
 
-JudgeConfig = LLMJudgeConfig | OpenAIJudgeConfig | RewardJudgeConfig | ReferenceJudgeConfig
+# The kinds a panel may hold (every pairwise judge, panels included; not the tagger).
+MEMBER_KINDS = ("llm", "openai", "reward", "reference", "panel")
+
+
+@dataclass(frozen=True)
+class PanelJudgeConfig:
+    """Several judges as one (a jury, Verga et al. 2024): every member judges the pair, through the judge cache,
+    and the stated rule pools their verdicts (``judges.stats.panel``). Members whose canaries show they cannot
+    tell are left out and listed; the panel's judge version names its members' versions and the rule."""
+
+    kind: Literal["panel"] = "panel"
+    name: str = "panel"
+    rule: Literal["mean", "majority"] = "mean"  # mean of soft preferences, or strict majority of the votes
+    members: tuple[Any, ...] = ()  # each a judge config mapping (with its `kind`) or a built-in judge name
+    exclude_uninformative: bool = True  # leave out members whose canaries show they cannot tell
+    member_configs: tuple[Any, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        check_literals(self)
+        _check(bool(self.name), "name must not be empty")
+        members = tuple(self.members)
+        object.__setattr__(self, "members", members)
+        if not members:
+            raise ValueError(
+                "members: a panel needs at least one member judge, e.g. members: [{kind: reference}, "
+                f"{{kind: llm, name: llm-default}}]; valid member kinds: {', '.join(MEMBER_KINDS)}"
+            )
+        configs = tuple(_member_config(m, f"members[{i}]") for i, m in enumerate(members))
+        for i, config in enumerate(configs):
+            if _contains_panel(config, self.name):
+                raise ValueError(
+                    f"members[{i}]: panel {self.name!r} cannot be a member of itself; valid member kinds: "
+                    f"{', '.join(MEMBER_KINDS)}"
+                )
+        names = [c.name for c in configs]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(
+                f"members: more than one member is named {', '.join(map(repr, duplicates))}; give each its own `name`"
+            )
+        object.__setattr__(self, "member_configs", configs)
+
+
+def _member_config(member: Any, where: str) -> Any:
+    """A panel member's config from a mapping with a `kind`, or a built-in judge name."""
+    if isinstance(member, str):
+        builtin = BUILTIN.get(member)
+        if builtin is None or builtin.kind not in MEMBER_KINDS:
+            valid = ", ".join(n for n, c in BUILTIN.items() if c.kind in MEMBER_KINDS)
+            raise ValueError(
+                f"{where}: unknown judge {member!r}; give a mapping with a `kind` ({', '.join(MEMBER_KINDS)}) "
+                f"or a built-in judge name ({valid})"
+            )
+        return builtin
+    if not isinstance(member, Mapping):
+        raise ValueError(
+            f"{where}: expected a judge config mapping with a `kind`, got {type(member).__name__}"
+        )
+    kind = member.get("kind")
+    if kind not in MEMBER_KINDS:
+        raise ValueError(
+            f"{where}.kind: must be one of {', '.join(MEMBER_KINDS)}, got {kind!r}"
+            + (close_names(kind, MEMBER_KINDS) if isinstance(kind, str) else "")
+        )
+    try:
+        return config_from_dict(dict(member), source=where)
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _contains_panel(config: Any, name: str) -> bool:
+    """Is the panel ``name`` this member, or inside it (a nested panel)?"""
+    if not isinstance(config, PanelJudgeConfig):
+        return False
+    return config.name == name or any(_contains_panel(c, name) for c in config.member_configs)
+
+
+JudgeConfig = LLMJudgeConfig | OpenAIJudgeConfig | RewardJudgeConfig | ReferenceJudgeConfig | PanelJudgeConfig
 _KINDS: dict[str, type] = {
     "llm": LLMJudgeConfig,
     "openai": OpenAIJudgeConfig,
     "reward": RewardJudgeConfig,
     "reference": ReferenceJudgeConfig,
+    "panel": PanelJudgeConfig,
     "tagger": TaggerConfig,
 }
 

@@ -10,9 +10,13 @@ library or HTTP client.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from judges.config import PanelJudgeConfig
 from judges.protocol import PairwiseJudge
+
+if TYPE_CHECKING:
+    from rlhf.store import Store
 
 __all__ = ["build_judge"]
 
@@ -49,8 +53,14 @@ _IMPLEMENTATIONS: dict[str, Callable[[], Callable[[Any], PairwiseJudge]]] = {
 }
 
 
-def build_judge(config: Any) -> PairwiseJudge:
-    """The judge a config describes (models load here, not at import)."""
+def build_judge(config: Any, *, store: Store | None = None) -> PairwiseJudge:
+    """The judge a config describes (models load here, not at import). A panel needs ``store``."""
+    if isinstance(config, PanelJudgeConfig):
+        if store is None:
+            raise ValueError(f"judge {config.name}: a panel is built with the store it judges in")
+        from judges.panel_judge import PanelJudge
+
+        return PanelJudge(config, store, [build_judge(c, store=store) for c in config.member_configs])
     implementation = _IMPLEMENTATIONS.get(getattr(config, "kind", None) or "")
     if implementation is None:
         raise TypeError(

@@ -122,6 +122,10 @@ def test_every_page_draws_hostile_text_stays_text_and_names_are_inert(tmp_path, 
             assert page.locator(".js-plotly-plot").count() >= spec.charts, spec
             assert page.evaluate("window.__xss") is None, spec
             _check_names_inert(page, spec.title, needle)
+            if (
+                spec.url_path == "judge_health"
+            ):  # the report card table is drawn (its names go through ui.table)
+                assert page.get_by_text("Report card per judge version").count() == 1
             page.screenshot(path=str(SCREENSHOTS / f"{spec.url_path or 'progress'}.png"), full_page=True)
 
         # a selector's open list shows the override escaped too

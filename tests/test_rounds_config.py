@@ -56,11 +56,11 @@ def _write(tmp_path, text):
         ("round: {k: four}\njudges: [{kind: reference}]\n", "round.k: must be an integer, got 'four'"),
         (
             "judges: [{kind: reward_model}]\n",
-            "judges[0]: kind: must be one of llm, openai, reward, reference, tagger, got 'reward_model' (did you mean 'reward'?)",
+            "judges[0]: kind: must be one of llm, openai, reward, reference, panel, tagger, got 'reward_model' (did you mean 'reward'?)",
         ),
         (
             "judges: [{kind: tagger}]\n",
-            "judges[0].kind: 'tagger' is not a pairwise judge; valid: llm, openai, reward, reference",
+            "judges[0].kind: 'tagger' is not a pairwise judge; valid: llm, openai, reward, reference, panel",
         ),
         (
             "judges: [{kind: llm, mode: fast}]\n",

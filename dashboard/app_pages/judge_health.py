@@ -28,6 +28,35 @@ else:
         "the default and is marked wherever its win rates appear."
     )
 
+st.subheader("Report card per judge version")
+cards = stats.report_cards(ctx.path, ctx.version)
+if cards.empty:
+    st.info("No judge has verdicts or canary results yet.")
+else:
+    ui.table(
+        cards,
+        "judge_report_cards",
+        percent=(
+            "canary_accuracy",
+            "canary_correct",
+            "canary_truncated",
+            "canary_length",
+            "position_consistency",
+            "first_position_rate",
+            "p_prefers_longer",
+            "p_prefers_markdown",
+            "tie_rate",
+            "unscored_rate",
+        ),
+    )
+    st.caption(
+        "As `rlhf judge report`. P(prefers longer / markdown-heavy): mean P(the answer with more characters / "
+        "more headers, list items and bold) is better, over verdicts whose answers differ; 50% = not swayed. "
+        "Unscored verdicts by cause (too long, unparseable, server error, other); Cohen's kappa with human "
+        "labels on the items both scored, with its 95% interval; time, tokens and cost per 1,000 verdicts "
+        "over the verdicts that recorded them (docs/statistics.md)."
+    )
+
 st.subheader("Per round")
 prev = ctx.comparisons.of_kind(lineage.VS_PREVIOUS)
 if prev.empty:

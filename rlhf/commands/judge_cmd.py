@@ -32,6 +32,61 @@ def _config(value: str, expected_kinds: tuple[str, ...], option: str):
     return config
 
 
+_PAIRWISE = ("llm", "openai", "reward", "reference", "panel")
+
+
+def _build(config, spec: str, store: Store):
+    """The judge ``config`` describes; a panel also screens its members' canaries here (exit 1 when a member's
+    server fails them retryably, 2 when the judge cannot be built)."""
+    from judges.canaries import CanaryError
+    from judges.registry import build_judge
+    from rlhf.openai_client import OpenAIClientError
+
+    try:
+        judge = build_judge(config, store=store)
+    except (CanaryError, OpenAIClientError) as exc:
+        raise click.ClickException(f"--judge {spec}: {exc}") from None  # exit 1: rerun to retry
+    except (OSError, ValueError) as exc:
+        raise BadInput(f"--judge {spec}: cannot build judge {config.name}: {exc}") from None
+    for line in _panel_lines(judge):
+        click.echo(line, err=True)
+    return judge
+
+
+def _panel_lines(judge) -> list[str]:
+    """What a panel is made of: its rule, members, and the members left out (and why)."""
+    from judges.panel_judge import PanelJudge
+
+    if not isinstance(judge, PanelJudge):
+        return []
+    lines = [
+        f"panel {judge.judge_id} ({judge.config.rule}): members "
+        + ", ".join(f"{m.judge_id} [{m.judge_version}]" for m in judge.members)
+    ]
+    lines += [f"  left out: {e.judge} [{e.judge_version}]: {e.reason}" for e in judge.excluded]
+    if judge.unchecked:
+        lines.append(
+            f"  no canaries (no reference prompts in the store): {', '.join(judge.unchecked)} kept unchecked"
+        )
+    return lines
+
+
+def _panel_dict(judge) -> dict | None:
+    from judges.panel_judge import PanelJudge
+
+    if not isinstance(judge, PanelJudge):
+        return None
+    return {
+        "rule": judge.config.rule,
+        "members": [{"judge": m.judge_id, "judge_version": m.judge_version} for m in judge.members],
+        "excluded": [
+            {"judge": e.judge, "judge_version": e.judge_version, "reason": e.reason} for e in judge.excluded
+        ],
+        "unchecked": list(judge.unchecked),
+        "member_model_verdicts": judge.model_verdicts,
+    }
+
+
 def _round_models(store: Store, round_id: str) -> tuple[str, str]:
     from rlhf.store.queries.checkpoints import policy_rounds, round_policy
 
@@ -107,11 +162,10 @@ def judge(
         return
     if not judge_spec:
         raise BadInput("give --judge CONFIG.yaml|NAME (or a subcommand: rlhf judge canaries)")
-    from judges.registry import build_judge
     from judges.run import JudgeRunError, judge_pairs, plan_pairs
     from rlhf.openai_client import OpenAIClientError
 
-    config = _config(judge_spec, ("llm", "openai", "reward", "reference"), "--judge")
+    config = _config(judge_spec, _PAIRWISE, "--judge")
     store = _store(ctx)
     if model_a is None and model_b is None and round_id is not None:
         model_a, model_b = _round_models(store, round_id)
@@ -126,10 +180,7 @@ def judge(
         import torch
 
         torch.set_num_threads(threads)
-    try:
-        judge_obj = build_judge(config)
-    except (OSError, ValueError) as exc:
-        raise BadInput(f"--judge {judge_spec}: cannot build judge {config.name}: {exc}") from None
+    judge_obj = _build(config, judge_spec, store)
 
     if dry_run:
         try:
@@ -174,7 +225,11 @@ def judge(
         raise click.ClickException(str(exc)) from None  # exit 1: the job failed
     bar.close()
     if as_json:
-        click.echo(json.dumps(result.as_dict(), indent=2, default=str))
+        out = result.as_dict()
+        panel = _panel_dict(judge_obj)
+        if panel is not None:
+            out["panel"] = panel
+        click.echo(json.dumps(out, indent=2, default=str))
     else:
         click.echo(_summary(result))
     if result.n_retry_failed:
@@ -247,11 +302,10 @@ def canaries(ctx, judge_specs, max_prompts, force, threads, as_json):
     """Score judges on pairs whose better answer is known; a judge whose accuracy interval includes 50% is
     uninformative. Once per judge version: a rerun judges nothing."""
     from judges.canaries import CanaryError, run_canaries
-    from judges.registry import build_judge
     from rlhf.openai_client import OpenAIClientError
     from rlhf.store.queries.canaries import canary_results
 
-    configs = [_config(spec, ("llm", "openai", "reward", "reference"), "--judge") for spec in judge_specs]
+    configs = [_config(spec, _PAIRWISE, "--judge") for spec in judge_specs]
     store = _store(ctx)
     if threads:
         import torch
@@ -259,10 +313,7 @@ def canaries(ctx, judge_specs, max_prompts, force, threads, as_json):
         torch.set_num_threads(threads)
     runs = []
     for spec, config in zip(judge_specs, configs):
-        try:
-            judge_obj = build_judge(config)
-        except (OSError, ValueError) as exc:
-            raise BadInput(f"--judge {spec}: cannot build judge {config.name}: {exc}") from None
+        judge_obj = _build(config, spec, store)
         try:
             run = run_canaries(store, judge_obj, max_prompts=max_prompts, force=force)
         except CanaryError as exc:

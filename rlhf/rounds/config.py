@@ -156,7 +156,7 @@ class RecipeJudge:
         config = judge_config_from_dict(data, source=where)
         if not isinstance(config, get_args(JudgeConfig)):
             raise ConfigError(
-                f"{where}.kind: {config.kind!r} is not a pairwise judge; valid: llm, openai, reward, reference"
+                f"{where}.kind: {config.kind!r} is not a pairwise judge; valid: llm, openai, reward, reference, panel"
             )
         return cls(config=config, primary=primary, spec=_frozen_map(spec))
 

@@ -155,7 +155,7 @@ def evaluate(
             reward_model_dir
         )  # StageError when it needs a reward model and none exists
         t0 = time.perf_counter()
-        judge = build_judge(jc)
+        judge = build_judge(jc, store=store)
         judge_prompts = with_reference if judge.requires_reference else prompt_ids
         run = judge_pairs(
             store,
