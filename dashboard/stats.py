@@ -269,18 +269,23 @@ def _lc_against_baseline(
 
 # --- judge trust: canaries and the headline judge -----------------------------------------------------------
 @_cached
-def report_cards(path: str | None, version: str) -> pd.DataFrame:
+def _cards(path: str | None, version: str) -> list[dict]:
     """The core's report card of every judge version (`judges.stats.report_card.report_cards`, as
-    `rlhf judge report`), one row per version; nested numbers flattened into columns. Empty when no judge
-    has verdicts or canaries."""
+    `rlhf judge report`), as JSON-ready dicts."""
     from judges.stats.report_card import report_cards as cards_of
     from rlhf.store.queries.canaries import canary_results
     from rlhf.store.queries.judgments import report_rows
 
     store = queries.store(path)
+    return [card.to_dict() for card in cards_of(report_rows(store), canary_results(store))]
+
+
+@_cached
+def report_cards(path: str | None, version: str) -> pd.DataFrame:
+    """The report cards (`_cards`), one row per judge version; nested numbers flattened into columns. Empty
+    when no judge has verdicts or canaries."""
     rows = []
-    for card in cards_of(report_rows(store), canary_results(store)):
-        c = card.to_dict()
+    for c in _cards(path, version):
         row = {
             "judge": c["judge"],
             "judge_version": c["judge_version"],
@@ -309,10 +314,23 @@ def report_cards(path: str | None, version: str) -> pd.DataFrame:
                 "prompt_tokens_per_1000": c["prompt_tokens_per_1000"],
                 "completion_tokens_per_1000": c["completion_tokens_per_1000"],
                 "cost_usd_per_1000": c["cost_usd_per_1000"],
+                "retries_per_1000": c["retries_per_1000"],
             }
         )
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+@_cached
+def panel_members(path: str | None, version: str) -> pd.DataFrame:
+    """Each judge panel's members against the panel (`ReportCard.member_agreement`): judge, judge_version,
+    member, n, agreement, kappa. Empty when no panel has judged."""
+    rows = [
+        {"judge": c["judge"], "judge_version": c["judge_version"], **a}
+        for c in _cards(path, version)
+        for a in c["member_agreement"]
+    ]
+    return pd.DataFrame(rows, columns=["judge", "judge_version", "member", "n", "agreement", "kappa"])
 
 
 @_cached

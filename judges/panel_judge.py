@@ -16,7 +16,7 @@ twice:
 The panel's judge version names the rule and hashes every active member's (id, version) and the excluded
 members' ids, so a changed member, rule or membership is a different judge (docs/judges.md). Its verdict's
 ``raw_output`` records each member's P(second-shown better) as JSON, the input of member-to-panel agreement
-(``judges.stats.panel.member_agreement``, on the report card).
+(``judges.stats.panel.member_agreement``, on the report card; ``panel_raw_output`` writes it).
 """
 
 from __future__ import annotations
@@ -30,13 +30,13 @@ from typing import TYPE_CHECKING
 from judges.cache import cache_key, cache_rows, lookup
 from judges.config import PanelJudgeConfig
 from judges.protocol import PairItem, PairwiseJudge
-from judges.stats.panel import panel_preference
+from judges.stats.panel import panel_preference, panel_raw_output
 from judges.verdict import Verdict
 
 if TYPE_CHECKING:
     from rlhf.store import Store
 
-__all__ = ["ExcludedMember", "PanelJudge", "panel_detail"]
+__all__ = ["ExcludedMember", "PanelJudge"]
 
 _LABELS = ("ab", "ba")
 
@@ -46,21 +46,6 @@ class ExcludedMember:
     judge: str
     judge_version: str
     reason: str
-
-
-def panel_detail(raw_output: str | None) -> dict[str, float | None] | None:
-    """Each member's P(second-shown better) from a panel verdict's ``raw_output``; None for other verdicts.
-
-    >>> panel_detail('{"panel": "mean", "members": {"a": 0.75, "b": null}}'), panel_detail("B")
-    ({'a': 0.75, 'b': None}, None)
-    """
-    if not isinstance(raw_output, str) or not raw_output.startswith('{"panel"'):
-        return None
-    try:
-        members = json.loads(raw_output).get("members")
-    except ValueError:
-        return None
-    return dict(members) if isinstance(members, dict) else None
 
 
 class PanelJudge:
@@ -95,13 +80,12 @@ class PanelJudge:
 
     def _pool(self, verdicts: list[Verdict]) -> Verdict:
         names = [m.judge_id for m in self.members]
-        raw = json.dumps(
-            {"panel": self.config.rule, "members": dict(zip(names, (v.preference for v in verdicts)))}
-        )
+        raw = panel_raw_output(self.config.rule, dict(zip(names, (v.preference for v in verdicts))))
         latency = sum(v.latency_s or 0.0 for v in verdicts)
         prompt_tokens = sum(v.prompt_tokens or 0 for v in verdicts)
         completion_tokens = sum(v.completion_tokens or 0 for v in verdicts)
         cost = sum(v.cost_usd or 0.0 for v in verdicts)
+        retries = sum(v.retries or 0 for v in verdicts)
         retry = [(n, v) for n, v in zip(names, verdicts) if v.retryable]
         if retry:  # not a verdict yet: neither cached nor stored, a rerun asks that member again
             return Verdict.unscored(f"member {retry[0][0]}: {retry[0][1].error}", retryable=True)
@@ -115,6 +99,7 @@ class PanelJudge:
                 prompt_tokens=prompt_tokens,
                 completion_tokens=completion_tokens,
                 cost_usd=cost,
+                retries=retries,
             )
         return Verdict(
             preference=preference,
@@ -123,6 +108,7 @@ class PanelJudge:
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
             cost_usd=cost,
+            retries=retries,
         )
 
     def _member_verdicts(self, member: PairwiseJudge, items: Sequence[PairItem]) -> list[Verdict]:

@@ -13,11 +13,11 @@ from judge_fixtures import seed_store
 from judges.canaries import run_canaries
 from judges.config import LLMJudgeConfig, PanelJudgeConfig, ReferenceJudgeConfig, config_from_dict
 from judges.llm_judge import LLMJudge
-from judges.panel_judge import PanelJudge, panel_detail
+from judges.panel_judge import PanelJudge
 from judges.reference_judge import ReferenceJudge
 from judges.registry import build_judge
 from judges.run import judge_pairs
-from judges.stats.panel import panel_preference
+from judges.stats.panel import panel_detail, panel_preference
 from judges.verdict import Verdict
 from rlhf.cli import main
 from rlhf.config_mapping import ConfigError
@@ -97,6 +97,21 @@ def test_panel_verdicts_equal_the_rule_over_members_stored_verdicts(store, rule)
         assert error.str.contains("1 of 3 members unscored").all() and error.str.contains("picky").all()
     else:
         assert got[("p2", "ab")] == 1.0 and got[("p2", "ba")] == 1.0
+    # member-to-panel agreement on the report card, from the members' preferences the panel recorded
+    from judges.stats.report_card import report_cards
+    from rlhf.store.queries.judgments import report_rows
+
+    card = next(c for c in report_cards(report_rows(store, judge="jury")) if c.judge == "jury")
+    agreement = {a["member"]: a for a in card.member_agreement}
+    assert set(agreement) == {"reference", "longer", "picky"}
+    for name, verdicts in by_member.items():
+        both = [k for k in got.index if not pd.isna(got[k]) and not pd.isna(verdicts[k])]
+        same = sum(
+            (got[k] > 0.5) == (verdicts[k] > 0.5) and (got[k] < 0.5) == (verdicts[k] < 0.5) for k in both
+        )
+        assert agreement[name]["n"] == len(both) and agreement[name]["agreement"] == pytest.approx(
+            same / len(both)
+        )
     raw = store.query(
         "SELECT raw_output FROM judgments WHERE judge = 'jury' AND prompt_id = 'p0' AND \"order\" = 'ab'"
     )

@@ -56,6 +56,10 @@ else:
         "labels on the items both scored, with its 95% interval; time, tokens and cost per 1,000 verdicts "
         "over the verdicts that recorded them (docs/statistics.md)."
     )
+    members = stats.panel_members(ctx.path, ctx.version)
+    if not members.empty:
+        st.markdown("**Judge panels: each member against its panel**")
+        ui.table(members, "panel_members", percent=("agreement",))
 
 st.subheader("Per round")
 prev = ctx.comparisons.of_kind(lineage.VS_PREVIOUS)

@@ -17,6 +17,7 @@ Member-to-panel agreement: per member, over the shown pairs both scored, the sha
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -25,7 +26,15 @@ import numpy as np
 
 from judges.stats.health import cohens_kappa, outcome_classes
 
-__all__ = ["RULES", "MemberAgreement", "PanelRule", "member_agreement", "panel_preference"]
+__all__ = [
+    "RULES",
+    "MemberAgreement",
+    "PanelRule",
+    "member_agreement",
+    "panel_detail",
+    "panel_preference",
+    "panel_raw_output",
+]
 
 PanelRule = Literal["mean", "majority"]
 RULES: tuple[PanelRule, ...] = ("mean", "majority")
@@ -109,3 +118,27 @@ def member_agreement(
             )
         )
     return out
+
+
+def panel_raw_output(rule: str, members: Mapping[str, float | None]) -> str:
+    """A panel verdict's ``raw_output``: the rule and each member's P(second-shown better) (None = unscored).
+
+    >>> panel_raw_output("mean", {"a": 0.75, "b": None})
+    '{"panel": "mean", "members": {"a": 0.75, "b": null}}'
+    """
+    return json.dumps({"panel": rule, "members": dict(members)})
+
+
+def panel_detail(raw_output: object) -> dict[str, float | None] | None:
+    """Each member's P(second-shown better) from a panel verdict's ``raw_output``; None for other verdicts.
+
+    >>> panel_detail('{"panel": "mean", "members": {"a": 0.75, "b": null}}'), panel_detail("B")
+    ({'a': 0.75, 'b': None}, None)
+    """
+    if not isinstance(raw_output, str) or not raw_output.startswith('{"panel"'):
+        return None
+    try:
+        members = json.loads(raw_output).get("members")
+    except ValueError:
+        return None
+    return dict(members) if isinstance(members, dict) else None

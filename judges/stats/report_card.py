@@ -27,6 +27,7 @@ import pandas as pd
 
 from judges.stats.health import HUMAN, agreement_classes, cohens_kappa, cohens_kappa_interval, judge_health
 from judges.stats.markdown import markdown_elements
+from judges.stats.panel import member_agreement, panel_detail
 from judges.stats.style_preference import p_prefers_more
 from judges.stats.unscored import unscored_causes
 
@@ -65,7 +66,9 @@ class ReportCard:
     cost_usd_per_1000: float | None
     n_timed: int  # verdicts that recorded their time (the others take no part in seconds_per_1000)
     n_costed: int  # verdicts that recorded a cost
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    retries_per_1000: float | None = None  # requests an API judge repeated (429/5xx/timeouts), where recorded
+    # a panel's members against the panel, on the shown pairs both scored: member, n, agreement, kappa
+    member_agreement: tuple[dict[str, Any], ...] = field(default_factory=tuple)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: NaN becomes None, tuples lists."""
@@ -115,6 +118,31 @@ def _markdown(rows: pd.DataFrame, side: str, memo: dict[str, int | None]) -> np.
         count = memo[text]
         out.append(np.nan if count is None else float(count))
     return np.asarray(out, dtype=float)
+
+
+def _members(rows: pd.DataFrame) -> tuple[dict[str, Any], ...]:
+    """A panel's member-to-panel agreement from its verdicts' recorded member preferences (``panel_detail``,
+    positional); the panel's stored preference is turned back to positional by its display order."""
+    if "panel_detail" not in rows or "order" not in rows:
+        return ()
+    details = [panel_detail(d) for d in rows["panel_detail"]]
+    keep = [d is not None and o in ("ab", "ba") for d, o in zip(details, rows["order"])]
+    if not any(keep):
+        return ()
+    stored = rows["preference"].astype(float).to_numpy()
+    panel: list[float | None] = []
+    members: dict[str, list[float | None]] = {}
+    picked = [(d, o, p) for (d, o, p), k in zip(zip(details, rows["order"], stored), keep) if k]
+    for name in dict.fromkeys(m for d, _, _ in picked for m in (d or {})):
+        members[name] = []
+    for detail, order, p in picked:
+        panel.append(None if np.isnan(p) else float(p if order == "ab" else 1.0 - p))
+        for name in members:
+            members[name].append((detail or {}).get(name))
+    return tuple(
+        {"member": a.member, "n": a.n, "agreement": _num(a.agreement), "kappa": _num(a.kappa)}
+        for a in member_agreement(panel, members)
+    )
 
 
 def _canary(result: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -193,6 +221,7 @@ def report_card(
     prompt_tokens, _ = _per_1000(_column(rows, "prompt_tokens"))
     completion_tokens, _ = _per_1000(_column(rows, "completion_tokens"))
     cost, n_costed = _per_1000(_column(rows, "cost_usd"))
+    retries, _ = _per_1000(_column(rows, "retries"))
     canaries = _canary(canary)
     return ReportCard(
         judge=judge,
@@ -228,6 +257,8 @@ def report_card(
         cost_usd_per_1000=cost,
         n_timed=n_timed,
         n_costed=n_costed,
+        retries_per_1000=retries,
+        member_agreement=_members(rows),
     )
 
 

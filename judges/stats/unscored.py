@@ -7,8 +7,8 @@ report card splits the unscored rate by cause, because each calls for a differen
   truncated. Fix: a longer context or shorter answers;
 - ``unparseable``: the judge answered but no verdict could be read from it (no A/B label, verdict tokens
   with too little probability, non-finite log-probabilities). Fix: the template or the model;
-- ``server_error``: the server answered an error status that is not retried (e.g. HTTP 400) or an unexpected
-  body, or could not be reached. Retryable failures are never stored, so these are the ones left;
+- ``server_error``: the server answered an error status that is not retried (e.g. HTTP 400), an unexpected
+  body, no choices or an unknown finish reason, or could not be reached. Retryable failures are never stored, so these are the ones left;
 - ``other``: anything else (e.g. a reference judge given a prompt without a reference).
 
 The cause is derived from the text because verdicts stored before the cause existed, and judgments imported
@@ -27,17 +27,22 @@ __all__ = ["CAUSES", "UnscoredCause", "unscored_cause", "unscored_causes"]
 UnscoredCause = Literal["too_long", "unparseable", "server_error", "other"]
 CAUSES: tuple[UnscoredCause, ...] = ("too_long", "unparseable", "server_error", "other")
 
-# Tried in order: a server's "maximum context length" 400 is a prompt that was too long, not a server fault.
+# Tried in order. A message that quotes the judge's output (an unparseable one) is recognised by its start
+# first, so words in that output cannot change its cause; a server's "maximum context length" 400 is a prompt
+# that was too long, not a server fault.
 _PATTERNS: tuple[tuple[UnscoredCause, re.Pattern[str]], ...] = (
+    (
+        "unparseable",
+        re.compile(r"^(could not parse|no \[\[A\]\]|verdict tokens got probability|verdict log-prob)"),
+    ),
     ("too_long", re.compile(r"max_length|too long|longer than|context length|context window", re.I)),
     (
         "server_error",
-        re.compile(r"answered HTTP \d{3}|HTTP \d{3}|cannot reach|unexpected body|timed out|timeout", re.I),
+        re.compile(
+            r"HTTP \d{3}|cannot reach|unexpected body|answered 200 with|finish_reason|timed out|timeout", re.I
+        ),
     ),
-    (
-        "unparseable",
-        re.compile(r"parse|no \[\[A\]\]|verdict tokens got probability|not finite|no verdict", re.I),
-    ),
+    ("unparseable", re.compile(r"parse|no verdict", re.I)),
 )
 
 
@@ -48,7 +53,9 @@ def unscored_cause(error: str | None) -> UnscoredCause:
     'too_long'
     >>> unscored_cause("http://h/v1/chat/completions answered HTTP 400: bad request")
     'server_error'
-    >>> unscored_cause("could not parse a verdict from the judge's output: 'Maybe'")
+    >>> unscored_cause("http://h/v1/chat/completions answered 200 with no choices")
+    'server_error'
+    >>> unscored_cause("could not parse a verdict from the judge's output: 'Maybe HTTP 500 max_length'")
     'unparseable'
     >>> unscored_cause("prompt p1 has no reference answer"), unscored_cause(None)
     ('other', 'other')

@@ -479,12 +479,19 @@ def _card_text(c) -> str:
             )
         if c.cost_usd_per_1000 is not None:
             parts.append(f"${c.cost_usd_per_1000:.4g}")
+        if c.retries_per_1000 is not None:
+            parts.append(f"{c.retries_per_1000:.4g} retried requests")
         lines.append(
             f"  per 1,000 verdicts: {', '.join(parts)} (time recorded on {c.n_timed} of {c.n_verdicts} verdicts, "
             f"cost on {c.n_costed})"
         )
     else:
         lines.append("  per 1,000 verdicts: no time or cost recorded")
+    if c.member_agreement:
+        lines.append(
+            "  members vs the panel (same side of 0.5, on pairs both scored): "
+            + ", ".join(f"{a['member']} {_pct(a['agreement'])} of {a['n']}" for a in c.member_agreement)
+        )
     return "\n".join(lines)
 
 

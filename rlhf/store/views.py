@@ -72,7 +72,7 @@ SELECT j.judgment_id, j.round_id, j.judge, j.judge_version, j.template_hash, j.p
        coalesce(j.length_a, length(ga.text)) AS length_a,
        coalesce(j.length_b, length(gb.text)) AS length_b,
        j.rationale, j.raw_output, j.prompt_tokens, j.completion_tokens, j.cost_usd, j.latency_s,
-       j.source, j.created_at
+       j.retries, j.source, j.created_at
 FROM judgments j
 LEFT JOIN prompts p USING (prompt_id)
 LEFT JOIN prompt_categories pc USING (prompt_id)

@@ -38,7 +38,8 @@ def judge_versions(store: Store, models: tuple[str, str] | None = None) -> pd.Da
 
 REPORT_COLUMNS = (
     'judge, judge_version, prompt_id, category, model_a, model_b, "order", preference, error, length_a, length_b, '
-    "answer_a, answer_b, latency_s, prompt_tokens, completion_tokens, cost_usd"
+    "answer_a, answer_b, latency_s, prompt_tokens, completion_tokens, cost_usd, retries, "
+    "CASE WHEN starts_with(raw_output, '{\"panel\"') THEN raw_output END AS panel_detail"
 )
 
 
