@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from judges.cache import cache_key, cache_rows, lookup
 from judges.config import PanelJudgeConfig
-from judges.protocol import PairItem, PairwiseJudge
+from judges.protocol import JudgeDefaults, PairItem, PairwiseJudge
 from judges.stats.panel import panel_preference, panel_raw_output
 from judges.verdict import Verdict
 
@@ -48,7 +48,7 @@ class ExcludedMember:
     reason: str
 
 
-class PanelJudge:
+class PanelJudge(JudgeDefaults):
     """Pools its members' verdicts on each shown pair by ``config.rule`` (``judges.stats.panel``)."""
 
     template_hash = ""
@@ -64,15 +64,21 @@ class PanelJudge:
         if not self.members:
             left_out = "; ".join(f"{e.judge}: {e.reason}" for e in self.excluded)
             raise ValueError(f"panel {config.name}: every member was left out ({left_out}); nothing judges")
-        self.requires_reference = any(getattr(m, "requires_reference", False) for m in self.members)
+        self.requires_reference = any(m.requires_reference for m in self.members)
         self.judge_version = _version(config.rule, self.members, self.excluded)
         self.model_verdicts = 0  # member verdicts made by member models for this panel (not from the cache)
 
     def check(self) -> None:
         for member in self.members:
-            check = getattr(member, "check", None)
-            if callable(check):
-                check()
+            member.check()
+
+    def estimate(self, items: Sequence[PairItem]) -> tuple[int, int, float] | None:
+        """The sum of what the members that can estimate say judging ``items`` may cost (members' cached
+        verdicts are not subtracted); None when no member can say."""
+        known = [e for e in (m.estimate(items) for m in self.members) if e is not None]
+        if not known:
+            return None
+        return (sum(e[0] for e in known), sum(e[1] for e in known), sum(e[2] for e in known))
 
     def judge(self, items: Sequence[PairItem]) -> list[Verdict]:
         by_member = [self._member_verdicts(member, items) for member in self.members]

@@ -14,6 +14,7 @@ from judges.canaries import run_canaries
 from judges.config import LLMJudgeConfig, PanelJudgeConfig, ReferenceJudgeConfig, config_from_dict
 from judges.llm_judge import LLMJudge
 from judges.panel_judge import PanelJudge
+from judges.protocol import JudgeDefaults
 from judges.reference_judge import ReferenceJudge
 from judges.registry import build_judge
 from judges.run import judge_pairs
@@ -23,7 +24,7 @@ from rlhf.cli import main
 from rlhf.config_mapping import ConfigError
 
 
-class LengthJudge:
+class LengthJudge(JudgeDefaults):
     """Scripted: prefers the longer answer (0.8 / 0.2, 0.5 on equal lengths); unscored when an answer holds
     `fail_on`. Counts the pairs it is asked about."""
 
