@@ -110,6 +110,26 @@ def test_reject_hold_promote_and_manual_decisions(store, gated, tiny_lm_dir, tin
     assert again.exit_code == 4 and again.output.startswith("round-002: REJECT")
     assert store.count("decisions") == 2
 
+    # the verdict reports round 2 against its champion and, with the headline judge, against round 0; the
+    # looks at round 0 (round 1's champion row, round 2's comparison) are Holm-adjusted together
+    from judges.stats.significance import holm
+    from rlhf.rounds.verdict import format_verdict, verdict_rows
+
+    rows = verdict_rows(store)
+    assert [(r.round_id, r.against) for r in rows] == [
+        ("round-001", "champion = round 0"),
+        ("round-002", "champion"),
+        ("round-002", "round 0"),
+    ]
+    vs_round0 = rows[2]
+    assert (vs_round0.model_a, vs_round0.model_b) == (gated["base"], "round-002-policy")
+    assert vs_round0.win_rate == pytest.approx(0.5 * 20 / 24)  # 4 of base's 8 right answers lost, 20 ties
+    looks = [rows[0], rows[2]]
+    assert [r.p_adjusted for r in looks] == pytest.approx(list(holm([r.p_value for r in looks])))
+    assert rows[1].p_adjusted is None
+    text = format_verdict(rows)
+    assert "Holm-adjusted over 2 look(s) at round 0" in text and "round-002's policy wins 42%" in text
+
     # round 3 starts from round 1's policy, not from the rejected round 2's
     plan = plan_round(gated["config"], store)
     assert plan.parent_policy_id == "round-001-policy" and plan.parent_policy_path == str(

@@ -33,6 +33,22 @@ def load_default_data(store: Store) -> dict[str, int]:
     return added
 
 
+def _decisions(store: Store) -> str:
+    """Every decision, oldest first (the demo exits 0 whatever they are), and the champion."""
+    from rlhf.rounds.decision_report import decision_line, printable
+    from rlhf.rounds.decisions import champion
+    from rlhf.store.queries.decisions import decision_rows
+
+    rows = decision_rows(store)
+    lines = ["Decisions (the gate, docs/rounds.md):"]
+    records = [{str(k): v for k, v in r.items()} for r in rows.to_dict("records")]
+    lines += ["  " + decision_line(r) for r in records] or ["  none recorded"]
+    current = champion(store)
+    if current is not None:
+        lines.append(f"Champion: {printable(current.checkpoint_id)} ({printable(current.source)})")
+    return "\n".join(lines)
+
+
 def _done_rounds(store: Store) -> int:
     from rlhf.store.queries.rounds import done_round_count
 
@@ -115,11 +131,14 @@ def demo(
     click.echo("")
     click.echo(format_verdict(verdict_rows(store, seed=config.seed)))
     click.echo("")
+    click.echo(_decisions(store))
+    click.echo("")
     click.echo(
         f"where to look: rlhf --store {store.root} dashboard (http://127.0.0.1:{port}): Progress (win rate "
         "per round and judge with intervals, reference accuracy per checkpoint), Judge health (canaries: "
-        "which judges can tell), Regressions and samples (the answers themselves); "
-        f"rlhf --store {store.root} round status (stages and times)"
+        "which judges can tell), Decisions (every promote / hold / reject with its reasons), Regressions and "
+        "samples (the answers themselves); "
+        f"rlhf --store {store.root} round status (stages, times, decisions); rlhf --store {store.root} champion"
     )
     if no_serve:
         return

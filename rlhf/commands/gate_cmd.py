@@ -66,6 +66,7 @@ def gate(
 @click.pass_context
 def champion(ctx: click.Context, as_json: bool) -> None:
     """The current champion (the checkpoint the next round starts from) and its lineage."""
+    from rlhf.rounds.decision_report import printable
     from rlhf.rounds.decisions import champion as current
 
     found = current(_store(ctx))
@@ -75,11 +76,11 @@ def champion(ctx: click.Context, as_json: bool) -> None:
     if found is None:
         click.echo("no champion yet: no round is done; the first round starts from the recipe's policy")
         return
-    click.echo(f"champion: {_printable(found.checkpoint_id)} ({_printable(found.source)})")
+    click.echo(f"champion: {printable(found.checkpoint_id)} ({printable(found.source)})")
     for entry in found.lineage:
         click.echo(
-            f"  since {entry['since']}: {_printable(entry['checkpoint_id'])} by {_printable(entry['by'])}"
-            f" ({_printable(entry['reason'])})"
+            f"  since {entry['since']}: {printable(entry['checkpoint_id'])} by {printable(entry['by'])}"
+            f" ({printable(entry['reason'])})"
         )
 
 
@@ -109,10 +110,6 @@ def _manual(decision: str):
 
 promote = _manual("promote")
 reject = _manual("reject")
-
-
-def _printable(text: object) -> str:
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
 
 
 __all__ = ["champion", "gate", "promote", "reject"]

@@ -8,17 +8,17 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["decision_line", "format_markdown", "format_text"]
+__all__ = ["decision_line", "format_markdown", "format_text", "printable"]
 
 _MARKDOWN = set("\\`*_{}[]()<>#+-.!|~")
 
 
-def _printable(text: Any) -> str:
+def printable(text: Any) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
 
 
 def _md(text: Any) -> str:
-    return "".join("\\" + c if c in _MARKDOWN else c for c in _printable(text))
+    return "".join("\\" + c if c in _MARKDOWN else c for c in printable(text))
 
 
 def _pct(x: Any) -> str:
@@ -31,17 +31,17 @@ def _value(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:.3g}"
     if isinstance(v, list):
-        return ", ".join(_printable(x) for x in v) or "-"
-    return _printable(v)
+        return ", ".join(printable(x) for x in v) or "-"
+    return printable(v)
 
 
 def decision_line(record: dict[str, Any]) -> str:
     """One line: round, decision, candidate vs champion, reason (a manual one with who decided)."""
-    who = f" by {_printable(record['decided_by'])} (manual)" if record.get("manual") else ""
+    who = f" by {printable(record['decided_by'])} (manual)" if record.get("manual") else ""
     return (
-        f"{_printable(record.get('round_id') or '-')}: {str(record['decision']).upper()}{who} "
-        f"{_printable(record['checkpoint_id'])} vs champion {_printable(record.get('champion_id') or '-')}: "
-        f"{_printable(record['reason'])}"
+        f"{printable(record.get('round_id') or '-')}: {str(record['decision']).upper()}{who} "
+        f"{printable(record['checkpoint_id'])} vs champion {printable(record.get('champion_id') or '-')}: "
+        f"{printable(record['reason'])}"
     )
 
 
@@ -50,11 +50,11 @@ def format_text(record: dict[str, Any]) -> str:
     lines = [decision_line(record)]
     criteria = record.get("criteria") or []
     if criteria:
-        width = max(len(_printable(c["name"])) for c in criteria)
+        width = max(len(printable(c["name"])) for c in criteria)
         for c in criteria:
             lines.append(
-                f"  {_printable(c['name']).ljust(width)}  {c['outcome']:<6}  {_printable(c['reason'])}"
-                f"  (value {_value(c['value'])}; needs {_printable(c['threshold'])})"
+                f"  {printable(c['name']).ljust(width)}  {c['outcome']:<6}  {printable(c['reason'])}"
+                f"  (value {_value(c['value'])}; needs {printable(c['threshold'])})"
             )
     rule = record.get("rule")
     if rule:

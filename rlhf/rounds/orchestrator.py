@@ -7,6 +7,8 @@
     dpo         TRL DPOTrainer from the parent policy on those pairs  -> <round>/policy
     checkpoint  the policy's `checkpoints` row: content hash, parent, config, code revision
     evaluate    sampler answers eval prompts with both policies; judges score both orders; win rates
+    compare     the headline judge also judges the new policy against round 0 and the previous round
+                (when they are not the champion), for the verdict and the charts
     decide      the recipe's gate: promote / hold / reject against the champion -> one `decisions` row
 
 The parent is the champion (the latest promoted policy; the recipe's policy before any promotion), so a
@@ -107,6 +109,7 @@ def run_round(config: RoundConfig, store: Store, *, echo: Echo = print, new: boo
         done["dpo"] = stage("dpo", lambda: _dpo(config, store, plan), saved=plan.policy_dir)
         done["checkpoint"] = stage("checkpoint", lambda: _checkpoint(config, store, plan))
         done["evaluate"] = stage("evaluate", lambda: _evaluate(config, store, plan, echo))
+        done["compare"] = _compare(config, store, plan, done["evaluate"], stage, plan.reward_dir, echo)
         done["decide"] = _decide(config, store, plan, echo)
         return done
 
@@ -184,6 +187,15 @@ def add_round(
                 new_id=done["checkpoint"]["checkpoint_id"],
             ),
             echo=echo,
+        )
+        done["compare"] = _compare(
+            config,
+            store,
+            plan,
+            done["evaluate"],
+            lambda name, fn: run_stage(store, plan.round_id, name, fn, echo=echo),
+            rm.path if rm else None,
+            echo,
         )
         done["decide"] = _decide(config, store, plan, echo)
         return done
@@ -405,6 +417,37 @@ def _evaluate(
         round_id=plan.round_id,
         echo=echo,
     ).detail()
+
+
+def _compare(
+    config: RoundConfig,
+    store: Store,
+    plan: RoundPlan,
+    evaluated: dict[str, Any],
+    stage: Callable[..., dict[str, Any]],
+    reward_dir: Path | None,
+    echo: Echo,
+) -> dict[str, Any]:
+    """The `compare` stage, recorded only when there is something besides the champion to compare with."""
+    from rlhf.rounds.compare import baselines, compare
+
+    new_id = str(evaluated.get("model_b"))
+    against = baselines(store, champion=plan.parent_policy_id, new=new_id)
+    if not against:
+        return {"skipped": "round 0 and the previous round are the champion"}
+    return stage(
+        "compare",
+        lambda: compare(
+            config,
+            store,
+            round_id=plan.round_id,
+            new_checkpoint_id=new_id,
+            against=against,
+            judge_name=evaluated.get("primary_judge"),
+            reward_model_dir=str(reward_dir) if reward_dir else None,
+            echo=echo,
+        ),
+    )
 
 
 def _decide(config: RoundConfig, store: Store, plan: RoundPlan, echo: Echo) -> dict[str, Any]:

@@ -6,6 +6,12 @@ from the round's stored judgments, its bootstrap interval and significance), the
 (`rlhf.store.queries.canaries`: a judge "can tell" when its canary accuracy interval lies above 50%) and the
 recorded reference accuracy (`rlhf.store.queries.reference`). Nothing here is computed twice: the table is what
 `rlhf winrate --round R --judge J` would say for each row.
+
+Each round is reported against its champion (the policy it started from and was gated against: every judge),
+and, with the headline judge, against round 0 and the previous round when those are not the champion (the
+round's `compare` stage). Progress that no single step can show is seen against round 0; the looks at round 0
+across rounds are Holm-adjusted (`judges.stats.significance.holm`), so asking after every round does not
+make a chance result more likely.
 """
 
 from __future__ import annotations
@@ -36,6 +42,9 @@ class VerdictRow:
     accuracy_old: float | None  # reference accuracy of model_a / model_b in this round
     accuracy_new: float | None
     accuracy_n: int  # eval prompts with a reference answered by both
+    against: str = "champion"  # model_a is the round's champion, "round 0" or the "previous" round's policy
+    p_value: float | None = None
+    p_adjusted: float | None = None  # Holm over every round's look at round 0 (None for other rows)
 
 
 def verdict_rows(store: Store, *, seed: int = 0) -> list[VerdictRow]:
@@ -86,9 +95,102 @@ def verdict_rows(store: Store, *, seed: int = 0) -> list[VerdictRow]:
                     accuracy_old=None if old is None else _finite(old["accuracy"]),
                     accuracy_new=None if new is None else _finite(new["accuracy"]),
                     accuracy_n=0 if old is None else int(old["n"]),
+                    p_value=_finite(wr.p_value) if scored else None,
+                )
+            )
+        rows += _comparison_rows(store, round_id, can_tell, seed)
+    return _holm_round0(rows, _round0(store))
+
+
+def _comparison_rows(
+    store: Store, round_id: str, can_tell: dict[tuple[str, str], bool], seed: int
+) -> list[VerdictRow]:
+    """The headline judge's verdicts against round 0 and the previous round (the round's `compare` stage)."""
+    from judges.stats.preferences import prompt_preferences
+    from judges.stats.winrate import win_rate
+    from rlhf.store.queries import judgments as judgment_queries
+    from rlhf.store.queries.rounds import stage_rows
+
+    rows = []
+    for stage, status, detail in stage_rows(store, round_id):
+        if stage != "compare" or status != "done":
+            continue
+        for c in detail.get("comparisons") or []:
+            a, b, judge, version = (
+                str(c["model_a"]),
+                str(c["model_b"]),
+                str(c["judge"]),
+                str(c["judge_version"]),
+            )
+            judged = judgment_queries.judgment_rows(
+                store, judge=judge, judge_version=version, models=(a, b), round_id=round_id
+            )
+            if judged.empty:
+                continue
+            wr = win_rate(prompt_preferences(judged, b, a, judge=judge)["preference"], seed=seed)
+            scored = wr.n_total > 0
+            rows.append(
+                VerdictRow(
+                    round_id=round_id,
+                    judge=judge,
+                    judge_version=version,
+                    model_a=a,
+                    model_b=b,
+                    win_rate=wr.win_rate if scored else None,
+                    ci_low=_finite(wr.ci_low) if scored else None,
+                    ci_high=_finite(wr.ci_high) if scored else None,
+                    significant=bool(wr.significant),
+                    n=int(wr.n_total),
+                    n_skipped=0,
+                    can_tell=can_tell.get((judge, version)),
+                    headline=False,
+                    accuracy_old=None,
+                    accuracy_new=None,
+                    accuracy_n=0,
+                    against=str(c["against"]),
+                    p_value=_finite(wr.p_value) if scored else None,
                 )
             )
     return rows
+
+
+def _round0(store: Store) -> str | None:
+    """The starting policy: the first round's parent."""
+    from rlhf.store.queries.rounds import round_rows, round_start_detail
+
+    rounds = round_rows(store)
+    if rounds.empty:
+        return None
+    value = round_start_detail(store, str(rounds["round_id"].iloc[0])).get("parent_checkpoint_id")
+    return str(value) if value else None
+
+
+def _holm_round0(rows: list[VerdictRow], round0: str | None) -> list[VerdictRow]:
+    """Mark each round's headline look at round 0 (its champion row while round 0 is the champion, else its
+    `round 0` comparison) and Holm-adjust their p-values together."""
+    from dataclasses import replace
+
+    from judges.stats.significance import holm
+
+    looks = [
+        i
+        for i, r in enumerate(rows)
+        if round0 is not None
+        and r.model_a == round0
+        and r.p_value is not None
+        and (r.against == "round 0" or (r.against == "champion" and r.headline))
+    ]
+    adjusted: list[float] = (
+        list(holm([float(p) for i in looks if (p := rows[i].p_value) is not None])) if looks else []
+    )
+    out = list(rows)
+    for i, p in zip(looks, adjusted):
+        out[i] = replace(
+            rows[i],
+            against="round 0" if rows[i].against != "champion" else "champion = round 0",
+            p_adjusted=_finite(p),
+        )
+    return out
 
 
 def verdict_sentence(rows: list[VerdictRow]) -> str:
@@ -99,10 +201,12 @@ def verdict_sentence(rows: list[VerdictRow]) -> str:
     """
     if not rows:
         return "No round has been evaluated yet."
+    cumulative = _against_round0(rows)
+    rows = [r for r in rows if r.against.startswith("champion")]
     trusted = [r for r in rows if r.can_tell]
     found = [r for r in trusted if r.significant and r.win_rate is not None]
     if found:
-        return "; ".join(_finding(r) for r in found) + "."
+        return "; ".join(_finding(r) for r in found) + "." + cumulative
     doubtful = [r for r in rows if r.significant and not r.can_tell and r.win_rate is not None]
     if trusted:
         sentence = "No judge that can tell (passed its canaries: " + ", ".join(
@@ -122,7 +226,24 @@ def verdict_sentence(rows: list[VerdictRow]) -> str:
     if doubtful:
         names = ", ".join(f"{r.judge} in {r.round_id} ({_pct(r.win_rate)})" for r in doubtful)
         sentence += f"; judges that cannot tell called a significant change ({names}), which is not believed"
-    return sentence + "."
+    return sentence + "." + cumulative
+
+
+def _against_round0(rows: list[VerdictRow]) -> str:
+    """The latest round against round 0 by a judge that can tell, Holm-adjusted over every look at round 0."""
+    looks = [r for r in rows if r.p_adjusted is not None]
+    trusted = [r for r in looks if r.can_tell and r.win_rate is not None]
+    if not trusted or trusted[-1].round_id != rows[-1].round_id:
+        return ""
+    r = trusted[-1]
+    better = r.p_adjusted is not None and r.p_adjusted < 0.05
+    direction = "better than" if (r.win_rate or 0.5) > 0.5 else "worse than"
+    verdict = f"significantly {direction} round 0" if better else "not significantly different from round 0"
+    return (
+        f" Against round 0 ({_printable(r.model_a)}), {r.round_id}'s policy wins {_pct(r.win_rate)} "
+        f"[{_pct(r.ci_low)}, {_pct(r.ci_high)}] by the {r.judge} judge, p = {r.p_value:.3g}, Holm-adjusted over "
+        f"{len(looks)} look(s) at round 0 p = {r.p_adjusted:.3g}: {verdict}."
+    )
 
 
 def _finding(r: VerdictRow) -> str:
@@ -146,6 +267,7 @@ def format_verdict(rows: list[VerdictRow]) -> str:
     header = (
         "round",
         "judge",
+        "vs",
         "win rate",
         "95% interval",
         "n",
@@ -159,10 +281,12 @@ def format_verdict(rows: list[VerdictRow]) -> str:
             (
                 _printable(r.round_id),
                 _printable(r.judge) + (" *" if r.headline else ""),
+                r.against,
                 _pct(r.win_rate),
                 f"[{_pct(r.ci_low)}, {_pct(r.ci_high)}]" if r.ci_low is not None else "-",
                 str(r.n) + (f" ({r.n_skipped} skipped)" if r.n_skipped else ""),
-                "yes" if r.significant else "no",
+                ("yes" if r.significant else "no")
+                + (f" (Holm p {r.p_adjusted:.2g})" if r.p_adjusted is not None else ""),
                 {True: "passed", False: "FAILED", None: "not run"}[r.can_tell],
                 (
                     f"{_pct(r.accuracy_old)} -> {_pct(r.accuracy_new)} of {r.accuracy_n}"
@@ -175,7 +299,9 @@ def format_verdict(rows: list[VerdictRow]) -> str:
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in table]
     lines.insert(1, "  ".join("-" * w for w in widths))
     notes = [
-        "* the round's headline judge. win rate: the new policy over the previous one (50% = no change).",
+        "* the round's headline judge. win rate: the round's new policy over the `vs` policy (50% = no change):",
+        "  its champion (the policy it started from and was gated against), round 0 or the previous round.",
+        "Holm p: adjusted over every round's look at round 0 (significant when below 0.05).",
         "skipped: prompts the judge cannot judge (no reference answer), left out, not counted as ties.",
     ]
     return "\n".join([*lines, *notes, "", "Verdict: " + verdict_sentence(rows)])
