@@ -80,7 +80,14 @@ def test_full_round_then_next_round(store, tiny_lm_dir, tiny_rm_dir):
     assert store.query("SELECT status FROM rounds")["status"].tolist() == ["done"]
     assert any("[evaluate] done" in m for m in messages)
 
-    # round 2 starts from round 1's policy and reward model and trains on round 1's rejection pairs too
+    # no judge here passed canaries (no reference prompts), so the gate held round 1 and the champion is
+    # still the starting policy; a person promotes round 1's policy
+    from rlhf.rounds.decisions import champion, record_manual
+
+    assert result.decision["decision"] == "hold" and champion(store).checkpoint_id == result.parent_checkpoint_id
+    record_manual(store, result.policy_checkpoint_id, "promote", "looked good to a person", user="tester")
+    # round 2 starts from the champion, round 1's policy, and round 1's reward model, and trains on round 1's
+    # rejection pairs too
     second = run_round(config, store, echo=messages.append)
     assert second.round_id == "round-002" and second.parent_checkpoint_id == result.policy_checkpoint_id
     assert second.stages["reward"]["init_model"] == str(Path(result.round_dir) / "reward_model")
