@@ -519,3 +519,23 @@ def training_metrics(path: str | None, version: str) -> pd.DataFrame:
            FROM training_metrics m LEFT JOIN rounds r USING (round_id)
            ORDER BY r.started_at NULLS LAST, m.round_id, m.stage, m.name, m.step""",
     )
+
+
+@_cache
+def decisions(path: str | None, version: str) -> pd.DataFrame:
+    """Every promote / hold / reject decision, newest first (the gate's and people's; docs/rounds.md)."""
+    return _q(
+        path,
+        """SELECT created_at, round_id, checkpoint_id, decision, manual, decided_by, reason, champion_id,
+                  rule_hash, decision_id
+           FROM decisions ORDER BY created_at DESC, decision_id DESC""",
+    )
+
+
+@_cache
+def champion(path: str | None, version: str) -> dict | None:
+    """The champion and its lineage, by the one definition the rounds use (`rlhf.rounds.decisions`)."""
+    from rlhf.rounds.decisions import champion as current
+
+    found = current(store(path))
+    return found.to_dict() if found else None

@@ -43,6 +43,7 @@ PAGES = [
     st.Page(_HERE / "regressions.py", title="Regressions and samples"),
     st.Page(_HERE / "judge_health.py", title="Judge health"),
     st.Page(_HERE / "prompt_health.py", title="Prompt health"),
+    st.Page(_HERE / "decisions.py", title="Decision log"),
     st.Page(_HERE / "training.py", title="Training"),
 ]
 

@@ -95,3 +95,88 @@ def tiny_recipe(lm_dir: Path, rm_dir: Path, **round_overrides) -> dict:
 def write_recipe(path: Path, recipe: dict) -> Path:
     path.write_text(yaml.safe_dump(recipe, sort_keys=False))
     return path
+
+
+def evaluated_round(
+    store,
+    round_id: str = "round-001",
+    *,
+    old: str = "old",
+    new: str = "new",
+    n: int = 30,
+    wins: int = 20,
+    day: int = 1,
+) -> None:
+    """A round recorded by hand up to its evaluation (no decision): judge `ref` (canaries passed) prefers the
+    new policy on `wins` of `n` prompts, ties on the rest."""
+    from datetime import datetime, timedelta
+
+    from rlhf.rounds import config_from_dict
+
+    config = config_from_dict({"judges": [{"kind": "reference", "name": "ref", "primary": True}]})
+    t0 = datetime(2026, 1, day, 12, 0, 0)
+    detail = {
+        "model_a": old,
+        "model_b": new,
+        "judges": {"ref": {"judge": "ref", "judge_version": "ref-v1"}},
+        "primary_judge": "ref",
+    }
+    store.append(  # keep: the previous round's new policy is this round's old one
+        "checkpoints",
+        [
+            {"checkpoint_id": old, "kind": "policy", "path": f"/nowhere/{old}"},
+            {"checkpoint_id": new, "kind": "policy", "path": f"/nowhere/{new}", "round_id": round_id},
+        ],
+        on_conflict="keep",
+    )
+    store.append(
+        "round_events",
+        [
+            {
+                "round_id": round_id,
+                "stage": "",
+                "status": "running",
+                "config": config.to_json(),
+                "event_at": t0,
+            },
+            {
+                "round_id": round_id,
+                "stage": "evaluate",
+                "status": "done",
+                "detail": detail,
+                "event_at": t0 + timedelta(seconds=1),
+            },
+            {"round_id": round_id, "stage": "", "status": "done", "event_at": t0 + timedelta(seconds=2)},
+        ],
+    )
+    store.append(
+        "judgments",
+        [
+            {
+                "judge": "ref",
+                "judge_version": "ref-v1",
+                "prompt_id": f"p{i:02d}",
+                "model_a": old,
+                "model_b": new,
+                "order": order,
+                "preference": 1.0 if i < wins else 0.5,
+                "round_id": round_id,
+                "category": "math",
+            }
+            for i in range(n)
+            for order in ("ab", "ba")
+        ],
+    )
+    store.append(
+        "judge_canaries",
+        [
+            {
+                "judge": "ref",
+                "judge_version": "ref-v1",
+                "canary_set": "c1",
+                "n": 30,
+                "accuracy": 1.0,
+                "informative": True,
+            }
+        ],
+    )

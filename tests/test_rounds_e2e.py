@@ -84,7 +84,9 @@ def test_full_round_then_next_round(store, tiny_lm_dir, tiny_rm_dir):
     # still the starting policy; a person promotes round 1's policy
     from rlhf.rounds.decisions import champion, record_manual
 
-    assert result.decision["decision"] == "hold" and champion(store).checkpoint_id == result.parent_checkpoint_id
+    assert (
+        result.decision["decision"] == "hold" and champion(store).checkpoint_id == result.parent_checkpoint_id
+    )
     record_manual(store, result.policy_checkpoint_id, "promote", "looked good to a person", user="tester")
     # round 2 starts from the champion, round 1's policy, and round 1's reward model, and trains on round 1's
     # rejection pairs too

@@ -115,6 +115,39 @@ if judges_here:
         else:
             st.error("Significant REGRESSION against the previous checkpoint.")
 
+# --- decisions and the champion ---------------------------------------------------------------------------------
+st.subheader("Decisions and the champion")
+champ = queries.champion(ctx.path, ctx.version)
+decided = queries.decisions(ctx.path, ctx.version)
+if champ is None:
+    st.caption("No champion yet: no round is done.")
+else:
+    ui.say(
+        "caption",
+        "Champion (the next round starts from it and is gated against it): {}. {}",
+        champ["checkpoint_id"],
+        champ["source"],
+    )
+gate_rows = decided[~decided["manual"].fillna(False).astype(bool)]
+if gate_rows.empty:
+    st.caption("No round has been decided by the gate yet (docs/rounds.md, The gate).")
+else:
+    per_round = ctx.rounds[["round_id", "checkpoint_id"]].merge(
+        gate_rows[["round_id", "decision", "reason", "champion_id"]], on="round_id", how="left"
+    )
+    per_round["champion now"] = [
+        "yes" if c == (champ or {}).get("checkpoint_id") else "" for c in per_round["checkpoint_id"]
+    ]
+    per_round["decision"] = per_round["decision"].fillna("not decided")
+    per_round = per_round.rename(columns={"champion_id": "gated against"})
+    ui.table(
+        per_round.iloc[::-1],
+        "round_decisions",
+        key="csv-decisions",
+        widths={"decision": 90, "champion now": 100},
+    )
+    st.caption("Every decision, manual ones included, with its criteria: the Decision log page.")
+
 # --- win rate over rounds --------------------------------------------------------------------------------------
 st.subheader("Win rate over rounds")
 kind = st.radio("Compared", [lineage.VS_PREVIOUS, lineage.VS_ROUND0], horizontal=True, key="progress-kind")
