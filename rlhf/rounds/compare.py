@@ -67,7 +67,7 @@ def compare(
     sc = config.eval_sampling
     prompt_ids = choose_eval_prompts(store, limit=config.eval_prompts, seed=config.seed)
     judge = build_judge(recipe_judge.for_round(reward_model_dir))
-    if getattr(judge, "requires_reference", False):
+    if judge.requires_reference:
         keep = set(prompt_ids_with_reference(store, "eval"))
         prompt_ids = [p for p in prompt_ids if p in keep]
     comparisons = []
