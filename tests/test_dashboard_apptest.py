@@ -193,6 +193,40 @@ def test_progress_charts_reference_accuracy_beside_win_rates(tmp_path, monkeypat
     np.testing.assert_allclose(_arr(line["y"]), new["accuracy"], atol=1e-12)
 
 
+def test_progress_charts_pass_at_k_beside_reference_accuracy(tmp_path, monkeypatch):
+    from judges.stats.pass_at_k import pass_at_k, prompt_mean
+    from rlhf.store.queries.reference import pass_at_k_rows
+    from rlhf.store.queries.rounds import evaluated_rounds
+
+    store = Store.open(tmp_path / "passk")
+    generate(store, SyntheticConfig(rounds=4, prompts=40, judges=2, seed=6, reference_accuracy=True))
+    events = []
+    for i, (rid, detail) in enumerate(evaluated_rounds(store)):
+        summary = {}
+        for j, model in enumerate((detail["model_a"], detail["model_b"])):
+            right = [(p + i + j) % 5 for p in range(30)]  # of 8 samples per prompt
+            summary[model] = {
+                "pass_at_1": prompt_mean([pass_at_k(8, c, 1) for c in right], n_boot=200).to_dict(),
+                "pass_at_k": prompt_mean([pass_at_k(8, c, 4) for c in right], n_boot=200).to_dict(),
+                "maj_at_k": prompt_mean([float(c >= 3) for c in right], n_boot=200).to_dict(),
+            }
+        detail = {**detail, "pass_at_k": {"k": 4, "n_samples": 8, "n_prompts": 30, **summary, "paired": {}}}
+        events.append({"round_id": rid, "stage": "evaluate", "status": "done", "detail": json.dumps(detail),
+                       "event_at": pd.Timestamp("2030-01-01") + pd.Timedelta(minutes=i)})  # fmt: skip
+    store.append("round_events", events)
+    at = _app(store.root, monkeypatch)
+    rows = pass_at_k_rows(store)
+    new = rows[rows["role"] == "new"]
+    spec = next(s for s in _specs(at) if "sampled answers" in s["layout"]["title"]["text"])
+    lines = [t for t in spec["data"] if t.get("mode") == "lines+markers"]
+    assert len(lines) == 3  # one panel per metric: pass@1, pass@k, maj@k
+    for line in lines:
+        assert line["x"] == list(new["round_id"].unique())
+    shown = np.sort(np.concatenate([_arr(t["y"]) for t in lines]))
+    np.testing.assert_allclose(shown, np.sort(new["value"].astype(float)), atol=1e-12)
+    assert any("reference answer" in s["layout"]["title"]["text"] for s in _specs(at))
+
+
 def test_progress_says_a_half_judged_round_is_partial_and_offers_the_last_complete_one(
     app_store, monkeypatch
 ):
