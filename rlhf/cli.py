@@ -28,6 +28,7 @@ _COMMANDS: dict[str, str] = {
     "champion": "rlhf.commands.gate_cmd:champion",
     "promote": "rlhf.commands.gate_cmd:promote",
     "reject": "rlhf.commands.gate_cmd:reject",
+    "export": "rlhf.commands.export_cmd:export",
     "demo": "rlhf.commands.demo_cmd:demo",
     "dashboard": "rlhf.commands.dashboard_cmd:dashboard",
     "synthetic": "rlhf.commands.dashboard_cmd:synthetic",

@@ -18,6 +18,8 @@ judges:              # a list; each item's keys map onto a judges.config class b
     primary: true    # the recipe's headline judge
 gate:                # rlhf.rounds.gate.GateConfig: promote / hold / reject each evaluated round
   rule: non_inferiority
+trackers:            # rlhf.rounds.tracking.TrackersConfig: where each round is logged besides the store
+  mlflow: {tracking_uri: "sqlite:///mlflow.db", experiment: rlhf-rounds}
 ```
 
 Every section loads through one loader (`rlhf.config_mapping.from_mapping`), so every mistake is reported the
@@ -47,6 +49,7 @@ from judges.config import config_from_dict as judge_config_from_dict
 from rlhf.config_mapping import ConfigError, check_literals, close_names, from_mapping
 from rlhf.rounds.errors import StageError
 from rlhf.rounds.gate import GateConfig
+from rlhf.rounds.tracking import TrackersConfig
 from rlhf.sampler.config import SamplerConfig
 
 # A reward judge given no `model` judges with the round's own reward model; until the round has one, its config
@@ -196,6 +199,7 @@ class RoundConfig:
     )
     lora: LoraSettings = field(default_factory=LoraSettings)
     gate: GateConfig = field(default_factory=GateConfig)  # the recipe's `gate:` section
+    trackers: TrackersConfig = field(default_factory=TrackersConfig)  # the recipe's `trackers:` section
     num_threads: int | None = None  # torch CPU threads; None = leave torch's default
     launcher: Literal["inline", "accelerate"] = "inline"  # training stages in-process or `accelerate launch`
     # The DPO stage (and the reward stage with reward_checkpoint_steps) saves a resumable TRL checkpoint (model,
@@ -228,6 +232,8 @@ class RoundConfig:
             object.__setattr__(self, "lora", from_mapping(LoraSettings, self.lora, "lora"))
         if isinstance(self.gate, Mapping):
             object.__setattr__(self, "gate", from_mapping(GateConfig, self.gate, "gate"))
+        if isinstance(self.trackers, Mapping):
+            object.__setattr__(self, "trackers", from_mapping(TrackersConfig, self.trackers, "trackers"))
         check_literals(self, "round")
         if self.k < 2:
             raise ConfigError(
@@ -341,7 +347,16 @@ class RoundConfig:
             plain.pop(name)
         sections = {
             name: plain.pop(name)
-            for name in ("lora", "reward", "dpo", "rejection_sampler", "eval_sampler", "judges", "gate")
+            for name in (
+                "lora",
+                "reward",
+                "dpo",
+                "rejection_sampler",
+                "eval_sampler",
+                "judges",
+                "gate",
+                "trackers",
+            )
         }
         return {"round": plain, **sections}
 
@@ -373,7 +388,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
-_SECTIONS = ("round", "lora", "reward", "dpo", "rejection_sampler", "eval_sampler", "judges", "gate")
+_SECTIONS = (
+    "round",
+    "lora",
+    "reward",
+    "dpo",
+    "rejection_sampler",
+    "eval_sampler",
+    "judges",
+    "gate",
+    "trackers",
+)
 _ROUND_FIELDS = frozenset(
     f.name for f in dataclasses.fields(RoundConfig) if f.init and f.name not in set(_SECTIONS) | {"source"}
 )
@@ -417,6 +442,7 @@ def config_from_dict(data: Mapping[str, Any], *, source: str = "<recipe>") -> Ro
                 **round_keys,
                 "lora": from_mapping(LoraSettings, data.get("lora") or {}, "lora"),
                 "gate": from_mapping(GateConfig, data.get("gate") or {}, "gate"),
+                "trackers": from_mapping(TrackersConfig, data.get("trackers") or {}, "trackers"),
                 "reward": data.get("reward") or {},
                 "dpo": data.get("dpo") or {},
                 "rejection_sampler": data.get("rejection_sampler") or {},

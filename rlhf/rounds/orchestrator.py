@@ -10,6 +10,8 @@
     compare     the headline judge also judges the new policy against round 0 and the previous round
                 (when they are not the champion), for the verdict and the charts
     decide      the recipe's gate: promote / hold / reject against the champion -> one `decisions` row
+    track       the recipe's `trackers:` (MLflow) get the round as read back from the store; a tracker that
+                fails only warns (rlhf/rounds/tracking.py)
 
 The parent is the champion (the latest promoted policy; the recipe's policy before any promotion), so a
 rejected round's policy is never trained on. The round is recorded done only after its decision, so a round
@@ -38,6 +40,7 @@ from rlhf.rounds.errors import StageError
 from rlhf.rounds.events import crash_point, record, run_stage, skip_stage, stage_status
 from rlhf.rounds.pairs import Pair, collect_pairs, read_pairs_file
 from rlhf.rounds.plan import RoundPlan, earlier_rejection_pairs, plan_round, resumable_add
+from rlhf.rounds.tracking import tracker_for
 from rlhf.store.queries.rounds import round_rows
 
 if TYPE_CHECKING:
@@ -116,6 +119,7 @@ def run_round(config: RoundConfig, store: Store, *, echo: Echo = print, new: boo
     done, seconds = _recorded_round(store, plan, config, stages, started=started)
     decision = done.pop("decide")
     echo(f"round {plan.round_id} done in {seconds:.1f} s")
+    tracker_for(config.trackers, warn=echo).log_round(store, plan.round_id)
     return RoundResult(
         round_id=plan.round_id,
         status="done",
@@ -204,6 +208,7 @@ def add_round(
         store, plan, config, stages, started=started, detail={"added_checkpoint": str(path)}
     )
     decision = done.pop("decide")
+    tracker_for(config.trackers, warn=echo).log_round(store, plan.round_id)
     return RoundResult(
         round_id=plan.round_id,
         status="done",
