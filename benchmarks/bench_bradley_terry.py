@@ -1,4 +1,4 @@
-"""Bradley-Terry with 1,000 bootstrap resamples over 1M judgments among 50 checkpoints, new vs previous.
+"""Bradley-Terry with 1,000 bootstrap resamples over 1M judgments among 50 checkpoints, new vs previous code.
 
 Run: .venv/bin/python benchmarks/bench_bradley_terry.py [--judgments N] [--repeats R]
      (with `pip install -e '.[bench]'` it also times evalica and the Arena-Hard scikit-learn refit)
@@ -7,6 +7,10 @@ Prints medians (wall clock and CPU, this machine) side by side, with the load av
 - new: `judges.stats.bradley_terry.leaderboard` on the judgment rows (as `rlhf leaderboard` and the dashboard
   call it): per (prompt, pair) items, cells per prompt, Poisson weight per prompt (prompts are the resampling
   unit), 1,000 refits in chunks of 100;
+- f3d9102: `judges/stats/bradley_terry.py` and `judges/stats/preferences.py` as they were at commit f3d9102
+  (read from git history, `benchmarks/_baseline.py`): the same statistics, before issue 21 made them faster
+  (pandas groupby for the items, row-major prompt map, Generator.poisson); its point estimate must equal
+  the new one and its intervals must agree to the bootstrap's own noise (different Poisson draws, same seed);
 - previous: `judges/bradley_terry.py` at commit 68307e2 (read from git history, `benchmarks/_baseline.py`):
   pair_preferences + pair_cells + one Poisson weight per (pair, verdict) cell, i.e. items as the unit;
 - optional: evalica.bradley_terry (point estimate only) and Arena-Hard's refit (extrapolated from 20).
@@ -30,6 +34,8 @@ from _baseline import BASELINE_COMMIT, old_module
 
 from judges.stats.bradley_terry import leaderboard
 from judges.stats.preferences import pair_preferences
+
+BEFORE_SPEEDUP = "f3d9102"  # the prompt-resampled leaderboard before issue 21's speed-up
 
 
 def simulate(n: int, k: int, seed: int, n_prompts: int = 10_000) -> pd.DataFrame:
@@ -69,6 +75,16 @@ def previous(frame: pd.DataFrame, n_boot: int):
     items = pair_preferences(frame)
     cells = old.pair_cells(items["model_x"], items["model_y"], items["preference"])
     return old.bradley_terry(cells, n_boot=n_boot, seed=0)
+
+
+def before_speedup(frame: pd.DataFrame, n_boot: int):
+    old_module("judges/stats/preferences.py", commit=BEFORE_SPEEDUP)
+    old = old_module(
+        "judges/stats/bradley_terry.py",
+        commit=BEFORE_SPEEDUP,
+        rewrite={"from judges.stats.preferences": f"from baseline_{BEFORE_SPEEDUP}_preferences"},
+    )
+    return old.leaderboard(frame, n_boot=n_boot, seed=0)
 
 
 def with_evalica(frame: pd.DataFrame):
@@ -136,6 +152,22 @@ def main() -> None:
     t_new, c_new, new = _median_time(lambda: leaderboard(frame, n_boot=args.resamples, seed=0), args.repeats)
     rows.append(("new: leaderboard(), prompts resampled", t_new, c_new))
     print(f"  new: {t_new:.2f} s; {new.n_failed_resamples} resamples without an MLE", flush=True)
+    t_bef, c_bef, bef = _median_time(lambda: before_speedup(frame, args.resamples), args.repeats)
+    rows.append((f"{BEFORE_SPEEDUP}: leaderboard(), prompts resampled", t_bef, c_bef))
+    ends = np.concatenate([new.ci_low - bef.ci_low, new.ci_high - bef.ci_high])
+    other_seed = leaderboard(
+        frame, n_boot=args.resamples, seed=1
+    )  # the bootstrap's own noise, as a yardstick
+    noise = np.concatenate([new.ci_low - other_seed.ci_low, new.ci_high - other_seed.ci_high])
+    print(
+        f"  {BEFORE_SPEEDUP}: {t_bef:.2f} s; same point estimate: max |rating difference| = "
+        f"{np.abs(new.rating - bef.rating).max():.2e}; interval ends (different draws, same seed): "
+        f"median |difference| {np.median(np.abs(ends)):.2f}, max {np.abs(ends).max():.2f} rating points "
+        f"(the bootstrap's own noise, new at seed 0 vs seed 1: median {np.median(np.abs(noise)):.2f}, max "
+        f"{np.abs(noise).max():.2f}); median width new {np.median(new.ci_high - new.ci_low):.2f} vs "
+        f"{np.median(bef.ci_high - bef.ci_low):.2f}",
+        flush=True,
+    )
     t_old, c_old, old = _median_time(lambda: previous(frame, args.resamples), args.repeats)
     rows.append((f"previous ({BASELINE_COMMIT}): items resampled", t_old, c_old))
     print(
@@ -168,7 +200,8 @@ def main() -> None:
     for name, wall, cpu in rows:
         print(f"  {name:<{width}}  {wall:>9.3f}  {cpu:>9.3f}")
     print(
-        f"  new / previous wall time: {t_new / t_old:.2f}x; load average after: {_load()} ({os.cpu_count()} cores)"
+        f"  new / {BEFORE_SPEEDUP} wall time: {t_new / t_bef:.2f}x, CPU time: {c_new / c_bef:.2f}x; new / previous "
+        f"wall time: {t_new / t_old:.2f}x; load average after: {_load()} ({os.cpu_count()} cores)"
     )
 
 

@@ -18,7 +18,7 @@ import judges.stats.preferences as preferences
 import judges.stats.style_control as style_control
 import judges.stats.winrate as winrate
 from dashboard import queries
-from judges.stats.bradley_terry import ANCHOR_RULE, pair_cells, pair_matrix
+from judges.stats.bradley_terry import anchor_rule, max_failed_share, pair_cells, pair_matrix
 from judges.stats.bradley_terry import leaderboard as fit_leaderboard
 from judges.stats.canary import headline_judge
 from judges.stats.prompt_health import PromptHealth
@@ -27,7 +27,8 @@ from judges.stats.prompt_health import prompt_health as fit_prompt_health
 SEED = 0
 N_BOOT = 1000  # resamples for win rates (as `rlhf winrate`'s default is larger; 1,000 keeps pages quick)
 BT_BOOT = 1000  # Bradley-Terry resamples over prompts, as `rlhf leaderboard`'s default
-BT_RULE = ANCHOR_RULE
+BT_CONFIDENCE = 0.95  # as `rlhf leaderboard`'s default
+BT_RULE = anchor_rule(BT_CONFIDENCE)
 
 _cached = st.cache_data(ttl=queries.DATA_TTL_S, show_spinner=False, max_entries=100)
 
@@ -79,15 +80,32 @@ def length_controlled(raw: pd.DataFrame, old: str, new: str) -> length_control.L
 def leaderboard(path: str | None, version: str, judge: str) -> pd.DataFrame | str:
     """`rlhf leaderboard --judge J` for the judge's latest version: the core's Bradley-Terry over (prompt,
     model pair) items, prompts resampled, rating 1000 = the geometric mean (`BT_RULE`). A message string
-    when it cannot be fitted."""
+    when it cannot be fitted (also when too many resamples have no maximum-likelihood solution). The
+    frame's attrs carry ``n_boot`` and ``n_failed_resamples`` (resamples without one, left out)."""
     rows = queries.judge_rows(path, version, judge)
     if rows["preference"].notna().sum() == 0:
         return "No scored judgments by this judge."
     try:
-        fit = fit_leaderboard(rows, n_boot=BT_BOOT, seed=SEED)
+        fit = fit_leaderboard(rows, n_boot=BT_BOOT, seed=SEED, confidence=BT_CONFIDENCE)
     except ValueError as exc:
         return str(exc)
-    return fit.to_frame()
+    frame = fit.to_frame()
+    frame.attrs.update(n_boot=fit.n_boot, n_failed_resamples=fit.n_failed_resamples)
+    return frame
+
+
+def failed_resamples_text(board: pd.DataFrame) -> str:
+    """What the leaderboard's caption says about resamples without a maximum-likelihood solution.
+
+    >>> board = pd.DataFrame(); board.attrs.update(n_boot=1000, n_failed_resamples=3)
+    >>> failed_resamples_text(board)
+    '3 of 1000 resamples had no maximum-likelihood solution and were left out (above 2.5% the fit refuses)'
+    """
+    n_boot, failed = board.attrs.get("n_boot", 0), board.attrs.get("n_failed_resamples", 0)
+    return (
+        f"{failed} of {n_boot} resamples had no maximum-likelihood solution and were left out (above "
+        f"{max_failed_share(BT_CONFIDENCE):.1%} the fit refuses)"
+    )
 
 
 @_cached

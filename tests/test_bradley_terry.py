@@ -14,10 +14,12 @@ import pandas as pd
 import pytest
 
 from judges.stats.bradley_terry import (
+    anchor_rule,
     average_win_rate,
     bradley_terry,
     elo_ratings,
     fit_strengths,
+    max_failed_share,
     pair_cells,
     pair_matrix,
 )
@@ -146,15 +148,46 @@ def test_recovers_simulated_strengths():
 
 
 def test_resamples_without_an_mle_are_counted_and_left_out():
-    # one win each way: many resamples drop one of the two, and then the MLE does not exist
+    # b beats a 4 times in 44: a resample drops all 4 with probability e^-4 (1.8%), and then a never lost,
+    # so its MLE does not exist; at 90% up to 5% of the resamples may be left out
+    cells = pair_cells(["a"] * 44, ["b"] * 44, [1.0] * 4 + [0.0] * 40)
+    result = bradley_terry(cells, n_boot=1000, seed=0, confidence=0.9)
+    assert 5 <= result.n_failed_resamples <= max_failed_share(0.9) * 1000
+    assert np.isfinite(result.ci_low).all() and np.isfinite(result.ci_high).all()
+
+
+def test_too_many_resamples_without_an_mle_refuse_instead_of_narrowing_the_interval():
+    # one win each way: about half the resamples drop one of the two, and then the MLE does not exist
     cells = pair_cells(["a", "b"], ["b", "a"], [0.0, 0.0])
-    result = bradley_terry(cells, n_boot=200, seed=0)
-    assert 0 < result.n_failed_resamples < 200
-    assert np.isfinite(result.ci_low).all()
+    refusal = r"^\d+ of 200 Bradley-Terry bootstrap resamples \(\d+\.\d%\) have no maximum-likelihood"
+    with pytest.raises(ValueError, match=refusal) as err:
+        bradley_terry(cells, n_boot=200, seed=0)
+    assert "at most 2.5%" in str(err.value)
+    assert bradley_terry(cells, n_boot=0).n_failed_resamples == 0  # the point estimate alone exists
+
+
+def test_the_anchor_rule_states_the_interval_level_it_was_fitted_at():
+    assert "90% intervals" in anchor_rule(0.9) and "95%" not in anchor_rule(0.9)
+    assert "97.5% intervals" in anchor_rule(0.975)
+    assert max_failed_share(0.95) == pytest.approx(0.025) and max_failed_share(0.8) == pytest.approx(0.1)
+
+
+def test_prompt_weights_are_poisson_one_and_resample_by_resample():
+    from judges.stats.bradley_terry import _poisson_weights
+
+    w = _poisson_weights(np.random.default_rng(0), np.ones(20_000), 50)
+    assert w.shape == (20_000, 50)
+    freq = np.bincount(w.astype(int).ravel(), minlength=8)[:8] / w.size
+    pmf = np.exp(-1.0) / np.array([math.factorial(k) for k in range(8)])
+    assert (np.abs(freq - pmf) <= 4 * np.sqrt(pmf / w.size) + 1e-6).all(), (freq, pmf)
+    # drawn resample after resample: the first 20 resamples do not depend on how many follow
+    first = _poisson_weights(np.random.default_rng(0), np.ones(20_000), 20)
+    np.testing.assert_array_equal(first, w[:, :20])
 
 
 def test_leaderboard_frame_is_sorted_with_the_json_columns():
-    cells = pair_cells(["a", "a", "a", "b"], ["b", "c", "c", "c"], [0.0, 1.0, 0.5, 0.0])
+    # ten of each judgment: every resample keeps a win each way (a bare four leave out too many resamples)
+    cells = pair_cells(["a", "a", "a", "b"] * 10, ["b", "c", "c", "c"] * 10, [0.0, 1.0, 0.5, 0.0] * 10)
     frame = bradley_terry(cells, n_boot=50, seed=0).to_frame()
     assert list(frame.columns) == ["model", "strength", "rating", "ci_low", "ci_high", "n"]
     assert frame["strength"].is_monotonic_decreasing

@@ -292,11 +292,12 @@ def test_winrate_and_leaderboard_json_say_whether_the_judge_is_informative(tmp_p
             cli("winrate", "--model", "new", "--baseline", "old", "--judge", name, "--json", "--n-boot", "50")
         )
         assert out["judge_informative"] is informative, name
-        board = json.loads(cli("leaderboard", "--judge", name, "--json", "--n-boot", "20"))
+        # 5 prompts: too few for a bootstrap (most resamples would have no MLE and the fit refuses)
+        board = json.loads(cli("leaderboard", "--judge", name, "--json", "--n-boot", "0"))
         assert {r["judge_informative"] for r in board} == {informative}
     text = cli("winrate", "--model", "new", "--baseline", "old", "--judge", "first", "--n-boot", "50")
     assert "UNINFORMATIVE JUDGE" in text
-    assert "canaries: not run" in cli("leaderboard", "--judge", "untested", "--n-boot", "20")
+    assert "canaries: not run" in cli("leaderboard", "--judge", "untested", "--n-boot", "0")
 
 
 def test_a_dead_server_stops_after_one_chunk(eval_store):

@@ -282,13 +282,17 @@ def test_progress_headline_panels_and_ratings_equal_the_statistics(app_store, mo
                              FROM judgments WHERE judge = ?""",
         [DEFAULT],
     )
-    fit = leaderboard(raw, n_boot=stats.BT_BOOT, seed=stats.SEED).to_frame().set_index("model")
+    bt = leaderboard(raw, n_boot=stats.BT_BOOT, seed=stats.SEED)
+    fit = bt.to_frame().set_index("model")
     bt_trace = _specs(at)[1]["data"][0]
     assert bt_trace["text"] == [policy_id(k) for k in range(6)]
     np.testing.assert_allclose(
         _arr(bt_trace["y"]), [fit.loc[policy_id(k), "rating"] for k in range(6)], atol=1e-6
     )
     assert any("rlhf leaderboard" in c and "geometric mean" in c for c in _messages(at, "caption"))
+    # resamples without an MLE are counted on the page, from the fit itself
+    dropped = f"{bt.n_failed_resamples} of {stats.BT_BOOT} resamples had no maximum-likelihood solution"
+    assert any(dropped in c and "95% intervals" in c for c in _messages(at, "caption"))
     every = at.dataframe[-1].value
     assert list(every["round_id"].iloc[:4]) == ["r05"] * 4  # newest first, with interval columns
     assert {"ci_low", "ci_high"} <= set(every.columns)

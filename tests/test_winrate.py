@@ -162,6 +162,40 @@ def test_pair_preferences_canonical_order():
     assert len(pairs) == 5
 
 
+def test_pair_preferences_equal_their_definition_as_a_groupby():
+    """Every (judge, prompt, unordered pair) item: the mean of its scored verdicts oriented to P(model_y
+    better), the verdict count, the first known category; sorted by judge, prompt, model_x, model_y.
+    Written here as the plain pandas groupby it is, on messy rows (unscored verdicts, missing categories,
+    upper-case names that sort first, prompts judged by two judges, a pair judged in one order only)."""
+    rng = np.random.default_rng(5)
+    n = 400
+    models = np.array(["m1", "m10", "m2", "B", "a"])
+    a = rng.choice(models, n)
+    b = np.where(rng.random(n) < 0.5, np.roll(a, 1), rng.choice(models, n))
+    category = rng.choice(["x", "y"], n).astype(object)
+    category[rng.random(n) < 0.4] = None
+    judgments = pd.DataFrame({
+        "judge": rng.choice(["J", "K"], n), "judge_version": "v1", "prompt_id": rng.choice(["p3", "p1", "p20"], n),
+        "model_a": a, "model_b": b, "category": pd.Series(category, dtype="str"),
+        "preference": np.where(rng.random(n) < 0.15, np.nan, rng.choice([0.0, 0.25, 0.5, 1.0], n)),
+    })  # fmt: skip
+    swap = judgments["model_a"] > judgments["model_b"]
+    oriented = judgments.assign(
+        model_x=np.where(swap, judgments["model_b"], judgments["model_a"]),
+        model_y=np.where(swap, judgments["model_a"], judgments["model_b"]),
+        p=np.where(swap, 1.0 - judgments["preference"], judgments["preference"]),
+    )
+    expected = (
+        oriented.groupby(["judge", "prompt_id", "model_x", "model_y"], sort=True)
+        .agg(preference=("p", "mean"), n_verdicts=("p", "size"), category=("category", "first"))
+        .reset_index()
+    )
+    got = pair_preferences(judgments)
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False, atol=1e-15)
+    assert got["preference"].isna().any() and got["category"].isna().any()  # the messy cases occurred
+    assert got.loc[got["judge"] == "J", "model_x"].iloc[0] == "B"  # upper case sorts before lower
+
+
 def test_docstring_examples():
     assert doctest.testmod(judges.stats.winrate).failed == 0
     assert doctest.testmod(judges.stats.bootstrap).failed == 0

@@ -242,6 +242,7 @@ if isinstance(board, str):
     st.info("Bradley-Terry ratings are not available for this judge.")
     st.text(visible(board))
 else:
+    failed_text = stats.failed_resamples_text(board)
     ckpts = queries.checkpoints(ctx.path, ctx.version)[["checkpoint_id", "round_id", "kind"]]
     board = board.merge(ckpts.rename(columns={"checkpoint_id": "model"}), on="model", how="left")
     order_of = {r: i for i, r in enumerate(rounds)}
@@ -258,7 +259,7 @@ else:
         )
     st.caption(
         f"The same fit as `rlhf leaderboard`: {stats.BT_RULE}; {stats.BT_BOOT} resamples, seed "
-        f"{stats.SEED}; the judge's latest version."
+        f"{stats.SEED}; {failed_text}; the judge's latest version."
     )
     with st.expander("Ratings table (every checkpoint)"):  # collapsed: the first paint draws less
         ui.table(board.iloc[::-1], "bradley_terry")

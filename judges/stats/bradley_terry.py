@@ -11,14 +11,22 @@ both orders averaged, ``judges.stats.preferences.pair_preferences``), and a boot
 prompts: every item of a prompt moves together (a Poisson(1) weight per prompt). Cells built without
 prompts (``groups=None``, e.g. external votes) fall back to one Poisson weight per judgment.
 
-Anchor rule (one rule for the CLI and the dashboard, ``ANCHOR_RULE``): ratings are Elo-style, 400 *
-log10 odds, with the geometric mean of all strengths at 1000 unless an anchor checkpoint is named, which
-is then at 1000 exactly (and its interval is a point).
+Anchor rule (one rule for the CLI and the dashboard, ``anchor_rule(confidence)``): ratings are Elo-style,
+400 * log10 odds, with the geometric mean of all strengths at 1000 unless an anchor checkpoint is named,
+which is then at 1000 exactly (and its interval is a point).
+
+Resamples without a maximum-likelihood solution (within the resample some model never lost or never won,
+so its rating would be infinite) cannot be refitted; they are counted (``n_failed_resamples``) and left
+out. Leaving them out narrows the interval towards the finite resamples, so when their share exceeds
+``max_failed_share(confidence)`` = (1 - confidence) / 2 (25 of 1,000 at 95%), the share at which counting
+them as infinite ratings would move an interval's end to infinity, the fit refuses (ValueError naming the
+count) instead of reporting intervals that are too narrow.
 
 Speed comes from aggregation: judgments collapse to cells (prompt, model pair, verdict value) with counts,
-the cells to a sparse map from prompt weights to the wins matrix, and Newton iterations run on all
-resamples at once as a batch of small linear systems; resamples are processed in chunks so memory stays
-bounded.
+the cells to one sparse map from prompt weights to the wins matrix (built once, reused by every resample),
+Poisson(1) prompt weights are drawn by inverting the Poisson CDF on uniform draws, and Newton iterations
+run on all resamples at once as a batch of small linear systems, warm-started from the point estimate;
+resamples are processed in chunks so memory stays bounded.
 """
 
 from __future__ import annotations
@@ -34,21 +42,49 @@ __all__ = [
     "ANCHOR_RULE",
     "BradleyTerry",
     "PairCells",
+    "anchor_rule",
     "average_win_rate",
     "bradley_terry",
     "elo_ratings",
     "fit_strengths",
     "leaderboard",
+    "max_failed_share",
     "pair_cells",
     "pair_matrix",
 ]
 
 _ELO_SCALE = 400.0
 _ELO_BASE = 1000.0
-ANCHOR_RULE = (
-    "Bradley-Terry over (prompt, model pair) items; 95% intervals from resampling prompts; "
-    "rating 1000 = the geometric mean of all strengths unless an anchor checkpoint is named"
-)
+
+
+def anchor_rule(confidence: float = 0.95) -> str:
+    """The rule the CLI and the dashboard state beside every leaderboard, with the interval's own level.
+
+    >>> anchor_rule(0.9).split("; ")[1]
+    '90% intervals from resampling prompts'
+    >>> anchor_rule(0.975).split("; ")[1]
+    '97.5% intervals from resampling prompts'
+    """
+    return (
+        f"Bradley-Terry over (prompt, model pair) items; {confidence * 100:.10g}% intervals from resampling "
+        "prompts; rating 1000 = the geometric mean of all strengths unless an anchor checkpoint is named"
+    )
+
+
+ANCHOR_RULE = anchor_rule(0.95)  # the default level (kept for callers that state the default)
+
+
+def max_failed_share(confidence: float) -> float:
+    """The largest share of resamples without an MLE that a fit at ``confidence`` leaves out and reports.
+
+    A resample without an MLE has some model at an infinite rating. Once more than (1 - confidence) / 2 of
+    the resamples are such, counting them would put an interval's end at infinity; leaving them out would
+    instead report a finite, too-narrow interval, so the fit refuses.
+
+    >>> round(max_failed_share(0.95), 6), round(max_failed_share(0.9), 6)
+    (0.025, 0.05)
+    """
+    return (1.0 - confidence) / 2.0
 
 
 @dataclass(frozen=True)
@@ -338,31 +374,72 @@ def _check_mle_exists(wins: np.ndarray, models: tuple[str, ...]) -> None:
 _BOOT_CHUNK = 100  # resamples refitted at once: bounded memory, and the same intervals for any chunk count
 
 
-def _unit_map(a: sparse.csr_matrix, cells: PairCells) -> tuple[sparse.csr_matrix, np.ndarray]:
+def _unit_map(a: sparse.csr_matrix, cells: PairCells) -> tuple[sparse.csc_matrix, np.ndarray]:
     """(sparse map from unit weights to the flattened wins matrix, Poisson means of the units).
 
     Units are prompts when the cells carry them (each weighted Poisson(1)), else the cells themselves
-    (Poisson(count): the sum of count Poisson(1) judgment weights).
+    (Poisson(count): the sum of count Poisson(1) judgment weights). The map is built once and reused by
+    every resample. It is column-major: the product with a chunk of weights then walks one unit's column
+    at a time and reads that unit's weights once (about 1.7x faster than row-major here, and the same sums
+    in the same order, so the same results to the bit).
     """
     count = cells.count.astype(float)
     if cells.group is None:
-        return a, count
+        return a.tocsc(), count
     to_group = sparse.csr_matrix(
         (count, (np.arange(len(count)), cells.group)), shape=(len(count), cells.n_groups)
     )
-    return (a @ to_group).tocsr(), np.ones(cells.n_groups)
+    return (a @ to_group).tocsc(), np.ones(cells.n_groups)
+
+
+_BUCKETS = 1024  # the Poisson(1) inverse CDF is read from a table of this many equal slices of [0, 1)
+
+
+def _poisson_one_sampler() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(cdf, table, ambiguous) for drawing Poisson(1) by inverting its CDF on uniform draws.
+
+    cdf[k] = P(X <= k) for every k where that is below 1.0 in float64. A uniform u in slice b of [0, 1)
+    has X = table[b] unless a CDF value falls inside the slice (``ambiguous[b]``, 6 of 1,024 slices, about
+    0.6% of draws), which are looked up exactly; the result equals ``searchsorted(cdf, u, "right")``.
+    """
+    pmf = np.exp(-1.0) / np.cumprod(np.r_[1.0, np.arange(1.0, 30.0)])
+    cdf = np.cumsum(pmf)
+    cdf = cdf[cdf < 1.0]
+    edges = np.arange(_BUCKETS + 1) / _BUCKETS
+    low = np.searchsorted(cdf, edges[:-1], side="right")
+    high = np.searchsorted(cdf, np.nextafter(edges[1:], 0.0), side="right")
+    return cdf, low.astype(np.uint8), low != high
+
+
+def _poisson_weights(rng: np.random.Generator, means: np.ndarray, size: int) -> np.ndarray:
+    """(units, size) Poisson weights: resample r's weights are column r, drawn resample after resample.
+
+    Prompt weights are Poisson(1), drawn by inverting its CDF on the stream's uniform draws (exact to the
+    float64 grid of the uniforms; about 4x faster than ``Generator.poisson``). Cell weights (judgments as
+    the unit) have varying means and use ``Generator.poisson``.
+    """
+    if len(means) and np.all(means == 1.0):
+        cdf, table, ambiguous = _poisson_one_sampler()
+        u = rng.random((size, len(means)))
+        bucket = (u * _BUCKETS).astype(np.intp)
+        draws = table[bucket]
+        exact = np.flatnonzero(ambiguous[bucket])
+        draws.flat[exact] = np.searchsorted(cdf, u.flat[exact], side="right")
+    else:
+        draws = rng.poisson(means, size=(size, len(means)))
+    return np.ascontiguousarray(draws.T, dtype=float)
 
 
 def _bootstrap_fits(
-    unit_map: sparse.csr_matrix, means: np.ndarray, beta: np.ndarray, k: int, n_boot: int, seed: int
+    unit_map: sparse.csc_matrix, means: np.ndarray, beta: np.ndarray, k: int, n_boot: int, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Poisson-bootstrap refits, ``_BOOT_CHUNK`` resamples at a time from one seeded stream."""
     rng = np.random.default_rng(seed)
     betas, oks = [], []
     for start in range(0, n_boot, _BOOT_CHUNK):
         size = min(_BOOT_CHUNK, n_boot - start)
-        weights = rng.poisson(means, size=(size, len(means))).astype(float)
-        wins = np.asarray((unit_map @ weights.T).T).reshape(size, k, k)
+        weights = _poisson_weights(rng, means, size)
+        wins = np.ascontiguousarray((unit_map @ weights).T).reshape(size, k, k)
         # warm start at the point estimate; Newton converges quadratically, so after a step below 1e-4 the
         # remaining error in a log-strength is of order 1e-8 (about 2e-6 rating points), far below any interval
         b, ok = fit_strengths(wins, beta0=beta, tol=1e-4, max_iter=50)
@@ -385,7 +462,8 @@ def bradley_terry(
 
     Each bootstrap resample reweights every prompt by Poisson(1) (cells with ``group``), else every
     judgment (a cell of count c gets weight Poisson(c)). Intervals are percentiles of the ratings (and
-    strengths) over resamples. Raises ValueError when the point-estimate MLE does not exist.
+    strengths) over resamples. Raises ValueError when the point-estimate MLE does not exist, or when more
+    than ``max_failed_share(confidence)`` of the resamples have none (their intervals would be too narrow).
     """
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
@@ -419,6 +497,13 @@ def bradley_terry(
         unit_map, means = _unit_map(a, cells)
         boot_beta, boot_ok = _bootstrap_fits(unit_map, means, beta, k, n_boot, seed)
         failed = int((~boot_ok).sum())
+        if failed > max_failed_share(confidence) * n_boot:
+            raise ValueError(
+                f"{failed} of {n_boot} Bradley-Terry bootstrap resamples ({failed / n_boot:.1%}) have no "
+                f"maximum-likelihood solution (some model never lost or never won within them); a "
+                f"{confidence * 100:.10g}% interval can leave out at most {max_failed_share(confidence):.1%} "
+                "without being too narrow. Judge more prompts or more pairs per model."
+            )
         boot_s = _strengths(boot_beta[boot_ok])
         boot_r = elo_ratings(boot_s, anchor_idx)
         q = [(1 - confidence) / 2 * 100, (1 + confidence) / 2 * 100]
@@ -454,7 +539,7 @@ def leaderboard(
 
     ``judgments`` has columns judge, prompt_id, model_a, model_b, preference (and judge_version, order).
     Verdicts are combined per (prompt, model pair) item (both orders averaged), items are fitted with
-    their soft preferences, and the bootstrap resamples prompts (``ANCHOR_RULE``). Raises ValueError for
+    their soft preferences, and the bootstrap resamples prompts (``anchor_rule``). Raises ValueError for
     several judges or versions, fewer than two models, or a non-existent MLE.
     """
     from judges.stats.preferences import pair_preferences

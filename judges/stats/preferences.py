@@ -131,24 +131,62 @@ def pair_preferences(judgments: pd.DataFrame) -> pd.DataFrame:
     [['a', 'b', 0.7]]
     """
     _one_version(judgments)
-    a = judgments["model_a"].astype(str).to_numpy()
-    b = judgments["model_b"].astype(str).to_numpy()
-    swap = a > b
+    judge_code, judges = pd.factorize(judgments["judge"], sort=True, use_na_sentinel=False)
+    prompt_code, prompts = pd.factorize(judgments["prompt_id"], sort=True, use_na_sentinel=False)
+    a_code, a_names = pd.factorize(judgments["model_a"], use_na_sentinel=False)
+    b_code, b_names = pd.factorize(judgments["model_b"], use_na_sentinel=False)
+    # model names compared as text (str), as the canonical order model_x < model_y is defined
+    a_text, b_text = a_names.astype(str).to_numpy(), b_names.astype(str).to_numpy()
+    names = pd.Index(sorted(set(a_text.tolist()) | set(b_text.tolist())))
+    a_rank, b_rank = names.get_indexer(a_text)[a_code], names.get_indexer(b_text)[b_code]
+    swap = a_rank > b_rank
+    x_rank, y_rank = np.where(swap, b_rank, a_rank), np.where(swap, a_rank, b_rank)
     pref = judgments["preference"].astype(float).to_numpy()
-    frame = pd.DataFrame(
+    p = np.where(swap, 1.0 - pref, pref)
+    # one sortable integer per (judge, prompt, x, y): its order is the lexicographic order of the four keys
+    m = max(len(names), 1)
+    key = ((judge_code.astype(np.int64) * len(prompts) + prompt_code) * m + x_rank) * m + y_rank
+    group, keys = pd.factorize(key, sort=True)
+    n_groups = len(keys)
+    scored = ~np.isnan(p)
+    n_scored = np.bincount(group, weights=scored, minlength=n_groups)
+    total = np.bincount(group, weights=np.where(scored, p, 0.0), minlength=n_groups)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        preference = np.where(n_scored > 0, total / np.where(n_scored > 0, n_scored, 1.0), np.nan)
+    rest, y_key = np.divmod(keys, m)
+    rest, x_key = np.divmod(rest, m)
+    judge_key, prompt_key = np.divmod(rest, len(prompts)) if len(prompts) else (rest, rest)
+    out = pd.DataFrame(
         {
-            "judge": judgments["judge"].to_numpy(),
-            "prompt_id": judgments["prompt_id"].to_numpy(),
-            "model_x": np.where(swap, b, a),
-            "model_y": np.where(swap, a, b),
-            "p": np.where(swap, 1.0 - pref, pref),
-            "category": judgments["category"].to_numpy() if "category" in judgments else None,
+            "judge": _key_column(judges, judge_key),
+            "prompt_id": _key_column(prompts, prompt_key),
+            "model_x": _key_column(names, x_key),
+            "model_y": _key_column(names, y_key),
+            "preference": preference,
+            "n_verdicts": np.bincount(group, minlength=n_groups).astype(np.int64),
+            "category": _first_present(judgments, group, n_groups),
         }
     )
-    out = frame.groupby(["judge", "prompt_id", "model_x", "model_y"], sort=True, dropna=False).agg(
-        preference=("p", "mean"), n_verdicts=("p", "size"), category=("category", "first")
-    )
-    return out.reset_index()
+    return out
+
+
+def _key_column(uniques: pd.Index, codes: np.ndarray) -> pd.Series:
+    """A group key column, typed as pandas' groupby would type it (text in object columns becomes str)."""
+    if len(codes) == 0:
+        return pd.Series([], dtype=object)
+    taken = pd.Series(uniques.take(codes))
+    return pd.Series(taken.to_numpy(dtype=object)) if taken.dtype == object else taken
+
+
+def _first_present(judgments: pd.DataFrame, group: np.ndarray, n_groups: int) -> pd.Series:
+    """Per group, the first non-missing category in row order (missing when the group has none)."""
+    out = np.full(n_groups, None, dtype=object)
+    if "category" in judgments:
+        category = judgments["category"].to_numpy(dtype=object)
+        present = np.flatnonzero(judgments["category"].notna().to_numpy())
+        groups_with, first = np.unique(group[present], return_index=True)
+        out[groups_with] = category[present[first]]
+    return pd.Series(out)
 
 
 def _one_version(rows: pd.DataFrame) -> None:

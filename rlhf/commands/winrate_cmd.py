@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import click
 import pandas as pd
 
-from judges.stats.bradley_terry import ANCHOR_RULE
+from judges.stats.bradley_terry import anchor_rule
 from judges.stats.bradley_terry import leaderboard as fit_leaderboard
 from judges.stats.health import judge_health
 from judges.stats.length_control import LengthControlled, lc_win_rate_from_judgments
@@ -299,7 +299,7 @@ def _print_winrate(out: dict, result: WinRate, cells: dict[str, WinRate], by: st
     "--json",
     "as_json",
     is_flag=True,
-    help="Print JSON: per model model, strength, rating, ci_low, ci_high, n.",
+    help="Print JSON: per model model, strength, rating, ci_low, ci_high, n, confidence, n_boot, n_failed_resamples.",
 )
 @click.option(
     "--style-control",
@@ -370,6 +370,9 @@ def leaderboard(
                 judge_version=choice.judge_version,
                 anchor=anchor,
                 judge_informative=informative,
+                confidence=result.confidence,
+                n_boot=result.n_boot,
+                n_failed_resamples=result.n_failed_resamples,
             )
         if not style_control:
             click.echo(json.dumps(records, indent=2))
@@ -476,14 +479,14 @@ def _print_leaderboard(
     choice: JudgeChoice,
 ) -> None:
     width = max(5, *(len(m) for m in frame["model"]))
-    pct = round(confidence * 100)
+    pct = f"{confidence * 100:.10g}"
     click.echo(
         f"Bradley-Terry, judge {choice.judge} version {choice.judge_version}; rating 1000 = "
         f"{anchor or 'geometric mean'}; {pct}% bootstrap CI over prompts ({n_boot} resamples, seed {seed}"
-        + (f", {failed} without an MLE left out" if failed else "")
+        + (f"; {failed} of them without a maximum-likelihood solution, left out" if n_boot else "")
         + ")"
     )
-    click.echo(f"  ({ANCHOR_RULE})")
+    click.echo(f"  ({anchor_rule(confidence)})")
     styled = "sc_rating" in frame
     click.echo(
         f"  {'model':<{width}}  {'strength':>8}  {'rating':>7}  {'ci_low':>7}  {'ci_high':>7}  {'n':>6}"
