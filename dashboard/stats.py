@@ -367,6 +367,48 @@ def canaries(path: str | None, version: str) -> pd.DataFrame:
 
 
 @_cached
+def judged_less(path: str | None, version: str) -> pd.DataFrame:
+    """Per round and judge that failed its canaries and so judged less than every prompt (the recipe's
+    `round.uninformative_judges`, recorded in the evaluate stage's detail): round_id, judge, policy
+    ("sample" or "skip"), n_judged, n_eligible and ``judged``, the words the Progress page shows."""
+    from rlhf.store.queries.rounds import evaluated_rounds
+
+    rows = []
+    for round_id, detail in evaluated_rounds(queries.store(path)):
+        for name, summary in (detail.get("judges") or {}).items():
+            left_out = summary.get("uninformative") or {}
+            if not left_out:
+                continue
+            n_judged = int(left_out.get("n_judged", 0))
+            n_eligible = n_judged + int(left_out.get("n_not_judged", 0))
+            rows.append(
+                {
+                    "round_id": round_id,
+                    "judge": str(summary.get("judge", name)),
+                    "policy": left_out.get("policy"),
+                    "n_judged": n_judged,
+                    "n_eligible": n_eligible,
+                    "judged": judged_words(left_out.get("policy"), n_judged, n_eligible),
+                }
+            )
+    return pd.DataFrame(rows, columns=["round_id", "judge", "policy", "n_judged", "n_eligible", "judged"])
+
+
+def judged_words(policy: object, n_judged: int, n_eligible: int) -> str:
+    """What a comparison's ``judged`` cell says: every prompt, or the sample / nothing of a judge that failed
+    its canaries.
+
+    >>> judged_words("sample", 32, 224), judged_words("skip", 0, 224), judged_words(None, 0, 0)
+    ('sample of 32 of 224 prompts (failed its canaries)', 'none of 224 prompts (failed its canaries)', 'every prompt')
+    """
+    if policy == "sample":
+        return f"sample of {n_judged} of {n_eligible} prompts (failed its canaries)"
+    if policy == "skip":
+        return f"none of {n_eligible} prompts (failed its canaries)"
+    return "every prompt"
+
+
+@_cached
 def primary(path: str | None, version: str) -> str | None:
     """The recipe's primary judge as recorded by the latest round's evaluate stage, if any."""
     try:

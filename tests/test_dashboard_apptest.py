@@ -227,6 +227,34 @@ def test_progress_charts_pass_at_k_beside_reference_accuracy(tmp_path, monkeypat
     assert any("reference answer" in s["layout"]["title"]["text"] for s in _specs(at))
 
 
+def test_progress_shows_what_a_judge_that_failed_its_canaries_judged(tmp_path, monkeypatch):
+    """round.uninformative_judges as the evaluate stage records it: reward-model judged a sample in r01 and
+    nothing in r02; the comparisons table says so per round, and a caption names the skipped round."""
+    from rlhf.rounds.events import record
+
+    store = Store.open(tmp_path / "less")
+    generate(store, SyntheticConfig(rounds=3, prompts=40, judges=2, seed=6, running_round=False))
+    sample = {"policy": "sample", "n_judged": 20, "n_not_judged": 20, "reason": "failed its canaries"}
+    for round_id, left_out in (
+        ("r01", sample),
+        ("r02", {**sample, "policy": "skip", "n_judged": 0, "n_not_judged": 40}),
+    ):
+        detail = {"judges": {"reward-model": {"judge": "reward-model", "uninformative": left_out}}}
+        record(store, round_id, stage="evaluate", status="done", detail=detail)  # fmt: skip
+    at = _app(store.root, monkeypatch)
+    every = at.dataframe[-1].value
+    judged = {
+        (r, j, k): w for r, j, k, w in zip(every["round_id"], every["judge"], every["kind"], every["judged"])
+    }
+    assert (
+        judged[("r01", "reward-model", "vs previous round")]
+        == "sample of 20 of 40 prompts (failed its canaries)"
+    )
+    assert judged[("r01", "llm-logprob", "vs previous round")] == "every prompt"
+    assert judged[("r02", "reward-model", "vs previous round")] == "none of 40 prompts (failed its canaries)"
+    assert "Not judged in round `r02`: judge `reward-model` failed its canaries." in _messages(at, "caption")
+
+
 def test_progress_says_a_half_judged_round_is_partial_and_offers_the_last_complete_one(
     app_store, monkeypatch
 ):

@@ -40,29 +40,58 @@ def _store_with_references(store):
 
 @pytest.mark.slow
 def test_round_records_canaries_and_the_headline_judge(store, tiny_lm_dir, tiny_rm_dir):
+    from rlhf.rounds.verdict import format_verdict, verdict_rows
     from rlhf.store.queries.canaries import canary_results
+    from rlhf.store.queries.judgments import judgment_rows
     from rlhf.store.queries.rounds import primary_judge
 
     _store_with_references(store)
-    config = config_from_dict(_recipe(tiny_lm_dir, tiny_rm_dir, primary="reference"))
+    recipe = _recipe(tiny_lm_dir, tiny_rm_dir, primary="reference")
+    recipe["round"]["uninformative_judge_prompts"] = 3
+    config = config_from_dict(recipe)
     messages: list[str] = []
     first = run_round(config, store, echo=messages.append)
     evaluate = first.stages["evaluate"]
     reference = evaluate["judges"]["reference"]["canaries"]
     assert reference["informative"] is True and reference["accuracy"] == 1.0 and reference["n"] == 3 * 12
+    assert evaluate["judges"]["reference"]["uninformative"] == {}
     tiny = evaluate["judges"]["llm-tiny"]["canaries"]
     assert tiny["n_verdicts"] == 12 * 7 and not tiny["reused"]
+    # the tiny LM cannot tell: its canaries ran before it judged, so it judged a fixed sample of 3 of the
+    # 16 eval prompts in both orders, not all of them
+    assert tiny["informative"] is False
+    assert evaluate["judges"]["llm-tiny"]["uninformative"]["n_judged"] == 3
+    assert evaluate["judges"]["llm-tiny"]["uninformative"]["n_not_judged"] == 16 - 3
+    assert (
+        len(
+            judgment_rows(
+                store, judge="llm-tiny", judge_version=tiny["judge_version"], round_id=first.round_id
+            )
+        )
+        == 3 * 2
+    )
+    assert any("llm-tiny: failed its canaries" in m and "judging 3 of 16" in m for m in messages)
     assert evaluate["primary_judge"] == "reference"
     assert any("headline judge: reference" in m for m in messages)
     assert set(canary_results(store)["judge"]) == {"reference", "llm-tiny"}
     assert primary_judge(store) == "reference"
 
-    # the next round's judges are the same versions: their stored canary results are reused, nothing judged
-    second = run_round(config, store, echo=messages.append)
+    # the next round's judges are the same versions: their stored canary results are reused, nothing judged;
+    # with `uninformative_judges: skip` the tiny LM judges nothing at all
+    recipe["round"]["uninformative_judges"] = "skip"
+    second = run_round(config_from_dict(recipe), store, echo=messages.append)
     for name in ("reference", "llm-tiny"):
         canaries = second.stages["evaluate"]["judges"][name]["canaries"]
         assert canaries["reused"] and canaries["n_judged"] == 0
     assert store.count("judge_canaries") == 2
+    assert judgment_rows(
+        store, judge="llm-tiny", judge_version=tiny["judge_version"], round_id=second.round_id
+    ).empty
+    table = format_verdict(verdict_rows(store)).splitlines()
+    assert "3 (sample of 16)" in next(
+        line for line in table if line.startswith(f"{first.round_id}  llm-tiny")
+    )
+    assert "0 (not judged)" in next(line for line in table if line.startswith(f"{second.round_id}  llm-tiny"))
 
 
 def test_primary_key_is_checked_in_the_recipe(tiny_lm_dir, tiny_rm_dir):
@@ -86,3 +115,38 @@ def test_default_recipe_marks_an_unbiased_primary_judge():
     recipe = load_config(Path(__file__).resolve().parent.parent / "recipes" / "default.yaml")
     primaries = [dict(j) for j in recipe.judges if j.get("primary")]
     assert [j["kind"] for j in primaries] == ["reference"]  # not the round's own reward model, not SmolLM2
+
+
+def test_a_judge_that_failed_its_canaries_judges_what_the_recipe_says(tiny_lm_dir, tiny_rm_dir):
+    from rlhf.rounds.evaluate import judged_prompts, seeded_subset
+
+    eligible = [f"p{i:03d}" for i in range(100)]
+    failed = {"informative": False, "accuracy": 0.5, "ci_low": 0.45, "ci_high": 0.55, "n": 448}
+
+    def config(**round_keys):
+        recipe = _recipe(tiny_lm_dir, tiny_rm_dir, primary="reference")
+        recipe["round"].update(round_keys)
+        return config_from_dict(recipe)
+
+    default = config()
+    assert (default.uninformative_judges, default.uninformative_judge_prompts) == ("sample", 32)
+    chosen, left_out = judged_prompts(eligible, failed, default)
+    assert chosen == seeded_subset(eligible, 32, seed=0) and len(chosen) == 32
+    assert chosen == judged_prompts(eligible[::-1], failed, default)[0]  # fixed: the same every round
+    assert left_out == {
+        "policy": "sample",
+        "n_judged": 32,
+        "n_not_judged": 68,
+        "reason": "failed its canaries (accuracy 50.0% [45.0%, 55.0%] over 448 pairs): it cannot tell a "
+        "better answer from a worse one",
+    }
+    assert judged_prompts(eligible, failed, config(seed=1))[0] != chosen  # the recipe's seed draws it
+    assert judged_prompts(eligible, failed, config(uninformative_judges="skip")) == ([], {**left_out, "policy": "skip", "n_judged": 0, "n_not_judged": 100})  # fmt: skip
+    assert judged_prompts(eligible, failed, config(uninformative_judges="all")) == (eligible, {})
+    # a judge that can tell, or whose canaries could not run, judges every prompt
+    assert judged_prompts(eligible, {**failed, "informative": True}, default) == (eligible, {})
+    assert judged_prompts(eligible, {"error": "no reference prompts"}, default) == (eligible, {})
+    with pytest.raises(ConfigError, match=r"round.uninformative_judge_prompts: must be >= 1 .*skip"):
+        config(uninformative_judge_prompts=0)
+    with pytest.raises(ConfigError, match="uninformative_judges"):
+        config(uninformative_judges="some")

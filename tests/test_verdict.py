@@ -31,7 +31,15 @@ def _judgments(round_id: str, judge: str, version: str, a: str, b: str, prefs: l
 
 
 def _round(
-    store, round_id: str, a: str, b: str, *, ref: list[float], llm: list[float], acc: tuple[int, int]
+    store,
+    round_id: str,
+    a: str,
+    b: str,
+    *,
+    ref: list[float],
+    llm: list[float],
+    acc: tuple[int, int],
+    llm_summary: dict | None = None,
 ) -> None:
     store.append(
         "judgments",
@@ -44,7 +52,7 @@ def _round(
         "primary_judge": "reference",
         "judges": {
             "reference": {"judge": "reference", "judge_version": REF_V, "n_skipped": 5},
-            "llm": {"judge": "llm", "judge_version": LLM_V, "n_skipped": 0},
+            "llm": {"judge": "llm", "judge_version": LLM_V, "n_skipped": 0, **(llm_summary or {})},
         },
         "reference_accuracy": {
             a: {"n": n, "n_correct": acc[0], "accuracy": acc[0] / n, "ci_low": 0.0, "ci_high": 1.0},
@@ -58,7 +66,14 @@ def _round(
 
 @pytest.fixture
 def two_round_store(store):
-    # canaries: the reference judge can tell, the LLM judge cannot
+    _canaries(store)
+    # round 1: the reference judge sees 2 wins, 1 loss, 17 ties (no change); the LLM judge "loves" the new policy
+    _round(store, "round-001", "base", "r1", ref=[1.0, 1.0, 0.0] + [0.5] * 17, llm=[0.9] * 20, acc=(6, 7))
+    return store
+
+
+def _canaries(store) -> None:
+    """The reference judge can tell, the LLM judge cannot."""
     store.append(
         "judge_canaries",
         [
@@ -84,9 +99,6 @@ def two_round_store(store):
             },
         ],
     )
-    # round 1: the reference judge sees 2 wins, 1 loss, 17 ties (no change); the LLM judge "loves" the new policy
-    _round(store, "round-001", "base", "r1", ref=[1.0, 1.0, 0.0] + [0.5] * 17, llm=[0.9] * 20, acc=(6, 7))
-    return store
 
 
 def test_no_trusted_judge_found_a_change(two_round_store):
@@ -141,6 +153,44 @@ def test_a_trusted_significant_change_is_the_verdict(two_round_store):
         "round-002 improved reference accuracy from 30% to 75% (reference judge: win rate 88%"
     )
     assert "significant" in sentence and "round-001" not in sentence
+
+
+def test_a_judge_that_failed_its_canaries_shows_its_sample_or_that_it_was_not_judged(store):
+    """round.uninformative_judges: the LLM judge (failed its canaries) judged a sample of 20 of 60 prompts in
+    round 1 (its 20 judged prompts are in the store) and none in round 2 (no judgments at all)."""
+    _canaries(store)
+    sample = {"policy": "sample", "n_judged": 20, "n_not_judged": 40, "reason": "failed its canaries"}
+    skip = {**sample, "policy": "skip", "n_judged": 0, "n_not_judged": 60}
+    _round(store, "round-001", "base", "r1", ref=[0.5] * 20, llm=[0.9] * 20, acc=(6, 7),
+           llm_summary={"uninformative": sample})  # fmt: skip
+    _round(
+        store,
+        "round-002",
+        "r1",
+        "r2",
+        ref=[0.5] * 20,
+        llm=[],
+        acc=(7, 7),
+        llm_summary={"uninformative": skip},
+    )
+
+    rows = {(r.round_id, r.judge): r for r in verdict_rows(store)}
+    sampled, skipped = rows[("round-001", "llm")], rows[("round-002", "llm")]
+    assert (sampled.n, sampled.left_out_policy, sampled.n_eligible) == (20, "sample", 60)
+    assert sampled.win_rate == pytest.approx(0.9)
+    assert (skipped.n, skipped.left_out_policy, skipped.win_rate, skipped.significant) == (
+        0,
+        "skip",
+        None,
+        False,
+    )
+    lines = format_verdict(list(rows.values())).splitlines()
+    assert "20 (sample of 60)" in next(line for line in lines if line.startswith("round-001  llm"))
+    skip_line = next(line for line in lines if line.startswith("round-002  llm"))
+    assert "0 (not judged)" in skip_line and "FAILED" in skip_line
+    assert any(line.startswith("sample / not judged: the judge failed its canaries") for line in lines)
+    # without such a judge the note is not printed
+    assert "sample / not judged" not in format_verdict([rows[("round-001", "reference")]])
 
 
 def test_no_canaries_and_hostile_names(store):

@@ -266,6 +266,14 @@ else:
 
 st.subheader("Every comparison, newest first")
 every.insert(3, "canaries", [verdicts.get(j, "no scored verdict") for j in every["judge"]])
+less = stats.judged_less(ctx.path, ctx.version)
+judged_as = {
+    (r, j): words for r, j, words in zip(less["round_id"], less["judge"], less["judged"], strict=True)
+}
+every.insert(4, "judged", [
+    judged_as.get((r, j), "every prompt") if k == lineage.VS_PREVIOUS else "-"
+    for r, j, k in zip(every["round_id"], every["judge"], every["kind"], strict=True)
+])  # fmt: skip
 every = every.sort_values(["position", "kind", "judge"], ascending=[False, True, True]).drop(
     columns=["position"]
 )
@@ -277,6 +285,7 @@ with st.expander("Every comparison of every round, newest first", expanded=len(e
                 "kind",
                 "judge",
                 "canaries",
+                "judged",
                 "status",
                 "win_rate",
                 "ci_low",
@@ -293,3 +302,14 @@ with st.expander("Every comparison of every round, newest first", expanded=len(e
         "win_rates",
         percent=("win_rate", "ci_low", "ci_high"),
     )
+    st.caption(
+        "judged: a judge that failed its canaries judges a fixed sample of the round's prompts, or none "
+        "(the recipe's round.uninformative_judges); its win rate is not believed either way."
+    )
+    for _, skipped in less[less["policy"] == "skip"].iterrows():
+        ui.say(
+            "caption",
+            "Not judged in round {}: judge {} failed its canaries.",
+            skipped["round_id"],
+            skipped["judge"],
+        )

@@ -186,6 +186,13 @@ class RoundConfig:
     pass_at_k: int | None = None
     pass_at_k_samples: int | None = None
     pass_at_k_temperature: float = 0.7
+    # A judge that failed its canaries cannot tell a better answer from a worse one, and its win rate is not
+    # believed; judging every eval pair with it informs nothing. "sample": it judges a fixed seeded sample of
+    # `uninformative_judge_prompts` eval prompts (the same every round, so its trend stays visible); "skip":
+    # it judges none (recorded as skipped, with why); "all": every prompt, as an informative judge does.
+    # A judge whose canaries could not run is judged in full.
+    uninformative_judges: Literal["sample", "skip", "all"] = "sample"
+    uninformative_judge_prompts: int = 32
     k: int = 4  # answers per training prompt in rejection sampling
     min_reward_gap: float = 0.0  # best-worst reward gap below which no DPO pair is formed
     # How rejection sampling ranks a prompt's k answers: the reward model; the prompt's reference answer
@@ -251,6 +258,11 @@ class RoundConfig:
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ConfigError(f"round.{name}: must be >= 1 or null, got {value}")
+        if self.uninformative_judge_prompts < 1:
+            raise ConfigError(
+                "round.uninformative_judge_prompts: must be >= 1 (to judge none, set "
+                f"round.uninformative_judges: skip), got {self.uninformative_judge_prompts}"
+            )
         if self.checkpoints_kept < 1:
             raise ConfigError(f"round.checkpoints_kept: must be >= 1, got {self.checkpoints_kept}")
         if self.round_id is not None and not _valid_round_id(self.round_id):

@@ -7,7 +7,11 @@ configured judge then scores each prompt in both orders (`judges.run.judge_pairs
 the stored judgments and kept in the stage's detail. The store's `pair_winrates` view shows the same.
 
 A judge that can only judge some prompts (the reference judge needs a reference answer) is given only
-those; the others are counted as skipped in its summary (`n_skipped`), never judged as ties. Each policy's
+those; the others are counted as skipped in its summary (`n_skipped`), never judged as ties. Each judge's
+canaries run first (once per judge version, then read back): a judge that failed them cannot tell a better
+answer from a worse one, so it judges only what `round.uninformative_judges` says (by default a fixed seeded
+sample of `round.uninformative_judge_prompts` prompts, the same every round) and its summary records what it
+skipped and why (`uninformative`). Each policy's
 reference accuracy (share of the reference answers it matched, with a Wilson interval) is recorded in the
 detail (`reference_accuracy`) and read back by `rlhf.store.queries.reference.reference_accuracy`. With
 `round.pass_at_k` set, both policies also answer those prompts n times at a temperature and the detail records
@@ -17,6 +21,7 @@ pass@1, pass@k and maj@k with the paired comparison (`rlhf.rounds.pass_at_k`).
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -70,10 +75,50 @@ def choose_eval_prompts(store: Store, *, limit: int | None, seed: int) -> list[s
             "evaluate stage: the store has no eval prompts (split 'eval'); load some with "
             "`rlhf append prompts FILE --split eval` or run `rlhf demo`"
         )
-    if limit:
-        ids.sort(key=lambda pid: hashlib.sha256(f"{seed}\x1f{pid}".encode()).hexdigest())
-        ids = ids[:limit]
-    return sorted(ids)
+    return seeded_subset(ids, limit, seed=seed) if limit else sorted(ids)
+
+
+def seeded_subset(ids: list[str], n: int, *, seed: int) -> list[str]:
+    """``n`` of ``ids``, sorted: those whose hash of (seed, id) ranks first, so the same ids in any order give
+    the same subset, and a subset that every round of a recipe shares.
+
+    >>> seeded_subset(["p1", "p2", "p3", "p4"], 2, seed=0) == seeded_subset(["p4", "p3", "p2", "p1"], 2, seed=0)
+    True
+    """
+    ranked = sorted(ids, key=lambda pid: hashlib.sha256(f"{seed}\x1f{pid}".encode()).hexdigest())
+    return sorted(ranked[:n])
+
+
+def judged_prompts(
+    eligible: list[str], canaries: dict[str, Any], config: RoundConfig
+) -> tuple[list[str], dict[str, Any]]:
+    """(the prompts a judge judges this round, what it leaves out and why: {} when it judges them all).
+
+    A judge whose canaries show it cannot tell (``informative`` False) judges a fixed seeded sample of
+    ``round.uninformative_judge_prompts`` prompts (``uninformative_judges: sample``), none (``skip``) or every
+    prompt (``all``); any other judge, including one whose canaries could not run, judges every prompt.
+    """
+    policy = config.uninformative_judges
+    if canaries.get("informative") is not False or policy == "all":
+        return eligible, {}
+    chosen = (
+        seeded_subset(eligible, config.uninformative_judge_prompts, seed=config.seed)
+        if policy == "sample"
+        else []
+    )
+    kinds = canaries.get("failed_kinds") or []
+    reason = (
+        f"failed its canaries (accuracy {_pct(canaries.get('accuracy'))} [{_pct(canaries.get('ci_low'))}, "
+        f"{_pct(canaries.get('ci_high'))}] over {canaries.get('n', 0)} pairs"
+        + (f", at chance on {', '.join(map(str, kinds))}" if kinds else "")
+        + "): it cannot tell a better answer from a worse one"
+    )
+    return chosen, {
+        "policy": policy,
+        "n_judged": len(chosen),
+        "n_not_judged": len(eligible) - len(chosen),
+        "reason": reason,
+    }
 
 
 def _win_rate(
@@ -156,28 +201,39 @@ def evaluate(
         )  # StageError when it needs a reward model and none exists
         t0 = time.perf_counter()
         judge = build_judge(jc, store=store)
-        judge_prompts = with_reference if judge.requires_reference else prompt_ids
-        run = judge_pairs(
-            store,
-            judge,
-            previous_checkpoint_id,
-            new_checkpoint_id,
-            prompts=judge_prompts,
-            round_id=round_id,
-            params_hash=sc.params_hash,
-        )
-        summary = run.as_dict()
-        summary["n_skipped"] = len(eval_ids) - len(judge_prompts)  # cannot judge these: not judged, not ties
-        summary["win_rate_detail"] = _win_rate(
-            store,
-            judge=run.judge,
-            judge_version=run.judge_version,
-            model_a=previous_checkpoint_id,
-            model_b=new_checkpoint_id,
-            prompt_ids=judge_prompts,
-            seed=config.seed,
-        )
-        summary["canaries"] = _canaries(store, judge, echo)
+        eligible = with_reference if judge.requires_reference else prompt_ids
+        canaries = _canaries(store, judge, echo)  # first: a judge that cannot tell judges less
+        judge_prompts, left_out = judged_prompts(eligible, canaries, config)
+        if left_out:
+            echo(
+                f"    judge {jc.name}: {left_out['reason']}; judging {left_out['n_judged']} of {len(eligible)} "
+                f"prompts (round.uninformative_judges: {left_out['policy']})"
+            )
+        summary: dict[str, Any] = {"judge": judge.judge_id, "judge_version": judge.judge_version}
+        summary["win_rate_detail"] = {}
+        if judge_prompts:
+            run = judge_pairs(
+                store,
+                judge,
+                previous_checkpoint_id,
+                new_checkpoint_id,
+                prompts=judge_prompts,
+                round_id=round_id,
+                params_hash=sc.params_hash,
+            )
+            summary = run.as_dict()
+            summary["win_rate_detail"] = _win_rate(
+                store,
+                judge=run.judge,
+                judge_version=run.judge_version,
+                model_a=previous_checkpoint_id,
+                model_b=new_checkpoint_id,
+                prompt_ids=judge_prompts,
+                seed=config.seed,
+            )
+        summary["n_skipped"] = len(eval_ids) - len(eligible)  # cannot judge these: not judged, not ties
+        summary["uninformative"] = left_out  # {} unless it failed its canaries and judged less
+        summary["canaries"] = canaries
         summary["seconds"] = round(time.perf_counter() - t0, 3)
         judged[jc.name] = summary
         recipe_primary = jc.name if recipe_judge.primary else recipe_primary
@@ -201,6 +257,10 @@ def evaluate(
         primary_judge=primary,
         pass_at_k=sampled,
     )
+
+
+def _pct(x: Any) -> str:
+    return f"{x:.1%}" if isinstance(x, (int, float)) and math.isfinite(x) else "-"
 
 
 def _canaries(store: Store, judge: Any, echo: Callable[[str], None]) -> dict[str, Any]:

@@ -45,6 +45,9 @@ class VerdictRow:
     against: str = "champion"  # model_a is the round's champion, "round 0" or the "previous" round's policy
     p_value: float | None = None
     p_adjusted: float | None = None  # Holm over every round's look at round 0 (None for other rows)
+    # a judge that failed its canaries judged less (round.uninformative_judges): "sample" or "skip", else None
+    left_out_policy: str | None = None
+    n_eligible: int = 0  # prompts it could have judged when it judged less (the sample is drawn from these)
 
 
 def verdict_rows(store: Store, *, seed: int = 0) -> list[VerdictRow]:
@@ -73,10 +76,15 @@ def verdict_rows(store: Store, *, seed: int = 0) -> list[VerdictRow]:
             judged = judgment_queries.judgment_rows(
                 store, judge=judge, judge_version=version, models=(a, b), round_id=round_id
             )
-            if judged.empty:
+            left_out = summary.get("uninformative") or {}
+            if judged.empty and not left_out:
                 continue
-            wr = win_rate(prompt_preferences(judged, b, a, judge=judge)["preference"], seed=seed)
-            scored = wr.n_total > 0
+            wr = (
+                None
+                if judged.empty
+                else win_rate(prompt_preferences(judged, b, a, judge=judge)["preference"], seed=seed)
+            )
+            scored = wr is not None and wr.n_total > 0
             rows.append(
                 VerdictRow(
                     round_id=round_id,
@@ -84,18 +92,20 @@ def verdict_rows(store: Store, *, seed: int = 0) -> list[VerdictRow]:
                     judge_version=version,
                     model_a=a,
                     model_b=b,
-                    win_rate=wr.win_rate if scored else None,
-                    ci_low=_finite(wr.ci_low) if scored else None,
-                    ci_high=_finite(wr.ci_high) if scored else None,
-                    significant=bool(wr.significant),
-                    n=int(wr.n_total),
+                    win_rate=wr.win_rate if wr is not None and scored else None,
+                    ci_low=_finite(wr.ci_low) if wr is not None and scored else None,
+                    ci_high=_finite(wr.ci_high) if wr is not None and scored else None,
+                    significant=bool(wr is not None and wr.significant),
+                    n=0 if wr is None else int(wr.n_total),
                     n_skipped=int(summary.get("n_skipped") or 0),
                     can_tell=can_tell.get((judge, version)),
                     headline=detail.get("primary_judge") == name,
                     accuracy_old=None if old is None else _finite(old["accuracy"]),
                     accuracy_new=None if new is None else _finite(new["accuracy"]),
                     accuracy_n=0 if old is None else int(old["n"]),
-                    p_value=_finite(wr.p_value) if scored else None,
+                    p_value=_finite(wr.p_value) if wr is not None and scored else None,
+                    left_out_policy=left_out.get("policy"),
+                    n_eligible=int(left_out.get("n_judged", 0)) + int(left_out.get("n_not_judged", 0)),
                 )
             )
         rows += _comparison_rows(store, round_id, can_tell, seed)
@@ -284,7 +294,7 @@ def format_verdict(rows: list[VerdictRow]) -> str:
                 r.against,
                 _pct(r.win_rate),
                 f"[{_pct(r.ci_low)}, {_pct(r.ci_high)}]" if r.ci_low is not None else "-",
-                str(r.n) + (f" ({r.n_skipped} skipped)" if r.n_skipped else ""),
+                _n_text(r),
                 ("yes" if r.significant else "no")
                 + (f" (Holm p {r.p_adjusted:.2g})" if r.p_adjusted is not None else ""),
                 {True: "passed", False: "FAILED", None: "not run"}[r.can_tell],
@@ -304,7 +314,22 @@ def format_verdict(rows: list[VerdictRow]) -> str:
         "Holm p: adjusted over every round's look at round 0 (significant when below 0.05).",
         "skipped: prompts the judge cannot judge (no reference answer), left out, not counted as ties.",
     ]
+    if any(r.left_out_policy for r in rows):
+        notes.append(
+            "sample / not judged: the judge failed its canaries, so the round judged a fixed sample of prompts "
+            "with it, or none (round.uninformative_judges)."
+        )
     return "\n".join([*lines, *notes, "", "Verdict: " + verdict_sentence(rows)])
+
+
+def _n_text(r: VerdictRow) -> str:
+    """Scored prompts, with those the judge cannot judge and those it left out for failing its canaries."""
+    text = str(r.n) + (f" ({r.n_skipped} skipped)" if r.n_skipped else "")
+    if r.left_out_policy == "sample":
+        text += f" (sample of {r.n_eligible})"
+    elif r.left_out_policy == "skip":
+        text += " (not judged)"
+    return text
 
 
 def _pct(x: float | None) -> str:
