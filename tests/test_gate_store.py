@@ -43,3 +43,30 @@ def test_two_concurrent_gates_record_one_decision(location):
     assert headline["n"] == 30 and headline["win_rate"] == pytest.approx((20 + 0.5 * 10) / 30)
     assert Store.open(location).count("decisions") == 1
     assert champion(Store.open(location)).checkpoint_id == "new"
+
+
+def test_promoting_what_cannot_be_promoted_exits_2_and_records_nothing(tmp_path):
+    from click.testing import CliRunner
+
+    from rlhf.cli import main
+
+    store = Store.open(tmp_path / "store")
+    evaluated_round(store)  # checkpoint "new" lives at /nowhere/new: its files are gone
+    unfinished = tmp_path / "p2"
+    unfinished.mkdir()
+    store.append(
+        "checkpoints",
+        [{"checkpoint_id": "p2", "kind": "policy", "path": str(unfinished), "round_id": "round-002"}],
+    )
+    store.append("round_events", [{"round_id": "round-002", "stage": "", "status": "failed"}])
+
+    def promote(checkpoint: str):
+        return CliRunner().invoke(
+            main, ["--store", str(store.root), "promote", "--checkpoint", checkpoint, "--reason", "x"]
+        )
+
+    gone = promote("new")
+    assert gone.exit_code == 2 and "checkpoint new: its files are gone (/nowhere/new)" in gone.output
+    failed = promote("round-002")
+    assert failed.exit_code == 2 and "its round round-002 is failed, not done" in failed.output
+    assert store.count("decisions") == 0

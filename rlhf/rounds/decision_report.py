@@ -86,7 +86,7 @@ def format_markdown(record: dict[str, Any]) -> str:
         lines.append(
             f"- judge {_md(head.get('judge'))} ({canaries}): win rate {_pct(head.get('win_rate'))} "
             f"\\[{_pct(head.get('ci_low'))}, {_pct(head.get('ci_high'))}\\], "
-            f"p = {'-' if p is None else f'{p:.3g}'}, {head.get('n', 0)} prompts"
+            f"p {'-' if p is None else ('< 0.001' if p < 0.001 else f'= {p:.3g}')}, {head.get('n', 0)} prompts"
         )
     elif not record.get("manual"):
         lines.append("- judge: none passed its canaries")
@@ -98,4 +98,6 @@ def format_markdown(record: dict[str, Any]) -> str:
         lines.append(
             f"- rule {_md((record.get('rule') or {}).get('rule', ''))}, hash {_md(record['rule_hash'])}"
         )
+    if record.get("dry_run"):
+        lines.append("- dry run: nothing recorded")
     return "\n".join(lines)

@@ -299,7 +299,7 @@ def _category_guard(regressions: tuple[tuple[str, float, float], ...], gate: Gat
     bad = [(c, w, p) for c, w, p in regressions if p < gate.alpha and w < 0.5]
     if not bad:
         return Criterion("categories", [], threshold, "pass", "no category regressed significantly")
-    named = ", ".join(f"{c} {_pct(w)} (Holm p = {p:.3g})" for c, w, p in bad)
+    named = ", ".join(f"{c} {_pct(w)} (Holm p {_p(p)})" for c, w, p in bad)
     return Criterion(
         "categories", [c for c, _, _ in bad], threshold, "reject", f"category regression: {named}"
     )
@@ -359,6 +359,11 @@ def _health(evidence: Evidence, gate: GateConfig) -> list[Criterion]:
 
 def _pct(x: float | None) -> str:
     return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.1f}%"
+
+
+def _p(p: float) -> str:
+    """'= 0.0123', or '< 0.001' for a bootstrap p of 0 (no resample reached the null) and other tiny ones."""
+    return "< 0.001" if p < 0.001 else f"= {p:.3g}"
 
 
 def _json_safe(value: Any) -> Any:

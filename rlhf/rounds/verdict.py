@@ -251,8 +251,8 @@ def _against_round0(rows: list[VerdictRow]) -> str:
     verdict = f"significantly {direction} round 0" if better else "not significantly different from round 0"
     return (
         f" Against round 0 ({_printable(r.model_a)}), {r.round_id}'s policy wins {_pct(r.win_rate)} "
-        f"[{_pct(r.ci_low)}, {_pct(r.ci_high)}] by the {r.judge} judge, p = {r.p_value:.3g}, Holm-adjusted over "
-        f"{len(looks)} look(s) at round 0 p = {r.p_adjusted:.3g}: {verdict}."
+        f"[{_pct(r.ci_low)}, {_pct(r.ci_high)}] by the {r.judge} judge, p {_p(r.p_value)}, Holm-adjusted over "
+        f"{len(looks)} look(s) at round 0 p {_p(r.p_adjusted)}: {verdict}."
     )
 
 
@@ -296,7 +296,7 @@ def format_verdict(rows: list[VerdictRow]) -> str:
                 f"[{_pct(r.ci_low)}, {_pct(r.ci_high)}]" if r.ci_low is not None else "-",
                 _n_text(r),
                 ("yes" if r.significant else "no")
-                + (f" (Holm p {r.p_adjusted:.2g})" if r.p_adjusted is not None else ""),
+                + (f" (Holm p {_p(r.p_adjusted)})" if r.p_adjusted is not None else ""),
                 {True: "passed", False: "FAILED", None: "not run"}[r.can_tell],
                 (
                     f"{_pct(r.accuracy_old)} -> {_pct(r.accuracy_new)} of {r.accuracy_n}"
@@ -334,6 +334,11 @@ def _n_text(r: VerdictRow) -> str:
 
 def _pct(x: float | None) -> str:
     return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.0f}%"
+
+
+def _p(p: float | None) -> str:
+    """'= 0.018', or '< 0.001' for a bootstrap p of 0 (no resample reached 50%) and other tiny ones."""
+    return "-" if p is None else "< 0.001" if p < 0.001 else f"= {p:.2g}"
 
 
 def _finite(x: Any) -> float | None:
