@@ -9,11 +9,10 @@ logged (each named in a warning), 2 on bad input.
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from rlhf.commands import BadInput, store_from
+from rlhf.commands.strict_json import echo_json
 
 
 @click.group()
@@ -54,7 +53,7 @@ def mlflow(ctx: click.Context, tracking_uri: str, experiment: str, as_json: bool
         "failed": failed,
     }
     if as_json:
-        click.echo(json.dumps(summary, indent=2))
+        echo_json(summary)
     else:
         for warning in warnings:
             click.echo(warning, err=True)

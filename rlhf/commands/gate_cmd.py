@@ -12,12 +12,11 @@ job failed and 2 for bad input (an unknown round or checkpoint, a bad gate secti
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from rlhf.commands import BadInput, exit_for_decision
 from rlhf.commands import store_from as _store
+from rlhf.commands.strict_json import echo_json
 
 _FORMATS = click.Choice(["text", "markdown"])
 
@@ -26,7 +25,7 @@ def _print(record: dict, as_json: bool, fmt: str) -> None:
     from rlhf.rounds.decision_report import format_markdown, format_text
 
     if as_json:
-        click.echo(json.dumps(record, default=str, indent=2, allow_nan=False))
+        echo_json(record)
     else:
         click.echo(format_markdown(record) if fmt == "markdown" else format_text(record))
 
@@ -71,7 +70,7 @@ def champion(ctx: click.Context, as_json: bool) -> None:
 
     found = current(_store(ctx))
     if as_json:
-        click.echo(json.dumps(found.to_dict() if found else None, default=str, indent=2))
+        echo_json(found.to_dict() if found else None)
         return
     if found is None:
         click.echo("no champion yet: no round is done; the first round starts from the recipe's policy")

@@ -15,6 +15,7 @@ import click
 
 from rlhf.commands import BadInput
 from rlhf.commands import store_from as _store
+from rlhf.commands.strict_json import echo_json
 from rlhf.store import Store
 
 
@@ -195,7 +196,10 @@ def judge(
             )
         except OpenAIClientError as exc:
             raise click.ClickException(str(exc)) from None
-        click.echo(json.dumps(plan.as_dict(), indent=2) if as_json else _plan_summary(config.name, plan))
+        if as_json:
+            echo_json(plan.as_dict())
+        else:
+            click.echo(_plan_summary(config.name, plan))
         return
 
     from tqdm import tqdm
@@ -229,7 +233,7 @@ def judge(
         panel = _panel_dict(judge_obj)
         if panel is not None:
             out["panel"] = panel
-        click.echo(json.dumps(out, indent=2, default=str))
+        echo_json(out)
     else:
         click.echo(_summary(result))
     if result.n_retry_failed:
@@ -328,7 +332,7 @@ def canaries(ctx, judge_specs, max_prompts, force, threads, as_json):
     results = canary_results(store)
     if as_json:
         rows = json.loads(results.to_json(orient="records", date_format="iso"))
-        click.echo(json.dumps({"runs": [r.as_dict() for r in runs], "results": rows}, indent=2, default=str))
+        echo_json({"runs": [r.as_dict() for r in runs], "results": rows})
         return
     if not runs:
         click.echo(_canary_table(results))
@@ -416,7 +420,7 @@ def report(ctx, judge_name, judge_version, as_json):
                 f"--judge-version {judge_version}: not found; versions: {', '.join(versions) or 'none'}"
             )
     if as_json:
-        click.echo(json.dumps([c.to_dict() for c in cards], indent=2, allow_nan=False))
+        echo_json([c.to_dict() for c in cards])
         return
     if not cards:
         click.echo("no judge verdicts or canary results yet: run `rlhf judge` or `rlhf judge canaries`")
@@ -526,7 +530,7 @@ def tag(ctx, tagger_spec, include_categorised, prompt_ids, threads, as_json):
         store, tagger, prompt_ids=list(prompt_ids) or None, include_categorised=include_categorised
     )
     if as_json:
-        click.echo(json.dumps(result.__dict__, indent=2, default=str))
+        echo_json(result.__dict__)
         return
     click.echo(
         f"tagger {result.tagger} [{result.tagger_version}]: {result.n_candidates} prompts need a tag, "

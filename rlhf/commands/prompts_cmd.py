@@ -7,7 +7,6 @@ rounds' order, and prints.
 
 from __future__ import annotations
 
-import json
 import math
 
 import click
@@ -16,6 +15,7 @@ import pandas as pd
 from judges.stats.prompt_health import PromptHealth, prompt_health
 from rlhf.commands import BadInput
 from rlhf.commands import store_from as _store
+from rlhf.commands.strict_json import echo_json
 from rlhf.commands.winrate_cmd import choose_judge_version
 from rlhf.store.queries.judgments import judge_versions, judgment_rows
 from rlhf.store.queries.rounds import primary_judge, round_rows
@@ -90,7 +90,7 @@ def health(
     result = prompt_health(rows, order)
     out = health_dict(result, choice.judge, choice.judge_version)
     if as_json:
-        click.echo(json.dumps(out, indent=2))
+        echo_json(out)
         return
     _print(out, result, limit)
 

@@ -8,13 +8,13 @@ prompts in the training data, a path that is not a model).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
 from rlhf.commands import BadInput, exit_for_decision
 from rlhf.commands import store_from as _store
+from rlhf.commands.strict_json import echo_json
 
 RECIPES_DIR = Path(__file__).resolve().parent.parent.parent / "recipes"
 
@@ -81,7 +81,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
     store = _store(ctx)
     rows = round_status(store)
     if as_json:  # one object per round, with its decision (the champion: `rlhf champion --json`)
-        click.echo(json.dumps(rows, default=str, indent=2))
+        echo_json(rows)
         return
     current = champion(store)
     if not rows:

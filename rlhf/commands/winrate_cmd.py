@@ -9,7 +9,6 @@ selects rows, calls them and prints.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 
@@ -25,6 +24,7 @@ from judges.stats.style_control import StyleControlled, style_leaderboard
 from judges.stats.winrate import NO_CATEGORY, WinRate, win_rate, win_rate_by
 from rlhf.commands import BadInput
 from rlhf.commands import store_from as _store
+from rlhf.commands.strict_json import echo_json
 from rlhf.store import Store
 from rlhf.store.queries.canaries import canary_results
 from rlhf.store.queries.judgments import judge_versions, judged_answers, judged_models, judgment_rows
@@ -213,7 +213,7 @@ def winrate(
     if by:
         out[f"by_{by}"] = {key: cell.to_dict() for key, cell in cells.items()}
     if as_json:
-        click.echo(json.dumps(out, indent=2))
+        echo_json(out)
         return
     _print_winrate(out, result, cells, by)
     _print_canary_mark(store, choice)
@@ -375,9 +375,9 @@ def leaderboard(
                 n_failed_resamples=result.n_failed_resamples,
             )
         if not style_control:
-            click.echo(json.dumps(records, indent=2))
+            echo_json(records)
             return
-        click.echo(json.dumps({"leaderboard": records, "style_control": _style_dict(styled)}, indent=2))
+        echo_json({"leaderboard": records, "style_control": _style_dict(styled)})
         return
     _print_leaderboard(frame, result.confidence, seed, n_boot, anchor, result.n_failed_resamples, choice)
     if style_control:
