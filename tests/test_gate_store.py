@@ -70,3 +70,34 @@ def test_promoting_what_cannot_be_promoted_exits_2_and_records_nothing(tmp_path)
     failed = promote("round-002")
     assert failed.exit_code == 2 and "its round round-002 is failed, not done" in failed.output
     assert store.count("decisions") == 0
+
+
+def test_round_status_and_the_demo_show_decisions_and_the_champion(tmp_path):
+    from click.testing import CliRunner
+
+    from rlhf.cli import main
+    from rlhf.commands.demo_cmd import _decisions
+    from rlhf.rounds.decisions import gate_round
+
+    store = Store.open(tmp_path / "store")
+    evaluated_round(store, "round-001", old="base", new="p1", day=1)
+    gate_round(store, "round-001")
+    evaluated_round(store, "round-002", old="p1", new="p2", n=10, wins=5, day=2)
+    gate_round(store, "round-002")
+    status = CliRunner().invoke(main, ["--store", str(store.root), "round", "status"])
+    assert status.exit_code == 0, status.output
+    lines = status.output.splitlines()
+    assert lines[1].startswith("round-001") and lines[1].endswith(
+        "promote: interval 75.0%-91.7% lies above 45.0% (non-inferiority)"
+    )
+    assert lines[2].endswith("hold: 10 scored prompts, fewer than 20")
+    assert lines[3].startswith("champion: p1 (promoted by the gate on ")
+    rows = json.loads(
+        CliRunner().invoke(main, ["--store", str(store.root), "round", "status", "--json"]).output
+    )
+    assert [r["decision"] for r in rows] == ["promote", "hold"]
+    shown = _decisions(store).splitlines()
+    assert shown[0] == "Decisions (the gate, docs/rounds.md):"
+    assert shown[1].startswith("  round-001: PROMOTE p1 vs champion base: interval 75.0%-91.7%")
+    assert shown[2] == "  round-002: HOLD p2 vs champion p1: 10 scored prompts, fewer than 20"
+    assert shown[3].startswith("Champion: p1 (promoted by the gate on ")
