@@ -13,7 +13,8 @@ the first rule whose ``contains`` string occurs wins. A rule may give:
   ``status``         answer with this HTTP error status instead (e.g. 400);
   ``no_logprobs``    true: omit logprobs even when asked (a server without logprob support);
   ``finish_reason``  answer with this finish reason (e.g. "content_filter");
-  ``empty_choices``  true: answer 200 with an empty ``choices`` list.
+  ``empty_choices``  true: answer 200 with an empty ``choices`` list;
+  ``malformed``      true: answer 200 with a body that is not JSON.
 Without a matching rule the answer is a deterministic pseudo-text derived from the messages and the
 seed, cut at ``max_tokens`` words (finish_reason ``length``) or ended (``stop``).
 ``--fail-first N --fail-status S`` answers the first N chat requests with status S (then normally), with
@@ -142,6 +143,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def _send_raw(self, status: int, body: bytes) -> None:
+        self._leave_flight()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def do_GET(self) -> None:
         state = self.state
         if self.path in ("/health", "/v1/health"):
@@ -221,6 +230,9 @@ class _Handler(BaseHTTPRequestHandler):
         rule = next((r for r in state.rules if r.get("contains", "") in joined), None)
         if rule is not None and rule.get("status"):
             self._send(int(rule["status"]), {"error": {"message": f"scripted status {rule['status']}"}})
+            return
+        if rule is not None and rule.get("malformed"):
+            self._send_raw(200, b'{"choices": [{"message": ')
             return
         alternatives = None
         if rule is not None:

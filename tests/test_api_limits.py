@@ -177,6 +177,7 @@ def test_faults_are_unscored_with_their_cause_never_ties(store, tmp_path):
     rules = [
         {"contains": "Paris", "empty_choices": True},
         {"contains": "12 times 3", "reply": "B", "finish_reason": "content_filter"},
+        {"contains": "10 minus 7", "malformed": True},
         {"contains": "Which response is better", "reply": "Well, hmm", "no_logprobs": True},
     ]
     with running_stub(rules=rules, tmp_dir=str(tmp_path)) as url:
@@ -187,7 +188,23 @@ def test_faults_are_unscored_with_their_cause_never_ties(store, tmp_path):
     assert rows["preference"].isna().all() and result.n_unscored == 8 == len(rows)
     errors = " | ".join(rows["error"])
     assert "no choices" in errors and "finish_reason 'content_filter'" in errors
-    assert "could not parse a verdict" in errors
+    assert "could not parse a verdict" in errors and "answered 200 with an unexpected body" in errors
+
+
+def test_malformed_json_and_timeouts_through_the_same_client(tmp_path):
+    rules = [{"contains": "broken", "malformed": True}]
+    with running_stub(rules=rules, tmp_dir=str(tmp_path)) as url:
+        client = OpenAIClient(url, "stub-model", max_retries=2, backoff_s=0.01)
+        broken = client.chat({"messages": [{"role": "user", "content": "broken"}], "max_tokens": 4})
+    # a 200 that is not JSON is the server's answer, not a transient fault: no retry, the cause named
+    assert broken.status == 200 and broken.attempts == 1 and "unexpected body" in broken.error
+    with running_stub("--delay", "2") as url:
+        client = OpenAIClient(url, "stub-model", timeout_s=0.3, max_retries=1, backoff_s=0.01)
+        start = time.monotonic()
+        slow = client.chat({"messages": [{"role": "user", "content": "hi"}], "max_tokens": 4})
+        elapsed = time.monotonic() - start
+    # a timeout is retried, then reported (status None: the driver keeps it out of the store for a rerun)
+    assert slow.status is None and slow.attempts == 2 and "ReadTimeout" in slow.error and elapsed < 1.9
 
 
 def test_a_server_without_the_configured_model_fails_before_any_request(store, tmp_path):
