@@ -391,6 +391,23 @@ def matrix_heatmap(
     return _layout(fig, title, None, height=size, legend=False)
 
 
+def verdict_bars(frame: pd.DataFrame, title: str) -> go.Figure:
+    """Per round, the scored prompts the new checkpoint won, lost and tied, stacked (`frame`: round_id, n_win,
+    n_loss, n_tie). A growing tie share is a prompt set that no longer separates checkpoints."""
+    fig = go.Figure()
+    rounds = plot_labels(frame["round_id"], limit=24)
+    x = [rounds[r] for r in frame["round_id"]]
+    for column, name, color in (
+        ("n_win", "won", PALETTE[2]),
+        ("n_tie", "tied", PALETTE[7]),
+        ("n_loss", "lost", PALETTE[1]),
+    ):
+        fig.add_trace(go.Bar(x=x, y=frame[column], name=name, marker_color=color, hovertemplate="%{y}"))
+    fig.update_layout(barmode="stack")
+    _round_ticks(fig, x)
+    return _layout(fig, title, "scored prompts")
+
+
 def length_bias_chart(frame: pd.DataFrame, title: str) -> go.Figure:
     """Win rate of the newer answer against the binned length difference (new - old, characters).
 

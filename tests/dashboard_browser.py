@@ -58,7 +58,7 @@ PAGES = (
     ),
     PageSpec("judge_health", "Judge health", "Judge health", 5),
     PageSpec("training", "Training", "Training", 5),
-    PageSpec("prompt_health", "Prompt health", "Prompt-set health", 0, '[data-testid="stDataFrame"]'),
+    PageSpec("prompt_health", "Prompt health", "Prompt-set health", 1, '[data-testid="stDataFrame"]'),
 )
 
 

@@ -710,6 +710,9 @@ def test_prompt_health_numbers_equal_the_core_and_flips_come_first(app_store, mo
     assert prompts["prompt_id"].tolist() == expected.prompts["prompt_id"].tolist()
     flipped = prompts["flipped_win_to_loss"].tolist()
     assert flipped == sorted(flipped, reverse=True)  # every flipped prompt before the others
+    bars = {t["name"]: _arr(t["y"]) for t in _specs(at)[0]["data"]}
+    assert bars["won"].tolist() == expected.comparisons["n_win"].tolist()
+    assert (bars["won"] + bars["lost"] + bars["tied"]).tolist() == expected.comparisons["n_scored"].tolist()
 
 
 def test_training_draws_running_rounds_apart(app_store, monkeypatch):

@@ -96,6 +96,11 @@ def test_health_lists_flips_first_and_finds_saturated_prompts(store):
     out = _json(store)
     assert [c["round_id"] for c in out["comparisons"]] == list(ROUNDS)
     assert [c["baseline"] for c in out["comparisons"]] == ["ckpt-0", "ckpt-1", "ckpt-2"]  # not round 0 in r3
+    assert [(c["n_win"], c["n_loss"], c["n_tie"]) for c in out["comparisons"]] == [
+        (1, 1, 2),
+        (3, 0, 2),
+        (2, 1, 1),
+    ]
     prompts = {p["prompt_id"]: p for p in out["prompts"]}
     assert out["prompts"][0]["prompt_id"] == "flip" and prompts["flip"]["flipped_win_to_loss"]
     assert prompts["flip"]["verdicts"] == "TWL" and prompts["flip"]["n_flips"] == 1

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import stats, ui
+from dashboard import charts, stats, ui
 
 st.title("Prompt-set health")
 ctx = ui.load()
@@ -38,6 +38,13 @@ ui.say(
 )
 if health.n_without_round:
     st.caption(f"{health.n_without_round} judgments name no round and are left out.")
+
+st.plotly_chart(
+    charts.verdict_bars(comps, "Prompts the new checkpoint won, tied and lost, per round"), key="ph-verdicts"
+)
+st.caption(
+    "Ties are prompts that did not separate the two checkpoints (for the reference judge: both right or both wrong)."
+)
 
 st.subheader("Per category, latest round")
 ui.table(health.categories, "prompt_health_categories", percent=("win_rate", "mde"))

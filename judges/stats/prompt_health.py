@@ -51,7 +51,8 @@ def verdict_letter(preference: float) -> str:
 
 @dataclass(frozen=True)
 class PromptHealth:
-    """``comparisons``: one row per comparison in round order (round_id, baseline, model, n_scored).
+    """``comparisons``: one row per comparison in round order (round_id, baseline, model, n_scored, and the
+    prompts the new checkpoint won, lost and tied: n_win + n_loss + n_tie = n_scored).
     ``prompts``: one row per prompt (columns in the module docstring), flipped win-to-loss first, then the
     least separating. ``categories``: category, n, win_rate, mde for the latest comparison.
     ``n_without_round``: judgments that name no round, left out."""
@@ -118,14 +119,27 @@ def prompt_health(judgments: pd.DataFrame, round_order: list[str] | None = None)
     comps = _comparisons(judgments, list(round_order or []))
     if comps.empty:
         empty = pd.DataFrame(columns=_PROMPT_COLUMNS)
-        return PromptHealth(comps.assign(n_scored=[]), empty, pd.DataFrame(columns=["category", "n", "win_rate", "mde"]), n_without)  # fmt: skip
+        return PromptHealth(comps.assign(n_scored=[], n_win=[], n_loss=[], n_tie=[]), empty, pd.DataFrame(columns=["category", "n", "win_rate", "mde"]), n_without)  # fmt: skip
     per_comparison = []
     for i, (round_id, baseline, model) in enumerate(comps[["round_id", "baseline", "model"]].to_numpy()):
         rows = judgments[judgments["round_id"].astype(str) == str(round_id)]
         one = prompt_preferences(rows, str(model), str(baseline))
         per_comparison.append(one.assign(_i=i)[["_i", "prompt_id", "preference", "category"]])
     long = pd.concat(per_comparison, ignore_index=True)
-    comps = comps.assign(n_scored=[int(p["preference"].notna().sum()) for p in per_comparison])
+    counts = [
+        (
+            int((p["preference"] > 0.5).sum()),
+            int((p["preference"] < 0.5).sum()),
+            int((p["preference"] == 0.5).sum()),
+        )
+        for p in per_comparison
+    ]
+    comps = comps.assign(
+        n_scored=[sum(c) for c in counts],
+        n_win=[c[0] for c in counts],
+        n_loss=[c[1] for c in counts],
+        n_tie=[c[2] for c in counts],
+    )
     wide = long.pivot_table(
         index="prompt_id", columns="_i", values="preference", aggfunc="first", dropna=False
     )
