@@ -25,7 +25,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from judges.cache import cache_key, cache_rows, lookup
 from judges.config import PanelJudgeConfig
@@ -67,6 +67,19 @@ class PanelJudge(JudgeDefaults):
         self.requires_reference = any(m.requires_reference for m in self.members)
         self.judge_version = _version(config.rule, self.members, self.excluded)
         self.model_verdicts = 0  # member verdicts made by member models for this panel (not from the cache)
+
+    def describe(self) -> dict[str, Any]:
+        """The rule, the members judging, those left out (and why) and those whose canaries could not run."""
+        return {
+            "rule": self.config.rule,
+            "members": [{"judge": m.judge_id, "judge_version": m.judge_version} for m in self.members],
+            "excluded": [
+                {"judge": e.judge, "judge_version": e.judge_version, "reason": e.reason}
+                for e in self.excluded
+            ],
+            "unchecked": list(self.unchecked),
+            "member_model_verdicts": self.model_verdicts,
+        }
 
     def check(self) -> None:
         for member in self.members:

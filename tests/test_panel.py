@@ -258,3 +258,36 @@ def test_panel_config_parses_members_of_any_kind_and_needs_the_store():
         build_judge(config)
     with pytest.raises(ConfigError):
         config_from_dict({"kind": "panel", "members": []})
+
+
+def test_the_shipped_panel_recipe_judges_with_the_rounds_reward_model(store, tiny_lm_dir, tiny_rm_dir):
+    """recipes/panel.yaml's jury, on tiny models: its reward member takes the round's reward model; the tiny
+    random models fail their canaries and are left out (listed); what the standalone judges cached costs the
+    jury nothing."""
+    from pathlib import Path
+
+    from rlhf.rounds import load_config
+
+    recipe = load_config(Path(__file__).resolve().parent.parent / "recipes" / "panel.yaml")
+    jury = next(j for j in recipe.recipe_judges if j.config.kind == "panel")
+    assert jury.uses_round_reward_model and not jury.primary
+    config = jury.for_round(tiny_rm_dir)
+    llm_spec = {**config.members[2], "model": str(tiny_lm_dir)}  # the tiny model in place of SmolLM2
+    config = PanelJudgeConfig(
+        name=config.name,
+        rule=config.rule,
+        members=(*config.members[:2], llm_spec),
+        exclude_uninformative=True,
+    )
+    assert config.member_configs[1].model == str(tiny_rm_dir)
+    seed_store(store)
+    standalone = [build_judge(j.for_round(tiny_rm_dir)) for j in recipe.recipe_judges[:2]]
+    for judge in standalone:
+        judge_pairs(store, judge, "old", "new")
+    panel = build_judge(config, store=store)
+    assert [m.judge_id for m in panel.members] == ["reference"]
+    assert [e.judge for e in panel.excluded] == ["reward-model", "llm-default"]
+    assert panel.judge_version.endswith(":without=reward-model+llm-default")
+    before = panel.model_verdicts
+    result = judge_pairs(store, panel, "old", "new")
+    assert panel.model_verdicts == before == 0 and result.n_verdicts == 10

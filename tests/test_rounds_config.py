@@ -12,7 +12,7 @@ from rlhf.rounds.pairs import Pair, derive_pair_id, split_heldout
 REPO = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.parametrize("name", ["default.yaml", "gpu.yaml", "verifiable.yaml"])
+@pytest.mark.parametrize("name", ["default.yaml", "gpu.yaml", "verifiable.yaml", "panel.yaml"])
 def test_shipped_recipes_load(name):
     config = load_config(REPO / "recipes" / name)
     assert config.judges and config.source.endswith(name)

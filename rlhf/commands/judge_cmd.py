@@ -75,17 +75,7 @@ def _panel_lines(judge) -> list[str]:
 def _panel_dict(judge) -> dict | None:
     from judges.panel_judge import PanelJudge
 
-    if not isinstance(judge, PanelJudge):
-        return None
-    return {
-        "rule": judge.config.rule,
-        "members": [{"judge": m.judge_id, "judge_version": m.judge_version} for m in judge.members],
-        "excluded": [
-            {"judge": e.judge, "judge_version": e.judge_version, "reason": e.reason} for e in judge.excluded
-        ],
-        "unchecked": list(judge.unchecked),
-        "member_model_verdicts": judge.model_verdicts,
-    }
+    return judge.describe() if isinstance(judge, PanelJudge) else None
 
 
 def _round_models(store: Store, round_id: str) -> tuple[str, str]:

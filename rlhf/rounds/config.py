@@ -44,7 +44,7 @@ from typing import Any, Literal, get_args
 
 import yaml
 
-from judges.config import JudgeConfig, ReferenceJudgeConfig, RewardJudgeConfig
+from judges.config import JudgeConfig, PanelJudgeConfig, ReferenceJudgeConfig, RewardJudgeConfig
 from judges.config import config_from_dict as judge_config_from_dict
 from rlhf.config_mapping import ConfigError, check_literals, close_names, from_mapping
 from rlhf.rounds.errors import StageError
@@ -132,19 +132,20 @@ class RecipeJudge:
 
     @property
     def uses_round_reward_model(self) -> bool:
-        """A reward judge given no `model`: the round's own reward model judges (the one place this rule is)."""
-        return isinstance(self.config, RewardJudgeConfig) and self.config.model == ROUND_REWARD_MODEL
+        """A reward judge given no `model` (on its own or as a panel's member): the round's own reward model
+        judges (the one place this rule is)."""
+        return _uses_round_rm(self.config)
 
     def for_round(self, reward_model_dir: str | Path | None) -> JudgeConfig:
         """The judge config to build for a round whose reward model is ``reward_model_dir``."""
-        if not isinstance(self.config, RewardJudgeConfig) or self.config.model != ROUND_REWARD_MODEL:
+        if not _uses_round_rm(self.config):
             return self.config
         if reward_model_dir is None:  # a state of the store, not a recipe mistake: the stage cannot run
             raise StageError(
                 f"judge {self.config.name}: a reward judge without `model` needs a reward model from "
                 "this or an earlier round; none exists yet"
             )
-        return dataclasses.replace(self.config, model=str(reward_model_dir))
+        return _with_round_rm(self.config, str(reward_model_dir))
 
     @classmethod
     def parse(cls, spec: Mapping[str, Any], where: str) -> RecipeJudge:
@@ -154,14 +155,53 @@ class RecipeJudge:
         primary = data.pop("primary", False)
         if not isinstance(primary, bool):
             raise ConfigError(f"{where}.primary: must be true or false, got {primary!r}")
-        if data.get("kind") == "reward" and not data.get("model"):
-            data["model"] = ROUND_REWARD_MODEL
-        config = judge_config_from_dict(data, source=where)
+        config = judge_config_from_dict(_mark_round_rm(data), source=where)
         if not isinstance(config, get_args(JudgeConfig)):
             raise ConfigError(
                 f"{where}.kind: {config.kind!r} is not a pairwise judge; valid: llm, openai, reward, reference, panel"
             )
         return cls(config=config, primary=primary, spec=_frozen_map(spec))
+
+
+def _mark_round_rm(data: dict[str, Any]) -> dict[str, Any]:
+    """A reward judge without `model` (also a panel's member, at any depth) gets the round's reward model's
+    placeholder, filled in by `RecipeJudge.for_round`."""
+    if data.get("kind") == "reward" and not data.get("model"):
+        return {**data, "model": ROUND_REWARD_MODEL}
+    if data.get("kind") == "panel" and isinstance(data.get("members"), list | tuple):
+        members = [_mark_round_rm(dict(m)) if isinstance(m, Mapping) else m for m in data["members"]]
+        return {**data, "members": members}
+    return data
+
+
+def _uses_round_rm(config: Any) -> bool:
+    if isinstance(config, RewardJudgeConfig):
+        return config.model == ROUND_REWARD_MODEL
+    if isinstance(config, PanelJudgeConfig):
+        return any(_uses_round_rm(c) for c in config.member_configs)
+    return False
+
+
+def _with_round_rm(config: Any, directory: str) -> Any:
+    if isinstance(config, RewardJudgeConfig) and config.model == ROUND_REWARD_MODEL:
+        return dataclasses.replace(config, model=directory)
+    if isinstance(config, PanelJudgeConfig):
+        members = tuple(
+            _filled_member(m, c, directory)
+            for m, c in zip(config.members, config.member_configs, strict=True)
+        )
+        return dataclasses.replace(config, members=members)
+    return config
+
+
+def _filled_member(member: Any, config: Any, directory: str) -> Any:
+    """A panel member as written, with the round's reward model filled in where it (or a member of it) needs one."""
+    if not isinstance(member, Mapping) or not _uses_round_rm(config):
+        return member
+    filled = _with_round_rm(config, directory)
+    if isinstance(filled, RewardJudgeConfig):
+        return {**member, "model": directory}
+    return {**member, "members": list(filled.members)}
 
 
 @dataclass(frozen=True)

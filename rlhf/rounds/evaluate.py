@@ -158,6 +158,7 @@ def evaluate(
     round_id: str,
     echo: Callable[[str], None] = lambda _msg: None,
 ) -> EvaluateResult:
+    from judges.panel_judge import PanelJudge
     from judges.registry import build_judge
     from judges.run import judge_pairs
     from rlhf.sampler import sample
@@ -234,6 +235,13 @@ def evaluate(
         summary["n_skipped"] = len(eval_ids) - len(eligible)  # cannot judge these: not judged, not ties
         summary["uninformative"] = left_out  # {} unless it failed its canaries and judged less
         summary["canaries"] = canaries
+        if isinstance(judge, PanelJudge):
+            summary["panel"] = judge.describe()
+            echo(
+                f"    panel {judge.judge_id} ({judge.config.rule}): {', '.join(m.judge_id for m in judge.members)}"
+            )
+            for gone in judge.excluded:
+                echo(f"    panel {judge.judge_id}: left out {gone.judge}: {gone.reason}")
         summary["seconds"] = round(time.perf_counter() - t0, 3)
         judged[jc.name] = summary
         recipe_primary = jc.name if recipe_judge.primary else recipe_primary
