@@ -239,3 +239,7 @@ def test_recipe_reference_judge_settings_decide_rejection_pairs_and_reference_ac
     old = reference_accuracy(store).set_index("role").loc["previous"]
     assert (old["n"], old["n_correct"]) == (3, 2)
     assert result.stages["evaluate"]["pass_at_k"][base]["pass_at_1"]["value"] == pytest.approx(2 / 3)
+    # the paired test of the change is recorded with the round (the verdict sentence reads it), and each judge's kind
+    change = result.stages["evaluate"]["reference_change"]
+    assert change["n"] == 3 and change["correct_before"] == 2 and 0 <= change["p_value"] <= 1
+    assert result.stages["evaluate"]["judges"]["reference"]["kind"] == "reference"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from judges.stats.paired import paired_change
 from judges.stats.winrate import win_rate
 from rlhf.rounds.events import record
 from rlhf.rounds.verdict import format_verdict, verdict_rows, verdict_sentence
@@ -40,6 +41,7 @@ def _round(
     llm: list[float],
     acc: tuple[int, int],
     llm_summary: dict | None = None,
+    change=None,
 ) -> None:
     store.append(
         "judgments",
@@ -51,9 +53,24 @@ def _round(
         "model_b": b,
         "primary_judge": "reference",
         "judges": {
-            "reference": {"judge": "reference", "judge_version": REF_V, "n_skipped": 5},
-            "llm": {"judge": "llm", "judge_version": LLM_V, "n_skipped": 0, **(llm_summary or {})},
+            "reference": {"judge": "reference", "judge_version": REF_V, "n_skipped": 5, "kind": "reference"},
+            "llm": {
+                "judge": "llm",
+                "judge_version": LLM_V,
+                "n_skipped": 0,
+                "kind": "llm",
+                **(llm_summary or {}),
+            },
         },
+        # the paired test the evaluate stage records: the reference judge's 1.0 verdicts are prompts gained, its
+        # 0.0 verdicts prompts lost (only the new / only the old answer right)
+        "reference_change": (
+            change
+            or paired_change(
+                [p == 0.0 for p in ref] + [True] * (acc[0] - ref.count(0.0)),
+                [p == 1.0 for p in ref] + [True] * (acc[0] - ref.count(0.0)),
+            )
+        ).to_dict(),
         "reference_accuracy": {
             a: {"n": n, "n_correct": acc[0], "accuracy": acc[0] / n, "ci_low": 0.0, "ci_high": 1.0},
             b: {"n": n, "n_correct": acc[1], "accuracy": acc[1] / n, "ci_low": 0.0, "ci_high": 1.0},
@@ -125,7 +142,11 @@ def test_no_trusted_judge_found_a_change(two_round_store):
     assert sentence.startswith(
         "No judge that can tell (passed its canaries: reference) found a significant change"
     )
-    assert "(in round-001 reference accuracy went from 30% to 35%, within the noise)" in sentence
+    # computed, not asserted: 2 prompts gained, 1 lost; McNemar by hand: 2 * P(X <= 1 | n = 3) = 2 * 4 / 8 = 1
+    assert (
+        "(in round-001 reference accuracy went from 30% to 35%: 2 prompts gained and 1 lost, "
+        "McNemar's exact p = 1: within the noise)" in sentence
+    )
     assert "llm in round-001 (90%)" in sentence and "not believed" in sentence
 
     text = format_verdict(rows)
@@ -141,6 +162,27 @@ def test_no_trusted_judge_found_a_change(two_round_store):
     llm_line = next(line for line in lines if line.startswith("round-001  llm"))
     assert "90%" in llm_line and "yes" in llm_line and "FAILED" in llm_line
     assert lines[-1] == "Verdict: " + sentence
+
+
+def test_a_significant_paired_accuracy_change_is_not_called_noise(store):
+    """No judge that can tell found a significant win rate, but the reference accuracy moved from 6 to 14 of 20
+    with 8 prompts gained and none lost: McNemar's exact p = 2 / 2**8 = 0.0078. The sentence says so; it used
+    to append "within the noise" whatever the change."""
+    _canaries(store)
+    change = paired_change([False] * 8 + [True] * 6 + [False] * 6, [True] * 14 + [False] * 6)
+    assert (change.lost, change.gained, change.p_value) == (0, 8, 0.0078125)
+    # the reference judge (trusted) judged other prompts: one gain, one loss, 18 ties, not significant
+    ref = [1.0, 0.0] + [0.5] * 18
+    _round(store, "round-001", "base", "r1", ref=ref, llm=[0.9] * 20, acc=(6, 14), change=change)
+    sentence = verdict_sentence(verdict_rows(store))
+    assert sentence.startswith(
+        "No judge that can tell (passed its canaries: reference) found a significant change"
+    )
+    assert (
+        "(in round-001 reference accuracy went from 30% to 70%: 8 prompts gained and 0 lost, McNemar's exact "
+        "p = 0.0078: a significant change)" in sentence
+    )
+    assert "within the noise" not in sentence
 
 
 def test_a_trusted_significant_change_is_the_verdict(two_round_store):
@@ -228,3 +270,25 @@ def test_demo_ends_with_the_verdict_and_where_to_look(tmp_path, tiny_lm_dir, tin
     table = out[out.index("round      judge") :]
     assert "round-001  reference *" in table and "round-001  reward-model" in table
     assert "\nVerdict: " in out and "where to look: rlhf --store" in out and "Progress" in out
+
+
+def test_the_reference_finding_is_recognised_by_the_judge_kind_not_a_version_prefix():
+    from rlhf.rounds.verdict import VerdictRow
+
+    common = dict(round_id="round-001", model_a="a", model_b="b", win_rate=0.8, ci_low=0.7, ci_high=0.9)
+    accuracy = dict(accuracy_old=0.3, accuracy_new=0.6, accuracy_n=20, n=20, n_skipped=0, headline=True)
+    # an LLM judge whose version string happens to start like the reference judge's
+    llm = VerdictRow(
+        judge="style", judge_version="reference-style-v2", significant=True, can_tell=True, judge_kind="llm",
+        **common, **accuracy,
+    )  # fmt: skip
+    assert verdict_sentence([llm]).startswith(
+        "in round-001 the style judge found the new policy significantly better"
+    )
+    ref = VerdictRow(
+        judge="exact", judge_version="v7", significant=True, can_tell=True, judge_kind="reference",
+        **common, **accuracy,
+    )  # fmt: skip
+    assert verdict_sentence([ref]).startswith(
+        "round-001 improved reference accuracy from 30% to 60% (exact judge"
+    )

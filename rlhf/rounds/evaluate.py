@@ -53,6 +53,9 @@ class EvaluateResult:
     primary_judge: str | None = None
     # pass@k and maj@k of both checkpoints on the reference prompts (rlhf.rounds.pass_at_k); {} when off
     pass_at_k: dict[str, Any] = field(default_factory=dict)
+    # McNemar's exact paired test of the reference accuracy change (judges.stats.paired.PairedChange as a dict);
+    # {} when no eval prompt with a reference was answered by both
+    reference_change: dict[str, Any] = field(default_factory=dict)
 
     def detail(self) -> dict[str, Any]:
         from dataclasses import asdict
@@ -185,6 +188,7 @@ def evaluate(
         store, previous_checkpoint_id, new_checkpoint_id, prompt_ids, sc.params_hash, config.reference_rules
     )
     with_reference = sorted(accuracy.pop("_prompt_ids"))
+    change = accuracy.pop("_change")
     for checkpoint_id, acc in accuracy.items():
         if acc["n"]:
             echo(
@@ -232,6 +236,7 @@ def evaluate(
                 prompt_ids=judge_prompts,
                 seed=config.seed,
             )
+        summary["kind"] = jc.kind  # what judged (the verdict names a reference judge's finding as accuracy)
         summary["n_skipped"] = len(eval_ids) - len(eligible)  # cannot judge these: not judged, not ties
         summary["uninformative"] = left_out  # {} unless it failed its canaries and judged less
         summary["canaries"] = canaries
@@ -264,6 +269,7 @@ def evaluate(
         seconds=round(time.perf_counter() - started, 3),
         primary_judge=primary,
         pass_at_k=sampled,
+        reference_change=change,
     )
 
 
@@ -351,13 +357,18 @@ def reference_accuracy_of(
 ) -> dict[str, Any]:
     """Per checkpoint: how many of the eval prompts with a reference it answered correctly (by ``rules``, the
     recipe's reference judge settings), on the prompts both answered, with a 95% Wilson interval. The key
-    `_prompt_ids` holds the prompts with a reference that both answered."""
+    `_prompt_ids` holds the prompts with a reference that both answered; `_change` McNemar's exact paired test
+    of the change on them (`judges.stats.paired.paired_change` as a dict; {} without such prompts)."""
+    from judges.stats.paired import paired_change
     from judges.stats.proportion import proportion
 
     ids, before, after = reference_correctness(
         store, previous_checkpoint_id, new_checkpoint_id, prompt_ids, params_hash, rules
     )
-    out: dict[str, Any] = {"_prompt_ids": ids}
+    out: dict[str, Any] = {
+        "_prompt_ids": ids,
+        "_change": paired_change(before, after).to_dict() if ids else {},
+    }
     for checkpoint_id, correct in ((previous_checkpoint_id, before), (new_checkpoint_id, after)):
         out[checkpoint_id] = proportion(sum(correct), len(correct)).to_dict()
     return out

@@ -48,6 +48,12 @@ class VerdictRow:
     # a judge that failed its canaries judged less (round.uninformative_judges): "sample" or "skip", else None
     left_out_policy: str | None = None
     n_eligible: int = 0  # prompts it could have judged when it judged less (the sample is drawn from these)
+    judge_kind: str | None = None  # the judge config's kind as the round recorded it (None: not recorded)
+    # McNemar's exact paired test of the reference accuracy change on the prompts both answered (None: not
+    # recorded): prompts right before and wrong after (lost), wrong before and right after (gained), p
+    accuracy_lost: int | None = None
+    accuracy_gained: int | None = None
+    accuracy_p: float | None = None
 
 
 def verdict_rows(store: Store, *, seed: int = 0) -> list[VerdictRow]:
@@ -67,6 +73,7 @@ def verdict_rows(store: Store, *, seed: int = 0) -> list[VerdictRow]:
         a, b = str(detail.get("model_a")), str(detail.get("model_b"))
         by_role = {str(r["role"]): r for r in accuracy[accuracy["round_id"] == round_id].to_dict("records")}
         old, new = by_role.get("previous"), by_role.get("new")
+        change = detail.get("reference_change") or {}
         headline_first = sorted(
             (detail.get("judges") or {}).items(),
             key=lambda item: (item[0] != detail.get("primary_judge"), item[0]),
@@ -106,6 +113,10 @@ def verdict_rows(store: Store, *, seed: int = 0) -> list[VerdictRow]:
                     p_value=_finite(wr.p_value) if wr is not None and scored else None,
                     left_out_policy=left_out.get("policy"),
                     n_eligible=int(left_out.get("n_judged", 0)) + int(left_out.get("n_not_judged", 0)),
+                    judge_kind=summary.get("kind"),
+                    accuracy_lost=change.get("lost"),
+                    accuracy_gained=change.get("gained"),
+                    accuracy_p=_finite(change.get("p_value")),
                 )
             )
         rows += _comparison_rows(store, round_id, can_tell, seed)
@@ -227,7 +238,7 @@ def verdict_sentence(rows: list[VerdictRow]) -> str:
         if last.accuracy_old is not None and last.accuracy_new is not None:
             sentence += (
                 f" (in {last.round_id} reference accuracy went from {_pct(last.accuracy_old)} to "
-                f"{_pct(last.accuracy_new)}, within the noise)"
+                f"{_pct(last.accuracy_new)}{_accuracy_noise(last)})"
             )
     else:
         sentence = (
@@ -241,12 +252,14 @@ def verdict_sentence(rows: list[VerdictRow]) -> str:
 
 def _against_round0(rows: list[VerdictRow]) -> str:
     """The latest round against round 0 by a judge that can tell, Holm-adjusted over every look at round 0."""
+    from judges.stats.significance import rejects
+
     looks = [r for r in rows if r.p_adjusted is not None]
     trusted = [r for r in looks if r.can_tell and r.win_rate is not None]
     if not trusted or trusted[-1].round_id != rows[-1].round_id:
         return ""
     r = trusted[-1]
-    better = r.p_adjusted is not None and r.p_adjusted < 0.05
+    better = rejects(r.p_adjusted, 0.95)
     direction = "better than" if (r.win_rate or 0.5) > 0.5 else "worse than"
     verdict = f"significantly {direction} round 0" if better else "not significantly different from round 0"
     return (
@@ -269,7 +282,30 @@ def _finding(r: VerdictRow) -> str:
 
 
 def _is_reference(r: VerdictRow) -> bool:
-    return r.judge_version.startswith("reference-")
+    return r.judge_kind == "reference"
+
+
+def _accuracy_noise(r: VerdictRow) -> str:
+    """What the paired test found about a reference accuracy change, computed from its p-value.
+
+    >>> from dataclasses import replace
+    >>> row = VerdictRow("r1", "j", "v", "a", "b", 0.5, 0.4, 0.6, False, 20, 0, True, True, 0.3, 0.35, 20)
+    >>> _accuracy_noise(replace(row, accuracy_lost=1, accuracy_gained=2, accuracy_p=1.0))
+    ": 2 prompts gained and 1 lost, McNemar's exact p = 1: within the noise"
+    >>> _accuracy_noise(replace(row, accuracy_lost=0, accuracy_gained=8, accuracy_p=0.0078125))
+    ": 8 prompts gained and 0 lost, McNemar's exact p = 0.0078: a significant change"
+    >>> _accuracy_noise(row)
+    '; no paired test was recorded for this round'
+    """
+    from judges.stats.significance import rejects
+
+    if r.accuracy_p is None or r.accuracy_lost is None or r.accuracy_gained is None:
+        return "; no paired test was recorded for this round"
+    found = "a significant change" if rejects(r.accuracy_p, 0.95) else "within the noise"
+    return (
+        f": {r.accuracy_gained} prompts gained and {r.accuracy_lost} lost, McNemar's exact p "
+        f"{_p(r.accuracy_p)}: {found}"
+    )
 
 
 def format_verdict(rows: list[VerdictRow]) -> str:
