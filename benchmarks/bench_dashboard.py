@@ -6,6 +6,8 @@ Goal (issue 11): the first page after the server starts drawn in under 3 s on th
 
 What is timed, per page, from the navigation until the page's title shows, Streamlit has finished the run
 and every expected Plotly chart has drawn its traces (tests/dashboard_browser.py: wait_drawn):
+The store holds the page summaries its writers stored (dashboard/summaries.py; `rlhf synthetic` stores them,
+and so does this script after building): a first visit reads them instead of computing.
 - first paint: the first page right after the server answers its health check (or --arrive-after seconds
   later), until its title and the latest-comparison table show (what a lead sees first);
 - first page:  the same visit until the whole page is drawn. The server is started as `rlhf dashboard` starts it
@@ -36,18 +38,23 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # test support: serve and drive
 
 import dashboard_browser as browser
+from rlhf.commands.dashboard_cmd import store_summaries
 from rlhf.store import Store
 from rlhf.synthetic import SyntheticConfig, generate
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-output" / "bench-screenshots"
 
 
-def build(store_dir: Path, rounds: int, prompts: int, judges: int) -> Store:
+def build(store_dir: Path, rounds: int, prompts: int, judges: int, summaries: bool = True) -> Store:
     store = Store.open(store_dir)
     if store.count("judgments") == 0:
         t0 = time.perf_counter()
         generate(store, SyntheticConfig(rounds=rounds, prompts=prompts, judges=judges, seed=0))
         print(f"built synthetic store in {time.perf_counter() - t0:.1f} s")
+    if summaries:  # as `rlhf synthetic` (and every append once a store has them) does
+        t0 = time.perf_counter()
+        store_summaries(store)
+        print(f"page summaries ready in {time.perf_counter() - t0:.1f} s")
     print(
         f"store {store.root}: {store.count('judgments'):,} judgments, {store.count('prompts'):,} prompts, "
         f"{len(store.query('SELECT * FROM rounds')):,} rounds, {store.count('generations'):,} generations"
@@ -80,6 +87,13 @@ def main() -> None:
     parser.add_argument(
         "--no-warm", dest="warm", action="store_false", help="Start the server without warming."
     )
+    parser.add_argument(
+        "--no-summaries",
+        dest="summaries",
+        action="store_false",
+        help="Do not store the page summaries after building (a store whose writers never stored them; "
+        "summaries stored by an earlier run stay and are used).",
+    )
     parser.add_argument("--screenshots", action="store_true", help=f"Save every page to {SCREENSHOTS}.")
     parser.add_argument(
         "--browser-cache",
@@ -97,7 +111,7 @@ def main() -> None:
         "page a little after `rlhf dashboard` started).",
     )
     args = parser.parse_args()
-    store = build(args.store, args.rounds, args.prompts, args.judges)
+    store = build(args.store, args.rounds, args.prompts, args.judges, args.summaries)
 
     from playwright.sync_api import sync_playwright
 

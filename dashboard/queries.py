@@ -17,6 +17,7 @@ import os
 import pandas as pd
 import streamlit as st
 
+from dashboard.summaries import summarised
 from rlhf.store import Store
 
 VERSION_TTL_S = 10
@@ -151,6 +152,7 @@ _STATS = """count(pref) AS n, count(*) FILTER (WHERE pref > 0.5) AS wins,
 
 
 @_cache
+@summarised
 def pair_summary(
     path: str | None, version: str, olds: tuple[str, ...], news: tuple[str, ...]
 ) -> pd.DataFrame:
@@ -241,6 +243,7 @@ def prompt_lengths(
 
 
 @_cache
+@summarised
 def category_summary(
     path: str | None, version: str, olds: tuple[str, ...], news: tuple[str, ...], judge: str
 ) -> pd.DataFrame:
@@ -372,6 +375,7 @@ def _like(search: str | None) -> str | None:
 
 
 @_cache
+@summarised
 def regressions(
     path: str | None,
     version: str,
@@ -457,6 +461,7 @@ def answers(path: str | None, version: str, prompt_id: str, old: str, new: str) 
 
 
 @_cache
+@summarised
 def judge_trends(
     path: str | None, version: str, olds: tuple[str, ...], news: tuple[str, ...]
 ) -> pd.DataFrame:
@@ -492,6 +497,7 @@ def judge_trends(
 
 
 @_cache
+@summarised
 def agreement_trends(
     path: str | None, version: str, olds: tuple[str, ...], news: tuple[str, ...]
 ) -> pd.DataFrame:

@@ -18,6 +18,7 @@ import judges.stats.preferences as preferences
 import judges.stats.style_control as style_control
 import judges.stats.winrate as winrate
 from dashboard import queries
+from dashboard.summaries import summarised
 from judges.stats.bradley_terry import anchor_rule, max_failed_share, pair_cells, pair_matrix
 from judges.stats.bradley_terry import leaderboard as fit_leaderboard
 from judges.stats.canary import headline_judge
@@ -77,6 +78,7 @@ def length_controlled(raw: pd.DataFrame, old: str, new: str) -> length_control.L
 
 
 @_cached
+@summarised
 def leaderboard(path: str | None, version: str, judge: str) -> pd.DataFrame | str:
     """`rlhf leaderboard --judge J` for the judge's latest version: the core's Bradley-Terry over (prompt,
     model pair) items, prompts resampled, rating 1000 = the geometric mean (`BT_RULE`). A message string
@@ -145,6 +147,7 @@ def prompt_health(path: str | None, version: str, judge: str) -> PromptHealth | 
 
 
 @_cached
+@summarised
 def observed_matrix(path: str | None, version: str, judge: str) -> pd.DataFrame:
     """Row model's win rate against the column model over the judge's (prompt, pair) items, NaN where the
     two were never judged against each other."""
@@ -244,6 +247,7 @@ def agreement_matrix(pairs: pd.DataFrame, value: str = "percent_agreement") -> p
 
 
 @_cached
+@summarised
 def lc_by_comparison(
     path: str | None, version: str, olds: tuple[str, ...], news: tuple[str, ...], judge: str
 ) -> pd.DataFrame:
@@ -452,11 +456,13 @@ def trust(
 
 # --- cached entry points for pages: (store, data version, comparison) -> result -----------------------------
 @_cached
+@summarised
 def headline_for(path: str | None, version: str, old: str, new: str, judge: str) -> winrate.WinRate | None:
     return headline(queries.pair_judgments(path, version, old, new, judge), old, new)
 
 
 @_cached
+@summarised
 def latest_table(path: str | None, version: str, old: str, new: str) -> pd.DataFrame:
     """Every judge on one comparison: the core's win rate, interval, two-sided p, significance, MDE, n and
     unscored prompts, beside the judge's health on that comparison."""
@@ -485,11 +491,13 @@ def latest_table(path: str | None, version: str, old: str, new: str) -> pd.DataF
 
 
 @_cached
+@summarised
 def by_category_for(path: str | None, version: str, old: str, new: str, judge: str) -> pd.DataFrame | None:
     return by_category(queries.pair_judgments(path, version, old, new, judge), old, new)
 
 
 @_cached
+@summarised
 def judge_table_for(path: str | None, version: str, old: str, new: str) -> pd.DataFrame:
     table = judge_table(queries.pair_judgments(path, version, old, new), old, new)
     for i, judge in enumerate(table["judge"] if len(table) else []):  # length control as `rlhf winrate`
@@ -503,16 +511,19 @@ def judge_table_for(path: str | None, version: str, old: str, new: str) -> pd.Da
 
 
 @_cached
+@summarised
 def agreement_for(path: str | None, version: str, old: str, new: str) -> pd.DataFrame | None:
     return agreement(queries.pair_judgments(path, version, old, new))
 
 
 @_cached
+@summarised
 def length_bins_for(path: str | None, version: str, old: str, new: str) -> pd.DataFrame:
     return length_bins(queries.pair_judgments(path, version, old, new))
 
 
 @_cached
+@summarised
 def judge_trust(path: str | None, version: str) -> tuple[str | None, dict[str, str]]:
     """The default judge of every page and each judge's trust word, for this data version (one rule, so
     every page opens on the same judge). Position consistency for the fallback is read on the latest judged

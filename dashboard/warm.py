@@ -6,12 +6,17 @@ shows by default (its queries and statistics, for the default judge and the late
 first. Each is a cached function keyed by the data version, so a page that asks while the thread is
 computing waits for the same result instead of computing it twice. Off unless RLHF_DASHBOARD_WARM=1 (set by
 `rlhf dashboard`; tests under AppTest leave it off).
+
+`refresh` runs the same list and stores what it had to compute as page summaries (dashboard/summaries.py),
+so the next server started on the same data finds every default view computed: the writing commands run it
+as `python -m dashboard.warm STORE` after they append, and the server's warm-up stores what it computes.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
 
@@ -51,15 +56,33 @@ def _run(path: str | None) -> None:
     logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
     t0 = time.perf_counter()
     try:
-        warm(path)
+        refresh(path, wait=True)
     except Exception:  # warming is an optimisation: a failure here must never stop the server
-        log.exception("warming the dashboard caches failed")
+        log.exception("warming the dashboard caches or storing their summaries failed")
     else:
         log.info("dashboard caches warm in %.1f s", time.perf_counter() - t0)
 
 
-def warm(path: str | None) -> None:
-    """Compute what each page shows on its first visit, in the order a lead usually visits them."""
+def refresh(path: str | None, *, wait: bool = False) -> tuple[int, int]:
+    """`warm`, then store every default view it had to compute as a summary of the data version it read.
+
+    Returns (summaries computed and stored, summaries found stored). A second refresh of the same data
+    computes nothing and writes nothing.
+    """
+    from dashboard import queries, summaries
+
+    version = queries.data_version(path)
+    found = len(summaries.stored(path, version))
+    with summaries.recording() as calls:
+        warm(path, wait=wait)
+    return summaries.write(path, version, calls), found
+
+
+def warm(path: str | None, *, wait: bool = True) -> None:
+    """Compute what each page shows on its first visit, in the order a lead usually visits them.
+
+    `wait`: after the first page's numbers, wait (at most FIRST_PAGE_WAIT_S) for a visitor's first page to
+    be drawn before computing the other pages' (the server's warm-up; off outside a server)."""
     from dashboard import lineage, queries, stats
 
     version = queries.data_version(path)
@@ -86,7 +109,8 @@ def warm(path: str | None) -> None:
     queries.checkpoints(path, version)
     # the other pages: after the first visitor's page is drawn (one process, one GIL: warming them earlier
     # would slow that page down), or after FIRST_PAGE_WAIT_S when nobody comes
-    _first_page_drawn().wait(FIRST_PAGE_WAIT_S)
+    if wait:
+        _first_page_drawn().wait(FIRST_PAGE_WAIT_S)
     # Categories
     cells = queries.category_summary(path, version, olds, news, default)
     # Judge health
@@ -103,11 +127,41 @@ def warm(path: str | None) -> None:
         first = losses["prompt_id"].iloc[0]
         queries.answers(path, version, first, latest["old"], latest["new"])
         queries.prompt_detail(path, version, first, latest["old"], latest["new"])
-    # Head to head
-    stats.observed_matrix(path, version, default)
-    queries.checkpoints(path, version)
+    # Head to head: the first judged checkpoint in round order against the last
+    observed = stats.observed_matrix(path, version, default)
+    models = list(
+        dict.fromkeys(
+            [*(m for m in rounds["checkpoint_id"].dropna() if m in set(observed.index)), *observed.index]
+        )
+    )
+    if len(models) >= 2:
+        stats.headline_for(path, version, models[0], models[-1], default)
+        stats.by_category_for(path, version, models[0], models[-1], default)
     # Training
     queries.training_metrics(path, version)
     if not cells.empty:
         first_cat = sorted(cells["category"].unique())[0]
         queries.cell_prompts(path, version, latest["old"], latest["new"], default, first_cat)
+
+
+def main(argv: list[str]) -> int:
+    """`python -m dashboard.warm [STORE]`: store the summaries of every page's default view (default store:
+    $RLHF_STORE)."""
+    from dashboard import queries
+
+    # cached functions called outside a Streamlit script run warn that there is no runtime or ScriptRunContext
+    for name in ("streamlit.runtime.caching.cache_data_api", "streamlit.runtime.caching.cache_resource_api",
+                 "streamlit.runtime.scriptrunner_utils.script_run_context"):  # fmt: skip
+        logging.getLogger(name).setLevel(logging.ERROR)
+    path = argv[0] if argv else queries.store_dir()
+    start = time.perf_counter()
+    written, found = refresh(path)
+    print(
+        f"dashboard summaries: {written} computed and stored, {found} found stored, "
+        f"in {time.perf_counter() - start:.1f} s"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

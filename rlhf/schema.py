@@ -148,6 +148,14 @@ TABLES: dict[str, dict[str, str]] = {
         "code_revision": "VARCHAR",
         "created_at": "TIMESTAMP",
     },
+    "page_summaries": {  # the dashboard's default views, computed once per data version (dashboard/summaries.py)
+        "name": "VARCHAR",  # the function, e.g. 'stats.latest_table'
+        "args": "VARCHAR",  # JSON list of its arguments after (store, data version)
+        "data_version": "VARCHAR",  # dashboard.queries.data_version of the data it was computed from
+        "code_version": "VARCHAR",  # hash of the statistics' source (dashboard/summaries.py: CODE_FILES)
+        "payload": "VARCHAR",  # JSON: the result (a frame as base64 Parquet)
+        "created_at": "TIMESTAMP",
+    },
     "training_metrics": {
         "round_id": "VARCHAR",
         "stage": "VARCHAR",  # 'reward' | 'dpo' | ...
@@ -168,6 +176,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "judge_cache": ("cache_key",),
     "judge_canaries": ("judge", "judge_version", "canary_set"),
     "decisions": ("decision_id",),
+    "page_summaries": ("name", "args", "data_version", "code_version"),
     "training_metrics": ("round_id", "stage", "step", "name"),
 }
 
@@ -183,5 +192,6 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "judge_cache": ("cache_key", "judge", "judge_version"),
     "judge_canaries": ("judge", "judge_version", "canary_set"),
     "decisions": ("decision_id", "round_id", "checkpoint_id", "decision", "decided_by"),
+    "page_summaries": ("name", "args", "data_version", "code_version", "payload"),
     "training_metrics": ("round_id", "stage", "step", "name", "value"),
 }

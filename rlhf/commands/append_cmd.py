@@ -7,6 +7,7 @@ from typing import cast
 import click
 
 from rlhf.commands import store_from
+from rlhf.commands.dashboard_cmd import store_summaries
 from rlhf.store.ingest import Kind, append_files
 
 
@@ -24,3 +25,5 @@ def append(ctx: click.Context, kind: str, files: tuple[str, ...]) -> None:
     results = append_files(store, cast(Kind, kind), files)  # an InputError exits 2 through the exit spine
     for table, result in results.items():
         click.echo(f"{table}: {result.added} added, {result.skipped} already stored")
+    if any(result.added for result in results.values()):
+        store_summaries(store, only_if_used=True)

@@ -7,12 +7,17 @@ to put it behind a proxy or turn on Streamlit's OIDC login).
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from rlhf.commands import store_from
+
+if TYPE_CHECKING:
+    from rlhf.store import Store
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "streamlit_app.py"
 
@@ -37,6 +42,29 @@ def streamlit_command(app: Path, host: str, port: int, headless: bool = True) ->
         "--client.toolbarMode",
         "viewer",
     ]
+
+
+def store_summaries(store: Store, *, only_if_used: bool = False) -> None:
+    """Compute and store every dashboard page's default view for the store's data as it is now
+    (`python -m dashboard.warm`, a process of its own holding no lock while it computes), so a dashboard
+    started later opens on numbers already computed. `only_if_used`: only for a store that holds summaries
+    already (a dashboard or `rlhf synthetic` has used it). A failure is reported, never fails the command."""
+    if only_if_used and store.count("page_summaries") == 0:
+        return
+    done = subprocess.run(
+        [sys.executable, "-m", "dashboard.warm", store.location],
+        cwd=APP.parents[1],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode == 0:
+        click.echo(
+            done.stdout.strip().splitlines()[-1] if done.stdout.strip() else "dashboard summaries: done"
+        )
+    else:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        click.echo(f"warning: dashboard summaries not stored (exit {done.returncode}): {last}", err=True)
 
 
 WARM_ENV = {"RLHF_DASHBOARD_WARM": "1"}  # dashboard/warm.py: compute every page's default view at start
@@ -86,3 +114,4 @@ def synthetic(ctx: click.Context, rounds: int, prompts: int, judges: int, seed: 
     for table, n in added.items():
         click.echo(f"{table:<18} {n:>10,} added")
     click.echo(f"store: {store.root}")
+    store_summaries(store)

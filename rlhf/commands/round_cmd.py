@@ -14,6 +14,7 @@ import click
 
 from rlhf.commands import BadInput, exit_for_decision
 from rlhf.commands import store_from as _store
+from rlhf.commands.dashboard_cmd import store_summaries
 from rlhf.commands.strict_json import echo_json
 
 RECIPES_DIR = Path(__file__).resolve().parent.parent.parent / "recipes"
@@ -59,6 +60,7 @@ def run(ctx: click.Context, config_path: str | None, new: bool) -> None:
     store = _store(ctx)
     result = _run(run_round, config, store, echo=click.echo, new=new)
     click.echo(f"policy {result.policy_checkpoint_id} (round {result.round_id}, {result.seconds:.1f} s)")
+    store_summaries(store, only_if_used=True)
     _decided(result.decision)
 
 
