@@ -72,7 +72,11 @@ def encode(value: Any) -> str:
     if isinstance(value, pd.DataFrame):
         buffer = io.BytesIO()
         value.to_parquet(buffer)
-        payload: dict[str, Any] = {"type": "frame", "data": base64.b64encode(buffer.getvalue()).decode()}
+        payload: dict[str, Any] = {
+            "type": "frame",
+            "data": base64.b64encode(buffer.getvalue()).decode(),
+            "attrs": value.attrs,  # e.g. the leaderboard's resample counts
+        }
     elif isinstance(value, WinRate):
         payload = {"type": "winrate", "data": dataclasses.asdict(value)}
     elif isinstance(value, tuple):
@@ -86,7 +90,9 @@ def decode(text: str) -> Any:
     payload = json.loads(text)
     kind, data = payload["type"], payload.get("data")
     if kind == "frame":
-        return pd.read_parquet(io.BytesIO(base64.b64decode(data)))
+        frame = pd.read_parquet(io.BytesIO(base64.b64decode(data)))
+        frame.attrs = payload.get("attrs", {})
+        return frame
     if kind == "winrate":
         return WinRate(**data)
     if kind == "tuple":

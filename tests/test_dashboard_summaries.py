@@ -56,6 +56,7 @@ def _assert_same(stored, computed, what: str) -> None:
         if "queries." in what:
             stored, computed = _rows(stored), _rows(computed)
         pd.testing.assert_frame_equal(stored, computed, check_exact=False, rtol=TOLERANCE, obj=what)
+        assert stored.attrs == computed.attrs, what
     elif isinstance(computed, WinRate):
         expected = {
             k: v if v is None else pytest.approx(v, rel=TOLERANCE, nan_ok=True)
