@@ -37,7 +37,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-dev-shm-usage",
 ]
-TRACE = ".js-plotly-plot .scatterlayer .trace, .js-plotly-plot .heatmaplayer .hm"
+TRACE = ".js-plotly-plot .scatterlayer .trace, .js-plotly-plot .heatmaplayer .hm, .js-plotly-plot .barlayer .trace"
 
 
 @dataclass(frozen=True)
