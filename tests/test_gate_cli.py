@@ -95,9 +95,12 @@ def test_reject_hold_promote_and_manual_decisions(store, gated, tiny_lm_dir, tin
     )
 
     # round 2: 20/24 -> 4/24 against the champion: a significant regression, rejected, exit 4
-    second = _cli(store, "round", "add", "--checkpoint", str(uploads[1]), "--config", recipe)
+    second = _cli(store, "round", "add", "--checkpoint", str(uploads[1]), "--config", recipe, "--json")
     assert second.exit_code == 4, second.output
+    added = json.loads(second.stdout)  # the stage log went to stderr: stdout is the decision record alone
+    assert "[evaluate] done" in second.stderr
     decided = json.loads(_cli(store, "gate", "--round", "round-002", "--json").output)
+    assert added == decided
     assert decided["decision"] == "reject" and decided["champion_id"] == "round-001-policy"
     criteria = {c["name"]: c for c in decided["criteria"]}
     assert criteria["regression"]["outcome"] == "reject"

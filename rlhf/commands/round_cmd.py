@@ -41,6 +41,24 @@ def round_() -> None:
     """RLHF rounds: reward model, rejection-sampled DPO, checkpoint, evaluation."""
 
 
+def _decision_output(fn):
+    """`--json` (the decision record on stdout) and `--format text|markdown` for commands that gate a round;
+    with either machine-readable form the stage log goes to stderr, so stdout holds only the decision."""
+    fn = click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["text", "markdown"]),
+        default="text",
+        show_default=True,
+        help="markdown: a short summary of the decision for a CI comment or a chat message.",
+    )(fn)
+    return click.option("--json", "as_json", is_flag=True, help="Print the decision record as JSON.")(fn)
+
+
+def _echo(as_json: bool, fmt: str):
+    return (lambda m: click.echo(m, err=True)) if as_json or fmt == "markdown" else click.echo
+
+
 @round_.command("run")
 @click.option(
     "--config",
@@ -50,25 +68,32 @@ def round_() -> None:
     help="Round recipe (YAML). Default: recipes/default.yaml.",
 )
 @click.option("--new", is_flag=True, help="Start a new round even if the latest one is unfinished.")
+@_decision_output
 @click.pass_context
-def run(ctx: click.Context, config_path: str | None, new: bool) -> None:
+def run(ctx: click.Context, config_path: str | None, new: bool, as_json: bool, fmt: str) -> None:
     """Run the next round from the champion (or resume the latest unfinished one) and decide it: exit 0
     promoted, 3 held, 4 rejected."""
     from rlhf.rounds.orchestrator import run_round
 
     config = _load(config_path or default_recipe())
     store = _store(ctx)
-    result = _run(run_round, config, store, echo=click.echo, new=new)
-    click.echo(f"policy {result.policy_checkpoint_id} (round {result.round_id}, {result.seconds:.1f} s)")
+    echo = _echo(as_json, fmt)
+    result = _run(run_round, config, store, echo=echo, new=new)
+    echo(f"policy {result.policy_checkpoint_id} (round {result.round_id}, {result.seconds:.1f} s)")
     store_summaries(store, only_if_used=True)
-    _decided(result.decision)
+    _decided(result.decision, as_json, fmt)
 
 
-def _decided(decision: dict) -> None:
+def _decided(decision: dict, as_json: bool, fmt: str) -> None:
     """Print the round's decision and exit with its code (0 promoted, 3 held, 4 rejected)."""
-    from rlhf.rounds.decision_report import decision_line
+    from rlhf.rounds.decision_report import decision_line, format_markdown
 
-    click.echo("decision " + decision_line(decision))
+    if as_json:
+        echo_json(decision)
+    elif fmt == "markdown":
+        click.echo(format_markdown(decision))
+    else:
+        click.echo("decision " + decision_line(decision))
     exit_for_decision(str(decision["decision"]))
 
 
@@ -120,8 +145,9 @@ def status(ctx: click.Context, as_json: bool) -> None:
     default=None,
     help="Recipe whose eval_sampler and judges evaluate it. Default: recipes/default.yaml.",
 )
+@_decision_output
 @click.pass_context
-def add(ctx: click.Context, checkpoint_path: str, config_path: str | None) -> None:
+def add(ctx: click.Context, checkpoint_path: str, config_path: str | None, as_json: bool, fmt: str) -> None:
     """Register an uploaded policy as the next round, evaluate it against the champion and decide (exit 0
     promoted, 3 held, 4 rejected)."""
     from rlhf.rounds.orchestrator import add_round
@@ -130,12 +156,13 @@ def add(ctx: click.Context, checkpoint_path: str, config_path: str | None) -> No
         raise BadInput(f"--checkpoint {checkpoint_path}: no such directory")
     config = _load(config_path or default_recipe())
     store = _store(ctx)
-    result = _run(add_round, config, store, checkpoint_path, echo=click.echo)
-    click.echo(
+    echo = _echo(as_json, fmt)
+    result = _run(add_round, config, store, checkpoint_path, echo=echo)
+    echo(
         f"round {result.round_id}: {result.policy_checkpoint_id} evaluated against "
         f"{result.parent_checkpoint_id} in {result.seconds:.1f} s"
     )
-    _decided(result.decision)
+    _decided(result.decision, as_json, fmt)
 
 
 __all__ = ["round_"]
