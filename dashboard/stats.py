@@ -70,13 +70,6 @@ def by_category(raw: pd.DataFrame, old: str, new: str) -> pd.DataFrame | None:
     ]
 
 
-def length_controlled(raw: pd.DataFrame, old: str, new: str) -> length_control.LengthControlled | None:
-    prefs = prompt_prefs(raw, old, new)
-    return length_control.lc_win_rate(
-        prefs["preference"].to_numpy(), prefs["length_model"].to_numpy(), prefs["length_baseline"].to_numpy()
-    )
-
-
 @_cached
 @summarised
 def leaderboard(path: str | None, version: str, judge: str) -> pd.DataFrame | str:
@@ -173,19 +166,17 @@ def predicted_matrix(board: pd.DataFrame) -> pd.DataFrame:
 
 
 def judge_table(raw: pd.DataFrame, old: str, new: str) -> pd.DataFrame:
-    """Per judge on one comparison: the core's health numbers beside raw and length-controlled win rates."""
+    """Per judge on one comparison: the core's health numbers beside the raw win rate (``judge_table_for`` adds the
+    length-controlled win rate, fitted as `rlhf winrate` fits it)."""
     rows = []
     for judge_name, part in raw.groupby("judge", sort=True):
         h = health.judge_health(part, str(judge_name))
         head = headline(part, old, new)
-        lc = length_controlled(part, old, new) if head is not None else None
         rows.append(
             {
                 "judge": judge_name,
                 "n_scored_prompts": head.n_total if head else 0,
                 "win_rate": head.win_rate if head else np.nan,
-                "lc_win_rate": lc.lc_win_rate if lc else np.nan,
-                "length_coef": lc.coef_length if lc else np.nan,
                 "position_consistency": h.position_consistency,
                 "first_position_win_rate": h.first_position_win_rate,
                 "tie_rate": h.tie_rate,
@@ -415,10 +406,8 @@ def judged_words(policy: object, n_judged: int, n_eligible: int) -> str:
 @_cached
 def primary(path: str | None, version: str) -> str | None:
     """The recipe's primary judge as recorded by the latest round's evaluate stage, if any."""
-    try:
-        from rlhf.store.queries.rounds import primary_judge
-    except ImportError:  # older store layer without the query
-        return None
+    from rlhf.store.queries.rounds import primary_judge
+
     value = primary_judge(queries.store(path))
     return value if isinstance(value, str) and value else None
 
@@ -500,13 +489,14 @@ def by_category_for(path: str | None, version: str, old: str, new: str, judge: s
 @summarised
 def judge_table_for(path: str | None, version: str, old: str, new: str) -> pd.DataFrame:
     table = judge_table(queries.pair_judgments(path, version, old, new), old, new)
-    for i, judge in enumerate(table["judge"] if len(table) else []):  # length control as `rlhf winrate`
-        lc = _lc_against_baseline(
-            queries.baseline_prompt_lengths(path, version, (old,), str(judge)), old, new
-        )
-        table.loc[i, ["lc_win_rate", "length_coef"]] = (
-            (lc.lc_win_rate, lc.coef_length) if lc else (np.nan, np.nan)
-        )
+    if table.empty:
+        return table
+    fits = [  # length control as `rlhf winrate` fits it
+        _lc_against_baseline(queries.baseline_prompt_lengths(path, version, (old,), str(judge)), old, new)
+        for judge in table["judge"]
+    ]
+    table.insert(3, "lc_win_rate", [lc.lc_win_rate if lc else np.nan for lc in fits])
+    table.insert(4, "length_coef", [lc.coef_length if lc else np.nan for lc in fits])
     return table
 
 
@@ -552,32 +542,42 @@ Z95 = 1.959963984540054
 def normal_band(frame: pd.DataFrame) -> pd.DataFrame:
     """Adds ci_low/ci_high = win rate -+ 1.96 standard errors (clipped to [0, 1]) to per-round summaries:
     the quick 95% interval of the over-rounds views, where a bootstrap per round and judge would cost seconds.
-    The latest comparison's numbers use the core's bootstrap interval."""
-    se = frame["standard_error"].fillna(0.0)
+    The latest comparison's numbers use the core's bootstrap interval.
+
+    A comparison without a standard error (fewer than 2 scored prompts) gets no interval (NaN, not a zero-width
+    one) and ``interval`` says why.
+
+    >>> f = normal_band(pd.DataFrame({"win_rate": [0.6, 1.0], "standard_error": [0.05, np.nan], "n": [40, 1]}))
+    >>> f["ci_low"].round(3).tolist(), f["ci_high"].isna().tolist(), f["interval"].tolist()
+    ([0.502, nan], [False, True], ['', 'none: 1 scored prompt (a standard error needs at least 2)'])
+    """
+    se = frame["standard_error"]
+    n = frame["n"] if "n" in frame else pd.Series(np.nan, index=frame.index)
+    why = [
+        ""
+        if pd.notna(e)
+        else f"none: {int(k) if pd.notna(k) else 'too few'} scored prompt"
+        f"{'' if k == 1 else 's'} (a standard error needs at least 2)"
+        for e, k in zip(se, n, strict=True)
+    ]
     return frame.assign(
-        ci_low=(frame["win_rate"] - Z95 * se).clip(0, 1), ci_high=(frame["win_rate"] + Z95 * se).clip(0, 1)
+        ci_low=(frame["win_rate"] - Z95 * se).clip(0, 1),
+        ci_high=(frame["win_rate"] + Z95 * se).clip(0, 1),
+        interval=why,
     )
 
 
 @_cached
 def pass_at_k(path: str | None, version: str) -> pd.DataFrame:
     """pass@1, pass@k and maj@k per round and checkpoint (`rlhf.store.queries.reference.pass_at_k_rows`)."""
-    from rlhf.store.queries.reference import PASS_COLUMNS, pass_at_k_rows
+    from rlhf.store.queries.reference import pass_at_k_rows
 
-    try:
-        return pass_at_k_rows(queries.store(path))
-    except Exception:  # a store from before the evaluate stage recorded it
-        return pd.DataFrame(columns=PASS_COLUMNS)
+    return pass_at_k_rows(queries.store(path))  # a round that recorded none gives no row
 
 
 @_cached
 def reference(path: str | None, version: str) -> pd.DataFrame:
     """The reference judge's accuracy per round and checkpoint (`rlhf.store.queries.reference`)."""
-    try:
-        from rlhf.store.queries.reference import COLUMNS, reference_accuracy
-    except ImportError:
-        return pd.DataFrame()
-    try:
-        return reference_accuracy(queries.store(path))
-    except Exception:  # a store from before the evaluate stage recorded it
-        return pd.DataFrame(columns=COLUMNS)
+    from rlhf.store.queries.reference import reference_accuracy
+
+    return reference_accuracy(queries.store(path))  # a round that recorded none gives no row

@@ -909,3 +909,47 @@ def test_start_up_warming_computes_every_pages_default_view(app_store, tmp_path)
     default, _ = stats.judge_trust(path, version)
     assert default == DEFAULT
     warm.warm(str(Store.open(tmp_path / "empty").root))
+
+
+def test_a_one_prompt_comparison_shows_no_interval_and_says_why(tmp_path):
+    """One scored prompt has no standard error: the over-rounds band is missing (NaN), not a zero-width "95%
+    interval" at the win rate, and the table's `interval` column says why."""
+    store = Store.open(tmp_path / "one-prompt")
+    store.append(
+        "judgments",
+        [
+            {
+                "judge": "j",
+                "prompt_id": "p0",
+                "model_a": "old",
+                "model_b": "new",
+                "order": o,
+                "preference": 0.9,
+            }
+            for o in ("ab", "ba")
+        ]
+        + [
+            {
+                "judge": "j",
+                "prompt_id": f"q{i}",
+                "model_a": "new",
+                "model_b": "newer",
+                "order": "ab",
+                "preference": p,
+            }
+            for i, p in enumerate([0.9, 0.6, 0.2])
+        ],
+    )
+    path = str(store.root)
+    frame = queries.pair_summary(path, queries.data_version(path), ("old", "new"), ("new", "newer"))
+    band = stats.normal_band(frame).set_index("new")
+    one, three = band.loc["new"], band.loc["newer"]
+    assert one["n"] == 1 and one["win_rate"] == pytest.approx(0.9)
+    assert np.isnan(one["ci_low"]) and np.isnan(one["ci_high"])
+    assert one["interval"] == "none: 1 scored prompt (a standard error needs at least 2)"
+    # three prompts: mean 0.5667, sd 0.3512 (ddof 1), SE 0.2028; 0.5667 -+ 1.96 * 0.2028 = [0.169, 0.964]
+    assert (three["ci_low"], three["ci_high"]) == (
+        pytest.approx(0.169, abs=1e-3),
+        pytest.approx(0.964, abs=1e-3),
+    )
+    assert three["interval"] == ""

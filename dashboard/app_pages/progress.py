@@ -175,7 +175,8 @@ else:
         key="wr-panels",
     )
     st.caption(
-        "Bands: 95% normal interval (win rate +- 1.96 standard errors over prompts). The dotted line is "
+        "Bands: 95% normal interval (win rate +- 1.96 standard errors over prompts); a comparison with fewer "
+        "than 2 scored prompts has no standard error and so no band (the table says so). The dotted line is "
         "50% (no change)."
         + (" Open marker on a shaded column: a round still running (partial)." if running else "")
     )
@@ -290,6 +291,7 @@ with st.expander("Every comparison of every round, newest first", expanded=len(e
                 "win_rate",
                 "ci_low",
                 "ci_high",
+                "interval",
                 "n",
                 "unscored",
                 "wins",
