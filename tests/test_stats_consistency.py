@@ -175,13 +175,13 @@ def test_the_store_views_equal_the_core(filled):
 
 @pytest.mark.parametrize("round_id", ["r1", "r2"])
 def test_the_evaluate_stage_detail_equals_the_core(filled, round_id):
-    from rlhf.rounds.evaluate import _win_rate
+    from rlhf.rounds.evaluate import stored_win_rate
 
     store, frame = filled
     a, b = ("ckpt-0", "ckpt-1") if round_id == "r1" else ("ckpt-1", "ckpt-3")
     prompt_ids = [f"p{i:02d}" for i in range(30)]  # the round's eval prompts; r2 has judged half of them
     for version in ("v1", "v2") if round_id == "r1" else ("v2",):
-        detail = _win_rate(store, judge=JUDGE, judge_version=version, model_a=a, model_b=b, prompt_ids=prompt_ids,
+        detail = stored_win_rate(store, judge=JUDGE, judge_version=version, model_a=a, model_b=b, prompt_ids=prompt_ids,
                            seed=0)  # fmt: skip
         _, expected = _core(frame[frame["round_id"] == round_id], version, b, a, n_boot=2000, seed=0)
         for key in FIELDS:

@@ -55,10 +55,8 @@ def compare(
     """Judge the new policy against each of `against` with the recipe judge `judge_name`; the stage detail."""
     from judges.registry import build_judge
     from judges.run import judge_pairs
-    from judges.stats.winrate import win_rate
-    from rlhf.rounds.evaluate import choose_eval_prompts
+    from rlhf.rounds.evaluate import choose_eval_prompts, stored_win_rate
     from rlhf.sampler import sample
-    from rlhf.store.queries.judgments import per_prompt_preference
     from rlhf.store.queries.reference import prompt_ids_with_reference
 
     recipe_judge = next((j for j in config.recipe_judges if j.config.name == judge_name), None)
@@ -82,15 +80,15 @@ def compare(
             round_id=round_id,
             params_hash=sc.params_hash,
         )
-        frame = per_prompt_preference(
+        wr = stored_win_rate(
             store,
             judge=run.judge,
             judge_version=run.judge_version,
             model_a=baseline,
             model_b=new_checkpoint_id,
             prompt_ids=prompt_ids,
+            seed=config.seed,
         )
-        wr = win_rate(frame["preference"].astype(float), seed=config.seed).to_dict() if len(frame) else {}
         comparisons.append(
             {
                 "against": label,

@@ -124,7 +124,7 @@ def judged_prompts(
     }
 
 
-def _win_rate(
+def stored_win_rate(
     store: Store,
     *,
     judge: str,
@@ -134,21 +134,19 @@ def _win_rate(
     prompt_ids: list[str],
     seed: int,
 ) -> dict[str, Any]:
-    """Win rate of model_b over model_a from the stored judgments: per prompt the mean of its orders."""
+    """Win rate of model_b over model_a on ``prompt_ids`` from the stored judgments of one judge version, by the
+    statistics core's definitions (`prompt_preferences`: per prompt the mean of its scored orders; `win_rate`);
+    {} when nothing is stored."""
+    from judges.stats.preferences import prompt_preferences
     from judges.stats.winrate import win_rate
-    from rlhf.store.queries.judgments import per_prompt_preference
+    from rlhf.store.queries.judgments import judgment_rows
 
-    frame = per_prompt_preference(
-        store,
-        judge=judge,
-        judge_version=judge_version,
-        model_a=model_a,
-        model_b=model_b,
-        prompt_ids=prompt_ids,
-    )
-    if frame.empty:
+    rows = judgment_rows(store, judge=judge, judge_version=judge_version, models=(model_a, model_b))
+    rows = rows[rows["prompt_id"].isin(set(prompt_ids))]
+    if rows.empty:
         return {}
-    return win_rate(frame["preference"].astype(float), seed=seed).to_dict()
+    preferences = prompt_preferences(rows, model_b, model_a, judge=judge)["preference"]
+    return win_rate(preferences.astype(float), seed=seed).to_dict()
 
 
 def evaluate(
@@ -227,7 +225,7 @@ def evaluate(
                 params_hash=sc.params_hash,
             )
             summary = run.as_dict()
-            summary["win_rate_detail"] = _win_rate(
+            summary["win_rate_detail"] = stored_win_rate(
                 store,
                 judge=run.judge,
                 judge_version=run.judge_version,
@@ -381,4 +379,5 @@ __all__ = [
     "reference_accuracy_of",
     "reference_correctness",
     "sampler_config",
+    "stored_win_rate",
 ]

@@ -96,18 +96,6 @@ def verdicts_in_both_orders(
     )
 
 
-def per_prompt_preference(
-    store: Store, *, judge: str, judge_version: str, model_a: str, model_b: str, prompt_ids: list[str]
-) -> pd.DataFrame:
-    """prompt_id, preference: per prompt the mean of one judge version's verdicts on (model_a, model_b) over
-    its orders (the unit a round's win rate resamples)."""
-    return store.query(
-        "SELECT prompt_id, avg(preference) AS preference FROM judgments WHERE judge = ? AND judge_version = ? "
-        "AND model_a = ? AND model_b = ? AND prompt_id IN (SELECT unnest(?::VARCHAR[])) GROUP BY prompt_id",
-        [judge, judge_version, model_a, model_b, list(prompt_ids)],
-    )
-
-
 def judged_answers(store: Store, *, judge: str, judge_version: str | None) -> pd.DataFrame:
     """prompt_id, model_a, model_b, answer_a, answer_b: the answer texts one judge version saw (stored with the
     judgment or joined from `generations`; NULL when unknown, e.g. imported without answers), one row per
