@@ -597,7 +597,7 @@ def test_judge_health_table_equals_health_and_length_control(app_store, monkeypa
     canaries = at.dataframe[0].value.set_index("judge")
     assert canaries.loc["api-judge", "verdict"] == "UNINFORMATIVE"
     assert canaries.loc["llm-logprob", "verdict"] == "informative"
-    table = at.dataframe[2].value.set_index("judge")
+    table = at.dataframe[3].value.set_index("judge")
     raw = _judgments(app_store, LATEST_OLD, LATEST_NEW)
     for judge, part in raw.groupby("judge"):
         h = health.judge_health(part, judge)
@@ -650,7 +650,7 @@ def test_judge_health_table_equals_health_and_length_control(app_store, monkeypa
         want.append(length_control.lc_win_rate_from_judgments(against, new, old, judge=judge).lc_win_rate)
     np.testing.assert_allclose(_arr(lc_trace["y"]), want, atol=1e-9)
     assert specs[-1]["data"][0]["colorbar"]["title"]["text"] == "agreement"
-    agreement = at.dataframe[3].value
+    agreement = at.dataframe[4].value
     row = agreement[(agreement["judge_x"] == "llm-logprob") & (agreement["judge_y"] == "reward-model")].iloc[
         0
     ]
@@ -664,7 +664,8 @@ def test_judge_health_report_cards_equal_the_core(app_store, monkeypatch):
     from rlhf.store.queries.judgments import report_rows
 
     at = _app(app_store.root, monkeypatch, "judge_health")
-    shown = at.dataframe[1].value
+    trust, costs = at.dataframe[1].value, at.dataframe[2].value
+    shown = trust.merge(costs, on=["judge", "judge_version", "verdicts"], how="outer")
     cards = report_cards(report_rows(app_store), canary_results(app_store))
     assert len(shown) == len(cards) and len(cards) >= 4
     for card in cards:
@@ -677,17 +678,13 @@ def test_judge_health_report_cards_equal_the_core(app_store, monkeypatch):
             ("p_prefers_markdown", card.p_prefers_markdown),
             ("unscored_rate", card.unscored_rate),
         ):
-            assert row[column] == pytest.approx(float("nan") if want is None else 100 * want, nan_ok=True), (
-                column
-            )
+            got = row.get(column, float("nan"))  # a column nothing recorded is not shown
+            assert got == pytest.approx(float("nan") if want is None else 100 * want, nan_ok=True), column
         for cause, n in card.unscored_by_cause.items():
             assert row[f"unscored_{cause}"] == n
         want = card.seconds_per_1000
-        assert (
-            pd.isna(row["seconds_per_1000"])
-            if want is None
-            else row["seconds_per_1000"] == pytest.approx(want)
-        )
+        got = row.get("seconds_per_1000", float("nan"))
+        assert pd.isna(got) if want is None else got == pytest.approx(want)
     assert set(shown["canaries"]) >= {"informative", "UNINFORMATIVE"}
 
 

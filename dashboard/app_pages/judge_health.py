@@ -33,22 +33,25 @@ cards = stats.report_cards(ctx.path, ctx.version)
 if cards.empty:
     st.info("No judge has verdicts or canary results yet.")
 else:
-    ui.table(
-        cards,
-        "judge_report_cards",
-        percent=(
-            "canary_accuracy",
-            "canary_correct",
-            "canary_truncated",
-            "canary_length",
-            "position_consistency",
-            "first_position_rate",
-            "p_prefers_longer",
-            "p_prefers_markdown",
-            "tie_rate",
-            "unscored_rate",
-        ),
-    )
+    key = ["judge", "judge_version", "verdicts"]
+    trust = [
+        "canaries",
+        "canary_accuracy",
+        "canary_correct",
+        "canary_truncated",
+        "canary_length",
+        "position_consistency",
+        "first_position_rate",
+        "p_prefers_longer",
+        "p_prefers_markdown",
+        "tie_rate",
+        "unscored_rate",
+    ]
+    rest = [c for c in cards.columns if c not in key + trust]
+    for columns, name in ((trust, "judge_report_cards"), (rest, "judge_report_costs")):
+        part = cards[key + columns]
+        part = part[key + [c for c in columns if part[c].notna().any()]]  # nothing recorded: no column
+        ui.table(part, name, percent=[c for c in trust if c != "canaries"])
     st.caption(
         "As `rlhf judge report`. P(prefers longer / markdown-heavy): mean P(the answer with more characters / "
         "more headers, list items and bold) is better, over verdicts whose answers differ; 50% = not swayed. "
