@@ -156,17 +156,24 @@ _row = st.dictionaries(
 _line = st.one_of(_row.map(json.dumps), _text)
 
 
+@pytest.fixture(scope="module")
+def fuzz_store(tmp_path_factory):
+    """One store for every fuzzed file: each example checks the counts it changed, so the examples need not
+    start from an empty store (a fresh one per example was most of this test's 30 s)."""
+    return Store.open(tmp_path_factory.mktemp("fuzz") / "s")
+
+
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lines=st.lists(_line, min_size=1, max_size=6))
-def test_fuzzed_files_either_land_whole_or_fail_cleanly(tmp_path_factory, lines):
-    root = tmp_path_factory.mktemp("fuzz")
-    path = root / "f.jsonl"
+def test_fuzzed_files_either_land_whole_or_fail_cleanly(tmp_path_factory, fuzz_store, lines):
+    store = fuzz_store
+    path = tmp_path_factory.mktemp("fuzz") / "f.jsonl"
     path.write_text("\n".join(lines) + "\n")
-    store = Store.open(root / "s")
+    judgments, prompts = store.count("judgments"), store.count("prompts")
     try:
         results = append_files(store, "judgments", [path])
     except InputError as exc:
         assert str(path) in str(exc)
-        assert store.count("judgments") == 0 and store.count("prompts") == 0
+        assert store.count("judgments") == judgments and store.count("prompts") == prompts  # nothing half-way
     else:
-        assert store.count("judgments") == results["judgments"].added
+        assert store.count("judgments") == judgments + results["judgments"].added
