@@ -136,7 +136,7 @@ def demo(
     click.echo(
         f"where to look: rlhf --store {store.root} dashboard (http://127.0.0.1:{port}): Progress (win rate "
         "per round and judge with intervals, reference accuracy per checkpoint), Judge health (canaries: "
-        "which judges can tell), Decisions (every promote / hold / reject with its reasons), Regressions and "
+        "which judges can tell), Decision log (every promote / hold / reject with its reasons), Regressions and "
         "samples (the answers themselves); "
         f"rlhf --store {store.root} round status (stages, times, decisions); rlhf --store {store.root} champion"
     )
