@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from judges.stats.winrate import WinRate
     from rlhf.store import Store
 
 
@@ -59,9 +60,6 @@ class VerdictRow:
 def verdict_rows(store: Store, *, seed: int = 0) -> list[VerdictRow]:
     """One row per (evaluated round, judge that judged it): rounds in the order they started, the headline
     judge first within a round."""
-    from judges.stats.preferences import prompt_preferences
-    from judges.stats.winrate import win_rate
-    from rlhf.store.queries import judgments as judgment_queries
     from rlhf.store.queries.canaries import informative_by_version
     from rlhf.store.queries.reference import reference_accuracy
     from rlhf.store.queries.rounds import evaluated_rounds
@@ -80,18 +78,10 @@ def verdict_rows(store: Store, *, seed: int = 0) -> list[VerdictRow]:
         )
         for name, summary in headline_first:
             judge, version = str(summary.get("judge", name)), str(summary.get("judge_version", ""))
-            judged = judgment_queries.judgment_rows(
-                store, judge=judge, judge_version=version, models=(a, b), round_id=round_id
-            )
+            wr = _judged_win_rate(store, judge, version, a, b, round_id, seed)
             left_out = summary.get("uninformative") or {}
-            if judged.empty and not left_out:
+            if wr is None and not left_out:
                 continue
-            wr = (
-                None
-                if judged.empty
-                else win_rate(prompt_preferences(judged, b, a, judge=judge)["preference"], seed=seed)
-            )
-            scored = wr is not None and wr.n_total > 0
             rows.append(
                 VerdictRow(
                     round_id=round_id,
@@ -99,18 +89,13 @@ def verdict_rows(store: Store, *, seed: int = 0) -> list[VerdictRow]:
                     judge_version=version,
                     model_a=a,
                     model_b=b,
-                    win_rate=wr.win_rate if wr is not None and scored else None,
-                    ci_low=_finite(wr.ci_low) if wr is not None and scored else None,
-                    ci_high=_finite(wr.ci_high) if wr is not None and scored else None,
-                    significant=bool(wr is not None and wr.significant),
-                    n=0 if wr is None else int(wr.n_total),
+                    **_win_rate_fields(wr),
                     n_skipped=int(summary.get("n_skipped") or 0),
                     can_tell=can_tell.get((judge, version)),
                     headline=detail.get("primary_judge") == name,
                     accuracy_old=None if old is None else _finite(old["accuracy"]),
                     accuracy_new=None if new is None else _finite(new["accuracy"]),
                     accuracy_n=0 if old is None else int(old["n"]),
-                    p_value=_finite(wr.p_value) if wr is not None and scored else None,
                     left_out_policy=left_out.get("policy"),
                     n_eligible=int(left_out.get("n_judged", 0)) + int(left_out.get("n_not_judged", 0)),
                     judge_kind=summary.get("kind"),
@@ -127,9 +112,6 @@ def _comparison_rows(
     store: Store, round_id: str, can_tell: dict[tuple[str, str], bool], seed: int
 ) -> list[VerdictRow]:
     """The headline judge's verdicts against round 0 and the previous round (the round's `compare` stage)."""
-    from judges.stats.preferences import prompt_preferences
-    from judges.stats.winrate import win_rate
-    from rlhf.store.queries import judgments as judgment_queries
     from rlhf.store.queries.rounds import stage_rows
 
     rows = []
@@ -143,13 +125,9 @@ def _comparison_rows(
                 str(c["judge"]),
                 str(c["judge_version"]),
             )
-            judged = judgment_queries.judgment_rows(
-                store, judge=judge, judge_version=version, models=(a, b), round_id=round_id
-            )
-            if judged.empty:
+            wr = _judged_win_rate(store, judge, version, a, b, round_id, seed)
+            if wr is None:
                 continue
-            wr = win_rate(prompt_preferences(judged, b, a, judge=judge)["preference"], seed=seed)
-            scored = wr.n_total > 0
             rows.append(
                 VerdictRow(
                     round_id=round_id,
@@ -157,11 +135,7 @@ def _comparison_rows(
                     judge_version=version,
                     model_a=a,
                     model_b=b,
-                    win_rate=wr.win_rate if scored else None,
-                    ci_low=_finite(wr.ci_low) if scored else None,
-                    ci_high=_finite(wr.ci_high) if scored else None,
-                    significant=bool(wr.significant),
-                    n=int(wr.n_total),
+                    **_win_rate_fields(wr),
                     n_skipped=0,
                     can_tell=can_tell.get((judge, version)),
                     headline=False,
@@ -169,10 +143,36 @@ def _comparison_rows(
                     accuracy_new=None,
                     accuracy_n=0,
                     against=str(c["against"]),
-                    p_value=_finite(wr.p_value) if scored else None,
                 )
             )
     return rows
+
+
+def _judged_win_rate(
+    store: Store, judge: str, version: str, a: str, b: str, round_id: str, seed: int
+) -> WinRate | None:
+    """The core's win rate of b over a from one judge version's judgments in the round; None when it has none."""
+    from judges.stats.preferences import prompt_preferences
+    from judges.stats.winrate import win_rate
+    from rlhf.store.queries.judgments import judgment_rows
+
+    judged = judgment_rows(store, judge=judge, judge_version=version, models=(a, b), round_id=round_id)
+    if judged.empty:
+        return None
+    return win_rate(prompt_preferences(judged, b, a, judge=judge)["preference"], seed=seed)
+
+
+def _win_rate_fields(wr: WinRate | None) -> dict[str, Any]:
+    """A verdict row's win-rate fields: None where no prompt was scored."""
+    scored = wr is not None and wr.n_total > 0
+    return {
+        "win_rate": wr.win_rate if wr is not None and scored else None,
+        "ci_low": _finite(wr.ci_low) if wr is not None and scored else None,
+        "ci_high": _finite(wr.ci_high) if wr is not None and scored else None,
+        "significant": bool(wr is not None and wr.significant),
+        "n": 0 if wr is None else int(wr.n_total),
+        "p_value": _finite(wr.p_value) if wr is not None and scored else None,
+    }
 
 
 def _round0(store: Store) -> str | None:
