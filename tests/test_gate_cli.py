@@ -48,6 +48,10 @@ def _answers(store, config, checkpoint_id: str, n_right: int) -> None:
     )
 
 
+def _no_nan(constant: str):
+    raise AssertionError(f"not strict JSON: {constant}")
+
+
 def _cli(store, *args):
     return CliRunner().invoke(main, ["--store", str(store.root), *args], catch_exceptions=False)
 
@@ -97,7 +101,7 @@ def test_reject_hold_promote_and_manual_decisions(store, gated, tiny_lm_dir, tin
     # round 2: 20/24 -> 4/24 against the champion: a significant regression, rejected, exit 4
     second = _cli(store, "round", "add", "--checkpoint", str(uploads[1]), "--config", recipe, "--json")
     assert second.exit_code == 4, second.output
-    added = json.loads(second.stdout)  # the stage log went to stderr: stdout is the decision record alone
+    added = json.loads(second.stdout, parse_constant=_no_nan)  # stdout: the decision record alone
     assert "[evaluate] done" in second.stderr
     decided = json.loads(_cli(store, "gate", "--round", "round-002", "--json").output)
     assert added == decided

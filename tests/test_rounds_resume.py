@@ -9,6 +9,8 @@ import signal
 import subprocess
 import sys
 
+import pytest
+
 from rlhf.rounds.events import CRASH_ENV
 from rlhf.store import Store
 from rounds_helpers import seed_store, tiny_recipe, write_recipe
@@ -50,10 +52,12 @@ def test_killed_round_resumes_at_unfinished_stage(tmp_path, tiny_lm_dir, tiny_rm
     status = _cli_here(store_dir, "round", "status")
     assert status.exit_code == 0 and "round-001" in status.output and "running" in status.output
 
-    resumed = _cli_here(store_dir, "round", "run", "--config", str(recipe))
+    resumed = _cli_here(store_dir, "round", "run", "--config", str(recipe), "--json")
     # held (exit 3): no judge passed canaries (the store has no reference prompts to build them from)
     assert resumed.exit_code == 3, resumed.output[-3000:]
-    assert "decision round-001: HOLD" in resumed.output
+    # --json: the stage log went to stderr and stdout is the decision record, strict JSON (no NaN)
+    decided = json.loads(resumed.stdout, parse_constant=lambda c: pytest.fail(f"not strict JSON: {c}"))
+    assert decided["decision"] == "hold" and decided["round_id"] == "round-001"
     assert "round round-001 (resuming)" in resumed.output
     assert "[reward] already done" in resumed.output
     store = Store.open(store_dir)
