@@ -127,3 +127,18 @@ def test_gate_section_in_a_recipe():
     ]:
         with pytest.raises(ConfigError, match=message):
             config_from_dict({**base, "gate": gate}, source="r.yaml")
+
+
+def test_reports_keep_names_inert():
+    from rlhf.rounds.decision_report import format_markdown, format_text
+
+    hostile = "[click](javascript:alert(1))\x1b[31m<b>x</b>"
+    record = decide(
+        _evidence(candidate=hostile, headline=replace(GOOD, judge="*judge*"), round_id="r`2`"), GateConfig()
+    ).to_dict()
+    md = format_markdown(record)
+    assert "[click](" not in md and "<b>" not in md and "\x1b" not in md and "*judge*" not in md
+    assert "\\[click\\]\\(javascript:alert\\(1\\)\\)\\\\x1b\\[31m\\<b\\>x\\</b\\>" in md
+    assert md.startswith("**PROMOTE** r\\`2\\`: ")
+    text = format_text(record)
+    assert "\x1b" not in text and "\\x1b[31m" in text
