@@ -289,13 +289,15 @@ def test_winrate_and_leaderboard_json_say_whether_the_judge_is_informative(tmp_p
     expected = {"reference": True, "first": False, "untested": None}
     for name, informative in expected.items():
         out = json.loads(
-            cli("winrate", "--model", "new", "--baseline", "old", "--judge", name, "--json", "--n-boot", "50")
+            cli(
+                "winrate", "--model", "new", "--baseline", "old", "--judge", name, "--json", "--n-boot", "400"
+            )
         )
         assert out["judge_informative"] is informative, name
         # 5 prompts: too few for a bootstrap (most resamples would have no MLE and the fit refuses)
         board = json.loads(cli("leaderboard", "--judge", name, "--json", "--n-boot", "0"))
         assert {r["judge_informative"] for r in board} == {informative}
-    text = cli("winrate", "--model", "new", "--baseline", "old", "--judge", "first", "--n-boot", "50")
+    text = cli("winrate", "--model", "new", "--baseline", "old", "--judge", "first", "--n-boot", "400")
     assert "UNINFORMATIVE JUDGE" in text
     assert "canaries: not run" in cli("leaderboard", "--judge", "untested", "--n-boot", "0")
 

@@ -194,8 +194,8 @@ def test_the_evaluate_stage_detail_equals_the_core(filled, round_id):
 @pytest.mark.parametrize("version", ["v1", "v2"])
 def test_cli_leaderboard_equals_the_core(filled, version):
     store, frame = filled
-    board = _cli(store, "leaderboard", "--judge-version", version, "--json", "--n-boot", "200", "--seed", "1")
-    fit = leaderboard(frame[frame["judge_version"] == version], n_boot=200, seed=1).to_frame()
+    board = _cli(store, "leaderboard", "--judge-version", version, "--json", "--n-boot", "400", "--seed", "1")
+    fit = leaderboard(frame[frame["judge_version"] == version], n_boot=400, seed=1).to_frame()
     assert [r["model"] for r in board] == fit["model"].tolist()
     for key in ("strength", "rating", "ci_low", "ci_high", "n"):
         assert [r[key] for r in board] == pytest.approx(fit[key].tolist(), abs=1e-9), key
@@ -213,7 +213,7 @@ def test_the_dashboard_statistics_equal_the_core(filled):
     _, expected = _core(frame, "v2", "ckpt-1", "ckpt-0", n_boot=stats.N_BOOT, seed=stats.SEED)
     for key in FIELDS:
         assert getattr(head, key) == pytest.approx(getattr(expected, key), abs=1e-12), key
-    cli = _cli(store, "winrate", "--model", "ckpt-1", "--baseline", "ckpt-0", "--json", "--n-boot", "0")
+    cli = _cli(store, "winrate", "--model", "ckpt-1", "--baseline", "ckpt-0", "--json", "--n-boot", "400")
     lc_rows = stats.lc_by_comparison(path, version, ("ckpt-0",), ("ckpt-1",), JUDGE)
     assert lc_rows["lc_win_rate"].tolist() == pytest.approx([cli["lc_win_rate"]], abs=1e-9)
     table = stats.judge_table_for(path, version, "ckpt-0", "ckpt-1").set_index("judge")

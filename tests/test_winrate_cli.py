@@ -69,7 +69,7 @@ def test_latest_judge_version_by_default_with_a_note_and_versions_never_pooled(s
         1.0 - new["preference"]
     )  # the new template flips the verdicts: pooling would show ~0.5
     store.append("judgments", new)
-    res = _run(store, "winrate", "--model", "ckpt-1", "--baseline", "ckpt-0", "--json", "--n-boot", "200")
+    res = _run(store, "winrate", "--model", "ckpt-1", "--baseline", "ckpt-0", "--json", "--n-boot", "400")
     assert res.exit_code == 0, res.output
     out = json.loads(res.stdout)
     assert out["judge_version"] == "v2" and out["judge_version_defaulted"]
@@ -77,7 +77,7 @@ def test_latest_judge_version_by_default_with_a_note_and_versions_never_pooled(s
     only_new = win_rate(prompt_preferences(new, "ckpt-1", "ckpt-0")["preference"], n_boot=200)
     assert out["win_rate"] == pytest.approx(only_new.win_rate, abs=1e-12)
     res = _run(store, "winrate", "--model", "ckpt-1", "--baseline", "ckpt-0", "--json", "--judge-version", "v1",
-               "--n-boot", "200")  # fmt: skip
+               "--n-boot", "400")  # fmt: skip
     only_old = win_rate(prompt_preferences(old, "ckpt-1", "ckpt-0")["preference"], n_boot=200)
     assert json.loads(res.stdout)["win_rate"] == pytest.approx(only_old.win_rate, abs=1e-12)
     board = _run(store, "leaderboard", "--json", "--n-boot", "0")
@@ -99,7 +99,7 @@ def test_no_scored_verdict_says_so_instead_of_nan(store):
 
 def test_text_output_states_the_test_the_mde_and_holm(filled):
     res = _run(
-        filled, "winrate", "--model", "ckpt-1", "--baseline", "ckpt-0", "--by", "category", "--n-boot", "300"
+        filled, "winrate", "--model", "ckpt-1", "--baseline", "ckpt-0", "--by", "category", "--n-boot", "400"
     )
     assert res.exit_code == 0, res.output
     assert "two-sided" in res.output and "can only detect +-" in res.output and "Holm" in res.output
@@ -164,7 +164,7 @@ def test_several_judges_need_a_choice(store):
 
 
 def test_leaderboard_json_matches_the_library(filled):
-    res = _run(filled, "leaderboard", "--json", "--anchor", "ckpt-0", "--n-boot", "200")
+    res = _run(filled, "leaderboard", "--json", "--anchor", "ckpt-0", "--n-boot", "400")
     assert res.exit_code == 0, res.output
     board = json.loads(res.output)
     keys = {
@@ -196,7 +196,7 @@ def test_leaderboard_json_matches_the_library(filled):
     pairs = pair_preferences(rows)
     expected = bradley_terry(
         pair_cells(pairs["model_x"], pairs["model_y"], pairs["preference"], groups=pairs["prompt_id"]),
-        n_boot=200,
+        n_boot=400,
         anchor="ckpt-0",
     )
     assert by_model["ckpt-1"]["ci_low"] == pytest.approx(expected.ci_low[1], abs=1e-9)  # prompts resampled
@@ -212,7 +212,7 @@ def test_leaderboard_states_the_confidence_it_was_asked_for(filled):
 
 
 def test_leaderboard_table_and_errors(filled):
-    res = _run(filled, "leaderboard", "--n-boot", "50")
+    res = _run(filled, "leaderboard", "--n-boot", "400")
     assert res.exit_code == 0, res.output
     assert "ckpt-1" in res.output and "rating" in res.output
     bad = _run(filled, "leaderboard", "--anchor", "nope")

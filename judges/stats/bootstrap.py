@@ -20,7 +20,14 @@ from collections.abc import Iterator
 
 import numpy as np
 
-__all__ = ["bootstrap_means", "interval_rank", "percentile_interval", "resample_chunks", "resample_indices"]
+__all__ = [
+    "bootstrap_means",
+    "interval_rank",
+    "min_resamples",
+    "percentile_interval",
+    "resample_chunks",
+    "resample_indices",
+]
 
 _CHUNK_ELEMENTS = 4_000_000  # indices per chunk: 32 MB of int64 plus the gathered float64 values
 
@@ -65,6 +72,18 @@ def bootstrap_means(values: np.ndarray, *, n_boot: int, seed: int, chunk: int | 
         return np.full(n_boot, np.nan)
     parts = [values[idx].mean(axis=1) for idx in resample_chunks(len(values), n_boot, seed, chunk=chunk)]
     return np.concatenate(parts) if parts else np.empty(0)
+
+
+def min_resamples(confidence: float) -> int:
+    """The fewest resamples a reported interval and p-value may rest on: 10 resamples beyond each end of the
+    interval, B = 20 / (1 - confidence). Then the smallest p-value the resamples can show, 2 / B, is a tenth
+    of alpha (fewer, and `p < 2/B` can exceed alpha: the p-value could not say "significant" while the interval
+    did, or an interval of 1 resample would exclude its own estimate).
+
+    >>> min_resamples(0.95), min_resamples(0.90), min_resamples(0.99)
+    (400, 200, 2000)
+    """
+    return math.ceil(round(20 / (1 - confidence), 6))
 
 
 def interval_rank(n_samples: int, confidence: float) -> int:

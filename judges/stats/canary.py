@@ -42,7 +42,15 @@ import pandas as pd
 from judges.stats.preferences import same_side
 from judges.stats.proportion import wilson_interval
 
-__all__ = ["KINDS", "CanarySummary", "headline_judge", "summarize_canaries"]
+__all__ = [
+    "KINDS",
+    "CanarySummary",
+    "against_chance",
+    "chance_sentence",
+    "headline_judge",
+    "kinds_against_chance",
+    "summarize_canaries",
+]
 
 KINDS = ("correct", "truncated", "length", "symmetric")
 DECISIVE = ("correct", "truncated", "length")
@@ -73,6 +81,61 @@ class CanarySummary:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values; NaN becomes None."""
         return {k: _clean(v) for k, v in asdict(self).items()}
+
+
+def against_chance(ci_low: float, ci_high: float) -> str:
+    """Where an accuracy interval lies against 50%: ``above chance`` (``ci_low > 0.5``, the rule of
+    ``informative``), ``below chance`` (``ci_high < 0.5``: the judge prefers the wrong answer), ``at chance``
+    (the interval includes 0.5) or ``unknown`` (no interval).
+
+    >>> against_chance(0.655, 0.905), against_chance(0.404, 0.696), against_chance(0.266, 0.397)
+    ('above chance', 'at chance', 'below chance')
+    >>> against_chance(0.5, 0.6), against_chance(0.0, 0.057), against_chance(float("nan"), float("nan"))
+    ('at chance', 'below chance', 'unknown')
+    """
+    low, high = float(ci_low), float(ci_high)
+    if math.isnan(low) or math.isnan(high):
+        return "unknown"
+    if low > 0.5:
+        return "above chance"
+    if high < 0.5:
+        return "below chance"
+    return "at chance"
+
+
+def chance_sentence(ci_low: float, ci_high: float) -> str:
+    """What an accuracy interval says about a judge, in words computed from the interval.
+
+    >>> chance_sentence(0.266, 0.397)
+    'its interval lies below 50%: it prefers the wrong answer (reliably wrong, not a coin)'
+    >>> chance_sentence(0.404, 0.696)
+    'its interval includes 50%: it cannot be told apart from a coin'
+    """
+    side = against_chance(ci_low, ci_high)
+    return {
+        "above chance": "its interval lies above 50%: it tells the better answer",
+        "at chance": "its interval includes 50%: it cannot be told apart from a coin",
+        "below chance": "its interval lies below 50%: it prefers the wrong answer (reliably wrong, not a coin)",
+        "unknown": "no scored canary pair: whether it can tell is unknown",
+    }[side]
+
+
+def kinds_against_chance(ci_by_kind: Mapping[str, tuple[float, float]], kinds: tuple[str, ...]) -> str:
+    """``kinds`` (the failed ones) grouped by where their own interval lies, e.g. for the round's log.
+
+    >>> kinds_against_chance({"correct": (0.3, 0.6), "length": (0.0, 0.057)}, ("correct", "length"))
+    'at chance on correct; below chance on length (prefers the wrong answer)'
+    """
+    groups: dict[str, list[str]] = {}
+    for kind in kinds:
+        low, high = ci_by_kind.get(kind, (float("nan"), float("nan")))
+        groups.setdefault(against_chance(low, high), []).append(kind)
+    parts = []
+    for side in ("at chance", "below chance", "above chance", "unknown"):
+        if side in groups:
+            tail = " (prefers the wrong answer)" if side == "below chance" else ""
+            parts.append(f"{side} on {', '.join(groups[side])}{tail}")
+    return "; ".join(parts)
 
 
 def _clean(value: Any) -> Any:

@@ -293,8 +293,9 @@ def _summary(r) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print runs and stored results as JSON.")
 @click.pass_context
 def canaries(ctx, judge_specs, max_prompts, force, threads, as_json):
-    """Score judges on pairs whose better answer is known; a judge whose accuracy interval includes 50% is
-    uninformative. Once per judge version: a rerun judges nothing."""
+    """Score judges on pairs whose better answer is known; a judge whose accuracy interval does not lie above
+    50% is uninformative (at chance: a coin; below: it prefers the wrong answer). Once per judge version: a
+    rerun judges nothing."""
     from judges.canaries import CanaryError, run_canaries
     from rlhf.openai_client import OpenAIClientError
     from rlhf.store.queries.canaries import canary_results
@@ -334,12 +335,17 @@ def _pct(value) -> str:
 
 def _canary_summary(run) -> str:
     s = run.summary
+    from judges.stats.canary import against_chance, chance_sentence, kinds_against_chance
+
     if s.informative:
         verdict = "informative"
-    elif s.n and s.ci_low > 0.5:
-        verdict = f"NOT informative: at chance on {', '.join(s.failed_kinds)} pairs (each kind must beat 50%)"
+    elif against_chance(s.ci_low, s.ci_high) == "above chance":
+        verdict = (
+            f"NOT informative: above 50% pooled, but {kinds_against_chance(s.ci_by_kind, s.failed_kinds)} "
+            "(each kind must beat 50%)"
+        )
     else:
-        verdict = "NOT informative (its interval includes 50%: it cannot tell)"
+        verdict = f"NOT informative ({chance_sentence(s.ci_low, s.ci_high)})"
     how = (
         "stored result reused, 0 judge calls"
         if run.reused

@@ -10,13 +10,14 @@ selects rows, calls them and prints.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import click
 import pandas as pd
 
+from judges.stats.bootstrap import min_resamples
 from judges.stats.bradley_terry import anchor_rule
 from judges.stats.bradley_terry import leaderboard as fit_leaderboard
+from judges.stats.canary import against_chance, chance_sentence, kinds_against_chance
 from judges.stats.health import judge_health
 from judges.stats.length_control import LengthControlled, lc_win_rate_from_judgments
 from judges.stats.preferences import prompt_preferences
@@ -24,52 +25,21 @@ from judges.stats.style_control import StyleControlled, style_leaderboard
 from judges.stats.winrate import NO_CATEGORY, WinRate, win_rate, win_rate_by
 from rlhf.commands import BadInput
 from rlhf.commands import store_from as _store
+from rlhf.commands.judge_choice import JudgeChoice, choose_judge_version
 from rlhf.commands.strict_json import echo_json
 from rlhf.store import Store
 from rlhf.store.queries.canaries import canary_results
 from rlhf.store.queries.judgments import judge_versions, judged_answers, judged_models, judgment_rows
 
 
-@dataclass(frozen=True)
-class JudgeChoice:
-    """The judge version a command reads, and whether it was chosen for the user (the latest)."""
-
-    judge: str
-    judge_version: str | None
-    defaulted: bool
-    n_versions: int
-
-    def note(self) -> str:
-        return (
-            f"judge {self.judge!r}: using its latest judge version {self.judge_version!r} of {self.n_versions}; "
-            "choose another with --judge-version (versions are never pooled)"
+def _check_n_boot(n_boot: int, confidence: float) -> None:
+    """Refuse fewer resamples than an interval at this confidence needs (judges.stats.bootstrap.min_resamples)."""
+    least = min_resamples(confidence)
+    if n_boot < least:
+        raise BadInput(
+            f"--n-boot {n_boot}: a {confidence:.4g} interval needs at least {least} resamples (20 / (1 - confidence): "
+            f"10 beyond each end, so the p-value resolves to {2 / least:.2g}, a tenth of alpha); give --n-boot {least} or more"
         )
-
-
-def choose_judge_version(
-    versions: pd.DataFrame, judge: str | None, judge_version: str | None, *, what: str
-) -> JudgeChoice:
-    """Pick (judge, judge_version) among ``versions`` (rows of `judge_versions`), or raise BadInput naming the
-    valid choices. ``what`` says what was searched ("judgments of 'b' vs 'a'")."""
-    judges = sorted(map(str, versions["judge"].unique()))
-    if not judges:
-        raise BadInput(f"no {what}")
-    if judge is None:
-        if len(judges) > 1:
-            raise BadInput(
-                f"several judges scored {what.removeprefix('judgments ')}: {judges}; pick one with --judge "
-                "(pooling counts pairs twice)"
-            )
-        judge = judges[0]
-    if judge not in judges:
-        raise BadInput(f"no {what} by --judge {judge!r}. Judges: {judges}.")
-    mine = versions[versions["judge"] == judge]
-    known = [v if isinstance(v, str) else None for v in mine["judge_version"]]
-    if judge_version is None:
-        return JudgeChoice(judge, known[-1], len(known) > 1, len(known))
-    if judge_version not in known:
-        raise BadInput(f"no {what} by judge {judge!r} version {judge_version!r}. Its versions: {known}.")
-    return JudgeChoice(judge, judge_version, False, len(known))
 
 
 def _fmt(x: float | None, width: int = 7) -> str:
@@ -111,7 +81,12 @@ def _lc_dict(lc: LengthControlled | None) -> dict[str, object]:
 @click.command()
 @click.option("--model", required=True, help="The checkpoint whose win rate is reported (B).")
 @click.option("--baseline", required=True, help="The checkpoint it is compared with (A).")
-@click.option("--judge", default=None, help="Judge id; required when several judges scored the pair.")
+@click.option(
+    "--judge",
+    default=None,
+    help="Judge: its name, or the recipe's kind (llm, reward, reference) where that names one judge "
+    "[default: the store's headline judge, said on stderr].",
+)
 @click.option(
     "--judge-version", default=None, help="Judge version (default: the judge's latest, with a note)."
 )
@@ -121,10 +96,18 @@ def _lc_dict(lc: LengthControlled | None) -> dict[str, object]:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (fractions in [0, 1]).")
 @click.option("--seed", default=0, show_default=True, type=int, help="Bootstrap seed.")
 @click.option(
-    "--n-boot", default=2000, show_default=True, type=click.IntRange(0), help="Bootstrap resamples."
+    "--n-boot",
+    default=2000,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Bootstrap resamples over prompts; at least 20 / (1 - confidence): 400 at 95% (docs/statistics.md).",
 )
 @click.option(
-    "--confidence", default=0.95, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True)
+    "--confidence",
+    default=0.95,
+    show_default=True,
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    help="Confidence level of the intervals (0.95: 95% intervals; alpha = 1 - confidence for p-values).",
 )
 @click.pass_context
 def winrate(
@@ -142,6 +125,7 @@ def winrate(
     confidence: float,
 ) -> None:
     """Win rate of --model over --baseline: per prompt, both orders averaged, with a bootstrap interval."""
+    _check_n_boot(n_boot, confidence)
     if model == baseline:
         raise BadInput(
             f"--model and --baseline are both {model!r}; a model's win rate over itself is 0.5 by definition"
@@ -155,9 +139,11 @@ def winrate(
                 f"{models or 'none'}."
             )
     what = f"judgments of --model {model!r} against --baseline {baseline!r}"
-    choice = choose_judge_version(judge_versions(store, (model, baseline)), judge, judge_version, what=what)
-    if choice.defaulted:
-        click.echo(choice.note(), err=True)
+    choice = choose_judge_version(
+        judge_versions(store, (model, baseline)), judge, judge_version, what=what, store=store
+    )
+    for note in choice.notes():
+        click.echo(note, err=True)
     rows = judgment_rows(store, judge=choice.judge, judge_version=choice.judge_version, models=(model, baseline),
                          round_id=round_id)  # fmt: skip
     if rows.empty:
@@ -215,7 +201,8 @@ def winrate(
     if as_json:
         echo_json(out)
         return
-    _print_winrate(out, result, cells, by)
+    lc_missing = lc_missing_reason(rows, model, baseline) if lc is None else ""
+    _print_winrate(out, result, cells, by, lc_missing)
     _print_canary_mark(store, choice)
 
 
@@ -240,7 +227,29 @@ def _length_controlled(
     )
 
 
-def _print_winrate(out: dict, result: WinRate, cells: dict[str, WinRate], by: str | None) -> None:
+def _points(fraction: float) -> str:
+    """A fraction in percentage points, with the precision its size needs (never "+-0" for a nonzero effect).
+
+    >>> _points(0.123), _points(0.004), _points(0.0)
+    ('12', '0.4', '0')
+    """
+    value = 100 * fraction
+    return f"{value:.0f}" if value >= 9.5 or value == 0 else f"{value:.2g}"
+
+
+def lc_missing_reason(rows: pd.DataFrame, model: str, baseline: str) -> str:
+    """Why there is no length-controlled win rate for these judgments (of ``model`` vs ``baseline``)."""
+    lengths = rows[["length_a", "length_b"]].notna().all(axis=1) if len(rows) else pd.Series(dtype=bool)
+    if not lengths.any():
+        return "no length-controlled win rate: no verdict records both answers' lengths (length_a, length_b)"
+    if not (lengths & rows["preference"].notna()).any():
+        return "no length-controlled win rate: no scored verdict records both answers' lengths"
+    return f"no length-controlled win rate: {model!r} was not judged against {baseline!r} with lengths"
+
+
+def _print_winrate(
+    out: dict, result: WinRate, cells: dict[str, WinRate], by: str | None, lc_missing: str = ""
+) -> None:
     pct = round(result.confidence * 100)
     health = out["judge_health"]
     lc_notes = "; ".join(out["lc_warnings"])
@@ -256,11 +265,12 @@ def _print_winrate(out: dict, result: WinRate, cells: dict[str, WinRate], by: st
                      f"   (paired bootstrap over prompts, {result.n_boot} resamples, seed {result.seed})"),
         ("std error", _fmt(result.standard_error)),
         ("p-value", f"{_p_text(result)}   (two-sided, from the same resamples: {verdict} at {1 - result.confidence:g})"),
-        ("detectable", f"{_fmt(result.mde)}   (n = {result.n_total} can only detect +-{100 * result.mde:.0f} points"
+        ("detectable", f"{_fmt(result.mde)}   (n = {result.n_total} can only detect +-{_points(result.mde)} points"
                        " at 80% power)" if not math.isnan(result.mde) else _fmt(None)),
         ("lc win rate", f"{_fmt(out['lc_win_rate'])}   {pct}% CI [{_fmt(out['lc_ci_low'], 0)},"
                         f" {_fmt(out['lc_ci_high'], 0)}]   (length-controlled, AlpacaEval)"
-                        + (f"   WARNING: {lc_notes}" if lc_notes else "")),
+                        + (f"   WARNING: {lc_notes}" if lc_notes else "")
+                        if out["lc_win_rate"] is not None else f"{_fmt(None)}   ({lc_missing})"),
         ("judge health", f"{_fmt(health['position_consistency'])}   position consistency"
                          f" ({health['n_both_orders']} prompts in both orders;"
                          f" {health['n_unknown_order']} verdicts of unknown order left out);"
@@ -288,7 +298,12 @@ def _print_winrate(out: dict, result: WinRate, cells: dict[str, WinRate], by: st
 
 
 @click.command()
-@click.option("--judge", default=None, help="Judge id; required when several judges are in the store.")
+@click.option(
+    "--judge",
+    default=None,
+    help="Judge: its name, or the recipe's kind (llm, reward, reference) where that names one judge "
+    "[default: the store's headline judge, said on stderr].",
+)
 @click.option(
     "--judge-version", default=None, help="Judge version (default: the judge's latest, with a note)."
 )
@@ -309,10 +324,19 @@ def _print_winrate(out: dict, result: WinRate, cells: dict[str, WinRate], by: st
 )
 @click.option("--seed", default=0, show_default=True, type=int, help="Bootstrap seed.")
 @click.option(
-    "--n-boot", default=1000, show_default=True, type=click.IntRange(0), help="Bootstrap resamples."
+    "--n-boot",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Bootstrap resamples over prompts; 0 for ratings without intervals, else at least 20 / (1 - confidence): "
+    "400 at 95% (docs/statistics.md).",
 )
 @click.option(
-    "--confidence", default=0.95, show_default=True, type=click.FloatRange(0, 1, min_open=True, max_open=True)
+    "--confidence",
+    default=0.95,
+    show_default=True,
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    help="Confidence level of the intervals (0.95: 95% intervals; alpha = 1 - confidence for p-values).",
 )
 @click.pass_context
 def leaderboard(
@@ -327,12 +351,14 @@ def leaderboard(
     confidence: float,
 ) -> None:
     """Bradley-Terry strengths and Elo-style ratings over every checkpoint, with bootstrap intervals over prompts."""
+    if n_boot:  # 0: ratings without intervals
+        _check_n_boot(n_boot, confidence)
     store = _store(ctx)
     choice = choose_judge_version(
-        judge_versions(store), judge, judge_version, what=f"judgments in {store.root}"
+        judge_versions(store), judge, judge_version, what=f"judgments in {store.root}", store=store
     )
-    if choice.defaulted:
-        click.echo(choice.note(), err=True)
+    for note in choice.notes():
+        click.echo(note, err=True)
     rows = judgment_rows(store, judge=choice.judge, judge_version=choice.judge_version)
     models = sorted(set(rows["model_a"]) | set(rows["model_b"]))
     if anchor is not None and anchor not in models:
@@ -459,14 +485,27 @@ def _print_canary_mark(store: Store, choice: JudgeChoice) -> None:
     elif not row["informative"]:
         click.echo(
             f"UNINFORMATIVE JUDGE: canary accuracy {_fmt(row['accuracy'], 0)} [{_fmt(row['ci_low'], 0)}, "
-            f"{_fmt(row['ci_high'], 0)}] over {int(row['n'])} pairs includes 50%: this judge cannot tell a "
-            f"better answer from a worse one, whatever the numbers above say"
+            f"{_fmt(row['ci_high'], 0)}] over {int(row['n'])} pairs: {_uninformative_why(row)}; its win rates "
+            "are not evidence of a better answer, whatever the numbers above say"
         )
     else:
         click.echo(
             f"canaries: informative, accuracy {_fmt(row['accuracy'], 0)} [{_fmt(row['ci_low'], 0)}, "
             f"{_fmt(row['ci_high'], 0)}] over {int(row['n'])} pairs"
         )
+
+
+def _uninformative_why(row: pd.Series) -> str:
+    """Why a judge failed its canaries, from its numbers: its pooled interval (at or below chance), else the
+    kinds of canary pair it failed on their own."""
+    if against_chance(row["ci_low"], row["ci_high"]) != "above chance":
+        return chance_sentence(row["ci_low"], row["ci_high"])
+    detail = row["detail"] if isinstance(row.get("detail"), dict) else {}  # parsed by canary_results
+    failed = tuple(detail.get("failed_kinds") or ())
+    ci_by_kind = {k: tuple(v) for k, v in (detail.get("ci_by_kind") or {}).items() if v and None not in v}
+    if failed:
+        return f"above 50% pooled, but {kinds_against_chance(ci_by_kind, failed)} (each kind must beat 50%)"
+    return "it did not pass its canaries"
 
 
 def _print_leaderboard(

@@ -279,6 +279,7 @@ def _canaries(store: Store, judge: Any, echo: Callable[[str], None]) -> dict[str
     """Can this judge tell? Its canary result (judged once per judge version, then read back: a rerun or a later
     round with the same judge costs no judge call); `{"error": ...}` when the store has no reference prompts."""
     from judges.canaries import CanaryError, run_canaries
+    from judges.stats.canary import kinds_against_chance
 
     try:
         run = run_canaries(store, judge)
@@ -289,7 +290,7 @@ def _canaries(store: Store, judge: Any, echo: Callable[[str], None]) -> dict[str
     echo(
         f"    canaries {judge.judge_id}: accuracy {s.accuracy:.3f} [{s.ci_low:.3f}, {s.ci_high:.3f}] over {s.n} pairs, "
         f"{'informative' if s.informative else 'NOT informative (cannot tell)'}"
-        f"{' at chance on ' + ', '.join(s.failed_kinds) if s.failed_kinds else ''}"
+        f"{' ' + kinds_against_chance(s.ci_by_kind, s.failed_kinds) if s.failed_kinds else ''}"
         f" ({'stored result' if run.reused else f'{run.n_judged} judged, {run.n_cached} cached'})"
     )
     return run.as_dict()

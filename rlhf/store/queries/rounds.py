@@ -18,6 +18,7 @@ __all__ = [
     "done_stage_details",
     "evaluated_rounds",
     "primary_judge",
+    "recipe_judges",
     "round_config",
     "round_rows",
     "round_start_detail",
@@ -96,3 +97,17 @@ def primary_judge(store: Store) -> str | None:
 
 def _parsed(detail: object) -> dict[str, Any]:
     return json.loads(detail) if isinstance(detail, str) and detail else {}
+
+
+def recipe_judges(store: Store) -> dict[str, str]:
+    """judge name -> kind in the recipe of the latest round that recorded one (`judges:`), {} when none."""
+    frame = store.query(
+        "SELECT config FROM round_events WHERE stage = '' AND config IS NOT NULL ORDER BY event_at DESC LIMIT 1"
+    )
+    recipe = _parsed(frame["config"].iloc[0]) if len(frame) else {}
+    judges = recipe.get("judges") if isinstance(recipe, dict) else None
+    out: dict[str, str] = {}
+    for item in judges if isinstance(judges, list) else []:
+        if isinstance(item, dict) and isinstance(item.get("kind"), str):
+            out[str(item.get("name") or item["kind"])] = item["kind"]
+    return out
