@@ -3,6 +3,7 @@
 Subcommands load lazily so that `rlhf store path` does not import torch.
 Exit codes: 0 done; 1 the job ran and failed; 2 bad input or usage (click's convention); commands that gate
 a round (`round run`, `round add`, `gate`): 0 promoted, 3 held, 4 rejected (rlhf/commands/__init__.py).
+`--store` is accepted before or after the subcommand (`store_first`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,37 @@ _COMMANDS: dict[str, str] = {
 }
 
 
+def store_first(args: list[str]) -> list[str]:
+    """``args`` with every ``--store VALUE`` / ``--store=VALUE`` moved to the front (up to a ``--``); a store
+    given twice with different values is a usage error.
+
+    >>> store_first(["winrate", "--model", "m", "--store", "S"])
+    ['--store', 'S', 'winrate', '--model', 'm']
+    >>> store_first(["--store=S", "round", "status", "--", "--store", "x"])
+    ['--store', 'S', 'round', 'status', '--', '--store', 'x']
+    """
+    values: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest += args[i:]
+            break
+        if arg == "--store" and i + 1 < len(args):
+            values.append(args[i + 1])
+            i += 2
+            continue
+        if arg.startswith("--store="):
+            values.append(arg.split("=", 1)[1])
+        else:
+            rest.append(arg)
+        i += 1
+    if len(set(values)) > 1:
+        raise click.UsageError(f"--store is given {len(values)} times with different locations: {values}")
+    return (["--store", values[0]] if values else []) + rest
+
+
 class _LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(_COMMANDS)
@@ -46,6 +78,10 @@ class _LazyGroup(click.Group):
         module, attr = target.split(":")
         return getattr(importlib.import_module(module), attr)
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """`--store` may come after the subcommand too (`rlhf winrate --store S ...`): move it to the front."""
+        return super().parse_args(ctx, store_first(args))
+
     def invoke(self, ctx: click.Context):
         """Every subcommand runs inside the one exit spine (rlhf/commands/__init__.py: exit_codes)."""
         return exit_codes(super().invoke)(ctx)
@@ -55,11 +91,12 @@ class _LazyGroup(click.Group):
 @click.option(
     "--store",
     "store_dir",
-    type=click.Path(file_okay=False),
+    metavar="DIR|ducklake:postgres:...",
     envvar="RLHF_STORE",
     default=None,
-    help="Store directory, or ducklake:postgres:<libpq settings> data_path=DIR for the shared store "
-    "(else $RLHF_STORE, else ~/.local/share/rlhf-rounds/store). See docs/store.md.",
+    help="The store: a directory, or ducklake:postgres:<libpq settings> data_path=DIR for the shared store "
+    "(else $RLHF_STORE, else ~/.local/share/rlhf-rounds/store). Before or after the subcommand. Commands that "
+    "only read never create a store. See docs/store.md.",
 )
 @click.pass_context
 def main(ctx: click.Context, store_dir: str | None) -> None:

@@ -2,9 +2,11 @@
 
 Prompts (`rlhf append prompts`, the sampler's prompt files, the shipped data), generations, judgments and
 preference pairs are all read here, with the same rules: the format comes from the suffix; blank lines in
-JSONL are skipped; every row keeps the line (JSONL, CSV) or row number (Parquet) it came from, so a check
-further on can name it. Every problem is an ``InputError(path, line, field, message)``, which the CLI turns
-into exit code 2 (rlhf/commands/__init__.py). It lives on the base floor: it imports nothing of this project.
+JSONL are skipped; a UTF-8 byte-order mark and CRLF line ends are accepted alike in JSONL and CSV; `NaN` and
+`Infinity` are not JSON and are refused; every row keeps the line (JSONL, CSV) or row number (Parquet) it came
+from, so a check further on can name it. Every problem is an ``InputError(path, line, field, message)``; a
+file with several is reported at once, up to ``MAX_ERRORS``, as ``InputErrors``. The CLI turns both into exit
+code 2 (rlhf/commands/__init__.py). It lives on the base floor: it imports nothing of this project.
 """
 
 from __future__ import annotations
@@ -17,9 +19,19 @@ from typing import Literal
 
 import pandas as pd
 
-__all__ = ["SUFFIXES", "InputError", "RecordFile", "iter_jsonl", "read_records"]
+__all__ = [
+    "MAX_ERRORS",
+    "SUFFIXES",
+    "InputError",
+    "InputErrors",
+    "RecordFile",
+    "iter_jsonl",
+    "raise_all",
+    "read_records",
+]
 
 SUFFIXES = (".jsonl", ".json", ".ndjson", ".csv", ".parquet", ".pq")
+MAX_ERRORS = 20  # problems reported at once per file
 Unit = Literal["line", "row"]
 
 
@@ -48,6 +60,30 @@ class InputError(ValueError):
             where += f":{self.line}" if self.unit == "line" else f" row {self.line}"
         parts = [where, f"field {self.field!r}" if self.field else "", self.message]
         return ": ".join(p for p in parts if p)
+
+
+class InputErrors(InputError):
+    """Several problems in one input, reported together (the first ``MAX_ERRORS`` of ``total``)."""
+
+    def __init__(self, errors: list[InputError], total: int | None = None) -> None:
+        self.errors = errors[:MAX_ERRORS]
+        self.total = len(errors) if total is None else total
+        first = self.errors[0]
+        super().__init__(first.path, first.line, first.field, first.message, unit=first.unit)
+
+    def _text(self) -> str:
+        if len(self.errors) == 1:
+            return super()._text()
+        shown = "" if self.total <= len(self.errors) else f" (the first {len(self.errors)} shown)"
+        lines = [f"{self.total} problems{shown}; nothing was written:"]
+        lines += [f"  {InputError._text(e)}" for e in self.errors]
+        return "\n".join(lines)
+
+
+def raise_all(errors: list[InputError]) -> None:
+    """Raise the errors of one input together (nothing when there are none)."""
+    if errors:
+        raise InputErrors(errors, len(errors)) if len(errors) > 1 else errors[0]
 
 
 @dataclass(frozen=True)
@@ -85,33 +121,53 @@ def read_records(path: str | Path) -> RecordFile:
 
 def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict]]:
     """(line number, object) for every non-blank line of a JSONL file: the one JSONL rule (blank lines are
-    skipped; anything else must be one JSON object)."""
+    skipped; anything else must be one JSON object). Raises the first problem."""
+    for number, value in _jsonl_lines(path):
+        if isinstance(value, InputError):
+            raise value
+        yield number, value
+
+
+def _jsonl_lines(path: str | Path) -> Iterator[tuple[int, dict | InputError]]:
     path = Path(path)
     if not path.is_file():
         raise InputError(path, None, None, "no such file")
-    with open(path, encoding="utf-8") as fh:
-        for number, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                value = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(
-                    path, number, None, f"malformed JSON ({exc.msg} at column {exc.colno})"
-                ) from None
-            if not isinstance(value, dict):
-                raise InputError(path, number, None, f"expected a JSON object, got {type(value).__name__}")
-            yield number, value
+    # utf-8-sig: a byte-order mark is dropped as in CSV; text mode reads CRLF line ends as LF
+    with open(path, encoding="utf-8-sig") as fh:
+        try:
+            for number, line in enumerate(fh, start=1):
+                if line.strip():
+                    yield number, _parse_line(path, number, line)
+        except UnicodeDecodeError as exc:
+            raise InputError(path, None, None, f"not UTF-8 text ({exc})") from None
+
+
+def _parse_line(path: Path, number: int, line: str) -> dict | InputError:
+    def not_json(constant: str) -> None:
+        raise ValueError(constant)
+
+    try:
+        value = json.loads(line, parse_constant=not_json)
+    except json.JSONDecodeError as exc:
+        return InputError(path, number, None, f"malformed JSON ({exc.msg} at column {exc.colno})")
+    except ValueError as exc:
+        column = line.find(str(exc)) + 1
+        return InputError(path, number, None, f"{exc} at column {column} is not JSON; write null or a number")
+    if not isinstance(value, dict):
+        return InputError(path, number, None, f"expected a JSON object, got {type(value).__name__}")
+    return value
 
 
 def _read_jsonl(path: Path) -> RecordFile:
-    numbered = list(iter_jsonl(path))
-    return RecordFile(path, pd.DataFrame([r for _, r in numbered]), [n for n, _ in numbered], "line")
+    numbered = list(_jsonl_lines(path))
+    raise_all([v for _, v in numbered if isinstance(v, InputError)])
+    rows = [(n, v) for n, v in numbered if isinstance(v, dict)]
+    return RecordFile(path, pd.DataFrame([r for _, r in rows]), [n for n, _ in rows], "line")
 
 
 def _read_csv(path: Path) -> RecordFile:
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(path, None, None, f"malformed CSV ({exc})") from None
     frame = frame.replace({"": None})

@@ -5,13 +5,15 @@ gate a round (`rlhf round run`, `rlhf round add`, `rlhf gate`) end with the deci
 (``DECISION_EXIT``): 0 promoted, 3 held, 4 rejected, through ``exit_for_decision``. Commands raise
 what went wrong; ``exit_codes`` (applied once, by the `rlhf` group to every subcommand) maps it:
 ``BadInput`` and the inputs' own errors (``rlhf.inputs.InputError``: a file, line or field;
-``rlhf.config_mapping.ConfigError``: a recipe or config key) exit 2 with their message, anything else exits 1
-with its type and message. ``store_from(ctx)`` opens the store the group's ``--store`` names.
+``rlhf.config_mapping.ConfigError``: a recipe or config key) exit 2 with their message, a closed pipe
+(``rlhf leaderboard | head -1``) exits 0 quietly, anything else exits 1 with its type and message.
+``store_from(ctx)`` opens the store the group's ``--store`` names (creating it only for commands that write).
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -41,12 +43,23 @@ class JobFailed(click.ClickException):
     exit_code = 1
 
 
-def store_from(ctx: click.Context) -> Store:
-    """The store named by the group's --store option (else $RLHF_STORE, else the default store)."""
+def store_from(ctx: click.Context, *, create: bool = False) -> Store:
+    """The store named by the group's --store option (else $RLHF_STORE, else the default store).
+
+    Only commands that write pass ``create=True``: a command that reads a location holding no store exits 2
+    ("no store at PATH") and creates nothing, so a typo in --store never makes a store.
+    """
     from rlhf.store import Store
 
     root = ctx.find_root()
-    return Store.open((root.obj or ctx.obj or {}).get("store_dir"))
+    return Store.open((root.obj or ctx.obj or {}).get("store_dir"), create=create)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's last flush does not fail on the closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def exit_for_decision(decision: str) -> None:
@@ -68,6 +81,10 @@ def exit_codes(fn: F) -> F:
             return fn(*args, **kwargs)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except BrokenPipeError:
+            # the reader went away (`rlhf leaderboard | head -1`): nothing more to say, a quiet success
+            _silence_stdout()
+            raise click.exceptions.Exit(0) from None
         except (InputError, ConfigError) as exc:
             raise BadInput(str(exc)) from None
         except Exception as exc:

@@ -108,7 +108,7 @@ def synthetic(ctx: click.Context, rounds: int, prompts: int, judges: int, seed: 
     """Write synthetic rounds, judgments and training metrics into the store (to try the dashboard)."""
     from rlhf.synthetic import SyntheticConfig, generate
 
-    store = store_from(ctx)
+    store = store_from(ctx, create=True)
     config = SyntheticConfig(rounds=rounds, prompts=prompts, judges=judges, seed=seed, running_round=running)
     added = generate(store, config)
     for table, n in added.items():

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from rlhf.commands import BadInput
+from rlhf.commands import BadInput, store_from
 from rlhf.commands.round_cmd import _load, _run, default_recipe
 
 if TYPE_CHECKING:
@@ -65,13 +65,6 @@ def _done_rounds(store: Store) -> int:
 )
 @click.option("--no-serve", is_flag=True, help="Do not serve the dashboard afterwards (scripts, CI).")
 @click.option(
-    "--store",
-    "store_dir",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Store directory (default: the group's --store / $RLHF_STORE / the default store).",
-)
-@click.option(
     "--config",
     "config_path",
     type=click.Path(dir_okay=False),
@@ -80,24 +73,22 @@ def _done_rounds(store: Store) -> int:
 )
 @click.option("--port", default=8501, show_default=True, type=int, help="Dashboard port on 127.0.0.1.")
 @click.pass_context
-def demo(
-    ctx: click.Context, rounds: int, no_serve: bool, store_dir: str | None, config_path: str | None, port: int
-) -> None:
+def demo(ctx: click.Context, rounds: int, no_serve: bool, config_path: str | None, port: int) -> None:
     """Run two rounds of the embedded default on CPU, then serve the dashboard on 127.0.0.1."""
     import datasets
     import transformers
 
     from rlhf.models import default_model_dir
     from rlhf.rounds.orchestrator import run_round
-    from rlhf.store import Store
 
     warnings.filterwarnings("ignore", category=FutureWarning)  # deprecation notices from transformers/TRL
     datasets.disable_progress_bars()
     transformers.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
     started = time.perf_counter()
-    store_dir = store_dir or (ctx.obj or {}).get("store_dir")
-    store = Store.open(store_dir)
+    store = store_from(
+        ctx, create=True
+    )  # `rlhf demo --store DIR` works too: the group takes --store anywhere
     config = _load(config_path or default_recipe())
     click.echo(f"store: {store.root}")
 

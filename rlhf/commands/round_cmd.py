@@ -76,7 +76,7 @@ def run(ctx: click.Context, config_path: str | None, new: bool, as_json: bool, f
     from rlhf.rounds.orchestrator import run_round
 
     config = _load(config_path or default_recipe())
-    store = _store(ctx)
+    store = _store(ctx, create=True)
     echo = _echo(as_json, fmt)
     result = _run(run_round, config, store, echo=echo, new=new)
     echo(f"policy {result.policy_checkpoint_id} (round {result.round_id}, {result.seconds:.1f} s)")
@@ -155,7 +155,7 @@ def add(ctx: click.Context, checkpoint_path: str, config_path: str | None, as_js
     if not Path(checkpoint_path).is_dir():
         raise BadInput(f"--checkpoint {checkpoint_path}: no such directory")
     config = _load(config_path or default_recipe())
-    store = _store(ctx)
+    store = _store(ctx, create=True)
     echo = _echo(as_json, fmt)
     result = _run(add_round, config, store, checkpoint_path, echo=echo)
     echo(

@@ -128,7 +128,7 @@ def sample(
         )
     except ValueError as exc:
         raise click.UsageError(_option_names(str(exc))) from None
-    store = store_from(ctx)
+    store = store_from(ctx, create=not dry_run)
     if dry_run:
         click.echo(
             plan_sample(

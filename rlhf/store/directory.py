@@ -36,7 +36,14 @@ from rlhf.store import rollups, views
 from rlhf.store.duck import batch_name, memory_connection, utc_now
 from rlhf.store.location import DirectoryLocation
 from rlhf.store.migrations import MIGRATIONS
-from rlhf.store.store import AppendResult, Store, StoreUnavailable, stored_columns, stored_types
+from rlhf.store.store import (
+    NO_STORE_HINT,
+    AppendResult,
+    Store,
+    StoreUnavailable,
+    stored_columns,
+    stored_types,
+)
 
 ANALYST_STORAGE_VERSION = "v1.5.0"  # readable by the duckdb-cli 1.5.x on PyPI
 AUTO_MERGE_BATCHES = 128  # more batches than this in the live snapshot: merge the small ones
@@ -68,8 +75,8 @@ class DirectoryStore(Store):
         root = root.expanduser()
         if root.exists() and not root.is_dir():
             raise StoreUnavailable(f"store path {root} exists and is not a directory")
-        if not root.exists() and not create:
-            raise StoreUnavailable(f"no store at {root}")
+        if not create and not (root / "meta" / "migrations.jsonl").is_file():
+            raise StoreUnavailable(f"no store at {root}; {NO_STORE_HINT}")
         store = cls(root.absolute())
         if not store._is_current():
             try:

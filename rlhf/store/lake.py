@@ -45,7 +45,15 @@ from rlhf.store.duck import batch_name, memory_connection, utc_now
 from rlhf.store.location import POINTER, LakeLocation, pointer_content
 from rlhf.store.migrations import MIGRATIONS
 from rlhf.store.parts import LakeTables
-from rlhf.store.store import AppendResult, Store, StoreError, StoreUnavailable, stored_columns, stored_types
+from rlhf.store.store import (
+    NO_STORE_HINT,
+    AppendResult,
+    Store,
+    StoreError,
+    StoreUnavailable,
+    stored_columns,
+    stored_types,
+)
 
 ALIAS = "lake"
 SOURCE = LakeTables("stored")
@@ -92,7 +100,11 @@ class LakeStore(Store):
         try:
             db = _attach(place, data_path=None)  # an existing catalog knows its data path
         except _NewCatalog:
-            if place.data_path is None or not create:
+            if not create:
+                raise StoreUnavailable(
+                    f"no store in the Postgres database at {place.describe()}; {NO_STORE_HINT}"
+                ) from None
+            if place.data_path is None:
                 raise StoreUnavailable(
                     f"no DuckLake store in the Postgres database at {place.describe()} yet: "
                     "add data_path=DIR (a directory every machine mounts at the same path) to create it"

@@ -23,7 +23,7 @@ from typing import Any, Literal, cast
 import duckdb
 import pandas as pd
 
-from rlhf.schema import TABLES
+from rlhf.schema import KEYS, TABLES
 from rlhf.store import records, rollups, views
 from rlhf.store.duck import memory_connection
 from rlhf.store.parts import Source
@@ -35,6 +35,10 @@ class StoreError(RuntimeError):
 
 class StoreUnavailable(StoreError):
     """The store location is malformed or unreachable (bad input or configuration: CLI exit code 2)."""
+
+
+# what a read-only command says where no store is (rlhf/commands: only commands that write create a store)
+NO_STORE_HINT = "`rlhf demo`, `rlhf round run` or `rlhf append` create one"
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,9 @@ class Store:
     @classmethod
     def open(cls, path: str | Path | None = None, *, create: bool = True) -> Store:
         """Open (creating and upgrading as needed) the store at `path`, else `default_store_dir()`.
+
+        With ``create=False`` a location holding no store raises StoreUnavailable ("no store at PATH") and
+        nothing is created; an existing store is still upgraded (migrations, the analysts' file).
 
         `path` is a directory or `ducklake:postgres:<libpq settings> data_path=DIR` (docs/store.md).
         Raises StoreUnavailable, naming what and where, for a location that cannot be used.
@@ -197,10 +204,35 @@ class Store:
             row = con.execute(f"SELECT min(_row) FROM stored_{table} WHERE NOT same").fetchall()[0][0]
             if row is not None:
                 raise records.RecordError(
-                    table, int(row), "key", "a stored record has the same key and different content"
+                    table,
+                    int(row),
+                    "key",
+                    "a stored record has the same key and different content: "
+                    + Store._differences(con, table, int(row), stored),
                 )
         con.execute(f"DELETE FROM {name} WHERE _row IN (SELECT _row FROM stored_{table})")
         return con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
+
+    @staticmethod
+    def _differences(con: duckdb.DuckDBPyConnection, table: str, row: int, stored: Source) -> str:
+        """Which content fields of new_<table> row ``row`` differ from the stored record with its key."""
+        columns = records.content_columns(table)
+        pairs = ", ".join(f'CAST(n."{c}" AS VARCHAR), CAST(e."{c}" AS VARCHAR)' for c in columns)
+        found = con.execute(
+            f"SELECT {pairs} FROM new_{table} n JOIN ({views.raw_table_sql(table, stored)}) e ON e._key = n._key "
+            "WHERE n._row = ? LIMIT 1",
+            [row],
+        ).fetchall()
+        if not found:
+            return "(the stored record could not be read back)"
+        values = found[0]
+        diffs = [
+            f"{c} stored {values[2 * i + 1]!r}, given {values[2 * i]!r}"
+            for i, c in enumerate(columns)
+            if values[2 * i] != values[2 * i + 1]
+        ]
+        key = ", ".join(KEYS[table])
+        return f"{'; '.join(diffs)} (the key: {key})"
 
     def compact(self, *, full: bool = True, keep_old_s: float | None = None) -> int:
         """Merge small files, fold the rollups and remove files no reader needs any more (older than
