@@ -175,11 +175,11 @@ def test_leaderboard_style_control_json(tmp_path):
         if r["prompt_id"] == "p0":
             r.update(answer_a=None, answer_b=None)
     store.append("judgments", records)
-    args = ["--store", str(store.root), "leaderboard", "--style-control", "--n-boot", "50"]
+    args = ["--store", str(store.root), "leaderboard", "--style-control", "--n-boot", "400"]
     result = CliRunner().invoke(main, [*args, "--json"])
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
-    expected = style_leaderboard(frame[frame["prompt_id"] != "p0"], n_boot=50, seed=0)
+    expected = style_leaderboard(frame[frame["prompt_id"] != "p0"], n_boot=400, seed=0)
     board = {r["model"]: r for r in out["leaderboard"]}
     for model, rating in zip(expected.models, expected.rating, strict=True):
         assert board[model]["sc_rating"] == pytest.approx(rating, abs=1e-6)
