@@ -5,6 +5,7 @@ eval prompts never get into training; a checkpoint trained elsewhere joins the c
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -168,6 +169,40 @@ def test_add_checkpoint_trained_elsewhere(store, tiny_lm_dir, tiny_rm_dir, tmp_p
         {"judge": "llm-tiny", "model_a": parent, "model_b": "round-001-policy"}
     ]
     assert row["parent_checkpoint_id"] == parent
+    # the same files again (a rerun nightly job, from another path): nothing added, nothing generated
+    answers, rounds = store.count("generations"), store.count("round_events")
+    copy = tmp_path / "upload-again"
+    shutil.copytree(upload, copy)
+    again = CliRunner().invoke(
+        main, ["round", "add", "--checkpoint", str(copy), "--config", str(recipe), "--store", str(store.root)]
+    )
+    assert again.exit_code == 0, again.output
+    assert (
+        "same files as checkpoint round-001-policy, already evaluated as round round-001: nothing added"
+        in (again.output)
+    )
+    assert "judge llm-tiny (headline): win rate" in again.output or "judge llm-tiny: win rate" in again.output
+    assert store.count("round_events") == rounds and store.count("generations") == answers
+    assert store.count("checkpoints") == 2  # the parent and round-001-policy, no third with the same hash
+    # --again: a deliberate second evaluation, a new round that reuses the checkpoint and its answers
+    second = CliRunner().invoke(
+        main,
+        [
+            "round",
+            "add",
+            "--checkpoint",
+            str(copy),
+            "--config",
+            str(recipe),
+            "--again",
+            "--store",
+            str(store.root),
+        ],
+    )
+    assert second.exit_code == 0, second.output
+    assert "same files as checkpoint round-001-policy: its id and stored answers are reused" in second.output
+    assert "round round-002: round-001-policy evaluated against" in second.output
+    assert store.count("generations") == answers and store.count("checkpoints") == 2
     # a missing directory is bad input (exit 2), not a failed job
     bad = CliRunner().invoke(
         main,

@@ -145,11 +145,23 @@ def status(ctx: click.Context, as_json: bool) -> None:
     default=None,
     help="Recipe whose eval_sampler and judges evaluate it. Default: recipes/default.yaml.",
 )
+@click.option(
+    "--again",
+    is_flag=True,
+    help="Evaluate again as a new round even when these files are already a finished round's policy.",
+)
 @_decision_output
 @click.pass_context
-def add(ctx: click.Context, checkpoint_path: str, config_path: str | None, as_json: bool, fmt: str) -> None:
+def add(
+    ctx: click.Context, checkpoint_path: str, config_path: str | None, again: bool, as_json: bool, fmt: str
+) -> None:
     """Register an uploaded policy as the next round, evaluate it against the champion and decide (exit 0
-    promoted, 3 held, 4 rejected)."""
+    promoted, 3 held, 4 rejected).
+
+    Idempotent: a directory whose files are a registered checkpoint's reuses that checkpoint (its id and its
+    stored answers); when they are already a finished round's policy, the command prints that round and adds
+    nothing (--again for a deliberate second evaluation). A crashed add resumes.
+    """
     from rlhf.rounds.orchestrator import add_round
 
     if not Path(checkpoint_path).is_dir():
@@ -157,12 +169,44 @@ def add(ctx: click.Context, checkpoint_path: str, config_path: str | None, as_js
     config = _load(config_path or default_recipe())
     store = _store(ctx, create=True)
     echo = _echo(as_json, fmt)
-    result = _run(add_round, config, store, checkpoint_path, echo=echo)
+    result = _run(add_round, config, store, checkpoint_path, echo=echo, again=again)
+    if result.status == "exists":
+        echo(
+            f"{checkpoint_path}: same files as checkpoint {result.policy_checkpoint_id}, already evaluated as "
+            f"round {result.round_id}: nothing added (--again evaluates it once more as a new round)"
+        )
+        for line in _round_outcome(store, result.round_id):
+            echo(f"  {line}")
+        if result.decision:  # the same decision and exit code as when it was decided
+            _decided(result.decision, as_json, fmt)
+        return
     echo(
         f"round {result.round_id}: {result.policy_checkpoint_id} evaluated against "
         f"{result.parent_checkpoint_id} in {result.seconds:.1f} s"
     )
     _decided(result.decision, as_json, fmt)
+
+
+def _round_outcome(store, round_id: str) -> list[str]:
+    """What a finished round found: each judge's win rate from its evaluate stage (the headline marked)."""
+    from rlhf.store.queries.rounds import stage_rows
+
+    lines = []
+    for stage, status, detail in stage_rows(store, round_id):
+        if stage != "evaluate" or status != "done":
+            continue
+        headline = detail.get("primary_judge")
+        for name, summary in (detail.get("judges") or {}).items():
+            wr = summary.get("win_rate_detail") if isinstance(summary, dict) else None
+            if wr and wr.get("win_rate") is not None:
+                low, high = (
+                    f"{x:.3f}" if isinstance(x, (int, float)) else "-" for x in (wr["ci_low"], wr["ci_high"])
+                )
+                lines.append(
+                    f"judge {name}{' (headline)' if name == headline else ''}: win rate {wr['win_rate']:.3f} "
+                    f"[{low}, {high}] over {wr['n_total']} prompts"
+                )
+    return lines or [f"round {round_id} recorded no win rate (rlhf round status)"]
 
 
 __all__ = ["round_"]

@@ -26,6 +26,7 @@ training stage in-process or under `accelerate launch` in rlhf/rounds/launch.py.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Callable
@@ -139,17 +140,49 @@ def _needs_reward_model(config: RoundConfig) -> bool:
 
 
 def add_round(
-    config: RoundConfig, store: Store, checkpoint_path: str | Path, *, echo: Echo = print
+    config: RoundConfig, store: Store, checkpoint_path: str | Path, *, echo: Echo = print, again: bool = False
 ) -> RoundResult:
     """Register a policy trained elsewhere as the next round, evaluate it against the champion and decide (the
-    training stages are recorded as skipped)."""
+    training stages are recorded as skipped).
+
+    Idempotent by content: a directory whose files are those of a registered policy reuses that checkpoint
+    (its id, so its stored answers); when that checkpoint is already a finished round's policy nothing is
+    added and the result (status ``exists``) names that round, unless ``again`` asks for a second evaluation.
+    """
     started = time.perf_counter()
     _set_threads(config)
     path = Path(checkpoint_path).expanduser().resolve()
     from rlhf.sampler.checkpoint import check_causal_lm
+    from rlhf.store.queries.decisions import gate_decision
 
     check_causal_lm(path, label=str(path))
-    plan = plan_round(config, store, new=not resumable_add(store, path))
+    resuming = resumable_add(store, path)
+    same = None if resuming else registered_same(store, path)
+    if same is not None and not again:
+        done_round = _finished_round_of(store, same)
+        if done_round is not None:
+            return RoundResult(
+                round_id=done_round,
+                status="exists",
+                round_dir=str(path),
+                parent_checkpoint_id=str(same.parent_checkpoint_id or ""),
+                policy_checkpoint_id=same.checkpoint_id,
+                reward_model_checkpoint_id=None,
+                seconds=time.perf_counter() - started,
+                decision=gate_decision(store, done_round) or {},
+            )
+    plan = plan_round(config, store, new=not resuming)
+    if same is not None and plan.parent_policy_id == same.checkpoint_id:
+        # evaluated again after it became the latest policy: compare it with the parent it had
+        parent = ckpt.lookup(store, same.parent_checkpoint_id) if same.parent_checkpoint_id else None
+        if parent is None:
+            raise StageError(
+                f"round add --again: checkpoint {same.checkpoint_id} is the latest policy and has no parent "
+                "checkpoint to be compared with"
+            )
+        plan = dataclasses.replace(
+            plan, parent_policy_id=parent.checkpoint_id, parent_policy_path=str(parent.path)
+        )
     rm = plan.previous_reward_model
     if rm is None:  # nothing to fill `kind: reward` judges without a model
         usable = tuple(
@@ -166,6 +199,8 @@ def add_round(
             echo("  no reward model in the store yet: the reward-model judge is left out")
         config = config.replace(judges=usable)
     echo(f"round {plan.round_id}: adding {path} after {plan.parent_policy_id}")
+    if same is not None:
+        echo(f"  same files as checkpoint {same.checkpoint_id}: its id and stored answers are reused")
 
     def stages() -> Stages:
         for stage in TRAINING_STAGES:
@@ -175,7 +210,7 @@ def add_round(
             store,
             plan.round_id,
             "checkpoint",
-            lambda: _checkpoint(config, store, plan, policy_dir=path),
+            lambda: _checkpoint(config, store, plan, policy_dir=path, reuse=same),
             echo=echo,
         )
         done["evaluate"] = run_stage(
@@ -379,9 +414,38 @@ def _dpo(config: RoundConfig, store: Store, plan: RoundPlan) -> dict[str, Any]:
     )
 
 
+def registered_same(store: Store, path: Path) -> ckpt.Checkpoint | None:
+    """The registered policy checkpoint whose files hash like the directory ``path``, if any."""
+    from rlhf.models import content_hash, resolve_model_path
+    from rlhf.store.queries.checkpoints import first_policy_with_hash
+
+    same = first_policy_with_hash(store, content_hash(resolve_model_path(path)))
+    return None if same is None else ckpt.lookup(store, same)
+
+
+def _finished_round_of(store: Store, checkpoint: ckpt.Checkpoint) -> str | None:
+    """The finished round whose policy ``checkpoint`` is (by its row or a reusing round's checkpoint stage)."""
+    from rlhf.store.queries.rounds import rounds_of_policy
+
+    return rounds_of_policy(store, checkpoint.checkpoint_id, checkpoint.round_id)
+
+
 def _checkpoint(
-    config: RoundConfig, store: Store, plan: RoundPlan, *, policy_dir: Path | None = None
+    config: RoundConfig,
+    store: Store,
+    plan: RoundPlan,
+    *,
+    policy_dir: Path | None = None,
+    reuse: ckpt.Checkpoint | None = None,
 ) -> dict[str, Any]:
+    if reuse is not None:  # the same files are registered: keep that id (and so its answers)
+        return {
+            "checkpoint_id": reuse.checkpoint_id,
+            "path": str(policy_dir),
+            "content_hash": reuse.content_hash,
+            "parent_checkpoint_id": plan.parent_policy_id,
+            "reused": True,
+        }
     registered = ckpt.register(
         store,
         checkpoint_id=f"{plan.round_id}-policy",

@@ -22,6 +22,7 @@ __all__ = [
     "round_config",
     "round_rows",
     "round_start_detail",
+    "rounds_of_policy",
     "stage_rows",
 ]
 
@@ -111,3 +112,15 @@ def recipe_judges(store: Store) -> dict[str, str]:
         if isinstance(item, dict) and isinstance(item.get("kind"), str):
             out[str(item.get("name") or item["kind"])] = item["kind"]
     return out
+
+
+def rounds_of_policy(store: Store, checkpoint_id: str, own_round: str | None) -> str | None:
+    """The latest finished round whose policy is ``checkpoint_id``: its own round (``own_round``, from its
+    `checkpoints` row) or a round whose checkpoint stage reused it (`rlhf round add` of the same files)."""
+    frame = store.query(
+        "SELECT r.round_id FROM rounds r LEFT JOIN round_stages s ON s.round_id = r.round_id AND s.stage = 'checkpoint' "
+        "WHERE r.status = 'done' AND (r.round_id = ? OR json_extract_string(s.detail, '$.checkpoint_id') = ?) "
+        "ORDER BY r.started_at DESC LIMIT 1",
+        [own_round, checkpoint_id],
+    )
+    return str(frame["round_id"].iloc[0]) if len(frame) else None
