@@ -176,7 +176,8 @@ def test_add_checkpoint_trained_elsewhere(store, tiny_lm_dir, tiny_rm_dir, tmp_p
     again = CliRunner().invoke(
         main, ["round", "add", "--checkpoint", str(copy), "--config", str(recipe), "--store", str(store.root)]
     )
-    assert again.exit_code == 0, again.output
+    assert again.exit_code == 3, again.output  # the decision it had, with its exit code
+    assert "decision round-001: HOLD" in again.output
     assert (
         "same files as checkpoint round-001-policy, already evaluated as round round-001: nothing added"
         in (again.output)
@@ -199,7 +200,7 @@ def test_add_checkpoint_trained_elsewhere(store, tiny_lm_dir, tiny_rm_dir, tmp_p
             str(store.root),
         ],
     )
-    assert second.exit_code == 0, second.output
+    assert second.exit_code == 3, second.output
     assert "same files as checkpoint round-001-policy: its id and stored answers are reused" in second.output
     assert "round round-002: round-001-policy evaluated against" in second.output
     assert store.count("generations") == answers and store.count("checkpoints") == 2
