@@ -35,11 +35,12 @@ def test_full_round_then_next_round(store, tiny_lm_dir, tiny_rm_dir):
     row = store.query(
         "SELECT * FROM checkpoints WHERE checkpoint_id = ?", [result.policy_checkpoint_id]
     ).iloc[0]
-    assert Path(row["path"]).is_dir() and row["content_hash"] == content_hash(row["path"])
+    path = store.local_path(row["path"])  # recorded relative to the store's root when inside it
+    assert Path(path).is_dir() and row["content_hash"] == content_hash(path)
     assert row["parent_checkpoint_id"] == result.parent_checkpoint_id and row["round_id"] == "round-001"
     assert json.loads(row["config"])["round"]["k"] == 3 and row["code_revision"]
     rm = store.query("SELECT * FROM checkpoints WHERE kind = 'reward_model'").iloc[0]
-    assert rm["content_hash"] == content_hash(rm["path"])
+    assert rm["content_hash"] == content_hash(store.local_path(rm["path"]))
     # the over-long people's pair was counted and named, not silently lost
     reward = result.stages["reward"]
     assert reward["pairs_dropped"] == 1 and reward["dropped_ids"] == ["people-long"]

@@ -148,7 +148,7 @@ def register(
                     "checkpoint_id": checkpoint_id,
                     "round_id": round_id,
                     "kind": kind,
-                    "path": str(Path(resolved).resolve()) if isinstance(resolved, Path) else str(resolved),
+                    "path": store.stored_path(resolved) if isinstance(resolved, Path) else str(resolved),
                     "content_hash": digest,
                     "parent_checkpoint_id": parent_checkpoint_id,
                     "base_model": base_model,

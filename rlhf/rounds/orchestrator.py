@@ -295,7 +295,7 @@ def _recorded_round(
         plan.round_id,
         stage="",
         status="running",
-        detail={**plan.detail(), **(detail or {}), "resumed": plan.resumed},
+        detail={**plan.detail(store), **(detail or {}), "resumed": plan.resumed},
         parent_round_id=plan.parent_round_id,
         config_json=config.to_json(),
         seed=config.seed,
@@ -303,10 +303,12 @@ def _recorded_round(
     try:
         done = stages()
     except BaseException as exc:
-        record(store, plan.round_id, stage="", status="failed", detail={**plan.detail(), "error": str(exc)})
+        record(
+            store, plan.round_id, stage="", status="failed", detail={**plan.detail(store), "error": str(exc)}
+        )
         raise
     seconds = round(time.perf_counter() - started, 3)
-    record(store, plan.round_id, stage="", status="done", detail={**plan.detail(), "seconds": seconds})
+    record(store, plan.round_id, stage="", status="done", detail={**plan.detail(store), "seconds": seconds})
     return done, seconds
 
 

@@ -50,9 +50,9 @@ class RoundPlan:
     def rejection_pairs(self) -> Path:
         return self.round_dir / "rejection_pairs.parquet"
 
-    def detail(self) -> dict[str, Any]:
+    def detail(self, store: Store) -> dict[str, Any]:
         return {
-            "round_dir": str(self.round_dir),
+            "round_dir": store.stored_path(self.round_dir),  # "./rounds/..." inside the store: it can move
             "parent_checkpoint_id": self.parent_policy_id,
             "base_policy": self.base_policy,
         }
@@ -84,7 +84,10 @@ def plan_round(config: RoundConfig, store: Store, *, new: bool = False) -> Round
                 f"round {round_id}: its parent checkpoint {recorded.get('parent_checkpoint_id')!r} "
                 "is not in the store; start a new round (rlhf round run --new)"
             )
-        round_dir = Path(recorded.get("round_dir") or _round_dir(config, store, round_id))
+        recorded_dir = recorded.get("round_dir")
+        round_dir = (
+            Path(store.local_path(recorded_dir)) if recorded_dir else _round_dir(config, store, round_id)
+        )
         base_policy = recorded.get("base_policy", base_policy)
     else:
         current = champion(store)
@@ -118,7 +121,7 @@ def resumable_add(store: Store, path: Path) -> bool:
 def earlier_rejection_pairs(store: Store, *, exclude_round: str) -> list[Path]:
     """The pairs files of every earlier round's finished rejection stage, oldest first."""
     details = round_queries.done_stage_details(store, "rejection", exclude_round=exclude_round)
-    return [Path(d["pairs_path"]) for d in details if "pairs_path" in d]
+    return [Path(store.local_path(d["pairs_path"])) for d in details if "pairs_path" in d]
 
 
 def _next_round_id(taken: set[str]) -> str:

@@ -190,7 +190,7 @@ def run_rejection_sampling(
             bests.append(choice.chosen.reward)
     _write_frame(pd.DataFrame(rows), output_path)
     return RejectionResult(
-        pairs_path=str(output_path),
+        pairs_path=store.stored_path(output_path),  # "./rounds/..." inside the store: it can move
         prompts=len(prompt_ids),
         answers=sampled.requested,
         generated=sampled.generated,

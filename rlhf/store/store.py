@@ -111,6 +111,21 @@ class Store:
     def location(self) -> str:
         return str(self.root)
 
+    # ---- paths recorded in the store -----------------------------------------------------------------
+    # A path inside the store is recorded relative to its root, as "./rounds/round-001/policy", so a store
+    # copied or moved (`cp -r`, `mv`) finds its own files at the new place; a path outside stays absolute.
+    def stored_path(self, path: str | Path) -> str:
+        """How ``path`` is recorded: "./<relative>" inside the store's root, else absolute."""
+        absolute = Path(path).expanduser().resolve()
+        try:
+            return "./" + absolute.relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return str(absolute)
+
+    def local_path(self, recorded: str) -> str:
+        """A recorded path on this machine: "./<relative>" under the store's root, anything else unchanged."""
+        return str(self.root / recorded[2:]) if recorded.startswith("./") else recorded
+
     def applied_migrations(self) -> list[dict]:
         raise NotImplementedError
 

@@ -25,12 +25,17 @@ __all__ = [
 
 
 def checkpoint_row(store: Store, checkpoint_id: str) -> dict[str, Any] | None:
-    """The checkpoint's row as a dict (missing values as None), or None when it is not registered."""
+    """The checkpoint's row as a dict (missing values as None; ``path`` on this machine), or None when it is
+    not registered."""
     rows = store.query("SELECT * FROM checkpoints WHERE checkpoint_id = ?", [checkpoint_id])
     if len(rows) == 0:
         return None
     row = rows.iloc[0].to_dict()
-    return {str(k): (None if not isinstance(v, (list, dict)) and pd.isna(v) else v) for k, v in row.items()}
+    out = {str(k): (None if not isinstance(v, (list, dict)) and pd.isna(v) else v) for k, v in row.items()}
+    path = out.get("path")
+    if isinstance(path, str):
+        out["path"] = store.local_path(path)  # "./..." is relative to the store's root
+    return out
 
 
 def first_policy_with_hash(store: Store, content_hash: str) -> str | None:

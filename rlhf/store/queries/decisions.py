@@ -41,9 +41,12 @@ def gate_decision(store: Store, round_id: str) -> dict[str, Any] | None:
 
 def policy_checkpoints(store: Store) -> pd.DataFrame:
     """Every policy checkpoint with its round's status (NULL for the starting policy, which has no round):
-    checkpoint_id, round_id, path, parent_checkpoint_id, created_at, round_status; oldest first."""
-    return store.query(
+    checkpoint_id, round_id, path (on this machine), parent_checkpoint_id, created_at, round_status; oldest
+    first."""
+    frame = store.query(
         "SELECT c.checkpoint_id, c.round_id, c.path, c.parent_checkpoint_id, c.created_at, r.status AS round_status "
         "FROM checkpoints c LEFT JOIN rounds r USING (round_id) WHERE coalesce(c.kind, 'policy') = 'policy' "
         "ORDER BY c.created_at, c.checkpoint_id"
     )
+    frame["path"] = [store.local_path(p) if isinstance(p, str) else p for p in frame["path"]]
+    return frame
