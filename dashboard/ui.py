@@ -151,6 +151,34 @@ def warn_unscored_only(judges: pd.DataFrame) -> None:
         )
 
 
+LINE_PX, BOX_PADDING_PX = 22, 40  # a code line and a code box's padding, as Streamlit draws them
+
+
+def drawn_lines(text: str, chars_per_line: int) -> int:
+    """Lines a wrapped code box draws for ``text``: every line at least one, long lines wrapped. (Capping by
+    characters alone let 1,300 blank lines draw a 29,000 px box.)
+
+    >>> drawn_lines("a\\n\\n" + "b" * 150, 60), drawn_lines("\\n" * 1300, 60)
+    (5, 1301)
+    """
+    return sum(max(1, math.ceil(len(line) / chars_per_line)) for line in text.split("\n"))
+
+
+def text_box(text: str, *, cap_px: int, chars_per_line: int = 60) -> tuple[int | str, str | None]:
+    """(height for `st.code`, a note when the box scrolls) from the height ``text`` draws, capped at ``cap_px``.
+
+    >>> text_box("short", cap_px=320)
+    ('content', None)
+    >>> text_box("\\n" * 1300, cap_px=320)
+    (320, 'scroll inside the box: 1,301 lines, 12 shown at a time')
+    """
+    lines = drawn_lines(text, chars_per_line)
+    if BOX_PADDING_PX + LINE_PX * lines <= cap_px:
+        return "content", None
+    shown = (cap_px - BOX_PADDING_PX) // LINE_PX
+    return cap_px, f"scroll inside the box: {lines:,} lines, {shown} shown at a time"
+
+
 def pct(value: float | None, digits: int = 1) -> str:
     return "n/a" if value is None or pd.isna(value) else f"{100 * value:.{digits}f}%"
 

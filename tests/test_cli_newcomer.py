@@ -171,3 +171,116 @@ def test_canary_sentences_follow_the_interval(tmp_path, low, high, acc, detail, 
     assert result.exit_code == 0, result.output
     assert expected in result.output
     assert "includes 50%" not in result.output or "includes 50%" in expected
+
+
+def test_a_copied_store_opens_at_its_new_place_with_the_same_numbers(tmp_path, tiny_lm_dir):
+    import shutil
+
+    import duckdb
+
+    from rlhf.rounds import checkpoint as ckpt
+    from rlhf.store.queries.checkpoints import checkpoint_row
+    from rlhf.synthetic import SyntheticConfig, generate
+
+    old, new = tmp_path / "old" / "store", tmp_path / "new" / "store"
+    store = Store.open(old)
+    generate(store, SyntheticConfig(rounds=2, prompts=20, judges=1, running_round=False))
+    inside = old / "rounds" / "round-009" / "policy"
+    shutil.copytree(tiny_lm_dir, inside)
+    ckpt.register(store, checkpoint_id="inside", kind="policy", path=inside, round_id=None,
+                  parent_checkpoint_id=None, base_model=None, config=None)  # fmt: skip
+    assert store.query("SELECT path FROM checkpoints WHERE checkpoint_id = 'inside'")["path"][0] == (
+        "./rounds/round-009/policy"
+    )
+    args = ["winrate", "--model", "ckpt-r01", "--baseline", "ckpt-r00", "--json", "--n-boot", "400"]
+    before = cli("--store", str(old), *args)
+    assert before.exit_code == 0, before.output
+    new.parent.mkdir()
+    subprocess.run(["cp", "-r", str(old), str(new)], check=True)
+    shutil.rmtree(old)  # nothing may still be read from the old place
+    after = cli("--store", str(new), *args)
+    assert after.exit_code == 0, after.output
+    assert json.loads(after.stdout) == json.loads(before.stdout)
+    analyst = cli("--store", str(new), "store", "path")
+    assert analyst.output.strip() == str(new / "catalog.duckdb")
+    with duckdb.connect(analyst.output.strip(), read_only=True) as con:
+        n = con.execute("SELECT count(*) FROM judgment_pairs").fetchone()
+    assert n is not None and n[0] == Store.open(new).count("judgment_pairs") > 0
+    row = checkpoint_row(Store.open(new), "inside")
+    assert row is not None and row["path"] == str(new / "rounds" / "round-009" / "policy")
+    assert Path(row["path"]).is_dir()
+
+
+def _all_commands():
+    import click
+
+    from rlhf.cli import _COMMANDS
+
+    def walk(name: str, command: click.Command):
+        yield name, command
+        if isinstance(command, click.Group):
+            for sub, child in command.commands.items():
+                yield from walk(f"{name} {sub}", child)
+
+    ctx = click.Context(main)
+    for name in _COMMANDS:
+        command = main.get_command(ctx, name)
+        assert command is not None
+        yield from walk(name, command)
+
+
+def test_every_option_has_help_text():
+    import click
+
+    missing = [
+        f"rlhf {name} {param.opts[0]}"
+        for name, command in _all_commands()
+        for param in command.params
+        if isinstance(param, click.Option) and not (param.help or "").strip()
+    ]
+    assert not missing, f"options without help: {missing}"
+
+
+def test_leaderboard_help_lists_the_json_fields_as_they_are(synthetic_store):
+    from rlhf.commands.winrate_cmd import LEADERBOARD_JSON_FIELDS
+
+    board = cli("--store", str(synthetic_store), "leaderboard", "--json", "--n-boot", "0")
+    assert board.exit_code == 0, board.output
+    assert tuple(json.loads(board.stdout)[0]) == LEADERBOARD_JSON_FIELDS
+    text = " ".join(cli("leaderboard", "--help").output.split())
+    assert "{" + ", ".join(LEADERBOARD_JSON_FIELDS) + "}" in text
+
+
+def test_judge_takes_a_kind_and_the_unknown_message_offers_judges_only(synthetic_store):
+    unknown = cli("--store", str(synthetic_store), "judge", "--judge", "nope", "--model", "ckpt-r01",
+                  "--baseline", "ckpt-r00")  # fmt: skip
+    assert unknown.exit_code == 2
+    assert (
+        "--judge nope: unknown; give a YAML config path, a built-in name (llm-default, llm-reasoning, "
+        in (unknown.output)
+    )
+    assert "tagger" not in unknown.output
+    from rlhf.commands.judge_cmd import builtin_for
+
+    assert builtin_for("llm", ("llm", "reference")) == "llm-default"
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "judges.stats.canary",  # above / at / below chance from the interval
+        "judges.stats.bootstrap",  # the --n-boot minimum
+        "rlhf.commands.judge_choice",  # --judge by kind or name start
+        "rlhf.commands.judge_cmd",  # rlhf judge --judge KIND
+        "rlhf.commands.winrate_cmd",  # "+-0.4 points", not "+-0"
+        "rlhf.cli",  # --store after the subcommand
+        "rlhf.store.ingest",  # what a preference may be
+        "dashboard.ui",  # answer boxes capped by drawn height
+    ],
+)
+def test_doctests_of_the_computed_messages(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.failed == 0 and result.attempted > 0

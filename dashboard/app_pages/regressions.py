@@ -150,12 +150,11 @@ prompt_text = (
     if isinstance(chosen["prompt"], str)
     else (texts["prompt"].dropna().iloc[0] if texts["prompt"].notna().any() else None)
 )
-st.code(
-    visible_text(prompt_text) if isinstance(prompt_text, str) else "(prompt text not stored)",
-    language=None,
-    wrap_lines=True,
-    height=min(ANSWER_HEIGHT, 40 + 22 * (len(prompt_text or "") // 120 + 1)),
-)
+shown_prompt = visible_text(prompt_text) if isinstance(prompt_text, str) else "(prompt text not stored)"
+prompt_height, prompt_scrolls = ui.text_box(shown_prompt, cap_px=ANSWER_HEIGHT, chars_per_line=120)
+if prompt_scrolls:
+    st.caption(f"▼ {prompt_scrolls}")
+st.code(shown_prompt, language=None, wrap_lines=True, height=prompt_height)
 left, right = st.columns(2)
 by_ckpt = dict(zip(texts["checkpoint_id"], texts["answer"], strict=True))
 source = dict(zip(texts["checkpoint_id"], texts["source"], strict=True))
@@ -166,13 +165,13 @@ for column, model, label, key in (
     with column:
         answer = by_ckpt.get(model)
         if isinstance(answer, str):
-            st.caption(f"{label}: {len(answer):,} characters, from the {source.get(model)}")
-            st.code(
-                visible_text(answer),
-                language=None,
-                wrap_lines=True,
-                height=ANSWER_HEIGHT if len(answer) > 1500 else "content",
+            shown = visible_text(answer)
+            height, scrolls = ui.text_box(shown, cap_px=ANSWER_HEIGHT)  # by drawn height, not characters
+            st.caption(
+                f"{label}: {len(answer):,} characters, from the {source.get(model)}"
+                + (f"; ▼ {scrolls}" if scrolls else "")
             )
+            st.code(shown, language=None, wrap_lines=True, height=height)
             st.download_button(
                 "Download the whole answer",
                 answer.encode("utf-8"),

@@ -77,7 +77,9 @@ WARM_ENV = {"RLHF_DASHBOARD_WARM": "1"}  # dashboard/warm.py: compute every page
     show_default=True,
     help="Interface to bind. 0.0.0.0 exposes the dashboard, which has no password, to the network.",
 )
-@click.option("--port", default=8501, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--port", default=8501, show_default=True, type=click.IntRange(1, 65535), help="Port to serve on."
+)
 @click.pass_context
 def dashboard(ctx: click.Context, host: str, port: int) -> None:
     """Serve the dashboard over the store (--store / RLHF_STORE) at http://HOST:PORT."""
@@ -99,9 +101,13 @@ def dashboard(ctx: click.Context, host: str, port: int) -> None:
 @click.option(
     "--rounds", default=6, show_default=True, type=click.IntRange(0, 1000), help="Rounds, round 0 included."
 )
-@click.option("--prompts", default=200, show_default=True, type=click.IntRange(1, 1_000_000))
-@click.option("--judges", default=3, show_default=True, type=click.IntRange(1, 6))
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option(
+    "--prompts", default=200, show_default=True, type=click.IntRange(1, 1_000_000), help="Eval prompts."
+)
+@click.option(
+    "--judges", default=3, show_default=True, type=click.IntRange(1, 6), help="Judges (of 6 synthetic ones)."
+)
+@click.option("--seed", default=0, show_default=True, type=int, help="Seed of the synthetic numbers.")
 @click.option("--running/--no-running", default=True, show_default=True, help="Leave the last round running.")
 @click.pass_context
 def synthetic(ctx: click.Context, rounds: int, prompts: int, judges: int, seed: int, running: bool) -> None:

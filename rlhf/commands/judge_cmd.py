@@ -1,7 +1,7 @@
 """`rlhf judge` and `rlhf tag`: run a configured judge over two checkpoints' answers, or tag prompts.
 
-`rlhf judge --judge CONFIG.yaml|NAME --model-a OLD --model-b NEW [--round R]` judges every prompt both
-checkpoints answered, in both orders, and writes `judgments` rows (P(NEW better), un-mirrored).
+`rlhf judge --judge CONFIG.yaml|NAME|KIND --baseline OLD --model NEW [--round R]` (aliases --model-a OLD,
+--model-b NEW) judges every prompt both checkpoints answered, in both orders, and writes `judgments` rows (P(NEW better), un-mirrored).
 With `--round R` alone, NEW is that round's policy checkpoint and OLD its parent checkpoint.
 Reruns reuse the cache (no model calls for pairs already judged) and resume a crashed run.
 Exit codes: 0 done; 1 the run failed (server down, retryable failures left); 2 bad input.
@@ -19,13 +19,46 @@ from rlhf.commands.strict_json import echo_json
 from rlhf.store import Store
 
 
-def _config(value: str, expected_kinds: tuple[str, ...], option: str):
-    from judges.config import resolve_config
+def builtin_for(value: str, expected_kinds: tuple[str, ...]) -> str | None:
+    """The built-in config a kind names where that is unambiguous (``llm`` -> ``llm-default``: the one of its
+    kind, else the kind's ``-default``), None otherwise.
 
+    >>> builtin_for("llm", ("llm", "reference")), builtin_for("reference", ("llm", "reference"))
+    ('llm-default', 'reference')
+    >>> builtin_for("tagger", ("llm", "reference")) is None
+    True
+    """
+    from judges.config import BUILTIN
+
+    if value not in expected_kinds:
+        return None
+    of_kind = [name for name, config in BUILTIN.items() if config.kind == value]
+    if len(of_kind) == 1:
+        return of_kind[0]
+    return f"{value}-default" if f"{value}-default" in of_kind else None
+
+
+def _config(value: str, expected_kinds: tuple[str, ...], option: str):
+    from pathlib import Path
+
+    from judges.config import BUILTIN, resolve_config
+
+    by_kind = None if value in BUILTIN or Path(value).exists() else builtin_for(value, expected_kinds)
+    if by_kind is not None:
+        click.echo(f"{option} {value}: the built-in {value} judge {by_kind!r}", err=True)
+        value = by_kind
     try:
         config = resolve_config(value)
-    except (ValueError, FileNotFoundError) as exc:
+    except FileNotFoundError as exc:
         raise BadInput(f"{option} {value}: {exc}") from None
+    except ValueError as exc:
+        if "unknown judge" not in str(exc):
+            raise BadInput(f"{option} {value}: {exc}") from None
+        usable = [name for name, c in BUILTIN.items() if c.kind in expected_kinds]
+        raise BadInput(
+            f"{option} {value}: unknown; give a YAML config path, a built-in name ({', '.join(usable)}) or a "
+            f"kind ({', '.join(k for k in expected_kinds if builtin_for(k, expected_kinds))})"
+        ) from None
     if config.kind not in expected_kinds:
         raise BadInput(
             f"{option} {value}: kind {config.kind!r} cannot be used here; expected {', '.join(expected_kinds)}"
@@ -78,6 +111,31 @@ def _panel_dict(judge) -> dict | None:
     return judge.describe() if isinstance(judge, PanelJudge) else None
 
 
+def _headline_spec(store: Store) -> str:
+    """The store's headline judge (as `rlhf winrate` reads it) when it is a built-in judge, said on stderr."""
+    from judges.config import BUILTIN
+    from rlhf.commands.judge_choice import headline_among
+    from rlhf.store.queries.judgments import judge_versions
+
+    versions = judge_versions(store)
+    latest = {
+        str(j): (v if isinstance(v, str) else None)
+        for j, v in zip(versions["judge"], versions["judge_version"])
+    }
+    chosen, why = headline_among(store, latest)
+    if chosen is None or chosen not in BUILTIN:
+        raise BadInput(
+            "give --judge CONFIG.yaml|NAME|KIND (or a subcommand: rlhf judge canaries); "
+            + (
+                f"the store's headline judge {chosen!r} is not a built-in judge"
+                if chosen
+                else "the store has no headline judge yet"
+            )
+        )
+    click.echo(f"--judge {chosen}: the store's headline judge ({why})", err=True)
+    return chosen
+
+
 def _round_models(store: Store, round_id: str) -> tuple[str, str]:
     from rlhf.store.queries.checkpoints import policy_rounds, round_policy
 
@@ -110,10 +168,23 @@ def _check_models(store: Store, *models: str) -> None:
     "--judge",
     "judge_spec",
     default=None,
-    help="Judge config YAML, or a built-in name (llm-default, llm-reasoning, reference).",
+    help="Judge config YAML, a built-in name (llm-default, llm-reasoning, reference) or a kind (llm, "
+    "reference) [default: the store's headline judge where that is a built-in, said on stderr].",
 )
-@click.option("--model-a", default=None, help="Baseline checkpoint id (A).")
-@click.option("--model-b", default=None, help="Checkpoint id being evaluated (B); preference = P(B better).")
+@click.option(
+    "--baseline",
+    "--model-a",
+    "model_a",
+    default=None,
+    help="The checkpoint compared with (A; alias --model-a).",
+)
+@click.option(
+    "--model",
+    "--model-b",
+    "model_b",
+    default=None,
+    help="The checkpoint being evaluated (B; alias --model-b); preference = P(B better).",
+)
 @click.option(
     "--round",
     "round_id",
@@ -151,21 +222,21 @@ def judge(
     """Judge two checkpoints' answers in both orders and store the verdicts (`rlhf judge canaries`: can a judge tell?)."""
     if ctx.invoked_subcommand is not None:
         return
-    if not judge_spec:
-        raise BadInput("give --judge CONFIG.yaml|NAME (or a subcommand: rlhf judge canaries)")
     from judges.run import JudgeRunError, judge_pairs, plan_pairs
     from rlhf.openai_client import OpenAIClientError
 
-    config = _config(judge_spec, _PAIRWISE, "--judge")
     store = _store(ctx)
+    judge_spec = judge_spec or _headline_spec(store)
+    config = _config(judge_spec, _PAIRWISE, "--judge")
     if model_a is None and model_b is None and round_id is not None:
         model_a, model_b = _round_models(store, round_id)
     if not model_a or not model_b:
         raise BadInput(
-            "give --model-a and --model-b, or --round R to judge a round's policy against its parent"
+            "give --model and --baseline (aliases --model-b, --model-a), or --round R to judge a round's "
+            "policy against its parent"
         )
     if model_a == model_b:
-        raise BadInput(f"--model-a and --model-b are the same checkpoint ({model_a})")
+        raise BadInput(f"--model and --baseline are the same checkpoint ({model_a})")
     _check_models(store, model_a, model_b)
     if threads:
         import torch
@@ -506,7 +577,7 @@ def _card_text(c) -> str:
 @click.option("--all", "include_categorised", is_flag=True, help="Also tag prompts that have a category.")
 @click.option("--prompt-id", "prompt_ids", multiple=True, help="Only these prompts (repeatable).")
 @click.option("--threads", default=None, type=click.IntRange(1), help="torch CPU threads.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the tagging summary as JSON.")
 @click.pass_context
 def tag(ctx, tagger_spec, include_categorised, prompt_ids, threads, as_json):
     """Label prompts that lack a category with one of the configured categories (zero-shot)."""

@@ -25,28 +25,39 @@ from rlhf.commands import BadInput, store_from
 )
 @click.option("--category", default=None, help="Only prompts of this category.")
 @click.option("--id", "ids", multiple=True, help="Only these prompt ids (repeatable).")
-@click.option("--samples-per-prompt", "-k", default=1, show_default=True, type=int)
+@click.option(
+    "--samples-per-prompt", "-k", default=1, show_default=True, type=int, help="Answers per prompt (k)."
+)
 @click.option(
     "--backend",
     type=click.Choice(["transformers", "vllm", "openai"]),
     default="transformers",
     show_default=True,
+    help="transformers (local), vllm, or openai (a served model at --base-url).",
 )
-@click.option("--max-new-tokens", default=256, show_default=True, type=int)
+@click.option("--max-new-tokens", default=256, show_default=True, type=int, help="Tokens an answer may have.")
 @click.option("--temperature", default=0.0, show_default=True, type=float, help="0 = greedy.")
-@click.option("--top-p", default=1.0, show_default=True, type=float)
-@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--top-p", default=1.0, show_default=True, type=float, help="Nucleus sampling mass (1 = off).")
+@click.option("--seed", default=0, show_default=True, type=int, help="Sampling seed (recorded per answer).")
 @click.option("--batch-size", default=64, show_default=True, type=int, help="Start; halves on out-of-memory.")
 @click.option("--chunk-size", default=128, show_default=True, type=int, help="Answers committed per chunk.")
-@click.option("--on-too-long", type=click.Choice(["skip", "truncate"]), default="skip", show_default=True)
+@click.option(
+    "--on-too-long",
+    type=click.Choice(["skip", "truncate"]),
+    default="skip",
+    show_default=True,
+    help="A prompt longer than the context: skip it (recorded as skipped) or keep its end.",
+)
 @click.option("--max-prompt-tokens", default=None, type=int, help="Default: context minus max-new-tokens.")
-@click.option("--system-prompt", default=None)
+@click.option("--system-prompt", default=None, help="A system message put before every prompt.")
 @click.option("--device", default=None, help="cpu | cuda (default: cuda when available).")
 @click.option("--threads", default=None, type=int, help="torch CPU threads.")
 @click.option("--base-url", default=None, help="OpenAI-compatible server, e.g. http://host:8000/v1")
 @click.option("--api-model", default=None, help="Served model name (default: --checkpoint).")
 @click.option("--api-key-env", default=None, help="Environment variable holding the API key.")
-@click.option("--max-concurrency", default=16, show_default=True, type=int)
+@click.option(
+    "--max-concurrency", default=16, show_default=True, type=int, help="Requests in flight (openai backend)."
+)
 @click.option("--requests-per-min", default=None, type=float, help="Server limit (openai backend).")
 @click.option("--tokens-per-min", default=None, type=float, help="Server limit, estimated tokens.")
 @click.option("--prompt-price", default=0.0, type=float, help="USD per million prompt tokens.")

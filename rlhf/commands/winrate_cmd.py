@@ -31,6 +31,23 @@ from rlhf.store import Store
 from rlhf.store.queries.canaries import canary_results
 from rlhf.store.queries.judgments import judge_versions, judged_answers, judged_models, judgment_rows
 
+# the fields of each `rlhf leaderboard --json` entry, in order (tests/test_cli_newcomer.py checks them)
+LEADERBOARD_JSON_FIELDS = (
+    "model",
+    "strength",
+    "rating",
+    "ci_low",
+    "ci_high",
+    "n",
+    "judge",
+    "judge_version",
+    "anchor",
+    "judge_informative",
+    "confidence",
+    "n_boot",
+    "n_failed_resamples",
+)
+
 
 def _check_n_boot(n_boot: int, confidence: float) -> None:
     """Refuse fewer resamples than an interval at this confidence needs (judges.stats.bootstrap.min_resamples)."""
@@ -79,8 +96,12 @@ def _lc_dict(lc: LengthControlled | None) -> dict[str, object]:
 
 
 @click.command()
-@click.option("--model", required=True, help="The checkpoint whose win rate is reported (B).")
-@click.option("--baseline", required=True, help="The checkpoint it is compared with (A).")
+@click.option(
+    "--model", "--model-b", "model", required=True, help="The checkpoint whose win rate is reported (B)."
+)
+@click.option(
+    "--baseline", "--model-a", "baseline", required=True, help="The checkpoint it is compared with (A)."
+)
 @click.option(
     "--judge",
     default=None,
@@ -314,7 +335,10 @@ def _print_winrate(
     "--json",
     "as_json",
     is_flag=True,
-    help="Print JSON: per model model, strength, rating, ci_low, ci_high, n, confidence, n_boot, n_failed_resamples.",
+    help="Print JSON: a list, strongest first, of {"
+    + ", ".join(LEADERBOARD_JSON_FIELDS)
+    + "}; with --style-control an object {leaderboard: that list with sc_rating, sc_ci_low, sc_ci_high, "
+    "style_control: {...}} (docs/statistics.md).",
 )
 @click.option(
     "--style-control",
