@@ -199,8 +199,9 @@ def append_files(
         problems += _check_prompts_known(kind, file, frame, known)
         if kind == "judgments" and len(frame):
             problems += _check_judgments(file, frame, rounds, allow_new_rounds)
-            frame = _typed_preferences(frame)
         raise_all(sorted(problems, key=lambda e: e.line or 0))
+        if kind == "judgments":
+            frame = _typed_preferences(frame)
         origin.append((kind, file, sum(len(f) for f in batch[kind])))
         batch[kind].append(frame)
     merged = {t: pd.concat(fs, ignore_index=True) for t, fs in batch.items() if fs and sum(map(len, fs))}
