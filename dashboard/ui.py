@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Literal
 
 import pandas as pd
 import streamlit as st
@@ -164,7 +165,9 @@ def drawn_lines(text: str, chars_per_line: int) -> int:
     return sum(max(1, math.ceil(len(line) / chars_per_line)) for line in text.split("\n"))
 
 
-def text_box(text: str, *, cap_px: int, chars_per_line: int = 60) -> tuple[int | str, str | None]:
+def text_box(
+    text: str, *, cap_px: int, chars_per_line: int = 60
+) -> tuple[int | Literal["content"], str | None]:
     """(height for `st.code`, a note when the box scrolls) from the height ``text`` draws, capped at ``cap_px``.
 
     >>> text_box("short", cap_px=320)
