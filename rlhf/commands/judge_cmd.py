@@ -52,7 +52,7 @@ def _config(value: str, expected_kinds: tuple[str, ...], option: str):
     except FileNotFoundError as exc:
         raise BadInput(f"{option} {value}: {exc}") from None
     except ValueError as exc:
-        if "unknown judge" not in str(exc):
+        if not str(exc).startswith(f"unknown judge {value!r}"):  # not a nested error (a panel's member)
             raise BadInput(f"{option} {value}: {exc}") from None
         usable = [name for name, c in BUILTIN.items() if c.kind in expected_kinds]
         raise BadInput(
@@ -225,9 +225,11 @@ def judge(
     from judges.run import JudgeRunError, judge_pairs, plan_pairs
     from rlhf.openai_client import OpenAIClientError
 
+    config = _config(judge_spec, _PAIRWISE, "--judge") if judge_spec else None  # bad input first
     store = _store(ctx)
-    judge_spec = judge_spec or _headline_spec(store)
-    config = _config(judge_spec, _PAIRWISE, "--judge")
+    if config is None:
+        judge_spec = _headline_spec(store)
+        config = _config(judge_spec, _PAIRWISE, "--judge")
     if model_a is None and model_b is None and round_id is not None:
         model_a, model_b = _round_models(store, round_id)
     if not model_a or not model_b:
