@@ -91,7 +91,7 @@ def _invocations(tagger, promotable: str = "") -> dict[str, list[str]]:
             "--by",
             "category",
         ],
-        "leaderboard": ["leaderboard", "--judge", "llm-logprob", "--n-boot", "50"],
+        "leaderboard": ["leaderboard", "--judge", "llm-logprob", "--n-boot", "400"],
         "prompts health": ["prompts", "health", "--judge", "llm-logprob"],
         "judge": ["judge", "--judge", "reference", *pair],
         "judge canaries": ["judge", "canaries"],

@@ -184,7 +184,7 @@ def test_leaderboard_json_matches_the_library(filled):
     }
     assert [set(row) for row in board] == [keys] * 3
     assert {(row["confidence"], row["n_boot"], row["n_failed_resamples"]) for row in board} == {
-        (0.95, 200, 0)
+        (0.95, 400, 0)
     }
     assert sum(row["strength"] for row in board) == pytest.approx(1.0)
     by_model = {row["model"]: row for row in board}
@@ -204,11 +204,11 @@ def test_leaderboard_json_matches_the_library(filled):
 
 
 def test_leaderboard_states_the_confidence_it_was_asked_for(filled):
-    res = _run(filled, "leaderboard", "--confidence", "0.9", "--n-boot", "100")
+    res = _run(filled, "leaderboard", "--confidence", "0.9", "--n-boot", "200")
     assert res.exit_code == 0, res.output
     assert "90% bootstrap CI" in res.output and "90% intervals from resampling prompts" in res.output
     assert "95%" not in res.output
-    assert "100 resamples, seed 0; 0 of them without a maximum-likelihood solution, left out" in res.output
+    assert "200 resamples, seed 0; 0 of them without a maximum-likelihood solution, left out" in res.output
 
 
 def test_leaderboard_table_and_errors(filled):

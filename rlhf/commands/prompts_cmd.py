@@ -15,10 +15,10 @@ import pandas as pd
 from judges.stats.prompt_health import PromptHealth, prompt_health
 from rlhf.commands import BadInput
 from rlhf.commands import store_from as _store
+from rlhf.commands.judge_choice import choose_judge_version
 from rlhf.commands.strict_json import echo_json
-from rlhf.commands.winrate_cmd import choose_judge_version
 from rlhf.store.queries.judgments import judge_versions, judgment_rows
-from rlhf.store.queries.rounds import primary_judge, round_rows
+from rlhf.store.queries.rounds import round_rows
 
 
 @click.group()
@@ -58,7 +58,12 @@ def health_dict(health: PromptHealth, judge: str, judge_version: str | None) -> 
 
 
 @prompts.command("health")
-@click.option("--judge", default=None, help="Judge id (default: the latest round's headline judge).")
+@click.option(
+    "--judge",
+    default=None,
+    help="Judge: its name, or the recipe's kind where that names one judge [default: the store's headline "
+    "judge, said on stderr].",
+)
 @click.option(
     "--judge-version", default=None, help="Judge version (default: the judge's latest, with a note)."
 )
@@ -75,11 +80,11 @@ def health(
     from win to loss in the latest round come first."""
     store = _store(ctx)
     versions = judge_versions(store)
-    if judge is None and versions["judge"].nunique() > 1:
-        judge = primary_judge(store)
-    choice = choose_judge_version(versions, judge, judge_version, what=f"judgments in {store.root}")
-    if choice.defaulted:
-        click.echo(choice.note(), err=True)
+    choice = choose_judge_version(
+        versions, judge, judge_version, what=f"judgments in {store.root}", store=store
+    )
+    for note in choice.notes():  # the headline judge by default, as winrate and leaderboard
+        click.echo(note, err=True)
     rows = judgment_rows(store, judge=choice.judge, judge_version=choice.judge_version)
     if rows["round_id"].notna().sum() == 0:
         raise BadInput(
