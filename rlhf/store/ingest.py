@@ -190,6 +190,8 @@ def append_files(
     for file in files:
         frame = file.frame.rename(columns=_ALIASES.get(kind, {}))
         problems = _check_columns(kind, file, frame)
+        if any(c not in frame.columns for c in _REQUIRED_IN_FILE[kind]) and len(frame):
+            raise_all(problems)  # a missing column: the row checks below have nothing to read
         frame, prompts = _split_prompt_text(kind, frame)
         if prompts is not None and len(prompts):
             known |= set(prompts["prompt_id"].astype(str))
