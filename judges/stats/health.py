@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -187,13 +188,13 @@ def cohens_kappa_interval(x: np.ndarray, y: np.ndarray, *, confidence: float = 0
     kappa = cohens_kappa(x, y)
     if math.isnan(kappa):
         return (float("nan"), float("nan"))
-    from scipy.stats import norm  # scipy.stats takes about a second to import; only pay when used
-
     x, y = np.asarray(x), np.asarray(y)
     observed = float((x == y).mean())
     chance = float(sum((x == k).mean() * (y == k).mean() for k in np.union1d(x, y)))
     se = math.sqrt(observed * (1.0 - observed) / (len(x) * (1.0 - chance) ** 2))
-    z = float(norm.ppf(0.5 + confidence / 2))
+    z = NormalDist().inv_cdf(
+        0.5 + confidence / 2
+    )  # the standard library's: scipy.stats takes seconds to import
     return (max(-1.0, kappa - z * se), min(1.0, kappa + z * se))
 
 

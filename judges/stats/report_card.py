@@ -106,18 +106,18 @@ def _column(rows: pd.DataFrame, name: str) -> pd.Series:
     return rows[name] if name in rows else pd.Series(np.nan, index=rows.index, dtype=float)
 
 
-def _markdown(rows: pd.DataFrame, side: str, memo: dict[str, int | None]) -> np.ndarray:
-    texts = rows[f"answer_{side}"] if f"answer_{side}" in rows else pd.Series(None, index=rows.index)
-    out: list[float] = []
-    for text in texts:
-        if not isinstance(text, str):
-            out.append(np.nan)
-            continue
-        if text not in memo:
-            memo[text] = markdown_elements(text)
-        count = memo[text]
-        out.append(np.nan if count is None else float(count))
-    return np.asarray(out, dtype=float)
+def _markdown(rows: pd.DataFrame, side: str) -> np.ndarray:
+    """Markdown elements of each row's answer on ``side``: the ``markdown_<side>`` column when ``report_cards``
+    computed it, else counted from ``answer_<side>`` (each distinct text once); NaN where the text is unknown."""
+    if f"markdown_{side}" in rows:
+        return rows[f"markdown_{side}"].to_numpy(dtype=float)
+    if f"answer_{side}" not in rows:
+        return np.full(len(rows), np.nan)
+    codes, texts = pd.factorize(rows[f"answer_{side}"])  # unknown (NaN) texts get code -1
+    counts = np.array(
+        [markdown_elements(t) if isinstance(t, str) else np.nan for t in texts] + [np.nan], dtype=float
+    )
+    return counts[codes]  # code -1 picks the trailing NaN
 
 
 def _members(rows: pd.DataFrame) -> tuple[dict[str, Any], ...]:
@@ -176,7 +176,6 @@ def report_card(
     judge_version: str | None,
     humans: pd.DataFrame | None = None,
     canary: Mapping[str, Any] | None = None,
-    _memo: dict[str, int | None] | None = None,
 ) -> ReportCard:
     """The card of one judge version from its verdicts ``rows`` (the columns of the ``judgment_pairs`` view;
     answers, lengths, times, tokens and costs may be missing), the human labels ``humans`` (rows of judge
@@ -194,14 +193,13 @@ def report_card(
     >>> c.seconds_per_1000, c.n_timed, c.unscored_rate, c.canary_informative
     (500.0, 2, 0.0, None)
     """
-    memo = {} if _memo is None else _memo
     health = judge_health(rows.assign(judge=judge))
     pref = rows["preference"].astype(float)
     unscored = rows[pref.isna().to_numpy()]
     longer = p_prefers_more(
         pref, _column(rows, "length_a").astype(float), _column(rows, "length_b").astype(float)
     )
-    markdown = p_prefers_more(pref, _markdown(rows, "a", memo), _markdown(rows, "b", memo))
+    markdown = p_prefers_more(pref, _markdown(rows, "a"), _markdown(rows, "b"))
 
     human_n, human_agreement, kappa = 0, None, None
     kappa_ci: tuple[float | None, float | None] = (None, None)
@@ -266,6 +264,9 @@ def report_cards(judgments: pd.DataFrame, canaries: pd.DataFrame | None = None) 
     """One card per (judge, judge_version) found in ``judgments`` or in ``canaries`` (the latest canary result
     per version, ``rlhf.store.queries.canaries.canary_results``), sorted by judge then version. Rows of judge
     ``human`` are the human labels every card compares with; they get no card of their own."""
+    # count every distinct answer's markdown once, then carry numbers instead of texts through the grouping
+    judgments = judgments.assign(markdown_a=_markdown(judgments, "a"), markdown_b=_markdown(judgments, "b"))
+    judgments = judgments.drop(columns=[c for c in ("answer_a", "answer_b") if c in judgments])
     is_human = judgments["judge"] == HUMAN
     humans = judgments[is_human]
     verdicts = judgments[~is_human]
@@ -284,7 +285,6 @@ def report_cards(judgments: pd.DataFrame, canaries: pd.DataFrame | None = None) 
             )
             groups[key] = rows
             keys.add(key)
-    memo: dict[str, int | None] = {}
     empty = judgments.iloc[0:0]
     return [
         report_card(
@@ -293,7 +293,6 @@ def report_cards(judgments: pd.DataFrame, canaries: pd.DataFrame | None = None) 
             judge_version=key[1],
             humans=humans,
             canary=results.get(key),
-            _memo=memo,
         )
         for key in sorted(keys, key=lambda k: (k[0], k[1] or ""))
     ]
