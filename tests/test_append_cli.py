@@ -205,7 +205,7 @@ def test_a_file_with_three_different_errors_reports_all_three(tmp_path):
     assert result.exit_code == 2
     assert "3 problems; nothing was written:" in result.output
     assert f"{path}:2: field 'preference': True is a boolean, not a preference" in result.output
-    assert f"{path}:3: field 'order': must be ab" in result.output
+    assert f"{path}:3: field 'order': must be one of ab, ba" in result.output
     assert (
         f"{path}:5: field 'preference': empty: a judgment without a preference is unscored" in result.output
     )

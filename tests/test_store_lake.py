@@ -76,7 +76,10 @@ def test_unreachable_or_misconfigured_postgres_exits_2_and_writes_nothing(postgr
     assert "hunter2" not in secret.output  # a password never appears in a message
     assert not data.exists()
     fresh = postgres_server.createdb()
-    missing_path = cli(f"ducklake:postgres:{postgres_server.libpq(fresh)}", "store", "info")
+    read_only = cli(f"ducklake:postgres:{postgres_server.libpq(fresh)}", "store", "info")
+    assert read_only.exit_code == 2 and "no store in the Postgres database" in read_only.output
+    # a command that writes would create it: without data_path it cannot, and says so
+    missing_path = cli(f"ducklake:postgres:{postgres_server.libpq(fresh)}", *WRITER)
     assert missing_path.exit_code == 2 and "add data_path=DIR" in missing_path.output
     tables = subprocess.run(
         [
@@ -98,13 +101,14 @@ def test_unreachable_or_misconfigured_postgres_exits_2_and_writes_nothing(postgr
     assert tables == "0"  # nothing was created in the catalog database
 
 
+WRITER = ("synthetic", "--rounds", "0", "--prompts", "1", "--judges", "1")  # a command that creates a store
+
+
 def test_an_unwritable_data_path_exits_2_before_the_catalog_is_created(postgres_server, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
     fresh = postgres_server.createdb()
-    result = cli(
-        f"ducklake:postgres:{postgres_server.libpq(fresh)} data_path={blocker}/store", "store", "info"
-    )
+    result = cli(f"ducklake:postgres:{postgres_server.libpq(fresh)} data_path={blocker}/store", *WRITER)
     assert result.exit_code == 2
     assert f"data path {blocker}/store/lake" in result.output and "is not a directory" in result.output
     with pytest.raises(StoreUnavailable, match="add data_path"):  # the catalog was not created

@@ -161,7 +161,7 @@ def _check_judgments(
     if "order" in frame.columns:
         for i, value in enumerate(frame["order"]):
             if not _is_blank(value) and str(value) not in ("ab", "ba"):
-                problems.append((i, file.error(i, "order", f"must be ab (model_a's answer shown first), ba, or "
+                problems.append((i, file.error(i, "order", f"must be one of ab, ba (ab: model_a's answer shown first) or "
                                                            f"empty (unknown) (got {value!r})")))  # fmt: skip
     if {"model_a", "model_b"} <= set(frame.columns):
         same = frame["model_a"].notna() & (frame["model_a"].astype(str) == frame["model_b"].astype(str))
