@@ -58,6 +58,7 @@ SKIPPED: dict[tuple[str, str], str] = {
     ("docs/rounds.md", "rlhf round run"): "trains a round (minutes on CPU)",
     ("docs/rounds.md", "rlhf round add --checkpoint /uploads/"): "needs an uploaded policy",
     ("docs/rounds.md", "rlhf demo"): "trains rounds (minutes on CPU)",
+    ("docs/judges.md", "rlhf demo --config recipes/panel.yaml"): "trains a round (minutes on CPU)",
     (
         "docs/rounds.md",
         "rlhf gate --round round-002",
