@@ -20,6 +20,7 @@ from judges.stats.unscored import unscored_cause
         "judges.stats.unscored",
         "judges.stats.report_card",
         "judges.stats.health",
+        "judges.stats.panel",
     ],
 )
 def test_doctests(module):
