@@ -431,6 +431,7 @@ def regressions(
 
 
 @_cache
+@summarised
 def prompt_detail(path: str | None, version: str, prompt_id: str, old: str, new: str) -> pd.DataFrame:
     """Every verdict (each judge, each order) on one prompt for one comparison, with texts and rationales."""
     return _q(
@@ -447,6 +448,7 @@ def prompt_detail(path: str | None, version: str, prompt_id: str, old: str, new:
 
 
 @_cache
+@summarised
 def answers(path: str | None, version: str, prompt_id: str, old: str, new: str) -> pd.DataFrame:
     """Both checkpoints' answers to one prompt (latest generation, else the answer inside the judgments):
     columns checkpoint_id, answer, source; and the prompt text (NULL when the store has no such prompt)."""

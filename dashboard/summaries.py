@@ -34,6 +34,7 @@ from typing import Any, TypeVar
 
 import pandas as pd
 import streamlit as st
+from pyarrow import ArrowException
 
 from judges.stats.winrate import WinRate
 from rlhf.store import Store
@@ -102,7 +103,12 @@ def decode(text: str) -> Any:
 
 def arguments(args: tuple[Any, ...]) -> str:
     """The arguments after (path, version) as canonical JSON (tuples as lists)."""
-    return json.dumps(list(args), sort_keys=True)
+    return json.dumps(list(args), sort_keys=True, default=_plain)
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars (a value taken from a frame) as the Python values they hold; anything else as text."""
+    return value.item() if hasattr(value, "item") else str(value)
 
 
 def summarised(fn: F) -> F:
@@ -155,16 +161,19 @@ def recording() -> Iterator[list[tuple[str, str, Any]]]:
 def write(path: str | None, version: str, calls: list[tuple[str, str, Any]]) -> int:
     """Append the recorded results as summaries of `version` (one batch; a stored key is kept). Returns
     how many rows were given."""
-    rows = {
-        (name, key): {
+    rows: dict[tuple[str, str], dict[str, str]] = {}
+    for name, key, result in calls:
+        try:
+            payload = encode(result)
+        except (TypeError, ValueError, ArrowException):  # a result Parquet or JSON cannot hold: computed live
+            continue
+        rows[(name, key)] = {
             "name": name,
             "args": key,
             "data_version": version,
             "code_version": code_version(),
-            "payload": encode(result),
+            "payload": payload,
         }
-        for name, key, result in calls
-    }
     if rows:
         _store(path).append("page_summaries", list(rows.values()), on_conflict="keep")
         stored.clear()

@@ -9,6 +9,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import streamlit as st
@@ -130,6 +131,7 @@ def test_a_page_reads_the_stored_summary_of_its_call(store):
     ]
     store.append("page_summaries", rows)
     assert stats.headline_for(path, version, *args) == planted  # computed, it would be None (never judged)
+    assert summaries.arguments((np.str_("a"), np.int64(3), ("b",))) == summaries.arguments(("a", 3, ["b"]))
     assert stats.headline_for(path, "other-version", *args) is None  # another data version: computed
     _fresh()
     store.append("page_summaries", [{**rows[0], "code_version": "older-code", "args": '["x", "y", "z"]'}])
@@ -150,3 +152,15 @@ def test_refresh_runs_as_a_process_after_a_synthetic_store_is_written(tmp_path):
         check=True,
     ).stdout
     assert again.startswith("dashboard summaries: 0 computed and stored, ")
+
+
+def test_a_result_that_cannot_be_stored_is_left_out_and_the_rest_stored(store):
+    """Parquet cannot hold a column of empty dicts: that one result stays computed live, the others are stored."""
+    path = str(store.root)
+    _fresh()
+    calls = [
+        ("stats.unstorable", "[]", pd.DataFrame({"detail": [{}]})),
+        ("stats.storable", "[]", "a message"),
+    ]
+    assert summaries.write(path, "v1", calls) == 1
+    assert list(store.query("SELECT name FROM page_summaries")["name"]) == ["stats.storable"]
