@@ -68,6 +68,14 @@ SKIPPED: dict[tuple[str, str], str] = {
     ("docs/rounds.md", "rlhf --store $S "): "reads the store the `rlhf demo` line above makes",
     ("docs/rounds.md", "accelerate launch"): "needs GPUs",
     ("docs/sampler.md", "rlhf sample"): "loads and runs a model (the last one a server)",
+    (
+        "docs/sampler.md",
+        ".venv/bin/python benchmarks/gpu_check.py --smoke",
+    ): "tests/test_gpu_check.py runs it (slow)",
+    ("docs/sampler.md", "mkdir -p .gpu_check/model"): "prepares files for a GPU machine",
+    ("docs/sampler.md", "M=$(.venv/bin/python -c"): "prepares files for a GPU machine",
+    ("docs/sampler.md", 'cp "$M"/config.json'): "prepares files for a GPU machine",
+    ("docs/sampler.md", ".venv/bin/python -m pip download"): "downloads wheels: needs the network",
     ("docs/store.md", 'duckdb -cmd "$(rlhf --store "$STORE"'): "needs a DuckLake store on a Postgres server",
 }
 
