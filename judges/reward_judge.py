@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from judges.config import RewardJudgeConfig
 from judges.protocol import JudgeDefaults, PairItem
-from judges.reward_model import load_reward_model, score
+from judges.reward_model import SCORING_RULE, load_reward_model, score
 from judges.verdict import Verdict
 from rlhf.models import dtype_name
 
@@ -42,6 +42,7 @@ class RewardJudge(JudgeDefaults):
         # every setting that can change a verdict; a different version is a different judge (and cache)
         self.judge_version = (
             f"reward:model@{model_hash[:12]}:max_length={self.max_length}:dtype={dtype_name(model)}"
+            f":scoring={SCORING_RULE}"
         )
         self.model_calls = 0  # (prompt, answer) sequences scored
 

@@ -23,7 +23,13 @@ from typing import Any
 
 from judges._lm import length_batches
 
-__all__ = ["encode_answer", "load_reward_model", "score"]
+__all__ = ["SCORING_RULE", "encode_answer", "load_reward_model", "score"]
+
+# The name of the rule above, recorded in the reward judge's version (``:scoring=<this>``): verdicts scored
+# under another rule are another judge's, never replayed from the cache nor pooled. Change it whenever the
+# formatting, the over-long rule or the read-out changes. (The rule before this one, one user turn and no
+# name in the version, is recognisable by the missing ``:scoring=`` component.)
+SCORING_RULE = "chat-messages-unscored-over-max-length"
 
 
 def load_reward_model(path: str, dtype: str = "float32", device: str | None = None):

@@ -158,3 +158,43 @@ def test_reference_judge_version_holds_its_matching_rules():
         for c in ({"match": "exact"}, {"rel_tol": 0.01}, {"abs_tol": 0.5})
     ]
     assert base not in changed and len(set(changed)) == 3
+
+
+def test_reward_judge_version_names_its_scoring_rule_so_old_rule_verdicts_are_judged_afresh(
+    store, tiny_rm_dir
+):
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from judges.canaries import run_canaries
+    from judges.reward_model import SCORING_RULE
+
+    model = AutoModelForSequenceClassification.from_pretrained(tiny_rm_dir).eval()
+    tokenizer = AutoTokenizer.from_pretrained(tiny_rm_dir)
+
+    def judge() -> RewardJudge:
+        config = RewardJudgeConfig(model=str(tiny_rm_dir), max_length=256)
+        return RewardJudge(config, model=model, tokenizer=tokenizer, model_hash="a" * 12)
+
+    # the version as it read before the scoring rule (full chat messages, over-long inputs unscored) was named
+    old_format = f"reward:model@{'a' * 12}:max_length=256:dtype=float32"
+    current = judge()
+    assert current.judge_version == f"{old_format}:scoring={SCORING_RULE}"
+
+    # a store holding verdicts (and canaries) stored under the old version...
+    seed_store(store)
+    before = judge()
+    before.judge_version = old_format
+    assert judge_pairs(store, before, "old", "new").n_judged == 12
+    assert not run_canaries(store, before).reused and before.model_calls > 12
+
+    # ...is judged afresh under the new one: nothing replayed from the cache, the canaries rerun
+    after = judge()
+    rerun = judge_pairs(store, after, "old", "new")
+    assert rerun.judge_version != old_format
+    assert rerun.n_cached == 0 and rerun.n_judged == 12 and after.model_calls == 12
+    canaries = run_canaries(store, after)
+    assert not canaries.reused and canaries.n_cached == 0 and canaries.judge_version == after.judge_version
+    assert set(store.query("SELECT DISTINCT judge_version FROM judge_canaries")["judge_version"]) == {
+        old_format,
+        after.judge_version,
+    }
