@@ -134,7 +134,8 @@ TABLES: dict[str, dict[str, str]] = {
     },
     "decisions": {  # the gate's (and people's) promote / hold / reject decisions; never rewritten
         "decision_id": "VARCHAR",  # 'gate:<round_id>' for the gate's one decision per round; manual: unique
-        "round_id": "VARCHAR",  # the round whose policy is decided on
+        "round_id": "VARCHAR",  # the round whose policy is decided on; NULL for a manual decision on a policy
+        # without a round (the registered starting policy, e.g. promoted back after a bad promotion)
         "checkpoint_id": "VARCHAR",  # the policy decided on
         "champion_id": "VARCHAR",  # the champion it was compared with
         "decision": "VARCHAR",  # 'promote' | 'hold' | 'reject'
@@ -191,7 +192,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "judgments": ("prompt_id", "model_a", "model_b", "judge"),
     "judge_cache": ("cache_key", "judge", "judge_version"),
     "judge_canaries": ("judge", "judge_version", "canary_set"),
-    "decisions": ("decision_id", "round_id", "checkpoint_id", "decision", "decided_by"),
+    "decisions": ("decision_id", "checkpoint_id", "decision", "decided_by"),  # round_id: NULL for a base
     "page_summaries": ("name", "args", "data_version", "code_version", "payload"),
     "training_metrics": ("round_id", "stage", "step", "name", "value"),
 }

@@ -72,6 +72,48 @@ def test_promoting_what_cannot_be_promoted_exits_2_and_records_nothing(tmp_path)
     assert store.count("decisions") == 0
 
 
+def test_promoting_the_starting_policy_back_is_a_manual_decision_without_a_round(tmp_path, tiny_lm_dir):
+    """After a bad promotion a person may hand the title back to the starting policy (a registered base
+    checkpoint, which has no round): recorded with round_id NULL, the champion moves, and a reject of it hands
+    the title back again; a base checkpoint whose files are gone is refused with exit 2, nothing recorded."""
+    from click.testing import CliRunner
+
+    from rlhf.cli import main
+    from rlhf.rounds.checkpoint import register_base
+
+    store = Store.open(tmp_path / "store")
+    base = register_base(store, str(tiny_lm_dir)).checkpoint_id
+    evaluated_round(store, old=base)  # round-001's policy "new" against the starting policy
+
+    def cli(*args: str):
+        return CliRunner().invoke(main, ["--store", str(store.root), *args])
+
+    assert json.loads(cli("gate", "--round", "round-001", "--json").output)["decision"] == "promote"
+    back = cli("promote", "--checkpoint", base, "--reason", "round-001 regressed in production", "--json")
+    assert back.exit_code == 0, back.output
+    record = json.loads(back.output)
+    assert record["round_id"] is None and record["checkpoint_id"] == base and record["champion_id"] == "new"
+    assert record["manual"] is True and record["decision_id"].startswith("manual:")
+    champion = json.loads(cli("champion", "--json").output)
+    assert champion["checkpoint_id"] == base
+    assert [(e["checkpoint_id"], e.get("round_id")) for e in champion["lineage"]] == [
+        (base, None),
+        ("new", "round-001"),
+        (base, None),
+    ]
+    text = cli("reject", "--checkpoint", base, "--reason", "the fix is in")
+    assert text.exit_code == 0 and text.output.startswith("-: REJECT by ")
+    assert json.loads(cli("champion", "--json").output)["checkpoint_id"] == "new"
+    rows = store.query("SELECT decision_id, round_id, decision FROM decisions ORDER BY created_at")
+    assert rows["decision"].tolist() == ["promote", "promote", "reject"]
+    assert rows["round_id"].isna().tolist() == [False, True, True]
+
+    store.append("checkpoints", [{"checkpoint_id": "base-gone", "kind": "policy", "path": "/nowhere/base"}])
+    gone = cli("promote", "--checkpoint", "base-gone", "--reason", "x")
+    assert gone.exit_code == 2 and "checkpoint base-gone: its files are gone (/nowhere/base)" in gone.output
+    assert store.count("decisions") == 3
+
+
 def test_round_status_and_the_demo_show_decisions_and_the_champion(tmp_path):
     from click.testing import CliRunner
 

@@ -7,7 +7,10 @@
   `require_judges`, and the paired reference-accuracy change (McNemar's exact test).
 - `gate_round(store, round_id, gate)`: decide and append the decision exactly once: its key is
   `gate:<round_id>`, so a second job (or a resumed round) adds nothing and reads back the one recorded.
-- `record_manual(...)`: `rlhf promote` / `rlhf reject`, marked manual with the OS user and the reason.
+- `record_manual(...)`: `rlhf promote` / `rlhf reject`, marked manual with the OS user and the reason; its key
+  is `manual:<uuid>` (every manual decision is a new row). A policy without a round (the registered starting
+  policy, `rlhf.rounds.checkpoint.register_base`) can be decided on too, e.g. promoted back after a bad
+  promotion: its decision's round_id is NULL.
 - `champion(store)`: the latest promoted checkpoint (a manual reject of the champion hands the title back to
   the one before); before any promotion the checkpoint the first decided round was compared with (the
   recipe's starting policy); in a store with no decision at all, the latest done round's policy, stated so.
@@ -170,7 +173,8 @@ def gate_round(
 def record_manual(
     store: Store, checkpoint_or_round: str, decision: str, reason: str, *, user: str | None = None
 ) -> dict[str, Any]:
-    """Append a manual `promote` or `reject` of a policy checkpoint (given by id or by its round id)."""
+    """Append a manual `promote` or `reject` of a policy checkpoint (given by id or by its round id); the
+    starting policy, which has no round, is recorded with round_id None."""
     if decision not in ("promote", "reject"):
         raise DecisionError(f"a manual decision is 'promote' or 'reject', got {decision!r}")
     if not reason.strip():
