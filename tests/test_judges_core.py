@@ -104,7 +104,7 @@ def test_yaml_keys_map_one_to_one_and_errors_name_file_and_key(tmp_path):
     ):
         load_config(bad_value)
     with pytest.raises(
-        ValueError, match="kind: must be one of llm, openai, reward, reference, tagger, got 'oracle'"
+        ValueError, match="kind: must be one of llm, openai, reward, reference, panel, tagger, got 'oracle'"
     ):
         config_from_dict({"kind": "oracle"})
 
