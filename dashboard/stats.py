@@ -294,6 +294,7 @@ def _cards(path: str | None, version: str) -> list[dict]:
 
 
 @_cached
+@summarised
 def report_cards(path: str | None, version: str) -> pd.DataFrame:
     """The report cards (`_cards`), one row per judge version; nested numbers flattened into columns. Empty
     when no judge has verdicts or canaries."""
