@@ -336,6 +336,7 @@ def report_cards(path: str | None, version: str) -> pd.DataFrame:
 
 
 @_cached
+@summarised
 def panel_members(path: str | None, version: str) -> pd.DataFrame:
     """Each judge panel's members against the panel (`ReportCard.member_agreement`): judge, judge_version,
     member, n, agreement, kappa. Empty when no panel has judged."""

@@ -115,6 +115,7 @@ def warm(path: str | None, *, wait: bool = True) -> None:
     cells = queries.category_summary(path, version, olds, news, default)
     # Judge health
     stats.report_cards(path, version)
+    stats.panel_members(path, version)
     queries.judge_trends(path, version, olds, news)
     queries.agreement_trends(path, version, olds, news)
     stats.lc_by_comparison(path, version, olds, news, default)
