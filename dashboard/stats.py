@@ -129,6 +129,7 @@ def style_leaderboard(
 
 
 @_cached
+@summarised
 def prompt_health(path: str | None, version: str, judge: str) -> PromptHealth | None:
     """`rlhf prompts health --judge J` for the judge's latest version: per prompt over the rounds, separation,
     saturation and verdict moves; per category n and MDE. None when no judgment of the judge names a round."""

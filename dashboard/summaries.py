@@ -36,6 +36,7 @@ import pandas as pd
 import streamlit as st
 from pyarrow import ArrowException
 
+from judges.stats.prompt_health import PromptHealth
 from judges.stats.winrate import WinRate
 from rlhf.store import Store
 from rlhf.store.queries import page_summaries
@@ -67,35 +68,47 @@ def code_version() -> str:
     return digest.hexdigest()[:16]
 
 
+# the result dataclasses a summary may hold, by name (decoded only into these: never an arbitrary class)
+DATACLASSES: dict[str, type] = {cls.__name__: cls for cls in (WinRate, PromptHealth)}
+
+
 def encode(value: Any) -> str:
-    """A summarised function's result as JSON text: frames as Parquet (exact), dataclasses and the rest
-    as JSON."""
+    """A summarised function's result as JSON text: frames as Parquet (exact), the result dataclasses field by
+    field, the rest as JSON."""
+    return json.dumps(_payload(value))
+
+
+def _payload(value: Any) -> dict[str, Any]:
     if isinstance(value, pd.DataFrame):
         buffer = io.BytesIO()
         value.to_parquet(buffer)
-        payload: dict[str, Any] = {
+        return {
             "type": "frame",
             "data": base64.b64encode(buffer.getvalue()).decode(),
             "attrs": value.attrs,  # e.g. the leaderboard's resample counts
         }
-    elif isinstance(value, WinRate):
-        payload = {"type": "winrate", "data": dataclasses.asdict(value)}
-    elif isinstance(value, tuple):
-        payload = {"type": "tuple", "data": list(value)}
-    else:
-        payload = {"type": "json", "data": value}
-    return json.dumps(payload)
+    if type(value).__name__ in DATACLASSES and dataclasses.is_dataclass(value):
+        fields = {f.name: _payload(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {"type": "dataclass", "class": type(value).__name__, "data": fields}
+    if isinstance(value, tuple):
+        return {"type": "tuple", "data": list(value)}
+    return {"type": "json", "data": value}
 
 
 def decode(text: str) -> Any:
-    payload = json.loads(text)
-    kind, data = payload["type"], payload.get("data")
+    return _value(json.loads(text))
+
+
+def _value(payload: dict[str, Any]) -> Any:
+    kind, data = payload["type"], payload.get("data")  # data is None only for a JSON null
+    if data is None:
+        return None
     if kind == "frame":
         frame = pd.read_parquet(io.BytesIO(base64.b64decode(data)))
         frame.attrs = payload.get("attrs", {})
         return frame
-    if kind == "winrate":
-        return WinRate(**data)
+    if kind == "dataclass":
+        return DATACLASSES[payload["class"]](**{k: _value(v) for k, v in data.items()})
     if kind == "tuple":
         return tuple(data)
     return data

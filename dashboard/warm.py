@@ -139,6 +139,8 @@ def warm(path: str | None, *, wait: bool = True) -> None:
     if len(models) >= 2:
         stats.headline_for(path, version, models[0], models[-1], default)
         stats.by_category_for(path, version, models[0], models[-1], default)
+    # Prompt-set health
+    stats.prompt_health(path, version, default)
     # Training
     queries.training_metrics(path, version)
     if not cells.empty:

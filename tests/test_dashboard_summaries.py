@@ -15,6 +15,7 @@ import pytest
 import streamlit as st
 
 from dashboard import queries, stats, summaries, warm
+from judges.stats.prompt_health import PromptHealth
 from judges.stats.winrate import WinRate
 from rlhf.store import Store
 from rlhf.synthetic import SyntheticConfig, generate
@@ -58,6 +59,10 @@ def _assert_same(stored, computed, what: str) -> None:
             stored, computed = _rows(stored), _rows(computed)
         pd.testing.assert_frame_equal(stored, computed, check_exact=False, rtol=TOLERANCE, obj=what)
         assert stored.attrs == computed.attrs, what
+    elif isinstance(computed, PromptHealth):
+        for field in ("comparisons", "prompts", "categories"):
+            _assert_same(getattr(stored, field), getattr(computed, field), f"{what}.{field}")
+        assert stored.n_without_round == computed.n_without_round, what
     elif isinstance(computed, WinRate):
         expected = {
             k: v if v is None else pytest.approx(v, rel=TOLERANCE, nan_ok=True)
@@ -85,7 +90,12 @@ def test_stored_summaries_equal_what_the_pages_compute_and_are_written_once(loca
         "stats.judge_table_for",
         "stats.lc_by_comparison",
     } <= names
-    assert {"queries.pair_summary", "queries.judge_trends", "queries.regressions"} <= names
+    assert {
+        "queries.pair_summary",
+        "queries.judge_trends",
+        "queries.regressions",
+        "stats.prompt_health",
+    } <= names
 
     # what a page reads from a stored summary equals what the page's function computes without one
     _fresh()
