@@ -281,7 +281,9 @@ def test_round_killed_in_dpo_resumes_from_step_checkpoint(tmp_path, tiny_lm_dir,
     assert [s for s, _ in complete_checkpoints(work)] == [1]
 
     resumed = cli()
-    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    # The round finishes and is gated: its tiny judges pass no canaries, so it is held (exit 3, docs/rounds.md).
+    assert resumed.returncode == 3, resumed.stderr[-3000:]
+    assert "HOLD" in resumed.stdout
     assert "[reward] already done" in resumed.stdout and "[rejection] already done" in resumed.stdout
     store = Store.open(store_dir)
     dpo = store.query("SELECT detail FROM round_stages WHERE round_id = 'round-001' AND stage = 'dpo'")
