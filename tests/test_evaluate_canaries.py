@@ -137,9 +137,21 @@ def test_a_judge_that_failed_its_canaries_judges_what_the_recipe_says(tiny_lm_di
         "policy": "sample",
         "n_judged": 32,
         "n_not_judged": 68,
-        "reason": "failed its canaries (accuracy 50.0% [45.0%, 55.0%] over 448 pairs): it cannot tell a "
-        "better answer from a worse one",
+        "reason": "failed its canaries (accuracy 50.0% [45.0%, 55.0%] over 448 pairs): its interval includes "
+        "50%: it cannot be told apart from a coin",
     }
+    # A judge reliably below chance is said to prefer the wrong answer, from its intervals (not 'at chance').
+    wrong = {**failed, "accuracy": 0.349, "ci_low": 0.285, "ci_high": 0.419, "failed_kinds": ["correct"]}
+    wrong["ci_by_kind"] = {"correct": [0.2, 0.4]}
+    assert judged_prompts(eligible, wrong, default)[1]["reason"] == (
+        "failed its canaries (accuracy 34.9% [28.5%, 41.9%] over 448 pairs; below chance on correct (prefers "
+        "the wrong answer)): its interval lies below 50%: it prefers the wrong answer (reliably wrong, not a coin)"
+    )
+    pooled_above = {**failed, "ci_low": 0.55, "ci_high": 0.7, "failed_kinds": ["correct"]}
+    pooled_above["ci_by_kind"] = {"correct": [0.4, 0.6]}
+    assert judged_prompts(eligible, pooled_above, default)[1]["reason"].endswith(
+        "; at chance on correct): above 50% pooled, but each kind must beat 50%"
+    )
     assert judged_prompts(eligible, failed, config(seed=1))[0] != chosen  # the recipe's seed draws it
     assert judged_prompts(eligible, failed, config(uninformative_judges="skip")) == ([], {**left_out, "policy": "skip", "n_judged": 0, "n_not_judged": 100})  # fmt: skip
     assert judged_prompts(eligible, failed, config(uninformative_judges="all")) == (eligible, {})

@@ -109,12 +109,22 @@ def judged_prompts(
         if policy == "sample"
         else []
     )
-    kinds = canaries.get("failed_kinds") or []
+    from judges.stats.canary import against_chance, chance_sentence, kinds_against_chance
+
+    kinds = tuple(map(str, canaries.get("failed_kinds") or []))
+    by_kind = {str(k): (_num(v[0]), _num(v[1])) for k, v in (canaries.get("ci_by_kind") or {}).items()}
+    low, high = _num(canaries.get("ci_low")), _num(canaries.get("ci_high"))
+    # Every word about the numbers is computed from them (at, below or above chance), as the canaries line says.
     reason = (
-        f"failed its canaries (accuracy {_pct(canaries.get('accuracy'))} [{_pct(canaries.get('ci_low'))}, "
-        f"{_pct(canaries.get('ci_high'))}] over {canaries.get('n', 0)} pairs"
-        + (f", at chance on {', '.join(map(str, kinds))}" if kinds else "")
-        + "): it cannot tell a better answer from a worse one"
+        f"failed its canaries (accuracy {_pct(canaries.get('accuracy'))} [{_pct(low)}, {_pct(high)}] over "
+        f"{canaries.get('n', 0)} pairs"
+        + (f"; {kinds_against_chance(by_kind, kinds)}" if kinds else "")
+        + "): "
+        + (
+            chance_sentence(low, high)
+            if against_chance(low, high) != "above chance"
+            else "above 50% pooled, but each kind must beat 50%"
+        )
     )
     return chosen, {
         "policy": policy,
@@ -269,6 +279,11 @@ def evaluate(
         pass_at_k=sampled,
         reference_change=change,
     )
+
+
+def _num(x: Any) -> float:
+    """A stored number, or NaN where none is (JSON null)."""
+    return float(x) if isinstance(x, (int, float)) else float("nan")
 
 
 def _pct(x: Any) -> str:
