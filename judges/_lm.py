@@ -2,7 +2,9 @@
 length, one forward pass per batch with only the last positions' logits, and greedy generation.
 
 Batches are left-padded with explicit position ids, so a padded row computes the same logits as the
-row alone (up to float rounding); the tests check batched == one-at-a-time.
+row alone (up to float rounding); the tests check batched == one-at-a-time. The tokens every row of a
+batch starts with (the chat header, a judge's instructions) are computed once and shared
+(rlhf/prefix_cache.py, the sampler's layout).
 """
 
 from __future__ import annotations
@@ -62,9 +64,20 @@ def _left_pad(seqs: Sequence[Sequence[int]], pad_id: int, device):
 
 
 def last_logprobs(model, seqs: Sequence[Sequence[int]], pad_id: int, keep: int = 1):
-    """Log-softmax over the vocabulary at the last ``keep`` positions of each sequence: [n, keep, vocab]."""
+    """Log-softmax over the vocabulary at the last ``keep`` positions of each sequence: [n, keep, vocab].
+
+    With ``keep=1`` and a model whose forward takes a KV cache (``shares_prefix``), the prefix every
+    sequence starts with runs once at batch size 1 and is broadcast to every row (rlhf/prefix_cache.py);
+    otherwise the whole left-padded batch runs in one forward pass.
+    """
     import torch
 
+    if keep == 1 and shares_prefix(model):
+        from rlhf.prefix_cache import prefill
+
+        with torch.inference_mode():
+            logits = prefill(model, [list(s) for s in seqs], keep_rest=False).logits[:, None, :]
+        return torch.log_softmax(logits.float(), dim=-1)
     input_ids, mask, positions = _left_pad(seqs, pad_id, model.device)
     with torch.inference_mode():
         try:
@@ -80,6 +93,15 @@ def last_logprobs(model, seqs: Sequence[Sequence[int]], pad_id: int, keep: int =
             out = model(input_ids=input_ids, attention_mask=mask, position_ids=positions, use_cache=False)
             logits = out.logits[:, -keep:, :]
     return torch.log_softmax(logits.float(), dim=-1)
+
+
+def shares_prefix(model) -> bool:
+    """True when ``last_logprobs`` computes a batch's shared prefix once for ``model`` (its forward takes a
+    KV cache, position ids and ``logits_to_keep``); a verdict-affecting setting, so judges name it in their
+    version."""
+    from rlhf.prefix_cache import supports_prefix_cache
+
+    return supports_prefix_cache(model)
 
 
 def generate_greedy(

@@ -27,7 +27,15 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from judges._lm import encode_chat, generate_greedy, last_logprobs, length_batches, lm_for, single_token_ids
+from judges._lm import (
+    encode_chat,
+    generate_greedy,
+    last_logprobs,
+    length_batches,
+    lm_for,
+    shares_prefix,
+    single_token_ids,
+)
 from judges.config import LLMJudgeConfig
 from judges.protocol import JudgeDefaults, PairItem, Rationale
 from judges.template import JudgeTemplate, load_template
@@ -105,6 +113,8 @@ class LLMJudge(JudgeDefaults):
         version += f":max_length={self.max_length}:dtype={dtype_name(self.model)}"
         if config.mode == "logprob":
             version += f":min_verdict_mass={config.min_verdict_mass:g}"
+            if shares_prefix(self.model):  # verdicts differ from the whole-prompt forward by float rounding
+                version += ":prefix=shared"
         if config.rationale != "never" or config.mode == "reasoning":
             version += f":max_new_tokens={config.max_new_tokens}"
         if config.rationale != "never":

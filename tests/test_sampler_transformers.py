@@ -209,7 +209,7 @@ def test_rows_that_stop_early_leave_the_batch_and_the_others_still_match_generat
 
 
 def test_preallocated_layer_writes_in_place_broadcasts_the_prefix_and_selects_rows():
-    from rlhf.sampler.decode import PreallocatedLayer
+    from rlhf.prefix_cache import PreallocatedLayer
 
     layer = PreallocatedLayer(batch=3, capacity=5)
     prefix = torch.arange(2 * 2 * 4, dtype=torch.float32).reshape(1, 2, 2, 4)  # batch 1: the shared prefix
@@ -242,7 +242,7 @@ def test_preallocated_layer_writes_in_place_broadcasts_the_prefix_and_selects_ro
     ],
 )
 def test_shared_prefix_leaves_every_prompt_a_token_to_prefill(prompts, expected):
-    from rlhf.sampler.decode import shared_prefix_length
+    from rlhf.prefix_cache import shared_prefix_length
 
     assert shared_prefix_length(prompts) == expected
 
@@ -281,7 +281,7 @@ def test_a_long_shared_prefix_is_computed_once_and_answers_still_match_generate(
 
 
 def test_prefill_groups_bound_the_padding_and_keep_every_row_once():
-    from rlhf.sampler.decode import prefill_groups
+    from rlhf.prefix_cache import prefill_groups
 
     lengths = [35, 10, 34, 12, 20, 33, 11, 19, 21, 30]
     groups = prefill_groups(lengths, waste=0.1, min_tokens=40)

@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from rlhf.models import dtype_name
+from rlhf.prefix_cache import supports_prefix_cache
 from rlhf.sampler.backend import BatchCallback, GenerationOutput, GenerationRequest
 from rlhf.sampler.config import SamplerConfig
-from rlhf.sampler.decode import Chooser, decode_compacting, greedy_chooser, supports_compacting
+from rlhf.sampler.decode import Chooser, decode_compacting, greedy_chooser
 from rlhf.sampler.seeded import SeededSampler, seeded_choice
 
 _STATIC_BUCKET = 64  # prompt lengths are padded up to a multiple of this on the static-cache path
@@ -154,7 +155,7 @@ class TransformersBackend:
         with torch.inference_mode():
             self.model_calls += 1
             input_ids, attention = input_ids.to(self.device), attention.to(self.device)
-            if not static and self.config.compact_finished and supports_compacting(self.model):
+            if not static and self.config.compact_finished and supports_prefix_cache(self.model):
                 new_tokens = decode_compacting(
                     self.model,
                     input_ids,
