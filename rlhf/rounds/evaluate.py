@@ -1,21 +1,28 @@
 """Stage 5: the new policy against the previous one on the eval prompts.
 
-The sampler answers every eval prompt (or the recipe's capped, fixed subset) with both policies; answers
-already in the store are reused, so the previous policy's answers from the last round cost nothing. Every
-configured judge then scores each prompt in both orders (`judges.run.judge_pairs`), which writes the
-`judgments` rows; win rates with a bootstrap interval and a two-sided p-value (`judges.stats.winrate`) are computed from
-the stored judgments and kept in the stage's detail. The store's `pair_winrates` view shows the same.
+The stage decides what it will judge before it samples. Each recipe judge is built first and runs its canaries
+(once per judge version, then read back from the store): a judge that failed them cannot tell a better answer
+from a worse one, so it judges only what `round.uninformative_judges` says (by default a fixed seeded sample of
+`round.uninformative_judge_prompts` prompts, the same every round) and its summary records what it skipped and
+why (`uninformative`). A judge that can only judge some prompts (the reference judge needs a reference answer)
+is given only those; the others are counted as skipped in its summary (`n_skipped`), never judged as ties.
 
-A judge that can only judge some prompts (the reference judge needs a reference answer) is given only
-those; the others are counted as skipped in its summary (`n_skipped`), never judged as ties. Each judge's
-canaries run first (once per judge version, then read back): a judge that failed them cannot tell a better
-answer from a worse one, so it judges only what `round.uninformative_judges` says (by default a fixed seeded
-sample of `round.uninformative_judge_prompts` prompts, the same every round) and its summary records what it
-skipped and why (`uninformative`). Each policy's
-reference accuracy (share of the reference answers it matched, with a Wilson interval) is recorded in the
-detail (`reference_accuracy`) and read back by `rlhf.store.queries.reference.reference_accuracy`. With
-`round.pass_at_k` set, both policies also answer those prompts n times at a temperature and the detail records
-pass@1, pass@k and maj@k with the paired comparison (`rlhf.rounds.pass_at_k`).
+Then the sampler answers, with both policies, the eval prompts (or the recipe's capped, fixed subset) that some
+judge will judge, and every prompt with a reference answer (reference accuracy, McNemar's paired change, pass@k
+and the gate's reference evidence read them): `answered_prompts`. The rest would be answered for nothing; the
+sampling summary of each checkpoint counts them and says why (`not_answered`, `not_answered_reason`). A recipe
+with a judge that judges every prompt (it passed its canaries, or `uninformative_judges: all`) answers them all.
+Answers already in the store are reused, so the previous policy's answers from the last round cost nothing.
+The judges are kept, built, until they judge (no judge model is loaded twice in the stage); each then scores
+its prompts in both orders (`judges.run.judge_pairs`), which writes the `judgments` rows; win rates with a
+bootstrap interval and a two-sided p-value (`judges.stats.winrate`) are computed from the stored judgments and
+kept in the stage's detail. The store's `pair_winrates` view shows the same.
+
+Each policy's reference accuracy (share of the reference answers it matched, with a Wilson interval) is
+recorded in the detail (`reference_accuracy`) and read back by
+`rlhf.store.queries.reference.reference_accuracy`. With `round.pass_at_k` set, both policies also answer those
+prompts n times at a temperature and the detail records pass@1, pass@k and maj@k with the paired comparison
+(`rlhf.rounds.pass_at_k`).
 """
 
 from __future__ import annotations
@@ -27,13 +34,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from rlhf.rounds.config import RoundConfig
+from rlhf.rounds.config import RecipeJudge, RoundConfig
 from rlhf.rounds.errors import StageError
 from rlhf.rounds.pass_at_k import pass_at_k_of
 from rlhf.store.queries import prompts as prompt_queries
 
 if TYPE_CHECKING:
     from judges.config import ReferenceJudgeConfig
+    from judges.protocol import PairwiseJudge
     from rlhf.store import Store
 
 
@@ -159,6 +167,143 @@ def stored_win_rate(
     return win_rate(preferences.astype(float), seed=seed).to_dict()
 
 
+@dataclass(frozen=True)
+class JudgePlan:
+    """One recipe judge, built and screened by its canaries before anything is sampled: which eval prompts it
+    will judge this round (``prompts``), of those it could (``eligible``), and what it leaves out and why."""
+
+    name: str
+    kind: str
+    judge_id: str
+    judge_version: str
+    requires_reference: bool
+    eligible: list[str]  # the eval prompts it can judge (with a reference answer, when it needs one)
+    prompts: list[str]  # of those, the ones it judges (`judged_prompts`)
+    left_out: dict[str, Any]  # {} unless it failed its canaries and judges less
+    canaries: dict[str, Any]
+    primary: bool
+    seconds: float  # building it and its canaries
+    panel: dict[str, Any] | None = None  # a panel's members, as built
+
+
+def answered_prompts(
+    eval_ids: list[str], with_reference: list[str], plans: list[JudgePlan]
+) -> tuple[list[str], dict[str, Any]]:
+    """(the eval prompts both policies answer, in eval-prompt order; how many are left unanswered and why).
+
+    A prompt is answered when some judge will judge it (``JudgePlan.prompts``) or when it has a reference answer
+    (reference accuracy, McNemar's paired change, pass@k and the gate's reference evidence read those); the
+    others would be answered for nothing. The second item is {} when every eval prompt is answered.
+
+    >>> def plan(name, prompts, *, ref=False, policy=None):
+    ...     left = {"policy": policy, "n_judged": len(prompts)} if policy else {}
+    ...     return JudgePlan(name, "k", name, "v", ref, [], prompts, left, {}, False, 0.0)
+    >>> ids = ["a", "b", "c", "d", "e"]
+    >>> answered, unanswered = answered_prompts(
+    ...     ids, ["b"], [plan("ref", ["b"], ref=True), plan("llm", ["d", "a"], policy="sample")]
+    ... )
+    >>> answered, unanswered["n_not_answered"], unanswered["n_eval_prompts"]
+    (['a', 'b', 'd'], 2, 5)
+    >>> print(unanswered["reason"])
+    2 of 5 eval prompts not answered: no judge would judge them (ref needs a reference answer; llm failed its canaries and judges a sample of 2)
+    >>> answered_prompts(ids, [], [plan("ref", [], ref=True), plan("llm", ids, policy="all")])[1]
+    {}
+    """
+    keep = set(with_reference).union(*(p.prompts for p in plans))
+    answered = [p for p in eval_ids if p in keep]
+    n = len(eval_ids) - len(answered)
+    if not n:
+        return answered, {}
+    causes: dict[tuple[str, str], list[str]] = {}
+    for p in plans:
+        if len(p.prompts) < len(eval_ids):
+            causes.setdefault(_why_fewer(p), []).append(p.name)
+    why = "; ".join(
+        f"{_names(names)} {singular if len(names) == 1 else plural}"
+        for (singular, plural), names in causes.items()
+    )
+    return answered, {
+        "n_not_answered": n,
+        "n_eval_prompts": len(eval_ids),
+        "reason": f"{n} of {len(eval_ids)} eval prompts not answered: no judge would judge them ({why})",
+    }
+
+
+def _why_fewer(p: JudgePlan) -> tuple[str, str]:
+    """Why a judge judges fewer than every eval prompt, (singular, plural), from its plan."""
+    policy = p.left_out.get("policy")
+    if policy == "sample":
+        verb = ("judges", "judge")
+        what = f"a sample of {p.left_out.get('n_judged', len(p.prompts))}"
+    elif policy == "skip":
+        verb, what = ("judges", "judge"), "none"
+    else:
+        return ("needs a reference answer", "need a reference answer")
+    among = " of those with a reference answer" if p.requires_reference and policy == "sample" else ""
+    return (
+        f"failed its canaries and {verb[0]} {what}{among}",
+        f"failed their canaries and {verb[1]} {what}{among}",
+    )
+
+
+def _names(names: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'.
+
+    >>> _names(["a"]), _names(["a", "b"]), _names(["a", "b", "c"])
+    ('a', 'a and b', 'a, b and c')
+    """
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _plan_judge(
+    store: Store,
+    recipe_judge: RecipeJudge,
+    reward_model_dir: str | None,
+    eval_ids: list[str],
+    with_reference: list[str],
+    config: RoundConfig,
+    echo: Callable[[str], None],
+) -> tuple[JudgePlan, PairwiseJudge]:
+    """Build one recipe judge (its model loads here), run its canaries and decide what it will judge."""
+    from judges.panel_judge import PanelJudge
+    from judges.registry import build_judge
+
+    jc = recipe_judge.for_round(reward_model_dir)  # StageError when it needs a reward model and none exists
+    t0 = time.perf_counter()
+    judge = build_judge(jc, store=store)
+    eligible = with_reference if judge.requires_reference else eval_ids
+    canaries = _canaries(store, judge, echo)  # first: a judge that cannot tell judges less
+    prompts, left_out = judged_prompts(eligible, canaries, config)
+    if left_out:
+        echo(
+            f"    judge {jc.name}: {left_out['reason']}; judging {left_out['n_judged']} of {len(eligible)} "
+            f"prompts (round.uninformative_judges: {left_out['policy']})"
+        )
+    panel = None
+    if isinstance(judge, PanelJudge):
+        panel = judge.describe()
+        echo(
+            f"    panel {judge.judge_id} ({judge.config.rule}): {', '.join(m.judge_id for m in judge.members)}"
+        )
+        for gone in judge.excluded:
+            echo(f"    panel {judge.judge_id}: left out {gone.judge}: {gone.reason}")
+    plan = JudgePlan(
+        name=jc.name,
+        kind=jc.kind,
+        judge_id=judge.judge_id,
+        judge_version=judge.judge_version,
+        requires_reference=judge.requires_reference,
+        eligible=eligible,
+        prompts=prompts,
+        left_out=left_out,
+        canaries=canaries,
+        primary=recipe_judge.primary,
+        seconds=time.perf_counter() - t0,
+        panel=panel,
+    )
+    return plan, judge
+
+
 def evaluate(
     config: RoundConfig,
     *,
@@ -170,32 +315,62 @@ def evaluate(
     echo: Callable[[str], None] = lambda _msg: None,
 ) -> EvaluateResult:
     from judges.panel_judge import PanelJudge
-    from judges.registry import build_judge
     from judges.run import judge_pairs
     from rlhf.sampler import sample
 
     started = time.perf_counter()
     sc = sampler_config(config)
     eval_ids = choose_eval_prompts(store, limit=config.eval_prompts, seed=config.seed)
-    prompt_ids = _answerable(store, config, eval_ids)
+    with_reference = _with_reference(store, eval_ids)
+    # Every judge is built and screened by its canaries before anything is sampled, so that only the prompts some
+    # judge will judge are answered. A built judge is kept until it judges (building loads its model: no judge
+    # model is loaded twice in this stage); one that will judge nothing is let go at once.
+    plans: list[JudgePlan] = []
+    built: dict[str, PairwiseJudge] = {}
+    for recipe_judge in config.recipe_judges:
+        plan, judge = _plan_judge(
+            store, recipe_judge, reward_model_dir, eval_ids, with_reference, config, echo
+        )
+        plans.append(plan)
+        if plan.prompts:
+            built[plan.name] = judge
+        del judge
+    prompt_ids, unanswered = answered_prompts(eval_ids, with_reference, plans)
+    if unanswered:
+        echo(f"    {unanswered['reason']}")
     sampling = {}
     for checkpoint_id in (previous_checkpoint_id, new_checkpoint_id):
         t0 = time.perf_counter()
-        result = sample(store, checkpoint_id, prompts="eval", ids=prompt_ids, config=sc)
-        sampling[checkpoint_id] = {
-            "answers": result.requested,
-            "reused": result.reused,
-            "generated": result.generated,
-            "skipped": result.skipped,
-            "failed": result.failed,
-            "completion_tokens": result.completion_tokens,
-            "seconds": round(time.perf_counter() - t0, 3),
+        counts = {
+            "answers": 0,
+            "reused": 0,
+            "generated": 0,
+            "skipped": 0,
+            "failed": 0,
+            "completion_tokens": 0,
         }
-        echo(f"    sampled {checkpoint_id}: {result.summary()}")
+        if prompt_ids:  # none when no judge judges anything and no eval prompt has a reference
+            result = sample(store, checkpoint_id, prompts="eval", ids=prompt_ids, config=sc)
+            counts = {
+                "answers": result.requested,
+                "reused": result.reused,
+                "generated": result.generated,
+                "skipped": result.skipped,
+                "failed": result.failed,
+                "completion_tokens": result.completion_tokens,
+            }
+            echo(f"    sampled {checkpoint_id}: {result.summary()}")
+        sampling[checkpoint_id] = {
+            **counts,
+            "seconds": round(time.perf_counter() - t0, 3),
+            "eval_prompts": len(eval_ids),
+            "not_answered": len(eval_ids) - len(prompt_ids),  # no judge would judge them (`answered_prompts`)
+            "not_answered_reason": unanswered.get("reason"),
+        }
     accuracy = reference_accuracy_of(
         store, previous_checkpoint_id, new_checkpoint_id, prompt_ids, sc.params_hash, config.reference_rules
     )
-    with_reference = sorted(accuracy.pop("_prompt_ids"))
+    answered_with_reference = sorted(accuracy.pop("_prompt_ids"))
     change = accuracy.pop("_change")
     for checkpoint_id, acc in accuracy.items():
         if acc["n"]:
@@ -204,33 +379,23 @@ def evaluate(
                 f"[{acc['ci_low']:.1%}, {acc['ci_high']:.1%}]"
             )
     sampled = pass_at_k_of(
-        store, config, previous_checkpoint_id, new_checkpoint_id, with_reference, echo=echo
+        store, config, previous_checkpoint_id, new_checkpoint_id, answered_with_reference, echo=echo
     )
     judged: dict[str, Any] = {}
     recipe_primary: str | None = None
-    for recipe_judge in config.recipe_judges:
-        jc = recipe_judge.for_round(
-            reward_model_dir
-        )  # StageError when it needs a reward model and none exists
+    for plan in plans:
         t0 = time.perf_counter()
-        judge = build_judge(jc, store=store)
-        eligible = with_reference if judge.requires_reference else prompt_ids
-        canaries = _canaries(store, judge, echo)  # first: a judge that cannot tell judges less
-        judge_prompts, left_out = judged_prompts(eligible, canaries, config)
-        if left_out:
-            echo(
-                f"    judge {jc.name}: {left_out['reason']}; judging {left_out['n_judged']} of {len(eligible)} "
-                f"prompts (round.uninformative_judges: {left_out['policy']})"
-            )
-        summary: dict[str, Any] = {"judge": judge.judge_id, "judge_version": judge.judge_version}
+        summary: dict[str, Any] = {"judge": plan.judge_id, "judge_version": plan.judge_version}
         summary["win_rate_detail"] = {}
-        if judge_prompts:
+        panel = plan.panel
+        if plan.prompts:
+            judge = built.pop(plan.name)
             run = judge_pairs(
                 store,
                 judge,
                 previous_checkpoint_id,
                 new_checkpoint_id,
-                prompts=judge_prompts,
+                prompts=plan.prompts,
                 round_id=round_id,
                 params_hash=sc.params_hash,
             )
@@ -241,31 +406,27 @@ def evaluate(
                 judge_version=run.judge_version,
                 model_a=previous_checkpoint_id,
                 model_b=new_checkpoint_id,
-                prompt_ids=judge_prompts,
+                prompt_ids=plan.prompts,
                 seed=config.seed,
             )
-        summary["kind"] = jc.kind  # what judged (the verdict names a reference judge's finding as accuracy)
-        summary["n_skipped"] = len(eval_ids) - len(eligible)  # cannot judge these: not judged, not ties
-        summary["uninformative"] = left_out  # {} unless it failed its canaries and judged less
-        summary["canaries"] = canaries
-        if isinstance(judge, PanelJudge):
-            summary["panel"] = judge.describe()
-            echo(
-                f"    panel {judge.judge_id} ({judge.config.rule}): {', '.join(m.judge_id for m in judge.members)}"
-            )
-            for gone in judge.excluded:
-                echo(f"    panel {judge.judge_id}: left out {gone.judge}: {gone.reason}")
-        summary["seconds"] = round(time.perf_counter() - t0, 3)
-        judged[jc.name] = summary
-        recipe_primary = jc.name if recipe_judge.primary else recipe_primary
+            panel = judge.describe() if isinstance(judge, PanelJudge) else panel  # with its model verdicts
+            del judge
+        summary["kind"] = plan.kind  # what judged (the verdict names a reference judge's finding as accuracy)
+        summary["n_skipped"] = len(eval_ids) - len(plan.eligible)  # cannot judge these: not judged, not ties
+        summary["uninformative"] = plan.left_out  # {} unless it failed its canaries and judged less
+        summary["canaries"] = plan.canaries
+        if panel is not None:
+            summary["panel"] = panel
+        summary["seconds"] = round(plan.seconds + time.perf_counter() - t0, 3)
+        judged[plan.name] = summary
+        recipe_primary = plan.name if plan.primary else recipe_primary
         wr = summary["win_rate_detail"]
         if wr:
             echo(
-                f"    judge {jc.name}: new policy wins {wr['win_rate']:.3f} "
+                f"    judge {plan.name}: new policy wins {wr['win_rate']:.3f} "
                 f"[{wr['ci_low']:.3f}, {wr['ci_high']:.3f}] over {wr['n_total']} prompts "
                 f"({wr['n_unscored']} unscored, {summary['n_skipped']} skipped), {summary['seconds']:.1f} s"
             )
-        del judge
     primary = _headline(judged, recipe_primary, echo)
     return EvaluateResult(
         prompts=len(prompt_ids),
@@ -323,11 +484,8 @@ def _headline(judged: dict[str, Any], recipe_primary: str | None, echo: Callable
     return primary
 
 
-def _answerable(store: Store, config: RoundConfig, eval_ids: list[str]) -> list[str]:
-    """The eval prompts worth answering: all of them, unless every configured judge needs a reference answer
-    (a recipe judged by the reference judge alone), when prompts without one would be answered for nothing."""
-    if not config.judges or not all(dict(j).get("kind") == "reference" for j in config.judges):
-        return eval_ids
+def _with_reference(store: Store, eval_ids: list[str]) -> list[str]:
+    """The eval prompts that carry a reference answer, in eval-prompt order."""
     from rlhf.store.queries.reference import prompt_ids_with_reference
 
     keep = set(prompt_ids_with_reference(store, "eval"))
@@ -390,6 +548,8 @@ def reference_accuracy_of(
 
 __all__ = [
     "EvaluateResult",
+    "JudgePlan",
+    "answered_prompts",
     "choose_eval_prompts",
     "evaluate",
     "reference_accuracy_of",

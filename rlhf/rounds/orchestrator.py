@@ -6,7 +6,8 @@
     rejection   policy answers training prompts k times, RM picks best/worst -> <round>/rejection_pairs.parquet
     dpo         TRL DPOTrainer from the parent policy on those pairs  -> <round>/policy
     checkpoint  the policy's `checkpoints` row: content hash, parent, config, code revision
-    evaluate    sampler answers eval prompts with both policies; judges score both orders; win rates
+    evaluate    judges' canaries first; both policies answer the eval prompts some judge will judge (and those
+                with a reference); judges score both orders; win rates
     compare     the headline judge also judges the new policy against round 0 and the previous round
                 (when they are not the champion), for the verdict and the charts
     decide      the recipe's gate: promote / hold / reject against the champion -> one `decisions` row
