@@ -34,10 +34,10 @@ check: setup
 	$(BIN)/lint-imports
 
 test: setup browser postgres check
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 test-fast: setup postgres
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -n auto -m "not slow"
 
 demo: setup
 	$(BIN)/rlhf demo $(DEMO_ARGS)

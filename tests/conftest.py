@@ -18,6 +18,11 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 # A test that forgets --store must never touch the user's real store.
 os.environ["RLHF_STORE"] = tempfile.mkdtemp(prefix="rlhf-test-store-")
+# Under pytest-xdist (`make test` runs one worker per core) each worker and the processes it starts compute on
+# one thread, so the workers do not oversubscribe the cores (a recipe's num_threads still applies where set).
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["OMP_NUM_THREADS"] = "1"
+    os.environ["MKL_NUM_THREADS"] = "1"
 
 
 @pytest.fixture(scope="session")
