@@ -48,15 +48,16 @@ def test_round_records_canaries_and_the_headline_judge(store, tiny_lm_dir, tiny_
     _store_with_references(store)
     recipe = _recipe(tiny_lm_dir, tiny_rm_dir, primary="reference")
     recipe["round"]["uninformative_judge_prompts"] = 3
+    recipe["round"]["canary_prompts"] = 10  # of the 12 with a reference: a smaller canary set
     config = config_from_dict(recipe)
     messages: list[str] = []
     first = run_round(config, store, echo=messages.append)
     evaluate = first.stages["evaluate"]
     reference = evaluate["judges"]["reference"]["canaries"]
-    assert reference["informative"] is True and reference["accuracy"] == 1.0 and reference["n"] == 3 * 12
+    assert reference["informative"] is True and reference["accuracy"] == 1.0 and reference["n"] == 3 * 10
     assert evaluate["judges"]["reference"]["uninformative"] == {}
     tiny = evaluate["judges"]["llm-tiny"]["canaries"]
-    assert tiny["n_verdicts"] == 12 * 7 and not tiny["reused"]
+    assert tiny["n_verdicts"] == 10 * 7 and not tiny["reused"]
     # the tiny LM cannot tell: its canaries ran before it judged, so it judged a fixed sample of 3 of the
     # 16 eval prompts in both orders, not all of them
     assert tiny["informative"] is False
@@ -158,6 +159,8 @@ def test_a_judge_that_failed_its_canaries_judges_what_the_recipe_says(tiny_lm_di
     # a judge that can tell, or whose canaries could not run, judges every prompt
     assert judged_prompts(eligible, {**failed, "informative": True}, default) == (eligible, {})
     assert judged_prompts(eligible, {"error": "no reference prompts"}, default) == (eligible, {})
+    with pytest.raises(ConfigError, match=r"round.canary_prompts: must be >= 1, got 0"):
+        config(canary_prompts=0)
     with pytest.raises(ConfigError, match=r"round.uninformative_judge_prompts: must be >= 1 .*skip"):
         config(uninformative_judge_prompts=0)
     with pytest.raises(ConfigError, match="uninformative_judges"):

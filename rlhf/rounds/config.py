@@ -233,6 +233,10 @@ class RoundConfig:
     # A judge whose canaries could not run is judged in full.
     uninformative_judges: Literal["sample", "skip", "all"] = "sample"
     uninformative_judge_prompts: int = 32
+    # Eval prompts with a reference answer that each judge's canaries are built from (judges.canaries: 7
+    # verdicts a prompt; 64 = 448 verdicts, an interval half-width of about 0.07 at 50%). Fewer is cheaper and
+    # wider; a different number is a different canary set, judged afresh.
+    canary_prompts: int = 64
     k: int = 4  # answers per training prompt in rejection sampling
     min_reward_gap: float = 0.0  # best-worst reward gap below which no DPO pair is formed
     # How rejection sampling ranks a prompt's k answers: the reward model; the prompt's reference answer
@@ -298,6 +302,8 @@ class RoundConfig:
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ConfigError(f"round.{name}: must be >= 1 or null, got {value}")
+        if self.canary_prompts < 1:
+            raise ConfigError(f"round.canary_prompts: must be >= 1, got {self.canary_prompts}")
         if self.uninformative_judge_prompts < 1:
             raise ConfigError(
                 "round.uninformative_judge_prompts: must be >= 1 (to judge none, set "

@@ -272,7 +272,9 @@ def _plan_judge(
     t0 = time.perf_counter()
     judge = build_judge(jc, store=store)
     eligible = with_reference if judge.requires_reference else eval_ids
-    canaries = _canaries(store, judge, echo)  # first: a judge that cannot tell judges less
+    canaries = _canaries(
+        store, judge, echo, config.canary_prompts
+    )  # first: a judge that cannot tell judges less
     prompts, left_out = judged_prompts(eligible, canaries, config)
     if left_out:
         echo(
@@ -451,14 +453,14 @@ def _pct(x: Any) -> str:
     return f"{x:.1%}" if isinstance(x, (int, float)) and math.isfinite(x) else "-"
 
 
-def _canaries(store: Store, judge: Any, echo: Callable[[str], None]) -> dict[str, Any]:
+def _canaries(store: Store, judge: Any, echo: Callable[[str], None], max_prompts: int) -> dict[str, Any]:
     """Can this judge tell? Its canary result (judged once per judge version, then read back: a rerun or a later
     round with the same judge costs no judge call); `{"error": ...}` when the store has no reference prompts."""
     from judges.canaries import CanaryError, run_canaries
     from judges.stats.canary import kinds_against_chance
 
     try:
-        run = run_canaries(store, judge)
+        run = run_canaries(store, judge, max_prompts=max_prompts)
     except CanaryError as exc:
         echo(f"    canaries {judge.judge_id}: not run ({exc})")
         return {"error": str(exc)}
