@@ -85,23 +85,27 @@ def test_the_comparison_sees_positions_and_the_shared_keys(model):
     assert (reference - other_prefix).abs().max() > 1e-3
 
 
-def test_a_model_without_a_cache_takes_the_whole_prompt_path(model):
-    """An architecture whose forward takes no cache (here a plain wrapper) is judged as before: one
-    left-padded forward pass of the whole batch, the same log-probabilities."""
+class NoCache(torch.nn.Module):
+    """A causal LM whose forward takes no cache and no ``logits_to_keep`` (here the tiny Llama, wrapped)."""
 
-    class NoCache(torch.nn.Module):
-        def __init__(self, inner):
-            super().__init__()
-            self.inner, self.config = inner, inner.config
+    def __init__(self, inner):
+        super().__init__()
+        self.inner, self.config = inner, inner.config
 
-        @property
-        def device(self):
-            return self.inner.device
+    @property
+    def device(self):
+        return self.inner.device
 
-        def forward(self, input_ids, attention_mask=None, position_ids=None, use_cache=False):
-            return self.inner(
-                input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids, use_cache=False
-            )
+    def forward(self, input_ids, attention_mask=None, position_ids=None, use_cache=False):
+        return self.inner(
+            input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids, use_cache=False
+        )
+
+
+def test_a_model_without_a_cache_takes_the_whole_prompt_path(model, tiny_lm_dir):
+    """Such a model is judged as before: one left-padded forward pass of the whole batch, the same
+    log-probabilities, and a judge version without the shared-prefix marker."""
+    from transformers import AutoTokenizer
 
     plain = NoCache(model)
     seqs = BATCHES["different lengths"]
@@ -110,6 +114,9 @@ def test_a_model_without_a_cache_takes_the_whole_prompt_path(model):
     assert shapes == [(len(seqs), max(len(s) for s in seqs))]  # one padded forward of the whole batch
     for row, seq in enumerate(seqs):
         assert torch.allclose(batched[row, 0], _alone(model, seq), atol=1e-5, rtol=0)
+    tokenizer = AutoTokenizer.from_pretrained(tiny_lm_dir)
+    judge = LLMJudge(LLMJudgeConfig(model=str(tiny_lm_dir)), model=plain, tokenizer=tokenizer, model_hash="x")
+    assert "prefix=" not in judge.judge_version and judge.judge_version.endswith(":min_verdict_mass=0")
 
 
 def test_judge_version_names_the_shared_prefix_and_verdicts_match_one_at_a_time(tiny_lm_dir):
