@@ -19,7 +19,7 @@ def test_real_round_on_smollm2(store):
     recipe = yaml.safe_load((REPO / "recipes" / "default.yaml").read_text())
     # canaries on 4 prompts (28 verdicts a judge, not 448): the machinery, not the canary statistics, is tested
     recipe["round"].update({"train_prompts": 4, "k": 2, "eval_prompts": 4, "canary_prompts": 4})
-    recipe["reward"].update({"max_steps": 2})
+    recipe["reward"].update({"max_steps": 2, "per_device_train_batch_size": 2})
     recipe["dpo"].update({"max_steps": 2, "per_device_train_batch_size": 2})
     recipe["rejection_sampler"].update({"max_new_tokens": 16})
     recipe["eval_sampler"].update({"max_new_tokens": 24})
