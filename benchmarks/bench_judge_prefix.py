@@ -10,8 +10,8 @@ in chunks of 64 as ``run_canaries`` sends them. Two variants on the same loaded 
   batched by length;
 - now (this checkout): the prefix a batch shares runs once at batch size 1 and is broadcast to every row.
 Prints, per dtype, the median seconds of --repeats runs of each variant and, against `before`, the largest
-difference of a preference, how many decisions (the side of 0.5) differ, and how many preferences lie within
-1e-4 of 0.5. Quote ``uptime`` and the float32 matmul rate beside the figures.
+difference of a preference, how many decisions (the side of 0.5) differ (and how many of those were within 1e-4
+of 0.5 before: a tie broken by rounding), and how many preferences lie within 1e-4 of 0.5. Quote ``uptime`` and the float32 matmul rate beside the figures.
 """
 
 from __future__ import annotations
@@ -100,9 +100,13 @@ def main() -> None:
             if len(pairs) != len(items):
                 line += f"   unscored: {sum(p is None for p in prefs[name])}"
             diff = max(abs(a - b) for a, b in pairs)
-            flips = sum((a > 0.5) != (b > 0.5) for a, b in pairs)
+            flips = [(a, b) for a, b in pairs if (a > 0.5) != (b > 0.5)]
+            at_tie = sum(abs(a - 0.5) <= 1e-4 for a, _ in flips)
             near = sum(abs(b - 0.5) <= 1e-4 for _, b in pairs)
-            print(f"{line}   max |diff| {diff:.3g}   decisions differ {flips}   within 1e-4 of 0.5: {near}")
+            print(
+                f"{line}   max |diff| {diff:.3g}   decisions differ {len(flips)} ({at_tie} where `before` was "
+                f"within 1e-4 of 0.5: {[(round(a, 6), round(b, 6)) for a, b in flips]})   within 1e-4 of 0.5: {near}"
+            )
             print(f"    {judge.judge_version}")
 
 
