@@ -68,13 +68,13 @@ def compare(
     if judge.requires_reference:
         keep = set(prompt_ids_with_reference(store, "eval"))
         prompt_ids = [p for p in prompt_ids if p in keep]
+    # The evaluate stage answered, with the new policy, every prompt its headline judge judges (a judge that
+    # passed its canaries, or could not run them, judges every prompt it can), so the new policy's answers are
+    # reused here (once, for every baseline); each baseline answers what it has not answered yet.
+    for checkpoint_id in [new_checkpoint_id, *(baseline for _, baseline in against)] if prompt_ids else []:
+        sample(store, checkpoint_id, prompts="eval", ids=prompt_ids, config=sc)
     comparisons = []
     for label, baseline in against:
-        # The evaluate stage answered, with the new policy, every prompt its headline judge judges (a judge that
-        # passed its canaries, or could not run them, judges every prompt it can), so the new policy's answers
-        # are reused here; the baseline answers what it has not answered yet.
-        for checkpoint_id in (baseline, new_checkpoint_id) if prompt_ids else ():
-            sample(store, checkpoint_id, prompts="eval", ids=prompt_ids, config=sc)
         run = judge_pairs(
             store,
             judge,

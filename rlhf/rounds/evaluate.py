@@ -255,6 +255,17 @@ def _names(names: list[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
+# the sampling summary's counts per checkpoint: detail key -> `rlhf.sampler.SampleResult` field
+_SAMPLING_COUNTS = {
+    "answers": "requested",
+    "reused": "reused",
+    "generated": "generated",
+    "skipped": "skipped",
+    "failed": "failed",
+    "completion_tokens": "completion_tokens",
+}
+
+
 def _plan_judge(
     store: Store,
     recipe_judge: RecipeJudge,
@@ -272,9 +283,8 @@ def _plan_judge(
     t0 = time.perf_counter()
     judge = build_judge(jc, store=store)
     eligible = with_reference if judge.requires_reference else eval_ids
-    canaries = _canaries(
-        store, judge, echo, config.canary_prompts
-    )  # first: a judge that cannot tell judges less
+    # first: a judge that cannot tell judges less
+    canaries = _canaries(store, judge, echo, config.canary_prompts)
     prompts, left_out = judged_prompts(eligible, canaries, config)
     if left_out:
         echo(
@@ -343,27 +353,15 @@ def evaluate(
     sampling = {}
     for checkpoint_id in (previous_checkpoint_id, new_checkpoint_id):
         t0 = time.perf_counter()
-        counts = {
-            "answers": 0,
-            "reused": 0,
-            "generated": 0,
-            "skipped": 0,
-            "failed": 0,
-            "completion_tokens": 0,
-        }
-        if prompt_ids:  # none when no judge judges anything and no eval prompt has a reference
-            result = sample(store, checkpoint_id, prompts="eval", ids=prompt_ids, config=sc)
-            counts = {
-                "answers": result.requested,
-                "reused": result.reused,
-                "generated": result.generated,
-                "skipped": result.skipped,
-                "failed": result.failed,
-                "completion_tokens": result.completion_tokens,
-            }
+        # none to answer when no judge judges anything and no eval prompt has a reference
+        result = (
+            sample(store, checkpoint_id, prompts="eval", ids=prompt_ids, config=sc) if prompt_ids else None
+        )
+        if result is not None:
             echo(f"    sampled {checkpoint_id}: {result.summary()}")
         sampling[checkpoint_id] = {
-            **counts,
+            key: getattr(result, name) if result is not None else 0 for key, name in _SAMPLING_COUNTS.items()
+        } | {
             "seconds": round(time.perf_counter() - t0, 3),
             "eval_prompts": len(eval_ids),
             "not_answered": len(eval_ids) - len(prompt_ids),  # no judge would judge them (`answered_prompts`)
