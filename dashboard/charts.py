@@ -16,7 +16,6 @@ import math
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from dashboard.safe_text import plot_label, plot_labels
 
@@ -40,42 +39,18 @@ FONT = dict(size=12)
 def _layout(
     fig: go.Figure, title: str, y_title: str | None = None, height: int = 380, legend: bool = True
 ) -> go.Figure:
-    fig.update_layout(
-        title=dict(text=plot_label(title, limit=120), x=0, xanchor="left", font=dict(size=15)),
-        height=height,
-        margin=dict(l=60, r=30, t=60, b=50),
-        font=FONT,
-        showlegend=legend,
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
-        hovermode="x unified",
-    )
+    """Title, size, margins and legend of a one-axis-pair figure, in one layout update (each Plotly update
+    call walks the figure's properties)."""
+    y_axis: dict = {"automargin": True}
     if y_title is not None:
-        fig.update_yaxes(title=dict(text=y_title, standoff=6))
-    fig.update_xaxes(automargin=True)
-    fig.update_yaxes(automargin=True)
+        y_axis["title"] = dict(text=y_title, standoff=6)
+    fig.update_layout(**_layout_props(title, height, legend), xaxis={"automargin": True}, yaxis=y_axis)
     return fig
 
 
 def _rgba(hex_color: str, alpha: float) -> str:
     r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgba({r},{g},{b},{alpha})"
-
-
-def _round_ticks(fig: go.Figure, labels: list[str], **where) -> None:
-    """A categorical round axis in start order; with many rounds only every k-th label is written (no
-    overlap), the newest always among them."""
-    step = max(1, math.ceil(len(labels) / 12))
-    shown = labels[::-1][::step][::-1]
-    fig.update_xaxes(
-        type="category",
-        categoryorder="array",
-        categoryarray=labels,
-        tickmode="array",
-        tickvals=shown,
-        ticktext=shown,
-        tickangle=0 if step > 1 or len(labels) <= 8 else -45,
-        **where,
-    )
 
 
 def centred_range(
@@ -92,6 +67,58 @@ def centred_range(
 def panel_grid(n: int, max_cols: int = 3) -> tuple[int, int]:
     cols = min(max_cols, max(1, n))
     return math.ceil(n / cols), cols
+
+
+def _round_axis(labels: list[str]) -> dict:
+    """A categorical round axis in start order; with many rounds only every k-th label is written (no
+    overlap), the newest always among them."""
+    step = max(1, math.ceil(len(labels) / 12))
+    shown = labels[::-1][::step][::-1]
+    return dict(
+        type="category",
+        categoryorder="array",
+        categoryarray=labels,
+        tickmode="array",
+        tickvals=shown,
+        ticktext=shown,
+        tickangle=0 if step > 1 or len(labels) <= 8 else -45,
+    )
+
+
+def _round_ticks(fig: go.Figure, labels: list[str]) -> None:
+    fig.update_layout(xaxis=_round_axis(labels))
+
+
+def _layout_props(title: str, height: int, legend: bool) -> dict:
+    """The layout every chart shares (`_layout` applies it to a built figure)."""
+    return dict(
+        title=dict(text=plot_label(title, limit=120), x=0, xanchor="left", font=dict(size=15)),
+        height=height,
+        margin=dict(l=60, r=30, t=60, b=50),
+        font=FONT,
+        showlegend=legend,
+        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1),
+        hovermode="x unified",
+    )
+
+
+def panel_domains(n: int, cols: int, h_space: float = 0.03, v_space: float = 0.14) -> list[tuple]:
+    """Paper-coordinate (x0, x1, y0, y1) of `n` panels filled row by row, `cols` to a row, top row first.
+
+    >>> [tuple(round(v, 3) for v in d) for d in panel_domains(3, 2, 0.1, 0.2)]
+    [(0.0, 0.45, 0.6, 1.0), (0.55, 1.0, 0.6, 1.0), (0.0, 0.45, 0.0, 0.4)]
+    """
+    rows = math.ceil(n / cols)
+    v_space = v_space if rows > 1 else 0.0
+    width = (1 - h_space * (cols - 1)) / cols
+    height = (1 - v_space * (rows - 1)) / rows
+    out = []
+    for i in range(n):
+        r, c = divmod(i, cols)
+        x0, y1 = c * (width + h_space), 1 - r * (height + v_space)
+        # Plotly rejects a domain a rounding error outside [0, 1]
+        out.append(tuple(min(1.0, max(0.0, v)) for v in (x0, x0 + width, y1 - height, y1)))
+    return out
 
 
 def small_multiples(
@@ -115,53 +142,73 @@ def small_multiples(
     """One small panel per `panel` value (a judge): `y` over rounds `x`, with an optional band [low, high].
 
     Panels share both axes, so a lead compares judges at a glance; a running round gets an open marker and a
-    shaded column. `panel_notes` adds a word to a panel's title (primary, UNINFORMATIVE).
+    shaded column. `panel_notes` adds a word to a panel's title (primary, UNINFORMATIVE). Round labels are
+    written under the lowest panel of each column, the y title beside the first panel of each row.
+
+    Built as one figure specification (axes, traces, shapes, titles) in a single constructor call: Plotly's
+    per-subplot helpers (`make_subplots`, `add_trace(row=, col=)`, `add_vrect`) took 0.3-0.4 s for six
+    panels, more than the page's queries.
     """
     names = panel_order or sorted(frame[panel].unique())
     names = [n for n in names if n in set(frame[panel])]
     rows, cols = panel_grid(len(names))
     labels = plot_labels(names, limit=28)
     notes = panel_notes or {}
-    titles = [labels[n] + (f" ({notes[n]})" if n in notes else "") for n in names]
-    fig = make_subplots(
-        rows=rows,
-        cols=cols,
-        shared_xaxes=True,
-        shared_yaxes=True,
-        subplot_titles=titles,
-        horizontal_spacing=0.03,
-        vertical_spacing=0.14 if rows > 1 else 0.1,
-    )
     round_labels = plot_labels(rounds, limit=14)
     ordered = [round_labels[r] for r in rounds]
-    for i, name in enumerate(names):
-        r, c = divmod(i, cols)
+    position = {v: k for k, v in enumerate(rounds)}
+    axis = {**_round_axis(ordered), "automargin": True}
+    layout = _layout_props(title, 90 + 230 * rows, legend=False)
+    layout["hovermode"] = "closest"
+    traces: list[dict] = []
+    shapes: list[dict] = []
+    titles: list[dict] = []
+    shaded = [ordered.index(round_labels[r]) for r in running if r in round_labels]
+    for i, (name, (x0, x1, y0, y1)) in enumerate(
+        zip(names, panel_domains(len(names), cols, 0.03, 0.14), strict=True)
+    ):
+        n = "" if i == 0 else str(i + 1)
+        xa, ya = f"x{n}", f"y{n}"
+        layout[f"xaxis{n}"] = {
+            **axis,
+            "anchor": ya,
+            "domain": [x0, x1],
+            "showticklabels": i + cols >= len(names),  # no panel below it in its column
+            **({"matches": "x"} if i else {}),
+        }
+        layout[f"yaxis{n}"] = {
+            "anchor": xa,
+            "domain": [y0, y1],
+            "automargin": True,
+            "showticklabels": i % cols == 0,
+            **({"title": {"text": y_title, "standoff": 6}} if i % cols == 0 else {}),
+            **({"range": list(y_range)} if y_range else {}),
+            **({"matches": "y"} if i else {}),
+        }
+        text = labels[name] + (f" ({notes[name]})" if name in notes else "")
+        titles.append(
+            dict(text=text, x=(x0 + x1) / 2, y=y1, xref="paper", yref="paper", xanchor="center",
+                 yanchor="bottom", showarrow=False, font=dict(size=12))
+        )  # fmt: skip
         part = frame[frame[panel] == name]
-        part = part.assign(_pos=part[x].map({v: k for k, v in enumerate(rounds)})).sort_values("_pos")
+        part = part.assign(_pos=part[x].map(position)).sort_values("_pos")
         xs = [round_labels.get(v, plot_label(v, 14)) for v in part[x]]
         color = PALETTE[i % len(PALETTE)]
         if low and high:
             lo, hi = part[low].to_numpy(float), part[high].to_numpy(float)
-            fig.add_trace(
-                go.Scatter(
-                    x=xs + xs[::-1],
-                    y=np.concatenate([hi, lo[::-1]]),
-                    fill="toself",
-                    mode="lines",
-                    fillcolor=_rgba(color, 0.18),
-                    line=dict(width=0),
-                    hoverinfo="skip",
-                    showlegend=False,
-                    name=f"{labels[name]} 95% band",
-                ),
-                row=r + 1,
-                col=c + 1,
-            )
+            traces.append(
+                dict(type="scatter", xaxis=xa, yaxis=ya, x=xs + xs[::-1], y=np.concatenate([hi, lo[::-1]]),
+                     fill="toself", mode="lines", fillcolor=_rgba(color, 0.18), line=dict(width=0),
+                     hoverinfo="skip", showlegend=False, name=f"{labels[name]} 95% band")
+            )  # fmt: skip
         is_running = [v in running for v in part[x]]
-        fig.add_trace(
-            go.Scatter(
+        traces.append(
+            dict(
+                type="scatter",
+                xaxis=xa,
+                yaxis=ya,
                 x=xs,
-                y=part[y],
+                y=part[y].to_numpy(),
                 mode="lines+markers",
                 name=labels[name],
                 showlegend=False,
@@ -172,35 +219,23 @@ def small_multiples(
                     symbol=["circle-open" if run else "circle" for run in is_running],
                     line=dict(width=2, color=color),
                 ),
-                customdata=np.array([["running" if run else "" for run in is_running]], dtype=object).T,
+                customdata=[["running" if run else ""] for run in is_running],
                 hovertemplate=f"{hover} %{{customdata[0]}}<extra>{labels[name]}</extra>",
-            ),
-            row=r + 1,
-            col=c + 1,
+            )
         )
         if reference is not None:
-            fig.add_hline(y=reference, line_dash="dot", line_color="grey", row=r + 1, col=c + 1)
-    for i in range(rows * cols):
-        r, c = divmod(i, cols)
-        _round_ticks(fig, ordered, row=r + 1, col=c + 1)
-        for run in running:
-            if run in round_labels:
-                fig.add_vrect(
-                    x0=ordered.index(round_labels[run]) - 0.5,
-                    x1=ordered.index(round_labels[run]) + 0.5,
-                    fillcolor=RUNNING,
-                    opacity=0.12,
-                    line_width=0,
-                    row=r + 1,
-                    col=c + 1,
-                )
-    if y_range:
-        fig.update_yaxes(range=y_range)
-    fig.update_yaxes(title_text=y_title, col=1)
-    fig.update_annotations(font=dict(size=12))
-    _layout(fig, title, None, height=90 + 230 * rows, legend=False)
-    fig.update_layout(hovermode="closest")
-    return fig
+            shapes.append(
+                dict(type="line", xref=f"{xa} domain", x0=0, x1=1, yref=ya, y0=reference, y1=reference,
+                     line=dict(dash="dot", color="grey"))
+            )  # fmt: skip
+        for k in shaded:
+            shapes.append(
+                dict(type="rect", xref=xa, x0=k - 0.5, x1=k + 0.5, yref=f"{ya} domain", y0=0, y1=1,
+                     fillcolor=RUNNING, opacity=0.12, line=dict(width=0))
+            )  # fmt: skip
+    layout["annotations"] = titles
+    layout["shapes"] = shapes
+    return go.Figure(data=traces, layout=layout)
 
 
 def win_rate_panels(

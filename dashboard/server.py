@@ -23,17 +23,21 @@ def preload() -> None:
     """Import what the first page run would otherwise import while a visitor waits."""
     import duckdb  # noqa: F401
     import pandas
-    import plotly.graph_objects
+    import plotly.graph_objects  # noqa: F401
 
-    # the first page run would also pay for its first table (Arrow) and first chart (Plotly JSON) encodings
+    # the first page run would also pay for its first table (Arrow), styled table (pandas' Styler imports
+    # jinja2) and chart (Plotly JSON) encodings, and Progress for the champion's rule (rlhf.rounds: 0.5 s)
     import plotly.io as pio
-    import plotly.subplots
     from streamlit import dataframe_util
 
+    import rlhf.rounds.decisions  # noqa: F401
     from dashboard import charts, lineage, queries, safe_text, stats, ui  # noqa: F401
 
-    dataframe_util.convert_anything_to_arrow_bytes(pandas.DataFrame({"a": [1.0], "b": ["x"]}))
-    pio.to_json(plotly.subplots.make_subplots(rows=1, cols=2).add_scatter(x=[0], y=[0], row=1, col=1))
+    frame = pandas.DataFrame({"a": [1.0], "b": ["x"]})
+    dataframe_util.convert_anything_to_arrow_bytes(frame)
+    frame.style.apply(lambda row: ["" for _ in row], axis=1).to_html()
+    pio.to_json(charts.small_multiples(frame.assign(p="p"), x="b", y="a", panel="p", rounds=["x"], title="",
+                                       y_title=""))  # fmt: skip
 
 
 def _warm_when_running() -> None:
