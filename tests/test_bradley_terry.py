@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from judges.stats.bradley_terry import (
+    PairCells,
     anchor_rule,
     average_win_rate,
     bradley_terry,
@@ -254,3 +255,149 @@ def test_leaderboard_refuses_pooled_judges_and_versions():
         leaderboard(pd.concat([j, other_version]), n_boot=0)
     with pytest.raises(ValueError, match="several judges"):
         leaderboard(pd.concat([j, j.assign(judge="K")]), n_boot=0)
+
+
+def _mixed_judgments(n_prompts: int = 200, seed: int = 11) -> pd.DataFrame:
+    """Five models, four random pairs per prompt in both orders, a prompt effect shared by its items; hard,
+    tied, soft (three decimals) and unscored verdicts."""
+    rng = np.random.default_rng(seed)
+    quality = {"m0": 0.0, "m1": 0.3, "m2": 0.9, "m3": 1.0, "m4": -0.5}
+    names = list(quality)
+    rows = []
+    for p in range(n_prompts):
+        effect = rng.normal(0, 0.5)
+        for _ in range(4):
+            x, y = rng.choice(names, 2, replace=False)
+            p_y = 1 / (1 + np.exp(-(quality[y] - quality[x] + effect)))
+            for order in ("ab", "ba"):
+                u = rng.random()
+                pref = np.nan if u < 0.03 else (0.5 if u < 0.13 else float(rng.random() < p_y))
+                if rng.random() < 0.2:
+                    pref = round(float(rng.random()), 3) if not np.isnan(pref) else pref
+                rows.append(("J", "v1", f"p{p:03d}", x, y, order, pref))
+    columns = ["judge", "judge_version", "prompt_id", "model_a", "model_b", "order", "preference"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+# leaderboard(_mixed_judgments(), n_boot=200, seed=5) as computed by the code at a6f385a, before issue 21's second
+# speed-up (string items, one sparse map to the wins matrix, 1,024-slice Poisson table); the speed-up keeps the
+# draws and the fits, so any drift of the point estimate or of an interval end beyond rounding fails here
+_PINNED = {
+    "rating": [
+        959.9547087556111,
+        1014.8423402779987,
+        1078.9775585177185,
+        1067.9533087953664,
+        878.2720836533049,
+    ],
+    "ci_low": [
+        939.0887655032691,
+        992.7641119167055,
+        1055.6029132620408,
+        1048.1982924089039,
+        854.1263051444005,
+    ],
+    "ci_high": [
+        982.0772243229485,
+        1036.3788276267744,
+        1099.1838726306016,
+        1085.549152123806,
+        898.5989713460084,
+    ],
+}
+
+
+def test_leaderboard_point_estimate_and_intervals_are_pinned():
+    from judges.stats.bradley_terry import leaderboard
+
+    board = leaderboard(_mixed_judgments(), n_boot=200, seed=5)
+    assert board.models == ("m0", "m1", "m2", "m3", "m4") and board.n_failed_resamples == 0
+    assert board.n.tolist() == [283, 267, 285, 277, 266]
+    for field, expected in _PINNED.items():
+        np.testing.assert_allclose(getattr(board, field), expected, rtol=0, atol=1e-8, err_msg=field)
+
+
+def test_leaderboard_from_item_codes_equals_the_cells_of_the_items_frame():
+    # the leaderboard builds its cells from pair_items' codes; they must be the cells pair_cells builds from
+    # pair_preferences' text columns, including a model seen only in unscored verdicts and an unscored prompt
+    from judges.stats.bradley_terry import _item_cells, leaderboard
+    from judges.stats.preferences import pair_items, pair_preferences
+
+    extra = pd.DataFrame(
+        [
+            ("J", "v1", "p000", "m0", "zz-unscored", "ab", np.nan),
+            ("J", "v1", "a-unscored", "m1", "m2", "ab", np.nan),
+        ],
+        columns=["judge", "judge_version", "prompt_id", "model_a", "model_b", "order", "preference"],
+    )
+    judgments = pd.concat([extra, _mixed_judgments(80, seed=3)], ignore_index=True)
+    items = pair_preferences(judgments)
+    expected = pair_cells(items["model_x"], items["model_y"], items["preference"], groups=items["prompt_id"])
+    got = _item_cells(pair_items(judgments))
+    assert got.models == expected.models == ("m0", "m1", "m2", "m3", "m4", "zz-unscored")
+    assert got.n_groups == expected.n_groups == 80
+    for field in ("left", "right", "preference", "count", "group"):
+        np.testing.assert_array_equal(getattr(got, field), getattr(expected, field), err_msg=field)
+    with pytest.raises(ValueError, match=r"does not exist.*\['zz-unscored'\]"):  # never compared: no MLE
+        leaderboard(judgments, n_boot=0)
+    judgments = judgments[judgments["model_b"] != "zz-unscored"]
+    items = pair_preferences(judgments)
+    expected = pair_cells(items["model_x"], items["model_y"], items["preference"], groups=items["prompt_id"])
+    board = leaderboard(judgments, n_boot=100, seed=1)
+    reference = bradley_terry(expected, n_boot=100, seed=1)
+    for field in ("rating", "ci_low", "ci_high", "n"):
+        np.testing.assert_array_equal(getattr(board, field), getattr(reference, field), err_msg=field)
+
+
+def test_resampled_statistics_are_the_reweighted_wins_matrix():
+    # a resample's fit sees its cells only through N = M + M^T and W = M's row sums, M the wins matrix of the
+    # cells with each count multiplied by its prompt's weight
+    from judges.stats.bradley_terry import (
+        _item_cells,
+        _poisson_weights,
+        _resample_maps,
+        _resampled_statistics,
+    )
+    from judges.stats.preferences import pair_items
+
+    cells = _item_cells(pair_items(_mixed_judgments(60)))
+    assert cells.group is not None
+    maps = _resample_maps(cells)
+    draws = _poisson_weights(np.random.default_rng(0), maps.means, 7)
+    total, won = _resampled_statistics(maps, draws)
+    k = len(cells.models)
+    for r in range(7):
+        weight = cells.count * draws[cells.group, r]
+        m = pair_matrix(PairCells(cells.models, cells.left, cells.right, cells.preference, weight))
+        counted = np.zeros((k, k))
+        np.add.at(counted, (cells.left, cells.right), weight)  # judgments per pair, an integer
+        np.testing.assert_array_equal(total[r], counted + counted.T)
+        np.testing.assert_allclose(won[r], m.sum(axis=1), rtol=1e-13)
+
+
+def test_pair_totals_stay_exact_beyond_the_integers_of_float32():
+    # totals are summed in float32 only while every sum is an integer below 2**24: 3 * (2**23 + 1) + 2, odd and
+    # above 2**24, is not a float32; 1 * (2**23 + 1) + 2 is
+    from judges.stats.bradley_terry import _resample_maps, _resampled_statistics
+
+    one = np.array([1])
+    cells = PairCells(("a", "b"), np.array([0, 0]), np.array([1, 1]), np.array([0.0, 1.0]),
+                      np.array([2**23 + 1, 2]), group=np.array([0, 1]), n_groups=2)  # fmt: skip
+    maps = _resample_maps(cells)
+    for weight, expected in ((3, 3 * (2**23 + 1) + 2), (1, 2**23 + 3)):
+        total, won = _resampled_statistics(maps, np.array([weight * one, one], dtype=np.uint8))
+        assert total[0, 0, 1] == total[0, 1, 0] == expected
+        assert won[0].tolist() == [weight * (2**23 + 1), 2.0]
+
+
+def test_prompt_weights_invert_the_poisson_cdf_at_the_generators_uniforms():
+    # the same draws as inverting rng.random's uniforms, though read from the stream's raw 64-bit words; the
+    # seeds' draws stay those of the code before (the uniforms' slice table only makes the inversion faster)
+    from judges.stats.bradley_terry import _poisson_one_sampler, _poisson_weights
+
+    cdf, table = _poisson_one_sampler()
+    w = _poisson_weights(np.random.default_rng(3), np.ones(5000), 40)
+    u = np.random.default_rng(3).random((40, 5000))
+    np.testing.assert_array_equal(w, np.searchsorted(cdf, u, side="right").T)
+    slices = (u * len(table)).astype(int)
+    assert (table[slices] == 255).sum() > 5  # the exact look-up was exercised

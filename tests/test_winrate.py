@@ -196,6 +196,23 @@ def test_pair_preferences_equal_their_definition_as_a_groupby():
     assert got.loc[got["judge"] == "J", "model_x"].iloc[0] == "B"  # upper case sorts before lower
 
 
+def test_sorted_factorize_of_item_keys_equals_pandas():
+    # pair_preferences groups its rows by one integer key per (judge, prompt, x, y) with a 16-bit radix sort;
+    # it must number them as pandas' sorted factorize does, for keys of one, two and three 16-bit digits
+    from judges.stats.preferences import _factorize_sorted
+
+    rng = np.random.default_rng(0)
+    for high in (2**16, 2**32, 2**47):
+        key = rng.integers(0, high, 3000)
+        key = np.concatenate([key, key[rng.integers(0, 3000, 2000)]])  # repeated keys, in any order
+        codes, uniques = _factorize_sorted(key)
+        expected_codes, expected_uniques = pd.factorize(key, sort=True)
+        np.testing.assert_array_equal(codes, expected_codes)
+        np.testing.assert_array_equal(uniques, expected_uniques)
+    codes, uniques = _factorize_sorted(np.zeros(0, dtype=np.int64))
+    assert len(codes) == len(uniques) == 0
+
+
 def test_docstring_examples():
     assert doctest.testmod(judges.stats.winrate).failed == 0
     assert doctest.testmod(judges.stats.bootstrap).failed == 0

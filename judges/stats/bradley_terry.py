@@ -22,21 +22,29 @@ out. Leaving them out narrows the interval towards the finite resamples, so when
 them as infinite ratings would move an interval's end to infinity, the fit refuses (ValueError naming the
 count) instead of reporting intervals that are too narrow.
 
-Speed comes from aggregation: judgments collapse to cells (prompt, model pair, verdict value) with counts,
-the cells to one sparse map from prompt weights to the wins matrix (built once, reused by every resample),
-Poisson(1) prompt weights are drawn by inverting the Poisson CDF on uniform draws, and Newton iterations
-run on all resamples at once as a batch of small linear systems, warm-started from the point estimate;
-resamples are processed in chunks so memory stays bounded.
+Speed comes from aggregation: judgments collapse to (prompt, model pair) items and those to cells with
+counts, built from integer codes (``pair_items``), never from names. A resample's fit depends on its cells
+only through the pair totals N = M + M^T and each model's wins W (M the wins matrix), so two sparse maps
+from prompt weights to N and to W are built once and reused by every resample; N, a sum of integers, is
+computed in float32 while that is exact (below 2**24), which gives the float64 sums to the bit at half the
+memory traffic. Poisson(1) prompt weights are drawn by inverting the Poisson CDF on the stream's uniforms,
+and Newton iterations run on a chunk of resamples at once as a batch of small linear systems,
+warm-started from the point estimate; resamples are processed in chunks so memory stays bounded.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
+
+if TYPE_CHECKING:
+    from judges.stats.preferences import PairItems
 
 __all__ = [
     "ANCHOR_RULE",
@@ -204,6 +212,18 @@ def pair_cells(
         gi = g_codes[keep]
         gi, g_names = pd.factorize(g_names[gi], sort=True)  # scored prompts only, numbered in sorted order
         n_groups = len(g_names)
+    return _cells(models, li, ri, pref, gi, n_groups)
+
+
+def _cells(
+    models: tuple[str, ...],
+    li: np.ndarray,
+    ri: np.ndarray,
+    pref: np.ndarray,
+    gi: np.ndarray | None,
+    n_groups: int,
+) -> PairCells:
+    """Scored judgments as codes (models[li], models[ri], P(right better), prompt gi) to counted cells."""
     swap = li > ri  # (b, a, p) is the same judgment as (a, b, 1 - p): fewer cells, fewer bootstrap draws
     li, ri = np.where(swap, ri, li), np.where(swap, li, ri)
     pref = np.where(swap, 1.0 - pref, pref)
@@ -212,7 +232,10 @@ def pair_cells(
     code = (li.astype(np.int64) * k + ri) * len(levels) + level_idx
     if gi is not None:
         code = gi.astype(np.int64) * (k * k * len(levels)) + code
-        cells, count = np.unique(code, return_counts=True)
+        if len(code) and bool(np.all(code[1:] > code[:-1])):  # already distinct and sorted (items)
+            cells, count = code, np.ones(len(code), dtype=np.int64)
+        else:
+            cells, count = np.unique(code, return_counts=True)
         grp, rest = np.divmod(cells, k * k * len(levels))
         pair, lvl = np.divmod(rest, len(levels))
         return PairCells(models, pair // k, pair % k, np.asarray(levels, dtype=float)[lvl], count.astype(np.int64),
@@ -227,6 +250,19 @@ def pair_cells(
     return PairCells(
         models, pair // k, pair % k, np.asarray(levels, dtype=float)[lvl], count.astype(np.int64)
     )
+
+
+def _item_cells(items: PairItems) -> PairCells:
+    """The cells ``pair_cells`` builds from ``pair_preferences``' frame (model_x, model_y, preference,
+    groups=prompt_id), built from the items' codes: no names turned into text and back. As there, every
+    model of the items is a model of the fit, a model seen only in unscored verdicts too."""
+    keep = ~np.isnan(items.preference)
+    prompt = items.prompt[keep]
+    prompt_used = np.bincount(prompt, minlength=len(items.prompts)) > 0
+    prompt_code = np.cumsum(prompt_used) - 1  # the scored prompts, numbered in sorted order
+    models = tuple(str(m) for m in items.models)
+    return _cells(models, items.x[keep], items.y[keep], items.preference[keep], prompt_code[prompt],
+                  int(prompt_used.sum()))  # fmt: skip
 
 
 def _cell_to_matrix(cells: PairCells) -> sparse.csr_matrix:
@@ -266,10 +302,20 @@ def average_win_rate(wins: np.ndarray) -> np.ndarray:
         return np.where(seen > 0, sums / np.maximum(seen, 1), np.nan)
 
 
-def _log_likelihood(wins: np.ndarray, beta: np.ndarray) -> np.ndarray:
-    """Bradley-Terry log-likelihood sum_ij M[i,j] log sigmoid(beta_i - beta_j), batched over leading axes."""
-    diff = beta[..., :, None] - beta[..., None, :]
-    return -(wins * np.logaddexp(0.0, -diff)).sum(axis=(-2, -1))
+def _log_likelihood(total: np.ndarray, won: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """Bradley-Terry log-likelihood sum_ij M[i,j] log sigmoid(beta_i - beta_j), batched over leading axes,
+    from what it depends on: pair totals N = M + M^T and wins W = M's row sums.
+
+    With log sigmoid(d) = d/2 - log(2 cosh(d/2)) and the column sums of M being N's row sums minus W, it is
+    sum_i (W_i - N_i / 2) beta_i - 1/2 sum_ij N_ij log(2 cosh((beta_i - beta_j) / 2)).
+    One win of a over b at equal strength: log(1/2).
+
+    >>> float(_log_likelihood(np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([1.0, 0.0]), np.zeros(2)))
+    -0.6931471805599453
+    """
+    half = (beta[..., :, None] - beta[..., None, :]) / 2.0
+    pull = ((won - total.sum(axis=-1) / 2.0) * beta).sum(axis=-1)
+    return pull - 0.5 * (total * np.logaddexp(half, -half)).sum(axis=(-2, -1))
 
 
 def fit_strengths(
@@ -289,29 +335,42 @@ def fit_strengths(
     wins = np.asarray(wins, dtype=float)
     single = wins.ndim == 2
     w = wins[None] if single else wins
-    b, k, _ = w.shape
+    beta, converged = _newton(
+        w + w.transpose(0, 2, 1), w.sum(axis=2), beta0=beta0, tol=tol, max_iter=max_iter
+    )
+    return (beta[0], converged[0]) if single else (beta, converged)
+
+
+def _newton(
+    total: np.ndarray, won: np.ndarray, *, beta0: np.ndarray | None, tol: float, max_iter: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``fit_strengths`` on what the likelihood depends on: pair totals N (B, K, K), symmetric, and wins W (B, K).
+
+    The gradient of the log-likelihood is W_i - sum_j N_ij s_ij with s_ij = P(i beats j); its negative
+    Hessian is the graph Laplacian weighted by N_ij s_ij (1 - s_ij).
+    """
+    b, k = won.shape
     beta = np.zeros((b, k)) if beta0 is None else np.broadcast_to(beta0, (b, k)).astype(float).copy()
-    total = w + w.transpose(0, 2, 1)
     active = np.ones(b, dtype=bool)
     converged = np.zeros(b, dtype=bool)
+    diag = np.arange(k)
     for _ in range(max_iter):
         idx = np.flatnonzero(active)
         if len(idx) == 0:
             break
         if len(idx) == b:  # views, not copies, while every member is still iterating
-            wa, na, ba = w, total, beta.copy()
+            na, wa, ba = total, won, beta.copy()
         else:
-            wa, na, ba = w[idx], total[idx], beta[idx]
+            na, wa, ba = total[idx], won[idx], beta[idx]
         s = np.subtract(ba[:, :, None], ba[:, None, :])
         np.negative(s, out=s)
         np.exp(s, out=s)
         s += 1.0
         np.reciprocal(s, out=s)  # s[i, j] = P(i beats j)
-        grad = wa.sum(axis=2) - np.einsum("bij,bij->bi", na, s)
+        grad = wa - np.einsum("bij,bij->bi", na, s)
         lap = s * s
         np.subtract(s, lap, out=lap)
         lap *= na  # n_ij s_ij (1 - s_ij): the curvature
-        diag = np.arange(k)
         # the diagonal is the row sum; a 1e-12 ridge keeps a resample in which some model was never compared
         # solvable (its row is otherwise zero) without moving the fixed point, where the gradient is zero
         lap[:, diag, diag] = -lap.sum(axis=2) - 1e-12
@@ -323,9 +382,9 @@ def fit_strengths(
         scale = np.ones(len(idx))
         far = np.flatnonzero(np.abs(step).max(axis=1) > 0.5)
         if len(far):
-            ll_old = _log_likelihood(wa[far], ba[far])
+            ll_old = _log_likelihood(na[far], wa[far], ba[far])
             for _ in range(30):
-                ll_new = _log_likelihood(wa[far], ba[far] + scale[far, None] * step[far])
+                ll_new = _log_likelihood(na[far], wa[far], ba[far] + scale[far, None] * step[far])
                 worse = ll_new < ll_old - 1e-12 * np.abs(ll_old)
                 if not worse.any():
                     break
@@ -335,8 +394,7 @@ def fit_strengths(
         done = np.abs(scale[:, None] * step).max(axis=1) < tol
         converged[idx[done]] = True
         active[idx[done]] = False
-    beta = beta - beta.mean(axis=1, keepdims=True)
-    return (beta[0], converged[0]) if single else (beta, converged)
+    return beta - beta.mean(axis=1, keepdims=True), converged
 
 
 def _strengths(beta: np.ndarray) -> np.ndarray:
@@ -372,77 +430,131 @@ def _check_mle_exists(wins: np.ndarray, models: tuple[str, ...]) -> None:
 
 
 _BOOT_CHUNK = 100  # resamples refitted at once: bounded memory, and the same intervals for any chunk count
+_EXACT_FLOAT32 = 2.0**24  # every integer up to this is a float32
 
 
-def _unit_map(a: sparse.csr_matrix, cells: PairCells) -> tuple[sparse.csc_matrix, np.ndarray]:
-    """(sparse map from unit weights to the flattened wins matrix, Poisson means of the units).
+@dataclass(frozen=True)
+class _ResampleMaps:
+    """What every resample's fit needs, as linear maps from unit weights, built once and reused.
 
-    Units are prompts when the cells carry them (each weighted Poisson(1)), else the cells themselves
-    (Poisson(count): the sum of count Poisson(1) judgment weights). The map is built once and reused by
-    every resample. It is column-major: the product with a chunk of weights then walks one unit's column
-    at a time and reads that unit's weights once (about 1.7x faster than row-major here, and the same sums
-    in the same order, so the same results to the bit).
+    A resample gives unit u (a prompt, or a cell when the cells carry no prompt) the weight w_u. The fit
+    depends on the weighted cells only through the pair totals N_ij = M_ij + M_ji (``totals`` @ w, over
+    the observed pairs ``left`` < ``right``) and each model's wins W_i = sum_j M_ij (``won`` @ w). Both
+    are sparse, column-major: the product walks one unit's column at a time, on one thread (a dense BLAS
+    product for ``won`` starts threads that spin between chunks: twice the CPU time, and slower under
+    load on a shared machine). ``max_total`` is the largest row sum of
+    ``totals``: a resample's pair total is at most its largest weight times it, so below 2**24 the totals,
+    sums of integers, are exact in float32 (``totals32``) and equal to the float64 sums.
     """
+
+    left: np.ndarray
+    right: np.ndarray
+    totals: sparse.csc_matrix
+    totals32: sparse.csc_matrix
+    max_total: float
+    won: sparse.csc_matrix
+    means: np.ndarray
+
+
+def _resample_maps(cells: PairCells) -> _ResampleMaps:
+    """The maps of ``_ResampleMaps`` for these cells: units are prompts (each weighted Poisson(1)) when the
+    cells carry them, else the cells (Poisson(count): the sum of count Poisson(1) judgment weights)."""
+    k = len(cells.models)
     count = cells.count.astype(float)
-    if cells.group is None:
-        return a.tocsc(), count
-    to_group = sparse.csr_matrix(
-        (count, (np.arange(len(count)), cells.group)), shape=(len(count), cells.n_groups)
+    if cells.group is None:  # a cell's weight replaces its count
+        unit, n_units, means, per_unit = np.arange(len(count)), len(count), count, np.ones(len(count))
+    else:  # a prompt's weight multiplies the counts of its cells
+        unit, n_units, means, per_unit = cells.group, cells.n_groups, np.ones(cells.n_groups), count
+    pair_code, pair = np.unique(cells.left * k + cells.right, return_inverse=True)
+    totals = sparse.csc_matrix((per_unit, (pair.ravel(), unit)), shape=(len(pair_code), n_units))
+    model = np.concatenate([cells.left, cells.right])
+    wins = np.concatenate([per_unit * (1.0 - cells.preference), per_unit * cells.preference])
+    won = sparse.csc_matrix((wins, (model, np.concatenate([unit, unit]))), shape=(k, n_units))
+    return _ResampleMaps(
+        left=pair_code // k,
+        right=pair_code % k,
+        totals=totals,
+        totals32=totals.astype(np.float32),
+        max_total=float(np.asarray(totals.sum(axis=1)).max(initial=0.0)),
+        won=won,
+        means=means,
     )
-    return (a @ to_group).tocsc(), np.ones(cells.n_groups)
 
 
-_BUCKETS = 1024  # the Poisson(1) inverse CDF is read from a table of this many equal slices of [0, 1)
+_SLICE_BITS = 16  # the Poisson(1) inverse CDF is read from a table of 2**16 equal slices of [0, 1)
+_LOOK_UP = 255  # in the table: a CDF value falls inside this slice, look the draw up exactly
 
 
-def _poisson_one_sampler() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(cdf, table, ambiguous) for drawing Poisson(1) by inverting its CDF on uniform draws.
+@functools.cache
+def _poisson_one_sampler() -> tuple[np.ndarray, np.ndarray]:
+    """(cdf, table) for drawing Poisson(1) by inverting its CDF on uniform draws.
 
     cdf[k] = P(X <= k) for every k where that is below 1.0 in float64. A uniform u in slice b of [0, 1)
-    has X = table[b] unless a CDF value falls inside the slice (``ambiguous[b]``, 6 of 1,024 slices, about
-    0.6% of draws), which are looked up exactly; the result equals ``searchsorted(cdf, u, "right")``.
+    has X = table[b] unless a CDF value falls inside the slice (table[b] = 255: 8 of the 65,536 slices,
+    about 0.01% of draws), where X is looked up exactly; the result equals ``searchsorted(cdf, u, "right")``.
+
+    >>> cdf, table = _poisson_one_sampler()
+    >>> round(float(cdf[0]), 6), int(table[0]), int(table[-1]), int((table == 255).sum())
+    (0.367879, 0, 255, 8)
     """
     pmf = np.exp(-1.0) / np.cumprod(np.r_[1.0, np.arange(1.0, 30.0)])
     cdf = np.cumsum(pmf)
     cdf = cdf[cdf < 1.0]
-    edges = np.arange(_BUCKETS + 1) / _BUCKETS
+    edges = np.arange(2**_SLICE_BITS + 1) / 2**_SLICE_BITS
     low = np.searchsorted(cdf, edges[:-1], side="right")
     high = np.searchsorted(cdf, np.nextafter(edges[1:], 0.0), side="right")
-    return cdf, low.astype(np.uint8), low != high
+    table = np.where(low == high, low, _LOOK_UP).astype(np.uint8)
+    cdf.flags.writeable = table.flags.writeable = False  # built once (cached), shared by every call
+    return cdf, table
 
 
 def _poisson_weights(rng: np.random.Generator, means: np.ndarray, size: int) -> np.ndarray:
-    """(units, size) Poisson weights: resample r's weights are column r, drawn resample after resample.
+    """(units, size) integer Poisson weights: resample r's weights are column r, drawn resample after resample.
 
-    Prompt weights are Poisson(1), drawn by inverting its CDF on the stream's uniform draws (exact to the
-    float64 grid of the uniforms; about 4x faster than ``Generator.poisson``). Cell weights (judgments as
-    the unit) have varying means and use ``Generator.poisson``.
+    Prompt weights are Poisson(1), drawn by inverting its CDF on the uniforms ``rng.random`` would give:
+    those are (x >> 11) / 2**53 of the stream's 64-bit words x, so the top 16 bits of x are the slice of
+    [0, 1) the uniform falls in (exact, the same draws as inverting ``rng.random((size, units))``; about
+    7x faster than ``Generator.poisson``). Cell weights (judgments as the unit) have varying means and
+    use ``Generator.poisson``.
     """
     if len(means) and np.all(means == 1.0):
-        cdf, table, ambiguous = _poisson_one_sampler()
-        u = rng.random((size, len(means)))
-        bucket = (u * _BUCKETS).astype(np.intp)
-        draws = table[bucket]
-        exact = np.flatnonzero(ambiguous[bucket])
-        draws.flat[exact] = np.searchsorted(cdf, u.flat[exact], side="right")
+        cdf, table = _poisson_one_sampler()
+        words = rng.bit_generator.random_raw((size, len(means)))
+        draws = table.take((words >> np.uint64(64 - _SLICE_BITS)).view(np.int64))
+        exact = np.flatnonzero(draws == _LOOK_UP)
+        uniform = (words.ravel()[exact] >> np.uint64(11)) * 2.0**-53
+        draws.ravel()[exact] = np.searchsorted(cdf, uniform, side="right")
     else:
         draws = rng.poisson(means, size=(size, len(means)))
-    return np.ascontiguousarray(draws.T, dtype=float)
+    return np.ascontiguousarray(draws.T)
+
+
+def _resampled_statistics(maps: _ResampleMaps, draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(pair totals N (size, K, K), wins W (size, K)) of the resamples whose unit weights are ``draws``'s columns."""
+    size, k = draws.shape[1], maps.won.shape[0]
+    weights = draws.astype(np.float64)
+    if float(draws.max(initial=0)) * maps.max_total < _EXACT_FLOAT32:  # integer sums, exact in float32
+        pair_total = maps.totals32 @ draws.astype(np.float32)
+    else:
+        pair_total = maps.totals @ weights
+    total = np.zeros((size, k, k))
+    total[:, maps.left, maps.right] = pair_total.T
+    total[:, maps.right, maps.left] = pair_total.T
+    return total, np.ascontiguousarray((maps.won @ weights).T)
 
 
 def _bootstrap_fits(
-    unit_map: sparse.csc_matrix, means: np.ndarray, beta: np.ndarray, k: int, n_boot: int, seed: int
+    maps: _ResampleMaps, beta: np.ndarray, k: int, n_boot: int, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Poisson-bootstrap refits, ``_BOOT_CHUNK`` resamples at a time from one seeded stream."""
     rng = np.random.default_rng(seed)
     betas, oks = [], []
     for start in range(0, n_boot, _BOOT_CHUNK):
         size = min(_BOOT_CHUNK, n_boot - start)
-        weights = _poisson_weights(rng, means, size)
-        wins = np.ascontiguousarray((unit_map @ weights).T).reshape(size, k, k)
+        total, won = _resampled_statistics(maps, _poisson_weights(rng, maps.means, size))
         # warm start at the point estimate; Newton converges quadratically, so after a step below 1e-4 the
         # remaining error in a log-strength is of order 1e-8 (about 2e-6 rating points), far below any interval
-        b, ok = fit_strengths(wins, beta0=beta, tol=1e-4, max_iter=50)
+        b, ok = _newton(total, won, beta0=beta, tol=1e-4, max_iter=50)
         betas.append(b)
         oks.append(ok)
     if not betas:
@@ -494,8 +606,7 @@ def bradley_terry(
     lo_r = hi_r = lo_s = hi_s = np.full(k, np.nan)
     failed = 0
     if n_boot > 0:
-        unit_map, means = _unit_map(a, cells)
-        boot_beta, boot_ok = _bootstrap_fits(unit_map, means, beta, k, n_boot, seed)
+        boot_beta, boot_ok = _bootstrap_fits(_resample_maps(cells), beta, k, n_boot, seed)
         failed = int((~boot_ok).sum())
         if failed > max_failed_share(confidence) * n_boot:
             raise ValueError(
@@ -542,13 +653,12 @@ def leaderboard(
     their soft preferences, and the bootstrap resamples prompts (``anchor_rule``). Raises ValueError for
     several judges or versions, fewer than two models, or a non-existent MLE.
     """
-    from judges.stats.preferences import pair_preferences
+    from judges.stats.preferences import pair_items
 
     judges = sorted(map(str, judgments["judge"].dropna().unique())) if "judge" in judgments else []
     if len(judges) > 1:
         raise ValueError(
             f"several judges {judges}; a leaderboard is one judge's (pooling counts pairs twice)"
         )
-    items = pair_preferences(judgments)
-    cells = pair_cells(items["model_x"], items["model_y"], items["preference"], groups=items["prompt_id"])
+    cells = _item_cells(pair_items(judgments))
     return bradley_terry(cells, n_boot=n_boot, seed=seed, confidence=confidence, anchor=anchor)
