@@ -265,15 +265,6 @@ def _item_cells(items: PairItems) -> PairCells:
                   int(prompt_used.sum()))  # fmt: skip
 
 
-def _cell_to_matrix(cells: PairCells) -> sparse.csr_matrix:
-    """Sparse map from cell weights to the flattened wins matrix M (K*K): M = A @ weights."""
-    k = len(cells.models)
-    rows = np.concatenate([cells.left * k + cells.right, cells.right * k + cells.left])
-    cols = np.concatenate([np.arange(len(cells.count))] * 2)
-    vals = np.concatenate([1.0 - cells.preference, cells.preference])
-    return sparse.csr_matrix((vals, (rows, cols)), shape=(k * k, len(cells.count)))
-
-
 def pair_matrix(cells: PairCells) -> np.ndarray:
     """Wins matrix M: M[i, j] = wins of i over j, ties and soft verdicts counted fractionally.
 
@@ -281,7 +272,12 @@ def pair_matrix(cells: PairCells) -> np.ndarray:
     [[0.0, 1.5], [0.5, 0.0]]
     """
     k = len(cells.models)
-    return (_cell_to_matrix(cells) @ cells.count.astype(float)).reshape(k, k)
+    count = cells.count.astype(float)
+    wins = np.bincount(
+        cells.left * k + cells.right, weights=count * (1.0 - cells.preference), minlength=k * k
+    )
+    wins += np.bincount(cells.right * k + cells.left, weights=count * cells.preference, minlength=k * k)
+    return wins.reshape(k, k)
 
 
 def average_win_rate(wins: np.ndarray) -> np.ndarray:
@@ -465,20 +461,44 @@ def _resample_maps(cells: PairCells) -> _ResampleMaps:
         unit, n_units, means, per_unit = np.arange(len(count)), len(count), count, np.ones(len(count))
     else:  # a prompt's weight multiplies the counts of its cells
         unit, n_units, means, per_unit = cells.group, cells.n_groups, np.ones(cells.n_groups), count
-    pair_code, pair = np.unique(cells.left * k + cells.right, return_inverse=True)
-    totals = sparse.csc_matrix((per_unit, (pair.ravel(), unit)), shape=(len(pair_code), n_units))
+    code = cells.left * k + cells.right
+    if k * k <= 2**24:
+        seen = np.zeros(k * k, dtype=bool)
+        seen[code] = True
+        pair_code, pair = np.flatnonzero(seen), (np.cumsum(seen) - 1)[code]
+    else:
+        pair_code, pair = np.unique(code, return_inverse=True)
+    totals = _column_major(pair, unit, per_unit, (len(pair_code), n_units))
     model = np.concatenate([cells.left, cells.right])
     wins = np.concatenate([per_unit * (1.0 - cells.preference), per_unit * cells.preference])
-    won = sparse.csc_matrix((wins, (model, np.concatenate([unit, unit]))), shape=(k, n_units))
+    units = np.concatenate([unit, unit])
+    if n_units * k <= 2**22:  # summed per (unit, model) in a dense array: no sort
+        dense = np.bincount(units * k + model, weights=wins, minlength=n_units * k)
+        nonzero = np.flatnonzero(dense)
+        won = _column_major(nonzero % k, nonzero // k, dense[nonzero], (k, n_units))
+    else:
+        won = sparse.csc_matrix((wins, (model, units)), shape=(k, n_units))
     return _ResampleMaps(
         left=pair_code // k,
         right=pair_code % k,
         totals=totals,
         totals32=totals.astype(np.float32),
-        max_total=float(np.asarray(totals.sum(axis=1)).max(initial=0.0)),
+        max_total=float(np.bincount(pair, weights=per_unit, minlength=len(pair_code)).max(initial=0.0)),
         won=won,
         means=means,
     )
+
+
+def _column_major(
+    rows: np.ndarray, cols: np.ndarray, values: np.ndarray, shape: tuple[int, int]
+) -> sparse.csc_matrix:
+    """The sparse matrix with ``values`` at (rows, cols), duplicates summed; built directly, without
+    scipy's sort, when the entries come ordered by column and row without repeats (cells do)."""
+    key = cols.astype(np.int64) * shape[0] + rows
+    if len(key) and not bool(np.all(key[1:] > key[:-1])):
+        return sparse.csc_matrix((values, (rows, cols)), shape=shape)
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(cols, minlength=shape[1]))])
+    return sparse.csc_matrix((values, rows, indptr), shape=shape)
 
 
 _SLICE_BITS = 16  # the Poisson(1) inverse CDF is read from a table of 2**16 equal slices of [0, 1)
@@ -590,9 +610,8 @@ def bradley_terry(
         if anchor not in models:
             raise ValueError(f"anchor {anchor!r} is not among the models {list(models)}")
         anchor_idx = models.index(anchor)
-    a = _cell_to_matrix(cells)
     count = cells.count.astype(float)
-    wins = (a @ count).reshape(k, k)
+    wins = pair_matrix(cells)
     _check_mle_exists(wins, models)
     beta, ok = fit_strengths(wins)
     if not ok:
