@@ -17,9 +17,14 @@ A wrong value is the reference number plus 1-9 (chosen by hash), the opposite of
 another prompt's reference. Which side holds the better answer is chosen by hash too. Decisive pairs are
 judged in both display orders, symmetric pairs once (both orders show the same text).
 
+The pairs are judged kind by kind (``judges.stats.canary.STOP_ORDER``: ``correct``, ``length``, ``truncated``,
+then ``symmetric``), both orders of a pair together, ``CHUNK`` shown pairs at a time; with ``stop_early`` they
+stop once the judge can no longer pass (``judges.stats.canary.cannot_pass``: the same decision as a full run).
 Verdicts go through the judge cache (``judges.cache``), so a rerun calls no model for pairs already judged,
 and the summary (``judges.stats.canary``) is stored once per (judge, judge_version, canary set) in the
-``judge_canaries`` table: a rerun with the same judge version finds it and judges nothing.
+``judge_canaries`` table: a rerun with the same judge version finds it and judges nothing. A result that
+stopped early is stored under the canary set hash plus ``STOPPED``, so a run without ``stop_early`` never takes
+it for a complete one: it judges the rest (the judged verdicts come from the cache) and stores the full result.
 """
 
 from __future__ import annotations
@@ -29,15 +34,22 @@ import json
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 import pandas as pd
 
 from judges.cache import cache_key
 from judges.protocol import PairItem, PairwiseJudge
-from judges.run import JudgeRunError, Shown, judge_work, question_text
-from judges.stats.canary import CanarySummary, summarize_canaries
+from judges.run import JudgeRunError, Shown, WorkDone, judge_work, question_text
+from judges.stats.canary import (
+    STOP_ORDER,
+    CanarySummary,
+    Curtailment,
+    cannot_pass,
+    summarize_canaries,
+    summarize_stopped,
+)
 from judges.verdict import Verdict, unmirror
 from rlhf.store import Store
 from rlhf.store.queries.canaries import reference_prompts, stored_canary
@@ -54,6 +66,12 @@ __all__ = [
 
 BUILDER_VERSION = "2"  # bump when the pairs built from the same prompts, or the summary's rules, change
 MAX_PROMPTS = 64  # 448 verdicts: interval half-width about 0.07 at 50%; once per judge version
+# Shown pairs judged (and committed) at a time, and how often stopping early is checked: 16 pairs in both orders,
+# two full batches of a local judge's default 16; the demo's two failing judges stop after 96 of 448 verdicts
+# (64 at a time: after 128)
+CHUNK = 32
+# canary_set suffix of a stored result whose canaries stopped early, so it is never taken for a full one
+STOPPED = "+stopped"
 
 _LEAD = "Let me work through this carefully before I give the final answer."
 _LONG_LEAD = (
@@ -196,16 +214,22 @@ def run_canaries(
     judge: PairwiseJudge,
     *,
     max_prompts: int | None = MAX_PROMPTS,
-    chunk: int = 64,
+    chunk: int = CHUNK,
     force: bool = False,
+    stop_early: bool = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> CanaryRun:
     """Score ``judge`` on the canaries built from ``store``'s reference prompts, once per judge version.
 
     When this judge version already has a stored result on the same canary set it is returned and nothing
-    is judged (``force`` recomputes the summary, still from the cache). Verdicts are committed to the judge
-    cache chunk by chunk, so a crashed run resumes. Raises ``CanaryError`` when no prompt has a reference,
-    or when retryable failures (a server down) left pairs unjudged; then no result is stored.
+    is judged (``force`` recomputes the summary, still from the cache). Verdicts are judged kind by kind in
+    ``STOP_ORDER`` (both orders of a pair together), ``chunk`` shown pairs at a time, and committed to the judge
+    cache chunk by chunk, so a crashed run resumes. With ``stop_early``, after each chunk the judge's best case
+    is checked (``judges.stats.canary.cannot_pass``) and the canaries stop once it can no longer pass: the
+    decision is the full run's, the summary says where it stopped (``summarize_stopped``) and is stored apart
+    (``canary_set`` + ``STOPPED``), so a later run without ``stop_early`` judges the rest (the judged verdicts
+    come from the cache) and stores the complete result. Raises ``CanaryError`` when no prompt has a
+    reference, or when retryable failures (a server down) left pairs unjudged; then no result is stored.
     """
     start = time.perf_counter()
     canaries = build_canaries(reference_prompts(store), max_prompts=max_prompts)
@@ -215,12 +239,16 @@ def run_canaries(
             "prompts with a `reference` field (`rlhf append prompts FILE`)"
         )
     canary_set = canary_set_id(canaries)
-    stored = None if force else stored_canary(store, judge.judge_id, judge.judge_version, canary_set)
+    stored = None
+    if not force:
+        sets = (canary_set, canary_set + STOPPED) if stop_early else (canary_set,)
+        found = (stored_canary(store, judge.judge_id, judge.judge_version, s) for s in sets)
+        stored = next((row for row in found if row is not None), None)
     if stored is not None:
         return CanaryRun(
             judge.judge_id,
             judge.judge_version,
-            canary_set,
+            str(stored["canary_set"]),
             len(canaries),
             _from_row(stored),
             n_judged=0,
@@ -230,19 +258,42 @@ def run_canaries(
         )
 
     judge.check()  # e.g. an unreachable server: fail before queueing anything
-    work = [Shown(cache_key(judge, c.item(o), o), o, c.item(o), c) for c in canaries for o in c.orders]
-    try:
-        done = judge_work(store, judge, work, chunk=chunk, progress=progress)
-    except JudgeRunError as exc:
-        raise CanaryError(str(exc).replace("pairs", "canary pairs")) from None
-    if done.retry:
+    ordered = sorted(canaries, key=lambda c: (STOP_ORDER.index(c.kind), c.canary_id))
+    work = [Shown(cache_key(judge, c.item(o), o), o, c.item(o), c) for c in ordered for o in c.orders]
+    done = WorkDone()
+    stopped_on: tuple[str, ...] = ()
+    for offset in range(0, len(work), chunk):
+        try:
+            part = judge_work(store, judge, work[offset : offset + chunk], chunk=chunk)
+        except JudgeRunError as exc:
+            raise CanaryError(str(exc).replace("pairs", "canary pairs")) from None
+        _merge(done, part)
+        if progress is not None:
+            progress(len(done.done) + len(done.retry), len(work))
+        if part.stopped:  # a whole chunk failed on the infrastructure: a rerun retries
+            break
+        judged = offset + chunk
+        if stop_early and not done.retry and judged < len(work):
+            stopped_on = cannot_pass(
+                _verdict_frame(work[:judged], done.verdicts), _verdict_frame(work[judged:], {})
+            )
+            if stopped_on:
+                break
+    if done.retry or done.stopped:
         raise CanaryError(
             f"{len(done.retry)} canary verdicts of judge {judge.judge_id} failed with retryable errors "
             "(server unreachable or overloaded); rerun to retry them, nothing else is judged again"
         )
     n_judged = done.n_model_verdicts
     n_cached = sum(cached for _, _, cached in done.done)
-    summary = summarize_canaries(_verdict_frame(work, done.verdicts))
+    if stopped_on:
+        judged = len(done.done)
+        summary = summarize_stopped(
+            _verdict_frame(work[:judged], done.verdicts), _verdict_frame(work[judged:], {}), stopped_on
+        )
+        canary_set += STOPPED
+    else:
+        summary = summarize_canaries(_verdict_frame(work, done.verdicts))
     seconds = time.perf_counter() - start
     store.append("judge_canaries", [_row(judge, canary_set, summary, n_judged, seconds)], on_conflict="keep")
     return CanaryRun(
@@ -256,6 +307,13 @@ def run_canaries(
         reused=False,
         seconds=seconds,
     )
+
+
+def _merge(into: WorkDone, part: WorkDone) -> None:
+    into.done.extend(part.done)
+    into.retry.extend(part.retry)
+    into.n_model_verdicts += part.n_model_verdicts
+    into.stopped = into.stopped or part.stopped
 
 
 def _verdict_frame(work: list[Shown], verdicts: dict[str, Verdict]) -> pd.DataFrame:
@@ -294,6 +352,8 @@ def _row(
         "judge_calls": n_judged,
         "seconds": round(seconds, 3),
         "builder_version": BUILDER_VERSION,
+        # None: every canary verdict was judged; else where they stopped (judges.stats.canary.Curtailment)
+        "stopped_early": None if s.stopped_early is None else asdict(s.stopped_early),
     }
     return {
         "judge": judge.judge_id,
@@ -317,7 +377,7 @@ def _row(
 def _clean(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return [_clean(v) for v in value]
     return None if isinstance(value, float) and value != value else value
 
@@ -348,7 +408,15 @@ def _from_row(row: dict[str, Any]) -> CanarySummary:
         n_by_kind={k: int(v) for k, v in (detail.get("n_by_kind") or {}).items()},
         ci_by_kind={k: (_nan(v[0]), _nan(v[1])) for k, v in (detail.get("ci_by_kind") or {}).items()},
         failed_kinds=tuple(detail.get("failed_kinds") or ()),
+        stopped_early=_curtailment(detail.get("stopped_early")),
     )
+
+
+def _curtailment(value: Any) -> Curtailment | None:
+    if not isinstance(value, dict):
+        return None
+    kinds = {k: tuple(map(str, value.get(k) or ())) for k in ("cannot_pass", "unmeasured", "partial")}
+    return Curtailment(after=int(value["after"]), of=int(value["of"]), **kinds)
 
 
 def _nan(value: Any) -> float:

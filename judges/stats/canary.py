@@ -27,13 +27,26 @@ The judge sees every decisive pair in both display orders. The numbers, per (jud
 - ``position_bias``: on symmetric pairs, mean P(first-shown answer better) - 0.5; 0 is none, +0.5 always first;
 - ``length_bias``: accuracy on ``correct`` pairs minus accuracy on ``length`` pairs: how much the judge's
   accuracy drops when the wrong answer is the longer one (0: none; NaN when a kind is missing).
+
+Stopping early (``cannot_pass``, ``summarize_stopped``): most canary verdicts of a judge that fails cannot change
+its verdict. After each chunk of verdicts, count every decisive pair not judged yet as a success (the best case);
+when some decisive kind, or the pooled interval, still cannot get ``ci_low > 0.5``, the judge fails whatever the
+rest say, so the canaries stop there. The decision is exactly the full run's, because Wilson's lower bound can
+only fall from that best case: it rises with the share of successes at a fixed n (a tie, half a success, or a
+failure in place of a success lowers it), and a pair left unscored instead of succeeding takes one success and
+one pair away, which lowers it too (if p < L(s, n) then p̂ - p > z sqrt(p(1-p)/n) >= z sqrt(p(1-p)/(n+1)) and
+(s+1)/(n+1) - p > p̂ - p, so p < L(s+1, n+1)). A pair with one order judged is best served by its other order
+favouring the better answer, so that order counts as P(better) = 1. A judge that passes is never stopped.
+The summary of a stopped run gives no number it did not measure: the pooled accuracy and interval (defined over
+every decisive kind) and the length bias are NaN, a kind with no judged verdict has no entry, and
+``stopped_early`` says after how many of how many verdicts and on what.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -44,17 +57,38 @@ from judges.stats.proportion import wilson_interval
 
 __all__ = [
     "KINDS",
+    "STOP_ORDER",
     "CanarySummary",
+    "Curtailment",
     "against_chance",
+    "cannot_pass",
     "chance_sentence",
     "headline_judge",
     "kinds_against_chance",
+    "stopped_sentence",
     "summarize_canaries",
+    "summarize_stopped",
 ]
 
 KINDS = ("correct", "truncated", "length", "symmetric")
 DECISIVE = ("correct", "truncated", "length")
+# The order canaries are judged in: decisive kinds one after another, the kind judges fail most first (both model
+# judges of the demo fail `correct`; the reward model also `length`), the symmetric kind (never decisive) last.
+STOP_ORDER = ("correct", "length", "truncated", "symmetric")
 _TIE_TOL = 1e-9
+
+
+@dataclass(frozen=True)
+class Curtailment:
+    """Canaries that stopped once the judge could no longer pass (``cannot_pass``)."""
+
+    after: int  # verdicts judged when they stopped
+    of: int  # verdicts a full run judges
+    cannot_pass: tuple[
+        str, ...
+    ]  # decisive kinds (or "pooled") that cannot get ci_low > 0.5 whatever the rest say
+    unmeasured: tuple[str, ...]  # kinds none of whose verdicts were judged: no number is given for them
+    partial: tuple[str, ...]  # kinds judged in part: their numbers are over the pairs judged (``n_by_kind``)
 
 
 @dataclass(frozen=True)
@@ -77,6 +111,7 @@ class CanarySummary:
     n_by_kind: dict[str, int] = field(default_factory=dict)
     ci_by_kind: dict[str, tuple[float, float]] = field(default_factory=dict)
     failed_kinds: tuple[str, ...] = ()  # decisive kinds whose own interval does not lie above 0.5
+    stopped_early: Curtailment | None = None  # None: every canary verdict was judged
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready values; NaN becomes None."""
@@ -232,6 +267,95 @@ def summarize_canaries(frame: pd.DataFrame) -> CanarySummary:
         n_by_kind=n_by_kind,
         ci_by_kind=ci_by_kind,
         failed_kinds=failed,
+    )
+
+
+def cannot_pass(judged: pd.DataFrame, pending: pd.DataFrame) -> tuple[str, ...]:
+    """What stops the judge passing whatever the ``pending`` verdicts say: the decisive kinds whose interval,
+    and "pooled" when the pooled interval, would not lie above 0.5 even with every pending decisive verdict
+    favouring the better answer (the best case: see the module docstring); () while it can still pass.
+
+    Both frames have ``summarize_canaries``' columns (``pending``'s preferences are ignored). By hand: ten
+    ``correct`` pairs need 8.5 successes, since Wilson's lower bound (z = 1.96) is 0.541 at 8.5/10 and 0.490 at
+    8/10 (centre (0.8 + z²/20) / (1 + z²/10) = 0.7167, half width z / (1 + z²/10) * sqrt(0.016 + z²/400) =
+    0.2266). So one wrong pair still leaves a way to pass, two do not:
+
+    >>> cols = ["canary_id", "kind", "better", "order", "preference"]
+    >>> pairs = lambda ids, p: pd.DataFrame([(f"correct:{i}", "correct", "b", o, p) for i in ids for o in ("ab", "ba")], columns=cols)
+    >>> cannot_pass(pairs(range(1), 0.1), pairs(range(1, 10), None))
+    ()
+    >>> cannot_pass(pairs(range(2), 0.1), pairs(range(2, 10), None))
+    ('correct', 'pooled')
+    >>> cannot_pass(pairs(range(3), 0.5), pairs(range(3, 10), None))  # three ties: 8.5 of 10 at best
+    ()
+    """
+    better = pending["better"].to_numpy()
+    best = pending.assign(preference=np.where(better == "b", 1.0, np.where(better == "a", 0.0, np.nan)))
+    frames = [f for f in (judged, best) if len(f)]
+    s = summarize_canaries(pd.concat(frames, ignore_index=True) if frames else judged)
+    if s.informative:
+        return ()
+    return s.failed_kinds + (() if s.ci_low > 0.5 else ("pooled",))
+
+
+def summarize_stopped(
+    judged: pd.DataFrame, pending: pd.DataFrame, stopped_on: tuple[str, ...]
+) -> CanarySummary:
+    """The summary of canaries that stopped early (``stopped_on``: what ``cannot_pass`` found), over the
+    ``judged`` verdicts only: not informative, ``failed_kinds`` the kinds that cannot pass, and no number for
+    what was not measured (pooled accuracy and interval, length bias: NaN; unjudged kinds: no entry).
+
+    >>> cols = ["canary_id", "kind", "better", "order", "preference"]
+    >>> rows = lambda kind, ids, p: [(f"{kind}:{i}", kind, "b", o, p) for i in ids for o in ("ab", "ba")]
+    >>> judged = pd.DataFrame(rows("correct", range(2), 0.1), columns=cols)
+    >>> pending = pd.DataFrame(rows("correct", range(2, 10), None) + rows("length", range(10), None), columns=cols)
+    >>> s = summarize_stopped(judged, pending, ("correct", "pooled"))
+    >>> s.informative, s.failed_kinds, s.accuracy_by_kind, s.n, s.n_verdicts, s.ci_low
+    (False, ('correct',), {'correct': 0.0}, 2, 4, nan)
+    >>> s.stopped_early
+    Curtailment(after=4, of=40, cannot_pass=('correct', 'pooled'), unmeasured=('length',), partial=('correct',))
+    """
+    s = summarize_canaries(judged)
+    done = set(judged["kind"])
+    left = set(pending["kind"])
+    planned = [k for k in KINDS if k in done | left]
+    complete = {k for k in planned if k not in left}
+    nan = float("nan")
+    return replace(
+        s,
+        accuracy=nan,
+        ci_low=nan,
+        ci_high=nan,
+        length_bias=s.length_bias if {"correct", "length"} <= complete else nan,
+        informative=False,
+        failed_kinds=tuple(k for k in stopped_on if k in DECISIVE),
+        stopped_early=Curtailment(
+            after=len(judged),
+            of=len(judged) + len(pending),
+            cannot_pass=tuple(stopped_on),
+            unmeasured=tuple(k for k in planned if k not in done),
+            partial=tuple(k for k in planned if k in done and k in left),
+        ),
+    )
+
+
+def stopped_sentence(stopped: Mapping[str, Any] | Curtailment) -> str:
+    """What stopping early means, in words computed from the record (``Curtailment`` or its dict).
+
+    >>> stopped_sentence(Curtailment(128, 448, ("correct", "pooled"), ("truncated", "symmetric"), ("length",)))
+    'stopped after 128 of 448 verdicts: correct and the pooled interval cannot lie above 50% whatever the other 320 say (not measured: truncated, symmetric; length in part)'
+    """
+    get = (lambda k: stopped[k]) if isinstance(stopped, Mapping) else (lambda k: getattr(stopped, k))
+    after, of = int(get("after")), int(get("of"))
+    what = [("the pooled interval" if k == "pooled" else str(k)) for k in get("cannot_pass")]
+    notes = []
+    if get("unmeasured"):
+        notes.append(f"not measured: {', '.join(map(str, get('unmeasured')))}")
+    if get("partial"):
+        notes.append(f"{', '.join(map(str, get('partial')))} in part")
+    return (
+        f"stopped after {after} of {of} verdicts: {' and '.join(what)} cannot lie above 50% whatever the other "
+        f"{of - after} say" + (f" ({'; '.join(notes)})" if notes else "")
     )
 
 

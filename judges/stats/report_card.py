@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from judges.stats.canary import stopped_sentence
 from judges.stats.health import HUMAN, agreement_classes, cohens_kappa, cohens_kappa_interval, judge_health
 from judges.stats.markdown import markdown_elements
 from judges.stats.panel import member_agreement, panel_detail
@@ -69,6 +70,9 @@ class ReportCard:
     retries_per_1000: float | None = None  # requests an API judge repeated (429/5xx/timeouts), where recorded
     # a panel's members against the panel, on the shown pairs both scored: member, n, agreement, kappa
     member_agreement: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    # where the canaries stopped when they stopped once the judge could no longer pass (judges.stats.canary.
+    # stopped_sentence); None when they ran in full or none are stored
+    canary_stopped: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: NaN becomes None, tuples lists."""
@@ -147,7 +151,13 @@ def _members(rows: pd.DataFrame) -> tuple[dict[str, Any], ...]:
 
 def _canary(result: Mapping[str, Any] | None) -> dict[str, Any]:
     if result is None:
-        return {"canary_accuracy": None, "canary_ci": (None, None), "canary_informative": None, "by_kind": {}}
+        return {
+            "canary_accuracy": None,
+            "canary_ci": (None, None),
+            "canary_informative": None,
+            "by_kind": {},
+            "stopped": None,
+        }
     detail = result.get("detail") or {}
     accuracy = detail.get("accuracy_by_kind") or {}
     intervals = detail.get("ci_by_kind") or {}
@@ -166,6 +176,9 @@ def _canary(result: Mapping[str, Any] | None) -> dict[str, Any]:
         "canary_ci": (_num(result.get("ci_low")), _num(result.get("ci_high"))),
         "canary_informative": bool(result.get("informative")),
         "by_kind": by_kind,
+        "stopped": stopped_sentence(stopped)
+        if isinstance(stopped := detail.get("stopped_early"), Mapping)
+        else None,
     }
 
 
@@ -230,6 +243,7 @@ def report_card(
         canary_ci=canaries["canary_ci"],
         canary_informative=canaries["canary_informative"],
         canary_by_kind=canaries["by_kind"],
+        canary_stopped=canaries["stopped"],
         position_consistency=_num(health.position_consistency),
         n_consistency_items=health.n_consistency_prompts,
         first_position_rate=_num(health.first_position_win_rate),

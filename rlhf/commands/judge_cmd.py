@@ -362,10 +362,15 @@ def _summary(r) -> str:
 @click.option(
     "--force", is_flag=True, help="Recompute the summary even if stored (verdicts still come from the cache)."
 )
+@click.option(
+    "--stop-early",
+    is_flag=True,
+    help="Stop once the judge can no longer pass (same pass/fail as a full run; a judge that passes runs all).",
+)
 @click.option("--threads", default=None, type=click.IntRange(1), help="torch CPU threads.")
 @click.option("--json", "as_json", is_flag=True, help="Print runs and stored results as JSON.")
 @click.pass_context
-def canaries(ctx, judge_specs, max_prompts, force, threads, as_json):
+def canaries(ctx, judge_specs, max_prompts, force, stop_early, threads, as_json):
     """Score judges on pairs whose better answer is known; a judge whose accuracy interval does not lie above
     50% is uninformative (at chance: a coin; below: it prefers the wrong answer). Once per judge version: a
     rerun judges nothing."""
@@ -383,7 +388,7 @@ def canaries(ctx, judge_specs, max_prompts, force, threads, as_json):
     for spec, config in zip(judge_specs, configs):
         judge_obj = _build(config, spec, store)
         try:
-            run = run_canaries(store, judge_obj, max_prompts=max_prompts, force=force)
+            run = run_canaries(store, judge_obj, max_prompts=max_prompts, force=force, stop_early=stop_early)
         except CanaryError as exc:
             if "no prompt in the store" in str(exc):
                 raise BadInput(str(exc)) from None
@@ -408,10 +413,13 @@ def _pct(value) -> str:
 
 def _canary_summary(run) -> str:
     s = run.summary
-    from judges.stats.canary import against_chance, chance_sentence, kinds_against_chance
+    from judges.stats.canary import against_chance, chance_sentence, kinds_against_chance, stopped_sentence
 
     if s.informative:
         verdict = "informative"
+    elif s.stopped_early is not None:
+        failed = kinds_against_chance(s.ci_by_kind, s.failed_kinds) or "the pooled interval"
+        verdict = f"NOT informative ({failed}); {stopped_sentence(s.stopped_early)}"
     elif against_chance(s.ci_low, s.ci_high) == "above chance":
         verdict = (
             f"NOT informative: above 50% pooled, but {kinds_against_chance(s.ci_by_kind, s.failed_kinds)} "
@@ -453,6 +461,8 @@ def _canary_table(results) -> str:
             f"{int(r.n):>5} {_pct(r.tie_rate):>6} {_pct(r.position_consistency):>8} {_pct(r.length_bias):>8}  "
             f"{'informative' if r.informative else 'UNINFORMATIVE':<9} {r.judge_version}"
         )
+        if r.stopped_early:
+            lines.append(f"{'':<20} stopped early after {r.stopped_early}")
     return "\n".join(lines)
 
 
@@ -526,6 +536,8 @@ def _card_text(c) -> str:
             f"  canaries: accuracy {_pct(c.canary_accuracy)} [{_pct(c.canary_ci[0])}, {_pct(c.canary_ci[1])}], "
             f"{verdict}; by kind: {kinds or '-'}"
         )
+        if c.canary_stopped:
+            lines.append(f"  canaries {c.canary_stopped} (round.canary_stop_early)")
     causes = ", ".join(f"{cause.replace('_', ' ')} {n}" for cause, n in c.unscored_by_cause.items())
     lines += [
         f"  position consistency {_pct(c.position_consistency)} ({c.n_consistency_items} items in both orders)   "

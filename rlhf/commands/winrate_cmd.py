@@ -17,7 +17,7 @@ import pandas as pd
 from judges.stats.bootstrap import min_resamples
 from judges.stats.bradley_terry import anchor_rule
 from judges.stats.bradley_terry import leaderboard as fit_leaderboard
-from judges.stats.canary import against_chance, chance_sentence, kinds_against_chance
+from judges.stats.canary import against_chance, chance_sentence, kinds_against_chance, stopped_sentence
 from judges.stats.health import judge_health
 from judges.stats.length_control import LengthControlled, lc_win_rate_from_judgments
 from judges.stats.preferences import prompt_preferences
@@ -506,6 +506,11 @@ def _print_canary_mark(store: Store, choice: JudgeChoice) -> None:
             f"canaries: not run for judge {choice.judge} at this version: whether it can tell answers apart is "
             "unknown (rlhf judge canaries --judge ...)"
         )
+    elif not row["informative"] and row.get("stopped_early"):
+        click.echo(
+            f"UNINFORMATIVE JUDGE: {_uninformative_why(row)}; its win rates are not evidence of a better answer, "
+            "whatever the numbers above say"
+        )
     elif not row["informative"]:
         click.echo(
             f"UNINFORMATIVE JUDGE: canary accuracy {_fmt(row['accuracy'], 0)} [{_fmt(row['ci_low'], 0)}, "
@@ -521,12 +526,16 @@ def _print_canary_mark(store: Store, choice: JudgeChoice) -> None:
 
 def _uninformative_why(row: pd.Series) -> str:
     """Why a judge failed its canaries, from its numbers: its pooled interval (at or below chance), else the
-    kinds of canary pair it failed on their own."""
-    if against_chance(row["ci_low"], row["ci_high"]) != "above chance":
-        return chance_sentence(row["ci_low"], row["ci_high"])
+    kinds of canary pair it failed on their own; where they stopped, when they stopped once it could no longer
+    pass (the pooled numbers of such a run are not measured)."""
     detail = row["detail"] if isinstance(row.get("detail"), dict) else {}  # parsed by canary_results
     failed = tuple(detail.get("failed_kinds") or ())
     ci_by_kind = {k: tuple(v) for k, v in (detail.get("ci_by_kind") or {}).items() if v and None not in v}
+    if isinstance(detail.get("stopped_early"), dict):
+        where = kinds_against_chance(ci_by_kind, failed) if failed else "the pooled interval"
+        return f"{where}; {stopped_sentence(detail['stopped_early'])}"
+    if against_chance(row["ci_low"], row["ci_high"]) != "above chance":
+        return chance_sentence(row["ci_low"], row["ci_high"])
     if failed:
         return f"above 50% pooled, but {kinds_against_chance(ci_by_kind, failed)} (each kind must beat 50%)"
     return "it did not pass its canaries"

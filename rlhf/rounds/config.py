@@ -237,6 +237,11 @@ class RoundConfig:
     # verdicts a prompt; 64 = 448 verdicts, an interval half-width of about 0.07 at 50%). Fewer is cheaper and
     # wider; a different number is a different canary set, judged afresh.
     canary_prompts: int = 64
+    # Stop a judge's canaries as soon as it can no longer pass (judges.stats.canary.cannot_pass: some decisive
+    # kind, or the pooled interval, cannot lie above 50% even if every verdict left favours the better answer).
+    # The pass/fail decision is exactly the full run's; a judge that passes still runs every verdict. false:
+    # every canary verdict is judged (a result stopped early is then completed from the cache).
+    canary_stop_early: bool = True
     k: int = 4  # answers per training prompt in rejection sampling
     min_reward_gap: float = 0.0  # best-worst reward gap below which no DPO pair is formed
     # How rejection sampling ranks a prompt's k answers: the reward model; the prompt's reference answer

@@ -1,7 +1,8 @@
 """Stage 5: the new policy against the previous one on the eval prompts.
 
 The stage decides what it will judge before it samples. Each recipe judge is built first and runs its canaries
-(once per judge version, then read back from the store): a judge that failed them cannot tell a better answer
+(once per judge version, then read back from the store; with `round.canary_stop_early` they stop as soon as the
+judge can no longer pass, the same decision as a full run): a judge that failed them cannot tell a better answer
 from a worse one, so it judges only what `round.uninformative_judges` says (by default a fixed seeded sample of
 `round.uninformative_judge_prompts` prompts, the same every round) and its summary records what it skipped and
 why (`uninformative`). A judge that can only judge some prompts (the reference judge needs a reference answer)
@@ -117,21 +118,26 @@ def judged_prompts(
         if policy == "sample"
         else []
     )
-    from judges.stats.canary import against_chance, chance_sentence, kinds_against_chance
+    from judges.stats.canary import against_chance, chance_sentence, kinds_against_chance, stopped_sentence
 
     kinds = tuple(map(str, canaries.get("failed_kinds") or []))
     by_kind = {str(k): (_num(v[0]), _num(v[1])) for k, v in (canaries.get("ci_by_kind") or {}).items()}
     low, high = _num(canaries.get("ci_low")), _num(canaries.get("ci_high"))
+    stopped = canaries.get("stopped_early")
     # Every word about the numbers is computed from them (at, below or above chance), as the canaries line says.
     reason = (
-        f"failed its canaries (accuracy {_pct(canaries.get('accuracy'))} [{_pct(low)}, {_pct(high)}] over "
-        f"{canaries.get('n', 0)} pairs"
-        + (f"; {kinds_against_chance(by_kind, kinds)}" if kinds else "")
-        + "): "
-        + (
-            chance_sentence(low, high)
-            if against_chance(low, high) != "above chance"
-            else "above 50% pooled, but each kind must beat 50%"
+        f"failed its canaries ({_kinds_text(canaries, kinds)}; {stopped_sentence(stopped)})"
+        if stopped
+        else (
+            f"failed its canaries (accuracy {_pct(canaries.get('accuracy'))} [{_pct(low)}, {_pct(high)}] over "
+            f"{canaries.get('n', 0)} pairs"
+            + (f"; {kinds_against_chance(by_kind, kinds)}" if kinds else "")
+            + "): "
+            + (
+                chance_sentence(low, high)
+                if against_chance(low, high) != "above chance"
+                else "above 50% pooled, but each kind must beat 50%"
+            )
         )
     )
     return chosen, {
@@ -140,6 +146,24 @@ def judged_prompts(
         "n_not_judged": len(eligible) - len(chosen),
         "reason": reason,
     }
+
+
+def _kinds_text(canaries: dict[str, Any], kinds: tuple[str, ...]) -> str:
+    """Each failed kind with where its interval lies and its accuracy, e.g. 'at chance on correct (47.9%
+    [34.5%, 61.6%] over 48 pairs)'; 'the pooled interval' when no kind failed on its own."""
+    from judges.stats.canary import kinds_against_chance
+
+    if not kinds:
+        return "the pooled interval"
+    by_kind = {str(k): (_num(v[0]), _num(v[1])) for k, v in (canaries.get("ci_by_kind") or {}).items()}
+    accuracy = canaries.get("accuracy_by_kind") or {}
+    pairs = canaries.get("n_by_kind") or {}
+    numbers = ", ".join(
+        f"{k} {_pct(accuracy.get(k))} [{_pct(by_kind.get(k, (None, None))[0])}, "
+        f"{_pct(by_kind.get(k, (None, None))[1])}] over {pairs.get(k, 0)} pairs"
+        for k in kinds
+    )
+    return f"{kinds_against_chance(by_kind, kinds)}: {numbers}"
 
 
 def stored_win_rate(
@@ -284,7 +308,7 @@ def _plan_judge(
     judge = build_judge(jc, store=store)
     eligible = with_reference if judge.requires_reference else eval_ids
     # first: a judge that cannot tell judges less
-    canaries = _canaries(store, judge, echo, config.canary_prompts)
+    canaries = _canaries(store, judge, echo, config.canary_prompts, stop_early=config.canary_stop_early)
     prompts, left_out = judged_prompts(eligible, canaries, config)
     if left_out:
         echo(
@@ -451,23 +475,33 @@ def _pct(x: Any) -> str:
     return f"{x:.1%}" if isinstance(x, (int, float)) and math.isfinite(x) else "-"
 
 
-def _canaries(store: Store, judge: Any, echo: Callable[[str], None], max_prompts: int) -> dict[str, Any]:
+def _canaries(
+    store: Store, judge: Any, echo: Callable[[str], None], max_prompts: int, *, stop_early: bool
+) -> dict[str, Any]:
     """Can this judge tell? Its canary result (judged once per judge version, then read back: a rerun or a later
-    round with the same judge costs no judge call); `{"error": ...}` when the store has no reference prompts."""
+    round with the same judge costs no judge call; with ``stop_early`` they stop once it cannot pass);
+    `{"error": ...}` when the store has no reference prompts."""
     from judges.canaries import CanaryError, run_canaries
-    from judges.stats.canary import kinds_against_chance
+    from judges.stats.canary import kinds_against_chance, stopped_sentence
 
     try:
-        run = run_canaries(store, judge, max_prompts=max_prompts)
+        run = run_canaries(store, judge, max_prompts=max_prompts, stop_early=stop_early)
     except CanaryError as exc:
         echo(f"    canaries {judge.judge_id}: not run ({exc})")
         return {"error": str(exc)}
     s = run.summary
+    how = f"{'stored result' if run.reused else f'{run.n_judged} judged, {run.n_cached} cached'}"
+    if s.stopped_early is not None:
+        echo(
+            f"    canaries {judge.judge_id}: NOT informative (cannot tell) {_kinds_text(run.as_dict(), s.failed_kinds)}; "
+            f"{stopped_sentence(s.stopped_early)} (round.canary_stop_early) ({how})"
+        )
+        return run.as_dict()
     echo(
         f"    canaries {judge.judge_id}: accuracy {s.accuracy:.3f} [{s.ci_low:.3f}, {s.ci_high:.3f}] over {s.n} pairs, "
         f"{'informative' if s.informative else 'NOT informative (cannot tell)'}"
         f"{' ' + kinds_against_chance(s.ci_by_kind, s.failed_kinds) if s.failed_kinds else ''}"
-        f" ({'stored result' if run.reused else f'{run.n_judged} judged, {run.n_cached} cached'})"
+        f" ({how})"
     )
     return run.as_dict()
 

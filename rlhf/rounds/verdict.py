@@ -55,6 +55,9 @@ class VerdictRow:
     accuracy_lost: int | None = None
     accuracy_gained: int | None = None
     accuracy_p: float | None = None
+    # (verdicts judged, verdicts planned) when the judge's canaries stopped early in this round because it could
+    # no longer pass (round.canary_stop_early); None when they ran in full or are not recorded
+    canaries_stopped: tuple[int, int] | None = None
 
 
 def verdict_rows(store: Store, *, seed: int = 0) -> list[VerdictRow]:
@@ -102,6 +105,7 @@ def verdict_rows(store: Store, *, seed: int = 0) -> list[VerdictRow]:
                     accuracy_lost=change.get("lost"),
                     accuracy_gained=change.get("gained"),
                     accuracy_p=_finite(change.get("p_value")),
+                    canaries_stopped=_stopped(summary.get("canaries")),
                 )
             )
         rows += _comparison_rows(store, round_id, can_tell, seed)
@@ -333,7 +337,8 @@ def format_verdict(rows: list[VerdictRow]) -> str:
                 _n_text(r),
                 ("yes" if r.significant else "no")
                 + (f" (Holm p {_p(r.p_adjusted)})" if r.p_adjusted is not None else ""),
-                {True: "passed", False: "FAILED", None: "not run"}[r.can_tell],
+                {True: "passed", False: "FAILED", None: "not run"}[r.can_tell]
+                + (f" ({r.canaries_stopped[0]}/{r.canaries_stopped[1]})" if r.canaries_stopped else ""),
                 (
                     f"{_pct(r.accuracy_old)} -> {_pct(r.accuracy_new)} of {r.accuracy_n}"
                     if r.accuracy_old is not None and r.accuracy_new is not None
@@ -355,7 +360,18 @@ def format_verdict(rows: list[VerdictRow]) -> str:
             "sample / not judged: the judge failed its canaries, so the round judged a fixed sample of prompts "
             "with it, or none (round.uninformative_judges)."
         )
+    if any(r.canaries_stopped for r in rows):
+        notes.append(
+            "FAILED (a/b): its canaries stopped after a of b verdicts, once it could no longer pass whatever the "
+            "rest said (round.canary_stop_early)."
+        )
     return "\n".join([*lines, *notes, "", "Verdict: " + verdict_sentence(rows)])
+
+
+def _stopped(canaries: Any) -> tuple[int, int] | None:
+    """(judged, planned) canary verdicts from a round's canary record when they stopped early, else None."""
+    stopped = canaries.get("stopped_early") if isinstance(canaries, dict) else None
+    return (int(stopped["after"]), int(stopped["of"])) if isinstance(stopped, dict) else None
 
 
 def _n_text(r: VerdictRow) -> str:

@@ -60,13 +60,24 @@ def reference_prompts(store: Store) -> pd.DataFrame:
 
 def canary_results(store: Store) -> pd.DataFrame:
     """One row per (judge, judge_version), its latest canary result: columns ``COLUMNS`` (``detail`` parsed
-    from JSON into a dict; ``informative`` a bool). Empty with those columns when no canaries ran."""
+    from JSON into a dict; ``informative`` a bool) and ``stopped_early`` (where the canaries stopped, when
+    they stopped once the judge could no longer pass; else None). Empty with those columns when none ran."""
     frame = store.query(_RESULTS_SQL)
     if frame.empty:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in [*COLUMNS, "stopped_early"]})
     frame["detail"] = [json.loads(d) if isinstance(d, str) and d else {} for d in frame["detail"]]
     frame["informative"] = frame["informative"].astype(bool)
-    return frame[COLUMNS].reset_index(drop=True)
+    frame["stopped_early"] = [_stopped_text(d.get("stopped_early")) for d in frame["detail"]]
+    return frame[[*COLUMNS, "stopped_early"]].reset_index(drop=True)
+
+
+def _stopped_text(stopped: Any) -> str | None:
+    """'96 of 448 verdicts: correct cannot pass' for canaries that stopped early (detail's ``stopped_early``,
+    judges.stats.canary.Curtailment), None for a complete run."""
+    if not isinstance(stopped, dict):
+        return None
+    what = ", ".join("pooled" if k == "pooled" else str(k) for k in stopped.get("cannot_pass") or ())
+    return f"{stopped['after']} of {stopped['of']} verdicts: {what} cannot pass"
 
 
 def stored_canary(store: Store, judge: str, judge_version: str, canary_set: str) -> dict[str, Any] | None:
