@@ -57,7 +57,13 @@ def test_round_records_canaries_and_the_headline_judge(store, tiny_lm_dir, tiny_
     assert reference["informative"] is True and reference["accuracy"] == 1.0 and reference["n"] == 3 * 10
     assert evaluate["judges"]["reference"]["uninformative"] == {}
     tiny = evaluate["judges"]["llm-tiny"]["canaries"]
-    assert tiny["n_verdicts"] == 10 * 7 and not tiny["reused"]
+    # it cannot tell, and its canaries stop at the first check (round.canary_stop_early, on by default): after
+    # 16 pairs (all 10 `correct` pairs and 6 `length` ones) `correct` cannot pass whatever the rest say
+    assert tiny["n_verdicts"] == 32 and not tiny["reused"]
+    assert (tiny["stopped_early"]["after"], tiny["stopped_early"]["of"]) == (32, 10 * 7)
+    assert (
+        "correct" in tiny["failed_kinds"] and tiny["accuracy"] is None
+    )  # no pooled number: not all measured
     # the tiny LM cannot tell: its canaries ran before it judged, so it judged a fixed sample of 3 of the
     # 16 eval prompts in both orders, not all of them
     assert tiny["informative"] is False
@@ -89,9 +95,9 @@ def test_round_records_canaries_and_the_headline_judge(store, tiny_lm_dir, tiny_
         store, judge="llm-tiny", judge_version=tiny["judge_version"], round_id=second.round_id
     ).empty
     table = format_verdict(verdict_rows(store)).splitlines()
-    assert "3 (sample of 16)" in next(
-        line for line in table if line.startswith(f"{first.round_id}  llm-tiny")
-    )
+    first_line = next(line for line in table if line.startswith(f"{first.round_id}  llm-tiny"))
+    assert "3 (sample of 16)" in first_line and "FAILED (32/70)" in first_line
+    assert any(line.startswith("FAILED (a/b): its canaries stopped after a of b verdicts") for line in table)
     assert "0 (not judged)" in next(line for line in table if line.startswith(f"{second.round_id}  llm-tiny"))
 
 
