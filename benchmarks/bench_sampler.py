@@ -20,14 +20,18 @@ finished rows dropped, preallocated KV cache, shared prefix computed once), in t
 (float32 on CPU); ``B/bfloat16`` = the same in bfloat16 (the sampler's default on CPUs with native bfloat16
 units, ``rlhf.models.default_dtype``); ``B/generate`` = plain
 ``generate`` at batch B; ``B/noprefix`` = the loop without the shared prefix; ``B/unsorted`` = prompts not
-sorted by length; ``B/loop=REV`` = the decode loop of git revision REV (``git show REV:rlhf/sampler/decode.py``),
-a baseline run side by side (e.g. the loop before the preallocated cache: 68307e2).
+sorted by length; ``B/workers=N`` (combinable: ``B/bfloat16/workers=1``) = the loop with N row groups in parallel threads (1: none; the default is
+2 on a CPU with two threads at batch >= 32); ``B/loop=REV`` = the decode loop of git revision REV
+(``git show REV:rlhf/sampler/decode.py``), a baseline run side by side (e.g. the loop before the
+preallocated cache: 68307e2). The token ids of every decode-loop variant are compared with the first
+``loop=REV`` variant's (the last repeat's answers, prompt by prompt).
 On a CUDA machine, ``--device cuda`` also times the bfloat16 path (static cache + compile at large batch).
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
 import statistics
 import subprocess
@@ -92,14 +96,30 @@ def decode_loop_at(rev: str) -> Any:
     module = types.ModuleType(f"decode_at_{rev}")
     exec(compile(source, f"{rev}:rlhf/sampler/decode.py", "exec"), module.__dict__)
     loop = module.decode_compacting
+    accepted = inspect.signature(loop).parameters
 
-    def call(*args: Any, share_prefix: bool = True, **kwargs: Any) -> Any:
-        return loop(*args, **kwargs)  # older loops have no share_prefix
+    def call(*args: Any, **kwargs: Any) -> Any:
+        # older loops have no share_prefix or workers: they run as they did at REV
+        return loop(*args, **{k: v for k, v in kwargs.items() if k in accepted})
 
     return call
 
 
-def sampler_run(model, tokenizer, frame, config, digest: str, loop: Any = None) -> tuple[int, float, int]:
+def recording(loop: Any, answers: dict[tuple[int, ...], tuple[int, ...]]) -> Any:
+    """``loop`` that also keeps each prompt's new token ids (keyed by the prompt's ids) in ``answers``."""
+
+    def call(model: Any, input_ids: Any, attention_mask: Any, **kwargs: Any) -> Any:
+        tokens = loop(model, input_ids, attention_mask, **kwargs)
+        for row, mask, answer in zip(input_ids.tolist(), attention_mask.tolist(), tokens):
+            answers[tuple(t for t, m in zip(row, mask) if m)] = tuple(answer)
+        return tokens
+
+    return call
+
+
+def sampler_run(
+    model, tokenizer, frame, config, digest: str, loop: Any = None, answers: dict | None = None
+) -> tuple[int, float, int]:
     from rlhf.sampler import sample
     from rlhf.sampler import transformers_backend as tb
     from rlhf.store import Store
@@ -120,7 +140,7 @@ def sampler_run(model, tokenizer, frame, config, digest: str, loop: Any = None) 
                 }
             ],
         )
-        tb.decode_compacting = loop or current
+        tb.decode_compacting = recording(loop or current, answers if answers is not None else {})
         try:
             start = time.perf_counter()
             result = sample(store, "bench", prompts=frame, config=config, backend=backend)
@@ -132,34 +152,58 @@ def sampler_run(model, tokenizer, frame, config, digest: str, loop: Any = None) 
 
 def parse_variant(spec: str, new_tokens: int, device: str) -> tuple[str, Any, Any]:
     """``64``, ``64/generate``, ``64/noprefix``, ``32/unsorted``, ``64/loop=REV``, ``64/float32``,
-    ``64/bfloat16`` -> (label, config, loop)."""
+    ``64/bfloat16``, ``64/workers=1``, combined as ``64/bfloat16/workers=1`` -> (label, config, loop)."""
     from rlhf.sampler import SamplerConfig
 
-    batch, _, option = spec.strip().partition("/")
+    batch, *options = spec.strip().split("/")
     settings: dict[str, Any] = {"batch_size": int(batch)}
     loop = None
-    if option in ("float32", "bfloat16"):
-        settings["dtype"] = option
-    elif option == "generate":
-        settings["compact_finished"] = False
-    elif option == "noprefix":
-        settings["share_prefix"] = False
-    elif option == "unsorted":
-        settings["sort_by_length"] = False
-    elif option.startswith("loop="):
-        loop = decode_loop_at(option.removeprefix("loop="))
-    elif option:
-        raise SystemExit(
-            f"--variants: unknown option {option!r} in {spec!r} "
-            "(generate, noprefix, unsorted, loop=REV, float32, bfloat16)"
-        )
+    for option in options:  # several may be combined: 64/bfloat16/workers=1
+        if option in ("float32", "bfloat16"):
+            settings["dtype"] = option
+        elif option == "generate":
+            settings["compact_finished"] = False
+        elif option == "noprefix":
+            settings["share_prefix"] = False
+        elif option == "unsorted":
+            settings["sort_by_length"] = False
+        elif option.startswith("loop="):
+            loop = decode_loop_at(option.removeprefix("loop="))
+        elif option.startswith("workers="):
+            settings["decode_workers"] = int(option.removeprefix("workers="))
+        else:
+            raise SystemExit(
+                f"--variants: unknown option {option!r} in {spec!r} "
+                "(generate, noprefix, unsorted, loop=REV, workers=N, float32, bfloat16)"
+            )
     # without an explicit precision: the naive loop's (float32 on CPU, bfloat16 on CUDA), the baseline's
     settings.setdefault("dtype", "float32" if device == "cpu" else "bfloat16")
     config = SamplerConfig(
         max_new_tokens=new_tokens, chunk_size=max(128, int(batch)), device=device, **settings
     )
-    label = f"batch {int(batch):3d} {option or 'loop (this tree)'}"
+    label = f"batch {int(batch):3d} {'/'.join(options) or 'loop (this tree)'}"
     return label, config, loop
+
+
+def print_answer_identity(variants: list, answers: dict[int, dict]) -> None:
+    """Token ids of every decode-loop variant against the first ``loop=REV`` variant's (or the first
+    variant's); a variant in another precision against the first variant in its own precision."""
+    looped = [i for i in answers if answers[i]]
+    if len(looped) < 2:
+        return
+    base = next((i for i in looped if variants[i][2] is not None), looped[0])
+    for i in looped:
+        dtype = variants[i][1].dtype
+        ref = base
+        if dtype != variants[base][1].dtype:
+            ref = next((j for j in looped if j != i and variants[j][1].dtype == dtype), base)
+        if i == ref:
+            continue
+        same = sum(answers[i].get(prompt) == ids for prompt, ids in answers[ref].items())
+        print(
+            f"answers (token ids) of {variants[i][0].strip()} ({dtype}) identical to "
+            f"{variants[ref][0].strip()}'s ({variants[ref][1].dtype}): {same} of {len(answers[ref])} prompts"
+        )
 
 
 def main() -> None:
@@ -209,6 +253,7 @@ def main() -> None:
     with_bf16 = "bfloat16" in models and args.device == "cpu"
     rates: dict[int, list[float]] = {i: [] for i in range(len(variants))}
     last: dict[int, tuple[int, int]] = {}
+    answers: dict[int, dict[tuple[int, ...], tuple[int, ...]]] = {}  # the decode loop's ids, last repeat
     cpu0, wall0 = time.process_time(), time.perf_counter()
     # Interleaved repeats: on a shared machine every variant sees the same mix of load.
     for repeat in range(args.repeats):
@@ -229,7 +274,10 @@ def main() -> None:
             naive_bf16_rates.append(tokens / seconds)
             print(f"  repeat {repeat}: naive in bfloat16 {tokens} tokens in {seconds:.1f} s", flush=True)
         for i, (label, config, loop) in enumerate(variants):
-            tokens, seconds, calls = sampler_run(models[config.dtype], tokenizer, frame, config, digest, loop)
+            answers[i] = {}
+            tokens, seconds, calls = sampler_run(
+                models[config.dtype], tokenizer, frame, config, digest, loop, answers[i]
+            )
             rates[i].append(tokens / seconds)
             last[i] = (tokens, calls)
             print(f"  repeat {repeat}: {label}: {tokens} tokens in {seconds:.1f} s", flush=True)
@@ -270,6 +318,7 @@ def main() -> None:
             f"{rate * flops_per_token / 1e9:5.1f} GFLOP/s = {fraction:5.1%} of the float32 matmul limit{own}; "
             f"{last[i][0]} tokens, {last[i][1]} batches; repeats {[round(r, 1) for r in rates[i]]}"
         )
+    print_answer_identity(variants, answers)
     load = os.getloadavg()
     print(
         f"process CPU {cpu:.0f} s over {wall:.0f} s wall ({cpu / wall:.2f} cores busy for us); "

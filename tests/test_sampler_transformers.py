@@ -3,10 +3,13 @@ out-of-memory halves the batch instead of crashing."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 import torch
 
 from rlhf.sampler import GenerationRequest, SamplerConfig, derive_seed
+from rlhf.sampler.decode import parallel_workers
 from rlhf.sampler.seeded import SeededSampler, top_p_mask, uniform_noise
 from rlhf.sampler.transformers_backend import TransformersBackend
 
@@ -93,6 +96,47 @@ def test_seeded_sampling_does_not_depend_on_batching_and_varies_with_seed(varied
     assert sum(texts_one[k] != other_seed[k] for k in texts_one) >= 6
     greedy = TransformersBackend(model, tokenizer, SamplerConfig(max_new_tokens=10))
     assert [o.text for o in greedy.generate(requests)] != list(texts_one.values())
+
+
+@pytest.mark.parametrize("temperature", [0.0, 1.0], ids=["greedy", "seeded"])
+def test_row_groups_in_parallel_threads_give_the_tokens_of_one_group(varied_lm, temperature):
+    model, tokenizer = varied_lm
+    config = dict(max_new_tokens=12, batch_size=8, temperature=temperature, top_p=0.95)
+    one = TransformersBackend(model, tokenizer, SamplerConfig(decode_workers=1, **config))
+    two = TransformersBackend(model, tokenizer, SamplerConfig(decode_workers=2, **config))
+    requests = two.order(_requests())
+    calls: list[tuple[str, int]] = []  # (thread, rows) of every model call
+
+    def record(module, args, kwargs):
+        calls.append((threading.current_thread().name, kwargs["input_ids"].shape[0]))
+
+    hook = model.register_forward_pre_hook(record, with_kwargs=True)
+    try:
+        texts_two = [o.text for o in two.generate(requests)]
+    finally:
+        hook.remove()
+    texts_one = [o.text for o in one.generate(requests)]
+    assert texts_two == texts_one
+    assert len(set(texts_one)) == len(PROMPTS)  # a row given another row's seed or cache would show
+    threads = {name for name, _ in calls}
+    assert len(threads) == 2 and all(name.startswith("decode") for name in threads)
+    assert max(rows for _, rows in calls) == 4  # each thread decodes half of the 8 rows
+    assert torch.get_num_threads() == 1  # the caller's thread count is restored
+
+
+def test_parallel_workers_default_to_two_on_a_cpu_with_two_threads_and_a_full_batch():
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        assert [parallel_workers(cpu, 64, None), parallel_workers(cpu, 31, None)] == [2, 1]
+        assert [parallel_workers(cuda, 64, None), parallel_workers(cpu, 64, 1)] == [1, 1]
+        torch.set_num_threads(1)
+        assert parallel_workers(cpu, 64, None) == 1
+    finally:
+        torch.set_num_threads(before)
+    with pytest.raises(ValueError, match="decode_workers"):
+        SamplerConfig(decode_workers=0)
 
 
 def test_seeded_sampler_matches_the_distribution():

@@ -75,6 +75,13 @@ class SamplerConfig:
     )
     static_min_batch: int = field(default=64, metadata={"help": "Smallest batch that uses the static path."})
     num_threads: int | None = field(default=None, metadata={"help": "torch CPU threads (None: leave as is)."})
+    decode_workers: int | None = field(
+        default=None,
+        metadata={
+            "help": "CPU decode loop: row groups decoded in parallel threads, each with its share of the "
+            "torch threads; same answers. None: 2 on a CPU with >= 2 threads and >= 32 rows, else 1."
+        },
+    )
     # OpenAI-compatible server
     base_url: str | None = field(default=None, metadata={"help": "e.g. http://host:8000/v1"})
     api_model: str | None = field(default=None, metadata={"help": "Served model name (default: checkpoint)."})
@@ -112,6 +119,8 @@ class SamplerConfig:
             _positive("max_prompt_tokens", self.max_prompt_tokens)
         if self.num_threads is not None:
             _positive("num_threads", self.num_threads)
+        if self.decode_workers is not None:
+            _positive("decode_workers", self.decode_workers)
         if not (self.temperature >= 0.0):
             raise ValueError(f"temperature={self.temperature!r}; must be >= 0 (0 = greedy)")
         if not (0.0 < self.top_p <= 1.0):

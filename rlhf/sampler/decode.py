@@ -22,11 +22,22 @@ docs/sampler.md for the profile and the figures):
   positions and keys as in a left-padded ``generate``.
 
 Both live in rlhf/prefix_cache.py, which the local-LM judges use too (one forward per verdict).
+
+* **Row groups in parallel threads (CPU).** At decode shapes (64 rows x 576 hidden for SmolLM2) a matrix
+  product is too small to split well across cores: torch's intra-op threads synchronise around every one of
+  the ~900 operations of a step, and two threads decoded barely faster than one (docs/sampler.md). With
+  ``workers=2`` the batch is split into two row groups (alternate rows of the length-sorted batch, so both
+  get similar prompts), each decoded by its own Python thread with half the intra-op threads; torch
+  releases the GIL inside every operation, so the groups compute at the same time. A row's arithmetic does
+  not depend on the other rows of its batch (finished rows already leave mid-answer), so the tokens are
+  the same as with one group (the tests compare them, seeded sampling included).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 import torch
@@ -52,11 +63,66 @@ def decode_compacting(
     eos_ids: list[int],
     choose: Chooser = greedy_chooser,
     share_prefix: bool = True,
+    workers: int = 1,
 ) -> list[list[int]]:
     """New tokens per row (each ends with its end token, or stops at ``max_new_tokens``).
 
     ``input_ids``/``attention_mask``: the prompts, left-padded (as the backend builds them).
+    ``workers``: row groups decoded in parallel threads (``parallel_workers`` picks it for the CPU).
     """
+    decode = partial(
+        _decode, model, max_new_tokens=max_new_tokens, eos_ids=eos_ids, share_prefix=share_prefix
+    )
+    workers = min(workers, len(input_ids))
+    if workers <= 1:
+        return decode(input_ids, attention_mask, choose=choose)
+    groups = [torch.arange(k, len(input_ids), workers, device=input_ids.device) for k in range(workers)]
+
+    def decode_group(rows: torch.Tensor) -> list[list[int]]:
+        def choose_rows(logits: torch.Tensor, active: torch.Tensor, step: int) -> torch.Tensor:
+            return choose(logits, rows[active], step)  # the chooser sees the batch's row indices
+
+        with torch.inference_mode():  # grad mode is per thread
+            return decode(input_ids[rows], attention_mask[rows], choose=choose_rows)
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(max(1, threads // workers))  # read by each new thread's first operation
+    try:
+        with ThreadPoolExecutor(workers, thread_name_prefix="decode") as pool:
+            results = list(pool.map(decode_group, groups))
+    finally:
+        torch.set_num_threads(threads)
+    tokens: list[list[int]] = [[] for _ in range(len(input_ids))]
+    for rows, group_tokens in zip(groups, results):
+        for row, answer in zip(rows.tolist(), group_tokens):
+            tokens[row] = answer
+    return tokens
+
+
+def parallel_workers(device: torch.device, rows: int, configured: int | None) -> int:
+    """Row groups for ``decode_compacting``: ``configured`` when set, else 2 on a CPU with at least two
+    intra-op threads and 16 rows per group, 1 elsewhere (one group: a GPU, one core, a small batch).
+
+    >>> parallel_workers(torch.device("cpu"), 64, 1), parallel_workers(torch.device("cpu"), 8, 3)
+    (1, 3)
+    """
+    if configured is not None:
+        return configured
+    if device.type != "cpu" or torch.get_num_threads() < 2 or rows < 32:
+        return 1
+    return 2
+
+
+def _decode(
+    model: Any,
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor,
+    *,
+    max_new_tokens: int,
+    eos_ids: list[int],
+    choose: Chooser,
+    share_prefix: bool,
+) -> list[list[int]]:
     device = input_ids.device
     prompts = [row[mask.bool()].tolist() for row, mask in zip(input_ids.cpu(), attention_mask.cpu())]
     batch = len(prompts)

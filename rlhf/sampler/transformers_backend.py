@@ -24,7 +24,7 @@ from rlhf.models import dtype_name
 from rlhf.prefix_cache import supports_prefix_cache
 from rlhf.sampler.backend import BatchCallback, GenerationOutput, GenerationRequest
 from rlhf.sampler.config import SamplerConfig
-from rlhf.sampler.decode import Chooser, decode_compacting, greedy_chooser
+from rlhf.sampler.decode import Chooser, decode_compacting, greedy_chooser, parallel_workers
 from rlhf.sampler.seeded import SeededSampler, seeded_choice
 
 _STATIC_BUCKET = 64  # prompt lengths are padded up to a multiple of this on the static-cache path
@@ -164,6 +164,7 @@ class TransformersBackend:
                     eos_ids=self.eos_ids,
                     choose=self._chooser(seeds),
                     share_prefix=self.config.share_prefix,
+                    workers=parallel_workers(self.device, len(batch), self.config.decode_workers),
                 )
             else:
                 generated = self.model.generate(
