@@ -537,7 +537,7 @@ def _card_text(c) -> str:
             f"{verdict}; by kind: {kinds or '-'}"
         )
         if c.canary_stopped:
-            lines.append(f"  canaries {c.canary_stopped} (round.canary_stop_early)")
+            lines.append(f"  canaries {c.canary_stopped}")
     causes = ", ".join(f"{cause.replace('_', ' ')} {n}" for cause, n in c.unscored_by_cause.items())
     lines += [
         f"  position consistency {_pct(c.position_consistency)} ({c.n_consistency_items} items in both orders)   "
