@@ -4,6 +4,7 @@ a judge that passes still runs every verdict, and a result that stopped early is
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -193,3 +194,41 @@ def test_the_commands_show_where_the_canaries_stopped(tmp_path):
     report = runner.invoke(main, ["--store", str(store_dir), "judge", "report"])
     assert report.exit_code == 0, report.output
     assert f"canaries stopped after 128 of {FULL} verdicts: correct cannot lie above 50%" in report.output
+
+
+def test_the_dashboards_canary_table_shows_where_the_canaries_stopped(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from rlhf.store import Store
+    from rlhf.synthetic import SyntheticConfig, generate
+
+    store = Store.open(str(tmp_path / "s"))
+    generate(store, SyntheticConfig(rounds=2, prompts=20, judges=2, seed=1))
+    row = canary_results(store).iloc[-1]
+    stopped = {"after": 96, "of": FULL, "cannot_pass": ["correct"], "unmeasured": ["truncated", "length", "symmetric"], "partial": []}  # fmt: skip
+    store.append(
+        "judge_canaries",
+        [
+            {
+                "judge": row["judge"],
+                "judge_version": row["judge_version"],
+                "canary_set": "synthetic" + STOPPED,
+                "n": 48,
+                "informative": False,
+                "n_verdicts": 96,
+                "n_unscored": 0,
+                "detail": json.dumps({"failed_kinds": ["correct"], "stopped_early": stopped}),
+                "created_at": pd.Timestamp("2100-01-01"),
+            }
+        ],
+    )
+    monkeypatch.setenv("RLHF_STORE", str(store.root))
+    app = Path(__file__).resolve().parent.parent / "dashboard" / "streamlit_app.py"
+    at = AppTest.from_file(str(app), default_timeout=60)
+    at.run()
+    at.switch_page("app_pages/judge_health.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    table = at.dataframe[0].value.set_index("judge")
+    assert table.loc[row["judge"], "stopped_early"] == f"96 of {FULL} verdicts: correct cannot pass"
+    assert table.loc[row["judge"], "verdict"] == "UNINFORMATIVE"
+    assert table["stopped_early"].isna().sum() == len(table) - 1  # the complete results say nothing
