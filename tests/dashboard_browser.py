@@ -56,10 +56,13 @@ PAGES = (
     PageSpec(
         "regressions", "Regressions and samples", "Regressions and samples", 0, '[data-testid="stCode"] code'
     ),
-    PageSpec("judge_health", "Judge health", "Judge health", 5),
+    PageSpec("judge_health", "Judge health", "Judge health", 1),
     PageSpec("training", "Training", "Training", 5),
     PageSpec("prompt_health", "Prompt health", "Prompt-set health", 1, '[data-testid="stDataFrame"]'),
 )
+
+# Judge health's other tabs (their content runs and is drawn only when opened) and the charts each draws
+JUDGE_HEALTH_TABS = (("Length control", 1), ("One comparison in detail", 2))
 
 
 def free_port() -> int:

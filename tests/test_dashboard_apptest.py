@@ -66,14 +66,27 @@ def app_store(tmp_path_factory) -> Store:
     return store
 
 
-def _app(store_root, monkeypatch, page: str | None = None) -> AppTest:
+def _app(store_root, monkeypatch, page: str | None = None, section: str | None = None) -> AppTest:
+    """The app on `page`; `section`: the Judge health tab to open (only the open tab's content runs)."""
     monkeypatch.setenv("RLHF_STORE", str(store_root))
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
     if page:
         at.switch_page(f"app_pages/{page}.py").run()
+    if section:
+        at.session_state["jh-section"] = section
+        at.run()
     assert not at.exception, [e.message for e in at.exception]
     return at
+
+
+# the page whose judge selector a test sets, and the tab that selector is on
+JUDGE_SELECTORS = (
+    ("categories", "cat-judge", None),
+    ("head_to_head", "h2h-judge", None),
+    ("regressions", "reg-judge", None),
+    ("judge_health", "jh-lc-judge", "Length control"),
+)
 
 
 def _specs(at: AppTest) -> list[dict]:
@@ -152,13 +165,8 @@ def test_progress_all_judges_table_lists_every_judge_default_first_with_the_core
     assert any("UNINFORMATIVE" in w and "api-judge" in w for w in _messages(at, "warning"))
     # the same default judge on every page with a judge selector
     assert at.selectbox(key="progress-judge").value == DEFAULT
-    for page, key in (
-        ("categories", "cat-judge"),
-        ("head_to_head", "h2h-judge"),
-        ("regressions", "reg-judge"),
-        ("judge_health", "jh-lc-judge"),
-    ):
-        page_at = _app(app_store.root, monkeypatch, page)
+    for page, key, section in JUDGE_SELECTORS:
+        page_at = _app(app_store.root, monkeypatch, page, section)
         assert page_at.selectbox(key=key).value == DEFAULT, page
         # picking the judge that fails its canaries puts a warning beside its numbers
         page_at.selectbox(key=key).set_value("api-judge").run()
@@ -552,13 +560,8 @@ def test_every_judge_filter_takes_a_hostile_judge_name(app_store, monkeypatch):
     at.selectbox(key="progress-bt-judge").set_value(HOSTILE_JUDGE).run()
     assert not at.exception and _metric(at, "Win rate (partial)") == f"{100 * expected.win_rate:.1f}%"
     assert _metric(at, "Prompts (n)") == "40"
-    for page, key in (
-        ("categories", "cat-judge"),
-        ("head_to_head", "h2h-judge"),
-        ("regressions", "reg-judge"),
-        ("judge_health", "jh-lc-judge"),
-    ):
-        at = _app(app_store.root, monkeypatch, page)
+    for page, key, section in JUDGE_SELECTORS:
+        at = _app(app_store.root, monkeypatch, page, section)
         at.selectbox(key=key).set_value(HOSTILE_JUDGE).run()
         assert not at.exception, page
         assert at.get("plotly_chart") or len(at.dataframe[0].value) > 0, page
@@ -597,6 +600,11 @@ def test_judge_health_table_equals_health_and_length_control(app_store, monkeypa
     canaries = at.dataframe[0].value.set_index("judge")
     assert canaries.loc["api-judge", "verdict"] == "UNINFORMATIVE"
     assert canaries.loc["llm-logprob", "verdict"] == "informative"
+    per_round = _specs(at)
+    at.selectbox(key="jh-metric").set_value("agreement").run()
+    agreement_trend = _specs(at)
+    lc_specs = _specs(_app(app_store.root, monkeypatch, "judge_health", "Length control"))
+    at = _app(app_store.root, monkeypatch, "judge_health", "One comparison in detail")
     table = at.dataframe[3].value.set_index("judge")
     raw = _judgments(app_store, LATEST_OLD, LATEST_NEW)
     for judge, part in raw.groupby("judge"):
@@ -625,18 +633,17 @@ def test_judge_health_table_equals_health_and_length_control(app_store, monkeypa
             assert row["win_rate"] == pytest.approx(100 * prefs["preference"].mean(), abs=1e-9)
         else:
             assert row["n_scored_prompts"] == 0  # the unscored-only judge is listed, not dropped
-    specs = _specs(at)
     # the over-rounds trend (SQL) has the core's numbers too: check the latest round's point
-    pc = _line(specs[0], "llm-logprob")
+    pc = _line(per_round[0], "llm-logprob")
     h = health.judge_health(raw[raw["judge"] == "llm-logprob"], "llm-logprob")
     assert _arr(pc["y"])[-1] == pytest.approx(h.position_consistency, abs=1e-12)
     # agreement of each judge with the default judge per round (SQL) equals the core
-    trend = _line(specs[1], "reward-model")
+    trend = _line(agreement_trend[0], "reward-model")
     a = health.judge_agreement(raw, "llm-logprob", "reward-model")
     assert _arr(trend["y"])[-1] == pytest.approx(a.percent_agreement, abs=1e-12)
     # raw vs length-controlled per round (SQL per-prompt input) equals the core on raw judgments
-    lc_trace = next(t for t in specs[2]["data"] if t["name"] == "length-controlled")
-    judge = at.selectbox(key="jh-lc-judge").value
+    lc_trace = next(t for t in lc_specs[0]["data"] if t["name"] == "length-controlled")
+    judge = DEFAULT  # the Length control tab's judge selector opens on the default judge
     want = []
     for k in range(1, 6):
         old, new = policy_id(k - 1), policy_id(k)
@@ -649,12 +656,44 @@ def test_judge_health_table_equals_health_and_length_control(app_store, monkeypa
         against = against[against["prompt_id"].isin(set(pp["prompt_id"]))]
         want.append(length_control.lc_win_rate_from_judgments(against, new, old, judge=judge).lc_win_rate)
     np.testing.assert_allclose(_arr(lc_trace["y"]), want, atol=1e-9)
-    assert specs[-1]["data"][0]["colorbar"]["title"]["text"] == "agreement"
+    assert _specs(at)[-1]["data"][0]["colorbar"]["title"]["text"] == "agreement"
     agreement = at.dataframe[4].value
     row = agreement[(agreement["judge_x"] == "llm-logprob") & (agreement["judge_y"] == "reward-model")].iloc[
         0
     ]
     assert row["percent_agreement"] == pytest.approx(100 * a.percent_agreement) and row["n"] == a.n
+
+
+def test_judge_health_first_visit_draws_the_tables_and_one_chart(app_store, monkeypatch):
+    """Its sections over rounds are tabs whose content runs only when opened: a first visit draws the canary and
+    report-card tables and one chart of panels (it drew five charts, two of them panels per judge, and took
+    2.1 s to draw at 50 rounds on a reload that computed nothing); every tab still shows its content."""
+    at = _app(app_store.root, monkeypatch, "judge_health")
+    assert [t.label for t in at.tabs] == ["Per round", "Length control", "One comparison in detail"]
+    specs = _specs(at)
+    assert [s["layout"]["title"]["text"] for s in specs] == [
+        "Position consistency (both orders pick the same answer)"
+    ]
+    assert len(at.dataframe) == 3  # canaries, report cards (trust, costs)
+    assert sum(t["type"] == "scatter" and t.get("mode") == "lines+markers" for t in specs[0]["data"]) == len(
+        {t["name"] for t in specs[0]["data"]}
+    )  # one line per judge panel, nothing else
+    opened = {
+        section: _app(app_store.root, monkeypatch, "judge_health", section)
+        for section in ("Length control", "One comparison in detail")
+    }
+    assert [s["layout"]["title"]["text"] for s in _specs(opened["Length control"])] == [
+        "Raw vs length-controlled win rate (each round vs previous)"
+    ]
+    detail = opened["One comparison in detail"]
+    assert [s["layout"]["title"]["text"] for s in _specs(detail)] == [
+        "Does the judge prefer the longer answer?",
+        "Percent agreement (win / tie / loss) on prompts both judges scored",
+    ]
+    assert len(detail.dataframe) == 5  # + the comparison's health table and the agreement table
+    at.selectbox(key="jh-metric").set_value("agreement").run()
+    titles = [a["text"] for a in _specs(at)[0]["layout"]["annotations"]]
+    assert DEFAULT not in titles and any(t.startswith("reward-model") for t in titles)  # the others' panels
 
 
 def test_judge_health_report_cards_equal_the_core(app_store, monkeypatch):

@@ -126,6 +126,10 @@ def test_every_page_draws_hostile_text_stays_text_and_names_are_inert(tmp_path, 
                 spec.url_path == "judge_health"
             ):  # the report card table is drawn (its names go through ui.table)
                 assert page.get_by_text("Report card per judge version").count() == 1
+                for tab, charts in browser.JUDGE_HEALTH_TABS:  # tabs whose content runs when opened
+                    page.get_by_role("tab", name=tab).click()
+                    browser.wait_drawn(page, browser.PageSpec(spec.url_path, spec.nav, spec.title, charts))
+                    _check_names_inert(page, f"{spec.title}: {tab}", needle)
             page.screenshot(path=str(SCREENSHOTS / f"{spec.url_path or 'progress'}.png"), full_page=True)
 
         # a selector's open list shows the override escaped too

@@ -64,162 +64,173 @@ else:
         st.markdown("**Judge panels: each member against its panel**")
         ui.table(members, "panel_members", percent=("agreement",))
 
-st.subheader("Per round")
+
+# The sections below draw a chart each (panels per judge over every round, the agreement matrix): each
+# runs and is sent only when its tab is open, so a first visit draws the tables above and one chart.
+over_rounds, length_control, one_comparison = st.tabs(
+    ["Per round", "Length control", "One comparison in detail"], key="jh-section", on_change="rerun"
+)
 prev = ctx.comparisons.of_kind(lineage.VS_PREVIOUS)
 if prev.empty:
     prev = comps
-trends = queries.judge_trends(ctx.path, ctx.version, tuple(prev["old"]), tuple(prev["new"]))
-trends = prev.merge(trends, on=["old", "new"], how="inner").sort_values(["position", "judge"])
-metric_names = {
-    "position_consistency": "Position consistency (both orders pick the same answer)",
-    "first_position_win_rate": "First-position win rate (50% = no position bias)",
-    "tie_rate": "Tie rate (scored verdicts at exactly 0.5)",
-    "unscored_rate": "Unscored rate (verdicts with an error)",
-}
-pick: str = (
-    st.selectbox(
-        "Metric over rounds", list(metric_names), format_func=lambda m: metric_names[m], key="jh-metric"
-    )
-    or "position_consistency"
-)
-part = trends.dropna(subset=[pick])
-if part.empty:
-    st.info("No judge has this metric yet.")
-else:
-    st.plotly_chart(
-        charts.small_multiples(
-            part,
-            x="round_id",
-            y=pick,
-            panel="judge",
-            rounds=rounds,
-            title=metric_names[pick],
-            y_title=pick.replace("_", " "),
-            y_range=[0, 1],
-            reference=0.5 if pick == "first_position_win_rate" else None,
-            running=running,
-            panel_order=ui.judge_order(ctx, part["judge"]),
-            panel_notes=ui.judge_notes(ctx),
-            hover="%{y:.1%}",
-        ),
-        key="jh-trend",
-    )
 
-agree = queries.agreement_trends(ctx.path, ctx.version, tuple(prev["old"]), tuple(prev["new"]))
-agree = prev.merge(agree, on=["old", "new"], how="inner").sort_values(["position", "judge_x", "judge_y"])
-if agree.empty or default_judge is None:
-    st.info("Agreement between judges needs at least two judges with scored verdicts on the same prompts.")
-else:
-    mine = agree[(agree["judge_x"] == default_judge) | (agree["judge_y"] == default_judge)].copy()
-    mine["other"] = [
-        y if x == default_judge else x for x, y in zip(mine["judge_x"], mine["judge_y"], strict=True)
-    ]
-    if not mine.empty:
-        st.plotly_chart(
-            charts.small_multiples(
-                mine,
-                x="round_id",
-                y="percent_agreement",
-                panel="other",
-                rounds=rounds,
-                title="Agreement of each judge with the default judge per round (same win / tie / loss class)",
-                y_title="agreement",
-                y_range=[0, 1],
-                running=running,
-                panel_order=ui.judge_order(ctx, mine["other"]),
-                panel_notes=ui.judge_notes(ctx),
-                hover="%{y:.1%}",
-            ),
-            key="jh-agree-trend",
+with over_rounds:
+    if over_rounds.open:
+        metric_names = {
+            "position_consistency": "Position consistency (both orders pick the same answer)",
+            "first_position_win_rate": "First-position win rate (50% = no position bias)",
+            "tie_rate": "Tie rate (scored verdicts at exactly 0.5)",
+            "unscored_rate": "Unscored rate (verdicts with an error)",
+            "agreement": "Agreement of each judge with the default judge (same win / tie / loss class)",
+        }
+        pick: str = (
+            st.selectbox(
+                "Metric over rounds",
+                list(metric_names),
+                format_func=lambda m: metric_names[m],
+                key="jh-metric",
+            )
+            or "position_consistency"
         )
+        olds, news = tuple(prev["old"]), tuple(prev["new"])
+        if pick == "agreement":
+            agree = queries.agreement_trends(ctx.path, ctx.version, olds, news)
+            agree = prev.merge(agree, on=["old", "new"], how="inner")
+            part = agree[(agree["judge_x"] == default_judge) | (agree["judge_y"] == default_judge)]
+            part = part.assign(
+                panel=[
+                    y if x == default_judge else x
+                    for x, y in zip(part["judge_x"], part["judge_y"], strict=True)
+                ],
+                value=part["percent_agreement"],
+            )
+        else:
+            trends = queries.judge_trends(ctx.path, ctx.version, olds, news)
+            trends = prev.merge(trends, on=["old", "new"], how="inner").dropna(subset=[pick])
+            part = trends.assign(panel=trends["judge"], value=trends[pick])
+        if part.empty:
+            st.info(
+                "Agreement between judges needs at least two judges with scored verdicts on the same prompts."
+                if pick == "agreement"
+                else "No judge has this metric yet."
+            )
+        else:
+            st.plotly_chart(
+                charts.small_multiples(
+                    part.sort_values(["position", "panel"]),
+                    x="round_id",
+                    y="value",
+                    panel="panel",
+                    rounds=rounds,
+                    title=metric_names[pick],
+                    y_title=pick.replace("_", " "),
+                    y_range=[0, 1],
+                    reference=0.5 if pick == "first_position_win_rate" else None,
+                    running=running,
+                    panel_order=ui.judge_order(ctx, part["panel"]),
+                    panel_notes=ui.judge_notes(ctx),
+                    hover="%{y:.1%}",
+                ),
+                key="jh-trend",
+            )
 
-st.subheader("Length-controlled win rate beside the raw one")
-lc_judges = ui.judge_order(ctx, ui.judge_options(ctx.judges))
-if lc_judges:
-    lc_judge = ui.judge_picker(ctx, "jh-lc-judge", lc_judges)
-    lc = stats.lc_by_comparison(ctx.path, ctx.version, tuple(prev["old"]), tuple(prev["new"]), lc_judge)
-    lc = prev.merge(lc, on=["old", "new"], how="inner").sort_values("position")
-    long = lc.melt(
-        id_vars=["round_id"], value_vars=["win_rate", "lc_win_rate"], var_name="measure", value_name="value"
-    )
-    long["measure"] = long["measure"].map({"win_rate": "raw", "lc_win_rate": "length-controlled"})
-    st.plotly_chart(
-        charts.metric_lines(
-            long,
-            "round_id",
-            "value",
-            "measure",
-            "Raw vs length-controlled win rate (each round vs previous)",
-            "win rate",
-            (0, 1),
-            order=[r for r in rounds if r in set(long["round_id"])],
-            percent=True,
-        ),
-        key="jh-lc",
-    )
-    st.caption(
-        "A raw win rate that rises while the length-controlled one stays flat means the gain is "
-        "mostly longer answers."
-    )
+with length_control:
+    if length_control.open:
+        st.caption("Length-controlled win rate beside the raw one, each round against the previous one.")
+        lc_judges = ui.judge_order(ctx, ui.judge_options(ctx.judges))
+        if lc_judges:
+            lc_judge = ui.judge_picker(ctx, "jh-lc-judge", lc_judges)
+            lc = stats.lc_by_comparison(
+                ctx.path, ctx.version, tuple(prev["old"]), tuple(prev["new"]), lc_judge
+            )
+            lc = prev.merge(lc, on=["old", "new"], how="inner").sort_values("position")
+            long = lc.melt(
+                id_vars=["round_id"],
+                value_vars=["win_rate", "lc_win_rate"],
+                var_name="measure",
+                value_name="value",
+            )
+            long["measure"] = long["measure"].map({"win_rate": "raw", "lc_win_rate": "length-controlled"})
+            st.plotly_chart(
+                charts.metric_lines(
+                    long,
+                    "round_id",
+                    "value",
+                    "measure",
+                    "Raw vs length-controlled win rate (each round vs previous)",
+                    "win rate",
+                    (0, 1),
+                    order=[r for r in rounds if r in set(long["round_id"])],
+                    percent=True,
+                ),
+                key="jh-lc",
+            )
+            st.caption(
+                "A raw win rate that rises while the length-controlled one stays flat means the gain is "
+                "mostly longer answers."
+            )
+        else:
+            st.info("No judge has a scored verdict yet.")
 
-st.subheader("One comparison in detail")
-round_ids = list(dict.fromkeys(comps["round_id"]))
-c1, c2 = st.columns(2)
-round_id = c1.selectbox(
-    "Round", round_ids, index=len(round_ids) - 1, key="jh-round", format_func=ui.labeller(round_ids)
-)
-kind = c2.radio(
-    "Compared", list(comps[comps["round_id"] == round_id]["kind"]), horizontal=True, key="jh-kind"
-)
-pair = comps[(comps["round_id"] == round_id) & (comps["kind"] == kind)].iloc[0]
-health = stats.judge_table_for(ctx.path, ctx.version, pair["old"], pair["new"])
-if health.empty:
-    st.info("No judgments for this comparison yet.")
-    st.stop()
-health.insert(1, "canaries", [verdicts.get(j, "no scored verdict") for j in health["judge"]])
-st.caption(
-    "Raw win rate beside the length-controlled one (AlpacaEval-2-style logistic fit on the length "
-    "difference, predicted at equal length); rates are over verdicts, consistency over prompts."
-)
-ui.table(
-    health,
-    "judge_health",
-    percent=(
-        "win_rate",
-        "lc_win_rate",
-        "position_consistency",
-        "first_position_win_rate",
-        "tie_rate",
-        "unscored_rate",
-    ),
-)
-if health["n_scored_prompts"].eq(0).any():
-    ui.say(
-        "warning",
-        "{} of these judges returned only unscored verdicts on this comparison.",
-        int(health["n_scored_prompts"].eq(0).sum()),
-    )
+with one_comparison:
+    if one_comparison.open:
+        round_ids = list(dict.fromkeys(comps["round_id"]))
+        c1, c2 = st.columns(2)
+        round_id = c1.selectbox(
+            "Round", round_ids, index=len(round_ids) - 1, key="jh-round", format_func=ui.labeller(round_ids)
+        )
+        kind = c2.radio(
+            "Compared", list(comps[comps["round_id"] == round_id]["kind"]), horizontal=True, key="jh-kind"
+        )
+        pair = comps[(comps["round_id"] == round_id) & (comps["kind"] == kind)].iloc[0]
+        health = stats.judge_table_for(ctx.path, ctx.version, pair["old"], pair["new"])
+        if health.empty:
+            st.info("No judgments for this comparison yet.")
+            st.stop()  # the last section: nothing below it
+        health.insert(1, "canaries", [verdicts.get(j, "no scored verdict") for j in health["judge"]])
+        st.caption(
+            "Raw win rate beside the length-controlled one (AlpacaEval-2-style logistic fit on the length "
+            "difference, predicted at equal length); rates are over verdicts, consistency over prompts."
+        )
+        ui.table(
+            health,
+            "judge_health",
+            percent=(
+                "win_rate",
+                "lc_win_rate",
+                "position_consistency",
+                "first_position_win_rate",
+                "tie_rate",
+                "unscored_rate",
+            ),
+        )
+        if health["n_scored_prompts"].eq(0).any():
+            ui.say(
+                "warning",
+                "{} of these judges returned only unscored verdicts on this comparison.",
+                int(health["n_scored_prompts"].eq(0).sum()),
+            )
 
-st.subheader("Win rate against length difference")
-bins = stats.length_bins_for(ctx.path, ctx.version, pair["old"], pair["new"])
-if bins.empty:
-    st.info("No scored verdicts with known lengths.")
-else:
-    st.plotly_chart(
-        charts.length_bias_chart(bins, "Does the judge prefer the longer answer?"), key="jh-length"
-    )
+        st.subheader("Win rate against length difference")
+        bins = stats.length_bins_for(ctx.path, ctx.version, pair["old"], pair["new"])
+        if bins.empty:
+            st.info("No scored verdicts with known lengths.")
+        else:
+            st.plotly_chart(
+                charts.length_bias_chart(bins, "Does the judge prefer the longer answer?"), key="jh-length"
+            )
 
-st.subheader("Agreement between judges")
-agreement = stats.agreement_for(ctx.path, ctx.version, pair["old"], pair["new"])
-if agreement is None:
-    st.info("Agreement needs at least two judges with scored verdicts on the same prompts.")
-else:
-    st.plotly_chart(
-        charts.matrix_heatmap(
-            stats.agreement_matrix(agreement),
-            "Percent agreement (win / tie / loss) on prompts both judges scored",
-            "agreement",
-        ),
-        key="jh-agreement",
-    )
-    ui.table(agreement, "judge_agreement", percent=("percent_agreement",))
+        st.subheader("Agreement between judges")
+        agreement = stats.agreement_for(ctx.path, ctx.version, pair["old"], pair["new"])
+        if agreement is None:
+            st.info("Agreement needs at least two judges with scored verdicts on the same prompts.")
+        else:
+            st.plotly_chart(
+                charts.matrix_heatmap(
+                    stats.agreement_matrix(agreement),
+                    "Percent agreement (win / tie / loss) on prompts both judges scored",
+                    "agreement",
+                ),
+                key="jh-agreement",
+            )
+            ui.table(agreement, "judge_agreement", percent=("percent_agreement",))

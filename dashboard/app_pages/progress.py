@@ -262,8 +262,10 @@ else:
         f"The same fit as `rlhf leaderboard`: {stats.BT_RULE}; {stats.BT_BOOT} resamples, seed "
         f"{stats.SEED}; {failed_text}; the judge's latest version."
     )
-    with st.expander("Ratings table (every checkpoint)"):  # collapsed: the first paint draws less
-        ui.table(board.iloc[::-1], "bradley_terry")
+    # collapsed, and its table runs and is sent only once opened: the first visit draws less
+    with st.expander("Ratings table (every checkpoint)", key="progress-bt-table", on_change="rerun") as box:
+        if box.open:
+            ui.table(board.iloc[::-1], "bradley_terry")
 
 st.subheader("Every comparison, newest first")
 every.insert(3, "canaries", [verdicts.get(j, "no scored verdict") for j in every["judge"]])
@@ -278,40 +280,47 @@ every.insert(4, "judged", [
 every = every.sort_values(["position", "kind", "judge"], ascending=[False, True, True]).drop(
     columns=["position"]
 )
-with st.expander("Every comparison of every round, newest first", expanded=len(every) <= 60):
-    ui.table(
-        every[
-            [
-                "round_id",
-                "kind",
-                "judge",
-                "canaries",
-                "judged",
-                "status",
-                "win_rate",
-                "ci_low",
-                "ci_high",
-                "interval",
-                "n",
-                "unscored",
-                "wins",
-                "losses",
-                "ties",
-                "old",
-                "new",
-            ]
-        ],
-        "win_rates",
-        percent=("win_rate", "ci_low", "ci_high"),
-    )
-    st.caption(
-        "judged: a judge that failed its canaries judges a fixed sample of the round's prompts, or none "
-        "(the recipe's round.uninformative_judges); its win rate is not believed either way."
-    )
-    for _, skipped in less[less["policy"] == "skip"].iterrows():
-        ui.say(
-            "caption",
-            "Not judged in round {}: judge {} failed its canaries.",
-            skipped["round_id"],
-            skipped["judge"],
+# at 50 rounds ~700 rows: collapsed, and run and sent only once opened (the largest part of the page's payload)
+with st.expander(
+    "Every comparison of every round, newest first",
+    expanded=len(every) <= 60,
+    key="progress-every",
+    on_change="rerun",
+) as box:
+    if box.open:
+        ui.table(
+            every[
+                [
+                    "round_id",
+                    "kind",
+                    "judge",
+                    "canaries",
+                    "judged",
+                    "status",
+                    "win_rate",
+                    "ci_low",
+                    "ci_high",
+                    "interval",
+                    "n",
+                    "unscored",
+                    "wins",
+                    "losses",
+                    "ties",
+                    "old",
+                    "new",
+                ]
+            ],
+            "win_rates",
+            percent=("win_rate", "ci_low", "ci_high"),
         )
+        st.caption(
+            "judged: a judge that failed its canaries judges a fixed sample of the round's prompts, or none "
+            "(the recipe's round.uninformative_judges); its win rate is not believed either way."
+        )
+        for _, skipped in less[less["policy"] == "skip"].iterrows():
+            ui.say(
+                "caption",
+                "Not judged in round {}: judge {} failed its canaries.",
+                skipped["round_id"],
+                skipped["judge"],
+            )
