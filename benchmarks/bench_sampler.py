@@ -11,7 +11,9 @@ hash, about 3 s for 538 MB, printed separately). Repeats are interleaved (float3
 variant, repeated) so that on a shared machine all see the same load; the process CPU time and the load
 average are printed to judge how shared it was. The compute limit is FLOPs per token = 2 x parameters
 against the median float32 matmul throughput (2048^3) measured with torch on the same threads in every
-repeat; the share of the limit counts only answer tokens, so prompt prefill is overhead in it. With a
+repeat; the share of the limit counts only answer tokens, so prompt prefill is overhead in it. Beside it, the
+ceiling at that batch: the model's own linear layers (LM head included) applied to --prompts random rows,
+nothing else, which is the most any decode loop at that batch could reach with torch's float32 products. With a
 bfloat16 variant on CPU, the bfloat16 matmul limit and a naive loop in bfloat16 are measured too, so the
 gain of the precision and the gain of the loop can be read apart.
 
@@ -57,6 +59,23 @@ def matmul_gflops(threads: int, n: int = 2048, repeats: int = 5, dtype=torch.flo
         a @ b
         times.append(time.perf_counter() - start)
     return 2 * n**3 / statistics.median(times) / 1e9
+
+
+def decode_gemm_gflops(model: Any, rows: int, repeats: int = 5) -> float:
+    """The ceiling of a decode step's matrix products: every linear layer of ``model`` (its own weights, in
+    forward order, the LM head included) applied to ``rows`` random rows, nothing else (no attention, norms,
+    rotary or Python per layer). GFLOP/s, median of ``repeats`` passes."""
+    linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    inputs = {m.in_features: torch.randn(rows, m.in_features, dtype=m.weight.dtype) for m in linears}
+    flops = sum(2 * rows * m.in_features * m.out_features for m in linears)
+    times = []
+    with torch.inference_mode():
+        for _ in range(repeats + 1):
+            start = time.perf_counter()
+            for m in linears:
+                torch.nn.functional.linear(inputs[m.in_features], m.weight)
+            times.append(time.perf_counter() - start)
+    return flops / statistics.median(times[1:]) / 1e9
 
 
 def load_prompt_frame(n: int):
@@ -249,6 +268,7 @@ def main() -> None:
     naive_rates: list[float] = []
     naive_bf16_rates: list[float] = []  # the same naive loop in bfloat16, when a variant runs in it
     peaks: list[float] = []
+    gemm_ceilings: list[float] = []  # the bare matrix products of a decode step at batch --prompts
     bf16_peaks: list[float] = []
     with_bf16 = "bfloat16" in models and args.device == "cpu"
     rates: dict[int, list[float]] = {i: [] for i in range(len(variants))}
@@ -258,6 +278,7 @@ def main() -> None:
     # Interleaved repeats: on a shared machine every variant sees the same mix of load.
     for repeat in range(args.repeats):
         peaks.append(matmul_gflops(args.threads))
+        gemm_ceilings.append(decode_gemm_gflops(model, args.prompts))
         if with_bf16:
             bf16_peaks.append(matmul_gflops(args.threads, dtype=torch.bfloat16))
         tokens, seconds = naive_loop(model, tokenizer, frame.head(args.naive_prompts), args.new_tokens)
@@ -287,6 +308,12 @@ def main() -> None:
     print(
         f"float32 matmul 2048^3 on {args.threads} threads: median {peak:.1f} GFLOP/s "
         f"{[round(p, 1) for p in peaks]}"
+    )
+    ceiling = statistics.median(gemm_ceilings)
+    print(
+        f"the bare matrix products of one {str(model.dtype).removeprefix('torch.')} decode step at batch {args.prompts} (every linear layer "
+        f"and the LM head, nothing else): median {ceiling:.1f} GFLOP/s = {ceiling / peak:.1%} of the limit "
+        f"{[round(g, 1) for g in gemm_ceilings]}; the ceiling for a decode loop at that batch on these threads"
     )
     bf16_peak = statistics.median(bf16_peaks) if bf16_peaks else None
     if bf16_peak:
