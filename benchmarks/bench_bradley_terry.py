@@ -3,14 +3,18 @@
 Run: .venv/bin/python benchmarks/bench_bradley_terry.py [--judgments N] [--repeats R]
      (with `pip install -e '.[bench]'` it also times evalica and the Arena-Hard scikit-learn refit)
 
-Prints medians (wall clock and CPU, this machine) side by side, with the load average:
+Prints medians (wall clock and CPU, this machine; the variants interleaved repeat by repeat, so that a change
+of load touches them alike) side by side, with the load average and the float32 matmul rate (torch, 2048^3):
 - new: `judges.stats.bradley_terry.leaderboard` on the judgment rows (as `rlhf leaderboard` and the dashboard
-  call it): per (prompt, pair) items, cells per prompt, Poisson weight per prompt (prompts are the resampling
-  unit), 1,000 refits in chunks of 100;
-- f3d9102: `judges/stats/bradley_terry.py` and `judges/stats/preferences.py` as they were at commit f3d9102
-  (read from git history, `benchmarks/_baseline.py`): the same statistics, before issue 21 made them faster
-  (pandas groupby for the items, row-major prompt map, Generator.poisson); its point estimate must equal
-  the new one and its intervals must agree to the bootstrap's own noise (different Poisson draws, same seed);
+  call it): per (prompt, pair) items from integer codes, cells per prompt, a Poisson weight per prompt (prompts
+  are the resampling unit), 1,000 refits in chunks of 100 from pair totals and wins;
+- a6f385a: the same two modules at commit a6f385a (read from git history, `benchmarks/_baseline.py`), after
+  issue 21's first speed-up and before its second: the same draws and fits, so its point estimate and
+  intervals must equal the new ones to rounding;
+- f3d9102: `judges/stats/bradley_terry.py` and `judges/stats/preferences.py` as they were at commit f3d9102,
+  before issue 21 made them faster (pandas groupby for the items, row-major prompt map, Generator.poisson);
+  its point estimate must equal the new one and its intervals must agree to the bootstrap's own noise
+  (different Poisson draws, same seed);
 - previous: `judges/bradley_terry.py` at commit 68307e2 (read from git history, `benchmarks/_baseline.py`):
   pair_preferences + pair_cells + one Poisson weight per (pair, verdict) cell, i.e. items as the unit;
 - optional: evalica.bradley_terry (point estimate only) and Arena-Hard's refit (extrapolated from 20).
@@ -36,6 +40,7 @@ from judges.stats.bradley_terry import leaderboard
 from judges.stats.preferences import pair_preferences
 
 BEFORE_SPEEDUP = "f3d9102"  # the prompt-resampled leaderboard before issue 21's speed-up
+FIRST_SPEEDUP = "a6f385a"  # after issue 21's first speed-up (same draws as today's code)
 
 
 def simulate(n: int, k: int, seed: int, n_prompts: int = 10_000) -> pd.DataFrame:
@@ -77,14 +82,15 @@ def previous(frame: pd.DataFrame, n_boot: int):
     return old.bradley_terry(cells, n_boot=n_boot, seed=0)
 
 
-def before_speedup(frame: pd.DataFrame, n_boot: int):
-    old_module("judges/stats/preferences.py", commit=BEFORE_SPEEDUP)
+def leaderboard_at(commit: str):
+    """``leaderboard`` as it was at ``commit`` (with that commit's preferences module)."""
+    old_module("judges/stats/preferences.py", commit=commit)
     old = old_module(
         "judges/stats/bradley_terry.py",
-        commit=BEFORE_SPEEDUP,
-        rewrite={"from judges.stats.preferences": f"from baseline_{BEFORE_SPEEDUP}_preferences"},
+        commit=commit,
+        rewrite={"from judges.stats.preferences": f"from baseline_{commit}_preferences"},
     )
-    return old.leaderboard(frame, n_boot=n_boot, seed=0)
+    return old.leaderboard
 
 
 def with_evalica(frame: pd.DataFrame):
@@ -145,22 +151,42 @@ def main() -> None:
     frame = simulate(args.judgments, args.checkpoints, seed=0)
     print(
         f"{len(frame):,} judgments, {args.checkpoints} checkpoints, {frame['prompt_id'].nunique():,} prompts, "
-        f"{args.resamples} bootstrap resamples; load average before: {_load()}",
+        f"{args.resamples} bootstrap resamples; load average before: {_load()}; float32 matmul {_gflops()}",
         flush=True,
     )
-    rows = []
-    t_new, c_new, new = _median_time(lambda: leaderboard(frame, n_boot=args.resamples, seed=0), args.repeats)
-    rows.append(("new: leaderboard(), prompts resampled", t_new, c_new))
-    print(f"  new: {t_new:.2f} s; {new.n_failed_resamples} resamples without an MLE", flush=True)
-    t_bef, c_bef, bef = _median_time(lambda: before_speedup(frame, args.resamples), args.repeats)
-    rows.append((f"{BEFORE_SPEEDUP}: leaderboard(), prompts resampled", t_bef, c_bef))
+    n = args.resamples
+    first, before = leaderboard_at(FIRST_SPEEDUP), leaderboard_at(BEFORE_SPEEDUP)
+    variants = {
+        "new: leaderboard(), prompts resampled": lambda: leaderboard(frame, n_boot=n, seed=0),
+        f"{FIRST_SPEEDUP}: leaderboard(), same draws": lambda: first(frame, n_boot=n, seed=0),
+        f"{BEFORE_SPEEDUP}: leaderboard(), prompts resampled": lambda: before(frame, n_boot=n, seed=0),
+        f"previous ({BASELINE_COMMIT}): items resampled": lambda: previous(frame, n),
+    }
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in variants}
+    results = {}
+    for repeat in range(args.repeats):
+        for name, fn in variants.items():
+            wall, cpu = time.perf_counter(), time.process_time()
+            results[name] = fn()
+            times[name].append((time.perf_counter() - wall, time.process_time() - cpu))
+        print(
+            f"  repeat {repeat}: "
+            + ", ".join(f"{t[-1][0]:.2f}" for t in times.values())
+            + f" s; load {_load()}"
+        )
+    new, fst, bef, old = results.values()
+    print(f"  new: {new.n_failed_resamples} resamples without an MLE", flush=True)
+    same = np.concatenate([new.ci_low - fst.ci_low, new.ci_high - fst.ci_high])
+    print(
+        f"  {FIRST_SPEEDUP}: same draws: max |rating difference| {np.abs(new.rating - fst.rating).max():.1e}, "
+        f"max |interval end difference| {np.abs(same).max():.1e} rating points",
+        flush=True,
+    )
     ends = np.concatenate([new.ci_low - bef.ci_low, new.ci_high - bef.ci_high])
-    other_seed = leaderboard(
-        frame, n_boot=args.resamples, seed=1
-    )  # the bootstrap's own noise, as a yardstick
+    other_seed = leaderboard(frame, n_boot=n, seed=1)  # the bootstrap's own noise, as a yardstick
     noise = np.concatenate([new.ci_low - other_seed.ci_low, new.ci_high - other_seed.ci_high])
     print(
-        f"  {BEFORE_SPEEDUP}: {t_bef:.2f} s; same point estimate: max |rating difference| = "
+        f"  {BEFORE_SPEEDUP}: same point estimate: max |rating difference| = "
         f"{np.abs(new.rating - bef.rating).max():.2e}; interval ends (different draws, same seed): "
         f"median |difference| {np.median(np.abs(ends)):.2f}, max {np.abs(ends).max():.2f} rating points "
         f"(the bootstrap's own noise, new at seed 0 vs seed 1: median {np.median(np.abs(noise)):.2f}, max "
@@ -168,10 +194,8 @@ def main() -> None:
         f"{np.median(bef.ci_high - bef.ci_low):.2f}",
         flush=True,
     )
-    t_old, c_old, old = _median_time(lambda: previous(frame, args.resamples), args.repeats)
-    rows.append((f"previous ({BASELINE_COMMIT}): items resampled", t_old, c_old))
     print(
-        f"  previous: {t_old:.2f} s; same point estimate: max |rating difference| = "
+        f"  previous: same point estimate: max |rating difference| = "
         f"{np.abs(np.asarray(new.rating) - np.asarray(old.rating)).max():.2e}",
         flush=True,
     )
@@ -181,6 +205,10 @@ def main() -> None:
         f"  median 95% interval width: new {width_new:.1f} rating points (prompts), previous {width_old:.1f} "
         f"(items): ratio {width_new / width_old:.2f}"
     )
+    rows = [
+        (name, statistics.median(w for w, _ in t), statistics.median(c for _, c in t))
+        for name, t in times.items()
+    ]
     try:
         t_ev, c_ev, _ = _median_time(lambda: with_evalica(frame), 1)
         rows.append(("evalica.bradley_terry: point estimate only", t_ev, c_ev))
@@ -199,10 +227,28 @@ def main() -> None:
     print(f"  {'method':<{width}}  {'wall s':>9}  {'CPU s':>9}   (medians of {args.repeats})")
     for name, wall, cpu in rows:
         print(f"  {name:<{width}}  {wall:>9.3f}  {cpu:>9.3f}")
+    (_, t_new, c_new), (_, t_fst, c_fst), (_, t_bef, c_bef), (_, t_old, _) = rows[:4]
     print(
-        f"  new / {BEFORE_SPEEDUP} wall time: {t_new / t_bef:.2f}x, CPU time: {c_new / c_bef:.2f}x; new / previous "
-        f"wall time: {t_new / t_old:.2f}x; load average after: {_load()} ({os.cpu_count()} cores)"
+        f"  new / {FIRST_SPEEDUP}: wall {t_new / t_fst:.2f}x, CPU {c_new / c_fst:.2f}x; new / {BEFORE_SPEEDUP}: "
+        f"wall {t_new / t_bef:.2f}x, CPU {c_new / c_bef:.2f}x; new / previous wall {t_new / t_old:.2f}x; "
+        f"load average after: {_load()} ({os.cpu_count()} cores); float32 matmul {_gflops()}"
     )
+
+
+def _gflops() -> str:
+    """The float32 matmul rate of the moment (2048^3, median of 5), the yardstick the issue's goals scale by."""
+    try:
+        import torch
+    except ImportError:
+        return "unknown (torch not installed)"
+    a = torch.randn(2048, 2048)
+    a @ a
+    rates = []
+    for _ in range(5):
+        start = time.perf_counter()
+        a @ a
+        rates.append(2 * 2048**3 / (time.perf_counter() - start) / 1e9)
+    return f"{statistics.median(rates):.0f} GFLOP/s ({torch.get_num_threads()} threads)"
 
 
 def _load() -> str:

@@ -213,6 +213,26 @@ def test_sorted_factorize_of_item_keys_equals_pandas():
     assert len(codes) == len(uniques) == 0
 
 
+def test_quick_factorize_of_a_single_valued_column_equals_pandas():
+    # one judge and one version take a shortcut; a missing value must never join the single value
+    from judges.stats.preferences import _factorize
+
+    columns = [
+        pd.Series(["J", "J"], dtype="str"),
+        pd.Series(["J", None], dtype="string"),  # J == <NA> is <NA>, not False
+        pd.Series(["J", None], dtype="str"),
+        pd.Series([None, "J"], dtype="str"),
+        pd.Series(["J", None], dtype=object),
+        pd.Series([2, 2]),
+        pd.Series([1.0, np.nan]),
+    ]
+    for column in columns:
+        codes, uniques = _factorize(column)
+        expected_codes, expected_uniques = pd.factorize(column, sort=True, use_na_sentinel=False)
+        np.testing.assert_array_equal(codes, expected_codes)
+        pd.testing.assert_index_equal(uniques, expected_uniques)
+
+
 def test_docstring_examples():
     assert doctest.testmod(judges.stats.winrate).failed == 0
     assert doctest.testmod(judges.stats.bootstrap).failed == 0

@@ -159,7 +159,7 @@ def pair_items(judgments: pd.DataFrame) -> PairItems:
     >>> items.prompts.tolist(), items.prompt.tolist(), items.preference.tolist(), items.row_item.tolist()
     (['p', 'q'], [0, 1], [0.7, 1.0], [1, 0, 0])
     """
-    judge_code, judges = pd.factorize(judgments["judge"], sort=True, use_na_sentinel=False)
+    judge_code, judges = _factorize(judgments["judge"])
     _one_version(judgments, judge_code, judges)
     prompt_code, prompts = pd.factorize(judgments["prompt_id"], sort=True, use_na_sentinel=False)
     a_code, a_names = pd.factorize(judgments["model_a"], use_na_sentinel=False)
@@ -227,6 +227,26 @@ def pair_preferences(judgments: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _factorize(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """``pd.factorize(column, sort=True, use_na_sentinel=False)``, at a tenth of the time when the column holds
+    one value (one judge, one judge version: the usual frame), which one vectorised comparison finds.
+
+    >>> codes, uniques = _factorize(pd.Series(["J", "J"], dtype="str"))
+    >>> codes.tolist(), uniques.tolist()
+    ([0, 0], ['J'])
+    """
+    same = (
+        len(column)
+        and column.dtype != object
+        and column.eq(column.iloc[0]).to_numpy(bool, na_value=False).all()
+    )
+    if (
+        same
+    ):  # a missing value compares unequal (or missing: counted unequal too), so it takes the general path
+        return np.zeros(len(column), dtype=np.intp), pd.factorize(column.iloc[:1], sort=True)[1]
+    return pd.factorize(column, sort=True, use_na_sentinel=False)
+
+
 def _factorize_sorted(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``pd.factorize(key, sort=True)`` for non-negative int64 keys: (code of every key, sorted distinct keys).
 
@@ -283,11 +303,11 @@ def _one_version(
     """
     if "judge_version" not in rows or rows.empty:
         return
-    version_code, versions = pd.factorize(rows["judge_version"], use_na_sentinel=False)
+    version_code, versions = _factorize(rows["judge_version"])
     if len(versions) == 1:
         return
     if judge_code is None or judges is None:
-        judge_code, judges = pd.factorize(rows["judge"], sort=True, use_na_sentinel=False)
+        judge_code, judges = _factorize(rows["judge"])
     seen = np.unique(judge_code.astype(np.int64) * len(versions) + version_code)
     pooled = np.flatnonzero(np.bincount(seen // len(versions), minlength=len(judges)) > 1)
     if len(pooled):
