@@ -15,7 +15,9 @@ and so does this script after building): a first visit reads them instead of com
   to show what warming buys;
 - each page:   the first visit of every other page, in sidebar order, right after (warm-up may still run);
 - reload:      a full browser load of each page URL (new websocket session, warm caches), median of --repeats;
-- sidebar:     a click on the page's sidebar link inside a running session, median of --repeats.
+- sidebar:     a click on the page's sidebar link inside a running session, median of --repeats;
+- received, charts/axes: on each first visit, the websocket bytes the browser received (the page's tables,
+  charts and widgets) and the Plotly charts and axes it drew.
 The browser has visited the dashboard before (`--browser-cache warm`, the default: a server on the same port
 is started, the page drawn, the server stopped), as a lead's browser has, so the first page measures the server
 and drawing rather than downloading Streamlit's and Plotly's JavaScript into a fresh profile (`cold`).
@@ -33,6 +35,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # test support: serve and drive
@@ -67,6 +70,17 @@ def timed(page, spec: browser.PageSpec, go) -> float:
     go()
     browser.wait_drawn(page, spec, timeout_ms=180_000)
     return time.perf_counter() - t0
+
+
+def _charts(page) -> tuple[int, int]:
+    """(Plotly charts, axes) the page drew: what drawing costs grows with (each panel is an axis pair)."""
+    return tuple(
+        page.evaluate(
+            """() => { const plots = [...document.querySelectorAll('.js-plotly-plot')];
+                return [plots.length, plots.reduce((n, p) =>
+                    n + Object.keys(p.layout || {}).filter(k => /^[xy]axis[0-9]*$/.test(k)).length, 0)]; }"""
+        )
+    )
 
 
 def load() -> str:
@@ -117,11 +131,17 @@ def main() -> None:
 
     print(f"before: {load()}")
     first: dict[str, float] = {}
+    sent: dict[str, int] = {}  # websocket bytes received on the first visit
+    charts: dict[str, tuple[int, int]] = {}  # (Plotly charts, axes) drawn on the first visit
     reload: dict[str, list[float]] = {s.title: [] for s in browser.PAGES}
     sidebar: dict[str, list[float]] = {s.title: [] for s in browser.PAGES}
     with sync_playwright() as pw:
         chromium = browser.launch(pw)  # the browser is up before the server starts: only the server is timed
         page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+        received: Counter[str] = (
+            Counter()
+        )  # websocket bytes the page received (its elements: tables, charts, widgets)
+        page.on("websocket", lambda ws: ws.on("framereceived", lambda m: received.update(bytes=len(m))))
         port = browser.free_port()
         if args.browser_cache == "warm":  # yesterday's visit: the browser caches the app's JavaScript (its
             # server, and every cache in it, is then stopped; only the browser and the OS file cache remember)
@@ -134,6 +154,7 @@ def main() -> None:
             time.sleep(args.arrive_after)
             spec0 = browser.PAGES[0]
             t0 = time.perf_counter()
+            received.clear()
             page.goto(f"{base}/")
             page.wait_for_function(
                 """(title) => [...document.querySelectorAll('h1')].some(e => e.textContent.trim() === title)
@@ -145,8 +166,11 @@ def main() -> None:
             first_paint = time.perf_counter() - t0
             browser.wait_drawn(page, spec0, timeout_ms=180_000)
             first[spec0.title] = time.perf_counter() - t0
+            sent[spec0.title], charts[spec0.title] = received["bytes"], _charts(page)
             for spec in browser.PAGES[1:]:
+                received.clear()
                 first[spec.title] = timed(page, spec, lambda s=spec: page.goto(f"{base}/{s.url_path}"))
+                sent[spec.title], charts[spec.title] = received["bytes"], _charts(page)
             for _ in range(args.repeats):
                 for spec in browser.PAGES:
                     reload[spec.title].append(
@@ -173,12 +197,16 @@ def main() -> None:
         f"first visit {args.arrive_after:.0f} s later; browser cache {args.browser_cache}"
     )
     print(f"first page, first paint (title and the latest-comparison table): {first_paint:.2f} s")
-    print(f"\n{'page':<26}{'first visit':>12}{'reload median':>15}{'sidebar median':>16}{'sidebar max':>13}")
+    print(
+        f"\n{'page':<26}{'first visit':>12}{'reload median':>15}{'sidebar median':>16}{'sidebar max':>13}"
+        f"{'received':>11}{'charts/axes':>13}"
+    )
     for spec in browser.PAGES:
         t = spec.title
         print(
             f"{t:<26}{first[t]:>11.2f}s{statistics.median(reload[t]):>14.2f}s"
             f"{statistics.median(sidebar[t]):>15.2f}s{max(sidebar[t]):>12.2f}s"
+            f"{sent[t] / 1000:>8.0f} kB{charts[t][0]:>7}/{charts[t][1]:<5}"
         )
     goal = first[browser.PAGES[0].title]
     print(
