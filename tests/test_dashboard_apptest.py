@@ -263,6 +263,26 @@ def test_progress_shows_what_a_judge_that_failed_its_canaries_judged(tmp_path, m
     assert "Not judged in round `r02`: judge `reward-model` failed its canaries." in _messages(at, "caption")
 
 
+def test_progress_sends_a_long_comparison_table_only_once_opened(tmp_path, monkeypatch):
+    """Beyond 60 rows the every-comparison table is collapsed and neither computed nor sent until its
+    expander opens (at 50 rounds it was 590 rows and most of the page's 199 kB); opened, it lists them all."""
+    store = Store.open(tmp_path / "long")
+    generate(store, SyntheticConfig(rounds=12, prompts=20, judges=3, seed=3, running_round=False))
+    at = _app(store.root, monkeypatch)
+    labels = [e.label for e in at.expander]
+    assert labels == ["Ratings table (every checkpoint)", "Every comparison of every round, newest first"]
+    assert not any("judged" in d.value.columns for d in at.dataframe)  # neither table was sent
+    shown = len(at.dataframe)
+    at.session_state["progress-every"] = True
+    at.run()
+    assert not at.exception and len(at.dataframe) == shown + 1
+    every = at.dataframe[-1].value
+    assert len(every) > 60 and every["round_id"].iloc[0] == "r11"  # newest first
+    at.session_state["progress-bt-table"] = True
+    at.run()
+    assert len(at.dataframe) == shown + 2 and "rating" in at.dataframe[-2].value.columns
+
+
 def test_progress_says_a_half_judged_round_is_partial_and_offers_the_last_complete_one(
     app_store, monkeypatch
 ):
