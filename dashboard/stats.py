@@ -309,6 +309,7 @@ def report_cards(path: str | None, version: str) -> pd.DataFrame:
             "canaries": {True: "informative", False: "UNINFORMATIVE", None: "none stored"}[
                 c["canary_informative"]
             ],
+            "canary_stopped": c.get("canary_stopped"),  # where the canaries stopped early; None: complete
         }
         for kind in ("correct", "truncated", "length"):
             row[f"canary_{kind}"] = (c["canary_by_kind"].get(kind) or {}).get("accuracy")

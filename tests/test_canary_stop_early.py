@@ -232,3 +232,7 @@ def test_the_dashboards_canary_table_shows_where_the_canaries_stopped(tmp_path, 
     assert table.loc[row["judge"], "stopped_early"] == f"96 of {FULL} verdicts: correct cannot pass"
     assert table.loc[row["judge"], "verdict"] == "UNINFORMATIVE"
     assert table["stopped_early"].isna().sum() == len(table) - 1  # the complete results say nothing
+    cards, costs = at.dataframe[1].value, at.dataframe[2].value  # the report card: trust, then costs
+    stopped_cards = cards[cards["canary_stopped"].notna()]
+    assert list(stopped_cards["judge"]) == [row["judge"]] and "canary_stopped" not in costs.columns
+    assert str(stopped_cards["canary_stopped"].iloc[0]).startswith(f"stopped after 96 of {FULL} verdicts")

@@ -36,6 +36,7 @@ else:
     key = ["judge", "judge_version", "verdicts"]
     trust = [
         "canaries",
+        "canary_stopped",
         "canary_accuracy",
         "canary_correct",
         "canary_truncated",
@@ -51,7 +52,7 @@ else:
     for columns, name in ((trust, "judge_report_cards"), (rest, "judge_report_costs")):
         part = cards[key + columns]
         part = part[key + [c for c in columns if part[c].notna().any()]]  # nothing recorded: no column
-        ui.table(part, name, percent=[c for c in trust if c != "canaries"])
+        ui.table(part, name, percent=[c for c in trust if c not in ("canaries", "canary_stopped")])
     st.caption(
         "As `rlhf judge report`. P(prefers longer / markdown-heavy): mean P(the answer with more characters / "
         "more headers, list items and bold) is better, over verdicts whose answers differ; 50% = not swayed. "
