@@ -310,9 +310,9 @@ def judge_pairs(
     done = judge_work(store, judge, work, chunk=step, rows_for=rows_for, explain=True, progress=progress)
     if done.stopped:
         raise JudgeRunError(
-            f"every verdict of a chunk failed with a retryable error; stopped after "
-            f"{len(done.done) + len(done.retry)} of {len(work)} (committed work is kept, rerun to resume): "
-            f"{done.retry[-1][1].error}"
+            # the same shape as a budget stop raised by the judge (_judge_new): the cause, then how far it got
+            f"every verdict of a chunk failed with a retryable error: {done.retry[-1][1].error}. Stopped after "
+            f"{len(done.done) + len(done.retry)} of {len(work)} verdicts; committed work is kept, rerun to resume"
         )
     consistent, both, rate = _consistency(store, judge, model_a, model_b, complete["prompt_id"].tolist())
     return JudgeRunResult(
