@@ -117,7 +117,7 @@ def stage_trainer(
     import torch
     import trl
     from accelerate import PartialState
-    from transformers import PrinterCallback
+    from transformers import PrinterCallback, set_seed
 
     from rlhf.rounds.loading import load_for_training
     from rlhf.rounds.metrics import StoreMetricsCallback
@@ -165,6 +165,10 @@ def stage_trainer(
     callbacks: list[Any] = [metrics]
     if every:
         callbacks.append(AtomicCheckpoints(work_dir, keep=config.checkpoints_kept, stage=stage))
+    # Seeded here, not only by the Trainer (which seeds in its own __init__, after the model exists): a reward
+    # model's new score head is drawn from the global generator when it is loaded, and torch seeds that at
+    # random in every process, so two runs of one recipe trained different reward models (and policies).
+    set_seed(config.seed)
     model, tokenizer = load_for_training(init_model, kind.model, keys.get("model_init_kwargs"))
     peft = config.lora.peft_config(kind.peft_task) if finetune_of(config, stage) == "lora" else None
     extra = {"eval_dataset": eval_dataset} if eval_dataset is not None else {}
