@@ -240,9 +240,8 @@ def _factorize(column: pd.Series) -> tuple[np.ndarray, pd.Index]:
         and column.dtype != object
         and column.eq(column.iloc[0]).to_numpy(bool, na_value=False).all()
     )
-    if (
-        same
-    ):  # a missing value compares unequal (or missing: counted unequal too), so it takes the general path
+    # a missing value compares unequal (or missing: counted unequal too), so it takes the general path
+    if same:
         return np.zeros(len(column), dtype=np.intp), pd.factorize(column.iloc[:1], sort=True)[1]
     return pd.factorize(column, sort=True, use_na_sentinel=False)
 

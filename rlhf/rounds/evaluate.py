@@ -490,7 +490,7 @@ def _canaries(
         echo(f"    canaries {judge.judge_id}: not run ({exc})")
         return {"error": str(exc)}
     s = run.summary
-    how = f"{'stored result' if run.reused else f'{run.n_judged} judged, {run.n_cached} cached'}"
+    how = "stored result" if run.reused else f"{run.n_judged} judged, {run.n_cached} cached"
     if s.stopped_early is not None:
         echo(
             f"    canaries {judge.judge_id}: NOT informative (cannot tell) {_kinds_text(run.as_dict(), s.failed_kinds)}; "

@@ -76,7 +76,7 @@ def _stopped_text(stopped: Any) -> str | None:
     judges.stats.canary.Curtailment), None for a complete run."""
     if not isinstance(stopped, dict):
         return None
-    what = ", ".join("pooled" if k == "pooled" else str(k) for k in stopped.get("cannot_pass") or ())
+    what = ", ".join(map(str, stopped.get("cannot_pass") or ()))
     return f"{stopped['after']} of {stopped['of']} verdicts: {what} cannot pass"
 
 
