@@ -33,6 +33,7 @@ On a CUDA machine, ``--device cuda`` also times the bfloat16 path (static cache 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import inspect
 import os
 import statistics
@@ -61,19 +62,20 @@ def matmul_gflops(threads: int, n: int = 2048, repeats: int = 5, dtype=torch.flo
     return 2 * n**3 / statistics.median(times) / 1e9
 
 
-def decode_gemm_gflops(model: Any, rows: int, repeats: int = 5) -> float:
+def decode_gemm_gflops(model: Any, rows: int, packed: Any = None, repeats: int = 5) -> float:
     """The ceiling of a decode step's matrix products: every linear layer of ``model`` (its own weights, in
     forward order, the LM head included) applied to ``rows`` random rows, nothing else (no attention, norms,
-    rotary or Python per layer). GFLOP/s, median of ``repeats`` passes."""
+    rotary or Python per layer), with torch's own products or, given ``packed`` (``PackedLinears``), the
+    prepacked ones the sampler uses. GFLOP/s, median of ``repeats`` passes."""
     linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
     inputs = {m.in_features: torch.randn(rows, m.in_features, dtype=m.weight.dtype) for m in linears}
     flops = sum(2 * rows * m.in_features * m.out_features for m in linears)
     times = []
-    with torch.inference_mode():
+    with torch.inference_mode(), packed.active() if packed else contextlib.nullcontext():
         for _ in range(repeats + 1):
             start = time.perf_counter()
             for m in linears:
-                torch.nn.functional.linear(inputs[m.in_features], m.weight)
+                m(inputs[m.in_features])
             times.append(time.perf_counter() - start)
     return flops / statistics.median(times[1:]) / 1e9
 
@@ -122,6 +124,16 @@ def decode_loop_at(rev: str) -> Any:
         return loop(*args, **{k: v for k, v in kwargs.items() if k in accepted})
 
     return call
+
+
+def has_packed_linears(rev: str) -> bool:
+    """Whether revision ``rev`` of this clone packs float32 weights for oneDNN (rlhf/packed_linear.py)."""
+    return (
+        subprocess.run(
+            ["git", "-C", str(REPO), "cat-file", "-e", f"{rev}:rlhf/packed_linear.py"], capture_output=True
+        ).returncode
+        == 0
+    )
 
 
 def recording(loop: Any, answers: dict[tuple[int, ...], tuple[int, ...]]) -> Any:
@@ -186,14 +198,19 @@ def parse_variant(spec: str, new_tokens: int, device: str) -> tuple[str, Any, An
             settings["share_prefix"] = False
         elif option == "unsorted":
             settings["sort_by_length"] = False
+        elif option == "unpacked":
+            settings["packed_linears"] = False
         elif option.startswith("loop="):
-            loop = decode_loop_at(option.removeprefix("loop="))
+            rev = option.removeprefix("loop=")
+            loop = decode_loop_at(rev)
+            if not has_packed_linears(rev):  # that revision multiplied with torch's own products
+                settings["packed_linears"] = False
         elif option.startswith("workers="):
             settings["decode_workers"] = int(option.removeprefix("workers="))
         else:
             raise SystemExit(
                 f"--variants: unknown option {option!r} in {spec!r} "
-                "(generate, noprefix, unsorted, loop=REV, workers=N, float32, bfloat16)"
+                "(generate, noprefix, unsorted, unpacked, loop=REV, workers=N, float32, bfloat16)"
             )
     # without an explicit precision: the naive loop's (float32 on CPU, bfloat16 on CUDA), the baseline's
     settings.setdefault("dtype", "float32" if device == "cpu" else "bfloat16")
@@ -239,6 +256,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from rlhf.models import content_hash, default_model_dir, load_causal_lm
+    from rlhf.packed_linear import PackedLinears, packing_available
 
     torch.set_num_threads(args.threads)
     load = os.getloadavg()
@@ -269,6 +287,8 @@ def main() -> None:
     naive_bf16_rates: list[float] = []  # the same naive loop in bfloat16, when a variant runs in it
     peaks: list[float] = []
     gemm_ceilings: list[float] = []  # the bare matrix products of a decode step at batch --prompts
+    packed_ceilings: list[float] = []  # the same with the weights prepacked for oneDNN (the sampler's)
+    packed = PackedLinears(model, rows=args.prompts) if packing_available() and args.device == "cpu" else None
     bf16_peaks: list[float] = []
     with_bf16 = "bfloat16" in models and args.device == "cpu"
     rates: dict[int, list[float]] = {i: [] for i in range(len(variants))}
@@ -279,6 +299,8 @@ def main() -> None:
     for repeat in range(args.repeats):
         peaks.append(matmul_gflops(args.threads))
         gemm_ceilings.append(decode_gemm_gflops(model, args.prompts))
+        if packed:
+            packed_ceilings.append(decode_gemm_gflops(model, args.prompts, packed))
         if with_bf16:
             bf16_peaks.append(matmul_gflops(args.threads, dtype=torch.bfloat16))
         tokens, seconds = naive_loop(model, tokenizer, frame.head(args.naive_prompts), args.new_tokens)
@@ -312,9 +334,16 @@ def main() -> None:
     ceiling = statistics.median(gemm_ceilings)
     print(
         f"the bare matrix products of one {str(model.dtype).removeprefix('torch.')} decode step at batch {args.prompts} (every linear layer "
-        f"and the LM head, nothing else): median {ceiling:.1f} GFLOP/s = {ceiling / peak:.1%} of the limit "
-        f"{[round(g, 1) for g in gemm_ceilings]}; the ceiling for a decode loop at that batch on these threads"
+        f"and the LM head, nothing else) with torch's own products: median {ceiling:.1f} GFLOP/s = {ceiling / peak:.1%} of the limit "
+        f"{[round(g, 1) for g in gemm_ceilings]}; the ceiling at that batch on these threads for a loop that uses them"
     )
+    if packed_ceilings:
+        packed_ceiling = statistics.median(packed_ceilings)
+        print(
+            f"the same products with the weights prepacked for oneDNN (the sampler's float32 products on a CPU): "
+            f"median {packed_ceiling:.1f} GFLOP/s = {packed_ceiling / peak:.1%} of the limit "
+            f"{[round(g, 1) for g in packed_ceilings]}"
+        )
     bf16_peak = statistics.median(bf16_peaks) if bf16_peaks else None
     if bf16_peak:
         print(

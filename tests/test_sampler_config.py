@@ -35,6 +35,7 @@ def test_params_hash_covers_text_changing_settings_only():
         SamplerConfig(max_new_tokens=64, backend="openai", base_url="http://h/v1"),  # no precision of ours
         SamplerConfig(max_new_tokens=64, seed=7, top_p=0.5, **f32),  # greedy ignores seed and top_p
         SamplerConfig(max_new_tokens=64, device="cpu", **f32),
+        SamplerConfig(max_new_tokens=64, decode_workers=1, packed_linears=False, **f32),  # same precision
     ]
     assert {c.params_hash for c in same} == {base.params_hash}
     # pinned: answers stored by earlier versions (before the faster decode loop, before the precision was

@@ -17,10 +17,12 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 from rlhf.models import dtype_name
+from rlhf.packed_linear import PackedLinears, use_packed_linears
 from rlhf.prefix_cache import supports_prefix_cache
 from rlhf.sampler.backend import BatchCallback, GenerationOutput, GenerationRequest
 from rlhf.sampler.config import SamplerConfig
@@ -54,6 +56,12 @@ class TransformersBackend:
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else self.eos_ids[0]
         self.prompt_limit, self.limit_source = _prompt_limit(model, config)
         self.oom_events = 0
+        # float32 on a CPU: weights packed once for oneDNN, used while this backend generates
+        self.packed = (
+            PackedLinears(model, rows=config.batch_size)
+            if use_packed_linears(self.device, next(model.parameters()).dtype, config.packed_linears)
+            else None
+        )
         self.model_calls = 0
         self._encoded: dict[GenerationRequest, list[int]] = {}
 
@@ -152,7 +160,7 @@ class TransformersBackend:
             input_ids[row], attention[row] = input_ids[len(batch) - 1], attention[len(batch) - 1]
         seeds = [req.seed for _, req in batch] + [0] * (rows - len(batch))
         started = time.perf_counter()
-        with torch.inference_mode():
+        with torch.inference_mode(), self.packed.active() if self.packed else nullcontext():
             self.model_calls += 1
             input_ids, attention = input_ids.to(self.device), attention.to(self.device)
             if not static and self.config.compact_finished and supports_prefix_cache(self.model):
