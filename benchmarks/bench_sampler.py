@@ -22,10 +22,12 @@ finished rows dropped, preallocated KV cache, shared prefix computed once), in t
 (float32 on CPU); ``B/bfloat16`` = the same in bfloat16 (the sampler's default on CPUs with native bfloat16
 units, ``rlhf.models.default_dtype``); ``B/generate`` = plain
 ``generate`` at batch B; ``B/noprefix`` = the loop without the shared prefix; ``B/unsorted`` = prompts not
-sorted by length; ``B/workers=N`` (combinable: ``B/bfloat16/workers=1``) = the loop with N row groups in parallel threads (1: none; the default is
+sorted by length; ``B/unpacked`` = float32 products with torch's own (MKL) weights instead of the weights
+prepacked for oneDNN (``packed_linears``); ``B/noflat`` = decode steps through ``model(...)`` instead of the
+flat Llama step (``flat_decode_step``); ``B/workers=N`` (combinable: ``B/bfloat16/workers=1``) = the loop with N row groups in parallel threads (1: none; the default is
 2 on a CPU with two threads at batch >= 32); ``B/loop=REV`` = the decode loop of git revision REV
-(``git show REV:rlhf/sampler/decode.py``), a baseline run side by side (e.g. the loop before the
-preallocated cache: 68307e2). The token ids of every decode-loop variant are compared with the first
+(``git show REV:rlhf/sampler/decode.py``) with the products REV used (torch's own before packed weights),
+a baseline run side by side (e.g. the loop before the preallocated cache: 68307e2). The token ids of every decode-loop variant are compared with the first
 ``loop=REV`` variant's (the last repeat's answers, prompt by prompt).
 On a CUDA machine, ``--device cuda`` also times the bfloat16 path (static cache + compile at large batch).
 """
@@ -200,6 +202,8 @@ def parse_variant(spec: str, new_tokens: int, device: str) -> tuple[str, Any, An
             settings["sort_by_length"] = False
         elif option == "unpacked":
             settings["packed_linears"] = False
+        elif option == "noflat":
+            settings["flat_decode_step"] = False
         elif option.startswith("loop="):
             rev = option.removeprefix("loop=")
             loop = decode_loop_at(rev)
@@ -210,7 +214,7 @@ def parse_variant(spec: str, new_tokens: int, device: str) -> tuple[str, Any, An
         else:
             raise SystemExit(
                 f"--variants: unknown option {option!r} in {spec!r} "
-                "(generate, noprefix, unsorted, unpacked, loop=REV, workers=N, float32, bfloat16)"
+                "(generate, noprefix, unsorted, unpacked, noflat, loop=REV, workers=N, float32, bfloat16)"
             )
     # without an explicit precision: the naive loop's (float32 on CPU, bfloat16 on CUDA), the baseline's
     settings.setdefault("dtype", "float32" if device == "cpu" else "bfloat16")

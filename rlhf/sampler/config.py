@@ -82,6 +82,13 @@ class SamplerConfig:
             "torch threads; same answers. None: 2 on a CPU with >= 2 threads and >= 32 rows, else 1."
         },
     )
+    flat_decode_step: bool = field(
+        default=True,
+        metadata={
+            "help": "Decode loop: a Llama model's decode steps as a flat sequence of its operations "
+            "(rlhf/sampler/llama_step.py), the same logits bit for bit; False: through model(...)."
+        },
+    )
     packed_linears: bool | None = field(
         default=None,
         metadata={

@@ -31,6 +31,9 @@ Both live in rlhf/prefix_cache.py, which the local-LM judges use too (one forwar
   releases the GIL inside every operation, so the groups compute at the same time. A row's arithmetic does
   not depend on the other rows of its batch (finished rows already leave mid-answer), so the tokens are
   the same as with one group (the tests compare them, seeded sampling included).
+* **A flat decode step for Llama models** (``flat_step``; rlhf/sampler/llama_step.py): the decode steps
+  (not the prefill) run the forward's tensor operations directly instead of through transformers' module
+  machinery, with the same bits; the Python it saves was a seventh of a CPU step.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from typing import Any
 import torch
 
 from rlhf.prefix_cache import prefill
+from rlhf.sampler.llama_step import llama_decode_step
 
 # (logits of the active rows, their original row indices, step) -> next token per active row
 Chooser = Callable[[torch.Tensor, torch.Tensor, int], torch.Tensor]
@@ -64,14 +68,21 @@ def decode_compacting(
     choose: Chooser = greedy_chooser,
     share_prefix: bool = True,
     workers: int = 1,
+    flat_step: bool = True,
 ) -> list[list[int]]:
     """New tokens per row (each ends with its end token, or stops at ``max_new_tokens``).
 
     ``input_ids``/``attention_mask``: the prompts, left-padded (as the backend builds them).
     ``workers``: row groups decoded in parallel threads (``parallel_workers`` picks it for the CPU).
+    ``flat_step``: decode steps of a Llama model through ``LlamaDecodeStep`` (the same bits, less Python).
     """
     decode = partial(
-        _decode, model, max_new_tokens=max_new_tokens, eos_ids=eos_ids, share_prefix=share_prefix
+        _decode,
+        model,
+        max_new_tokens=max_new_tokens,
+        eos_ids=eos_ids,
+        share_prefix=share_prefix,
+        flat_step=flat_step,
     )
     workers = min(workers, len(input_ids))
     if workers <= 1:
@@ -122,6 +133,7 @@ def _decode(
     eos_ids: list[int],
     choose: Chooser,
     share_prefix: bool,
+    flat_step: bool,
 ) -> list[list[int]]:
     device = input_ids.device
     prompts = [row[mask.bool()].tolist() for row, mask in zip(input_ids.cpu(), attention_mask.cpu())]
@@ -134,6 +146,7 @@ def _decode(
         filled.prefix,
         filled.width,
     )
+    step_forward = (flat_step and llama_decode_step(model, cache)) or forward
     full_mask = torch.ones((batch, prefix + width + max_new_tokens), dtype=torch.long)
     for row, prompt in enumerate(prompts):
         full_mask[row, prefix : prefix + width - (len(prompt) - prefix)] = 0
@@ -161,5 +174,5 @@ def _decode(
             )
         length += 1
         position_ids = position_ids + 1
-        logits = forward(next_tokens[:, None], full_mask[:, :length], position_ids)
+        logits = step_forward(next_tokens[:, None], full_mask[:, :length], position_ids)
     return tokens

@@ -173,6 +173,7 @@ class TransformersBackend:
                     choose=self._chooser(seeds),
                     share_prefix=self.config.share_prefix,
                     workers=parallel_workers(self.device, len(batch), self.config.decode_workers),
+                    flat_step=self.config.flat_decode_step,
                 )
             else:
                 generated = self.model.generate(
