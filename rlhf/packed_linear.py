@@ -44,10 +44,20 @@ def packing_available() -> bool:
     )
 
 
-def use_packed_linears(device: torch.device, dtype: torch.dtype, configured: bool | None) -> bool:
-    """``configured`` when set (True where it cannot run is an error), else on for float32 on a CPU with oneDNN.
+def use_packed_linears(
+    device: torch.device,
+    dtype: torch.dtype,
+    configured: bool | None,
+    copy_bytes: int = 0,
+    free_bytes: int | None = None,
+) -> bool:
+    """``configured`` when set (True where it cannot run is an error), else on for float32 on a CPU with oneDNN
+    when the packed copy (``copy_bytes``) takes at most half of the memory now free (``free_bytes``, read from
+    the system when None): a 7B model in float32 would need another 28 GB.
 
     >>> use_packed_linears(torch.device("cuda"), torch.float32, None)
+    False
+    >>> use_packed_linears(torch.device("cpu"), torch.float32, None, copy_bytes=6 << 30, free_bytes=8 << 30)
     False
     """
     possible = device.type == "cpu" and dtype == torch.float32 and packing_available()
@@ -56,7 +66,28 @@ def use_packed_linears(device: torch.device, dtype: torch.dtype, configured: boo
             f"packed_linears=true needs float32 on a CPU with oneDNN; this model is {dtype} on {device.type}"
             f"{'' if packing_available() else ' and this torch build has no oneDNN'}"
         )
-    return possible if configured is None else configured
+    if configured is not None:
+        return configured
+    return possible and 2 * copy_bytes <= (_free_memory() if free_bytes is None else free_bytes)
+
+
+def linear_bytes(model: torch.nn.Module) -> int:
+    """Bytes of the weights ``PackedLinears`` would copy."""
+    return sum(
+        m.weight.numel() * m.weight.element_size() for m in model.modules() if type(m) is torch.nn.Linear
+    )
+
+
+def _free_memory() -> int:
+    """Physical memory available now (Linux: MemAvailable); a large number where it cannot be read."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 1 << 62
 
 
 class PackedLinears:

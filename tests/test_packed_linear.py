@@ -76,6 +76,10 @@ def test_used_for_float32_on_a_cpu_only_and_a_request_that_cannot_run_is_an_erro
     assert not use_packed_linears(cpu, torch.float32, False)
     with pytest.raises(ValueError, match="packed_linears=true needs float32 on a CPU"):
         use_packed_linears(cpu, torch.bfloat16, True)
+    # the packed copy must fit in half of the free memory, unless asked for
+    assert use_packed_linears(cpu, torch.float32, None, copy_bytes=1 << 30, free_bytes=2 << 30)
+    assert not use_packed_linears(cpu, torch.float32, None, copy_bytes=1 << 30, free_bytes=(2 << 30) - 1)
+    assert use_packed_linears(cpu, torch.float32, True, copy_bytes=1 << 30, free_bytes=0)
 
 
 def test_the_sampler_multiplies_with_packed_weights_by_default_and_gets_the_same_answers(tiny_lm_dir):

@@ -93,7 +93,8 @@ class SamplerConfig:
         default=None,
         metadata={
             "help": "CPU float32: multiply by weights prepacked once for oneDNN (rlhf/packed_linear.py); "
-            "same precision, about 1.4x the decode speed. None: on for float32 on a CPU with oneDNN."
+            "same precision, about 1.4x the decode speed; a second copy of the weights in memory. None: on "
+            "for float32 on a CPU with oneDNN when that copy takes at most half of the free memory."
         },
     )
     # OpenAI-compatible server

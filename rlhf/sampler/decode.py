@@ -33,7 +33,8 @@ Both live in rlhf/prefix_cache.py, which the local-LM judges use too (one forwar
   the same as with one group (the tests compare them, seeded sampling included).
 * **A flat decode step for Llama models** (``flat_step``; rlhf/sampler/llama_step.py): the decode steps
   (not the prefill) run the forward's tensor operations directly instead of through transformers' module
-  machinery, with the same bits; the Python it saves was a seventh of a CPU step.
+  machinery, with the same bits; the Python it saves was a seventh of a one-thread CPU step (less where two
+  row groups already overlap one group's Python with the other's arithmetic).
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rlhf.models import dtype_name
-from rlhf.packed_linear import PackedLinears, use_packed_linears
+from rlhf.packed_linear import PackedLinears, linear_bytes, use_packed_linears
 from rlhf.prefix_cache import supports_prefix_cache
 from rlhf.sampler.backend import BatchCallback, GenerationOutput, GenerationRequest
 from rlhf.sampler.config import SamplerConfig
@@ -57,9 +57,10 @@ class TransformersBackend:
         self.prompt_limit, self.limit_source = _prompt_limit(model, config)
         self.oom_events = 0
         # float32 on a CPU: weights packed once for oneDNN, used while this backend generates
+        dtype = next(model.parameters()).dtype
         self.packed = (
             PackedLinears(model, rows=config.batch_size)
-            if use_packed_linears(self.device, next(model.parameters()).dtype, config.packed_linears)
+            if use_packed_linears(self.device, dtype, config.packed_linears, linear_bytes(model))
             else None
         )
         self.model_calls = 0
