@@ -123,7 +123,7 @@ class PackedLinears:
             yield
         finally:
             for linear in self.linears:
-                del linear.forward  # back to the class's forward
+                linear.__dict__.pop("forward", None)  # back to the class's forward
 
 
 def _packed_forward(linear: torch.nn.Linear, packed: torch.Tensor) -> Any:

@@ -41,6 +41,18 @@ def test_packed_products_equal_the_ordinary_ones_to_float_rounding_and_are_resto
     assert all("forward" not in m.__dict__ for m in model.modules())
 
 
+def test_two_packings_of_one_model_can_be_active_at_once():
+    """Two samplers over one model (one inside the other's generation) leave it restored, not broken."""
+    model = _model()
+    outer, inner = PackedLinears(model), PackedLinears(model)
+    x = torch.randn(4, 64)
+    with torch.inference_mode(), outer.active():
+        with inner.active():
+            assert _calls(lambda: model(x)) == 2
+        model(x)  # the class's forward or outer's: either works
+    assert all("forward" not in m.__dict__ for m in model.modules())
+
+
 def test_a_row_gives_the_same_bits_whatever_else_is_in_its_batch():
     """What the sampler relies on: finished rows leave the batch and row groups run apart, and the
     remaining rows' products must not change (MKL's own differ at 1 to 11 rows)."""
