@@ -28,6 +28,7 @@ ordinary forward runs (the packed product has no backward).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -35,13 +36,21 @@ from typing import Any
 import torch
 
 
+@functools.cache
 def packing_available() -> bool:
-    """oneDNN's packed linear exists in this torch build (x86 and Arm wheels have it) and is usable."""
-    return (
-        torch.backends.mkldnn.is_available()
-        and hasattr(torch.ops.mkldnn, "_linear_pointwise")
-        and hasattr(torch.ops.mkldnn, "_reorder_linear_weight")
-    )
+    """oneDNN's packed linear exists in this torch build and gives ``nn.Linear``'s products on a small check
+    (once per process), so a build or CPU where it is missing or broken keeps torch's own path."""
+    if not torch.backends.mkldnn.is_available():
+        return False
+    try:
+        generator = torch.Generator().manual_seed(0)
+        weight, x = torch.randn(24, 16, generator=generator), torch.randn(5, 16, generator=generator)
+        with torch.inference_mode():
+            packed = torch.ops.mkldnn._reorder_linear_weight(weight, 8)
+            product = torch.ops.mkldnn._linear_pointwise(x, packed, None, "none", [], "")
+            return torch.allclose(product, torch.nn.functional.linear(x, weight), rtol=1e-4, atol=1e-5)
+    except (AttributeError, RuntimeError, NotImplementedError):
+        return False
 
 
 def use_packed_linears(
