@@ -5,7 +5,8 @@ layout on every call. At decode shapes (a few dozen rows against a 576 x 1536 we
 repacking, and reading the weights from memory to do it, costs a third of the product: the model's own
 linear layers ran at 59-65% of the 2048^3 rate at 32-64 rows on this project's 2-core machine. oneDNN's
 ``_linear_pointwise`` on a weight reordered once (``_reorder_linear_weight``) ran the same products at
-85-90% (docs/sampler.md, ``benchmarks/bench_sampler.py`` prints both ceilings).
+85-100% with its AVX-512 kernels and 60-85% with its AVX2 ones (docs/sampler.md; ``benchmarks/bench_sampler.py``
+prints both ceilings).
 
 The arithmetic is float32 in and float32 accumulated, as MKL's is; only the order of the additions
 differs, so a product differs from MKL's in the last bits (at most 5e-6 on unit-scale inputs, measured),
