@@ -83,9 +83,12 @@ def use_packed_linears(
 
 def linear_bytes(model: torch.nn.Module) -> int:
     """Bytes of the weights ``PackedLinears`` would copy."""
-    return sum(
-        m.weight.numel() * m.weight.element_size() for m in model.modules() if type(m) is torch.nn.Linear
-    )
+    return sum(m.weight.numel() * m.weight.element_size() for m in _linears(model))
+
+
+def _linears(model: torch.nn.Module) -> list[torch.nn.Linear]:
+    """The plain ``nn.Linear`` modules of ``model`` (not subclasses such as quantized or LoRA layers)."""
+    return [m for m in model.modules() if type(m) is torch.nn.Linear]
 
 
 def _free_memory() -> int:
@@ -105,7 +108,7 @@ class PackedLinears:
 
     def __init__(self, model: torch.nn.Module, rows: int = 64) -> None:
         self.rows = rows  # the batch the layout is chosen for; any batch runs on it
-        self.linears = [m for m in model.modules() if type(m) is torch.nn.Linear]
+        self.linears = _linears(model)
         self._packed: dict[torch.nn.Linear, tuple[torch.Tensor, int]] = {}
         for linear in self.linears:
             self._pack(linear)
