@@ -50,7 +50,10 @@ class LlamaDecodeStep:
         config = model.config
         self.heads, self.kv_heads = config.num_attention_heads, config.num_key_value_heads
         self.head_dim = getattr(config, "head_dim", None) or config.hidden_size // self.heads
-        self.layers = list(model.model.layers[: config.num_hidden_layers])
+        layers = model.model.layers[: config.num_hidden_layers]
+        kv_layers = [kv for kv in cache.layers if isinstance(kv, PreallocatedLayer)]
+        assert len(kv_layers) == len(cache.layers)  # a PreallocatedCache holds nothing else
+        self.layers = list(zip(layers, kv_layers))  # (decoder layer, its keys and values)
 
     def __call__(
         self, input_ids: torch.Tensor, mask: torch.Tensor, position_ids: torch.Tensor
@@ -65,8 +68,7 @@ class LlamaDecodeStep:
         additive = torch.zeros(allowed.shape, dtype=x.dtype, device=x.device).masked_fill_(
             ~allowed, float("-inf")
         )
-        for layer, kv in zip(self.layers, self.cache.layers):
-            assert isinstance(kv, PreallocatedLayer)
+        for layer, kv in self.layers:
             attention = layer.self_attn
             residual = x
             h = layer.input_layernorm(x)
