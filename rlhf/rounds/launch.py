@@ -49,8 +49,13 @@ def stage_main(train: Callable, argv: Sequence[str] | None, *, description: str,
         round_id=ns.round_id,
         store=store,
     )
-    if PartialState().is_main_process:
+    state = PartialState()
+    if state.is_main_process:
         Path(ns.output).with_suffix(".result.json").write_text(json.dumps(result.detail()))
+    # Only after success (a rank that failed must not wait on the others here). Left to interpreter exit,
+    # Gloo's worker threads can still hold work while Python is torn down and the rank aborts with
+    # "terminate called without an active exception" after its stage succeeded (pytorch/pytorch#190489).
+    state.destroy_process_group()
 
 
 def train(
