@@ -54,6 +54,8 @@ def main() -> None:
         f"{os.getloadavg()[0]:.1f}; float32 matmul 2048^3 {matmul_gflops(args.threads):.1f} GFLOP/s"
     )
 
+    packed = PackedLinears(model)
+
     def run(compiled: bool, feed: list[torch.Tensor] | None):
         """Seconds, logits and input tokens of each decode step after a fresh prefill (packed, eager, as the
         sampler does); ``feed``: the tokens to give instead of the step's own argmax."""
@@ -84,7 +86,6 @@ def main() -> None:
         return seconds, logits, given
 
     with torch.inference_mode():
-        packed = PackedLinears(model)
         eager_seconds, eager_logits, given = run(False, None)
         inductor_config.freezing = True  # weights are constants: inductor packs them itself
         compiled_seconds, compiled_logits, _ = run(True, given)

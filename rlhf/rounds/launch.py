@@ -52,9 +52,10 @@ def stage_main(train: Callable, argv: Sequence[str] | None, *, description: str,
     state = PartialState()
     if state.is_main_process:
         Path(ns.output).with_suffix(".result.json").write_text(json.dumps(result.detail()))
-    # Only after success (a rank that failed must not wait on the others here). Left to interpreter exit,
-    # Gloo's worker threads can still hold work while Python is torn down and the rank aborts with
-    # "terminate called without an active exception" after its stage succeeded (pytorch/pytorch#190489).
+    # Left to interpreter exit, Gloo's worker threads can still hold work while Python is torn down, and the
+    # rank aborts with "terminate called without an active exception" after its stage succeeded
+    # (pytorch/pytorch#190489). Only after success: a failed rank tearing the group down under ranks still
+    # in a collective could hang them.
     state.destroy_process_group()
 
 
