@@ -46,7 +46,7 @@ class LlamaDecodeStep:
     as ``CachedForward`` gives them; the new token's keys and values are written at the cache's length."""
 
     def __init__(self, model: Any, cache: PreallocatedCache) -> None:
-        self.model, self.cache = model, cache
+        self.model = model
         config = model.config
         self.heads, self.kv_heads = config.num_attention_heads, config.num_key_value_heads
         self.head_dim = getattr(config, "head_dim", None) or config.hidden_size // self.heads
