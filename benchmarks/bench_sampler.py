@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import inspect
+import json
 import os
 import statistics
 import subprocess
@@ -90,10 +91,18 @@ def load_prompt_frame(n: int):
     return frame.iloc[::step].head(n).reset_index(drop=True)  # spread over categories and lengths
 
 
+def prompt_ids(tokenizer: Any, n: int) -> list[list[int]]:
+    """Token ids of ``load_prompt_frame(n)``'s prompts in the chat template, longest first (as the sampler
+    batches them)."""
+    prompts = []
+    for messages in load_prompt_frame(n)["messages"]:
+        text = tokenizer.apply_chat_template(json.loads(messages), tokenize=False, add_generation_prompt=True)
+        prompts.append(tokenizer(text, add_special_tokens=False)["input_ids"])
+    return sorted(prompts, key=len, reverse=True)
+
+
 def naive_loop(model, tokenizer, frame, new_tokens: int) -> tuple[int, float]:
     """The baseline: one prompt at a time, plain generate."""
-    import json
-
     tokens, start = 0, time.perf_counter()
     with torch.inference_mode():
         for messages in frame["messages"]:

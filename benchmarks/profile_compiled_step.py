@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import statistics
 import time
 
 import torch
-from bench_sampler import load_prompt_frame, matmul_gflops
+from bench_sampler import matmul_gflops, prompt_ids
 
 
 def main() -> None:
@@ -43,11 +42,7 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     model, tokenizer = load_causal_lm(default_model_dir(), dtype=torch.float32, device="cpu")
-    prompts = []
-    for messages in load_prompt_frame(64)["messages"]:
-        text = tokenizer.apply_chat_template(json.loads(messages), tokenize=False, add_generation_prompt=True)
-        prompts.append(tokenizer(text, add_special_tokens=False)["input_ids"])
-    prompts = sorted(prompts, key=len, reverse=True)[::2]  # one of the two row groups
+    prompts = prompt_ids(tokenizer, 64)[::2]  # one of the two row groups
     rows = len(prompts)
     print(
         f"torch {torch.__version__}, {args.threads} thread(s), {rows} rows, float32; load average "

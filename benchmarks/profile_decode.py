@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import argparse
 import collections
-import json
 import os
 import threading
 import time
 from contextlib import nullcontext
 
 import torch
-from bench_sampler import load_prompt_frame, matmul_gflops
+from bench_sampler import matmul_gflops, prompt_ids
 
 
 def main() -> None:
@@ -43,11 +42,7 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     model, tokenizer = load_causal_lm(default_model_dir(), dtype=getattr(torch, args.dtype), device="cpu")
-    prompts = []
-    for messages in load_prompt_frame(64)["messages"]:
-        text = tokenizer.apply_chat_template(json.loads(messages), tokenize=False, add_generation_prompt=True)
-        prompts.append(tokenizer(text, add_special_tokens=False)["input_ids"])
-    prompts.sort(key=len, reverse=True)  # as the sampler batches them
+    prompts = prompt_ids(tokenizer, 64)
     width = max(map(len, prompts))
     input_ids = torch.full((len(prompts), width), tokenizer.pad_token_id)
     mask = torch.zeros((len(prompts), width), dtype=torch.long)
