@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from lm_helpers import varied_lm
 from rlhf.prefix_cache import prefill
 from rlhf.sampler.decode import decode_compacting
 from rlhf.sampler.llama_step import LlamaDecodeStep, llama_decode_step
@@ -15,15 +16,7 @@ PROMPTS = [[5, 6, 7, 8, 9, 10, 11], [5, 6, 7, 12], [5, 6, 13, 14, 15, 16, 17, 18
 
 
 def _varied(tiny_lm_dir, dtype):
-    from rlhf.models import load_causal_lm
-
-    model, _ = load_causal_lm(tiny_lm_dir, dtype=dtype)
-    generator = torch.Generator().manual_seed(0)
-    with torch.no_grad():  # large random weights: logits that differ from row to row
-        for name, param in model.named_parameters():
-            if "norm" not in name:
-                param.copy_(torch.randn(param.shape, generator=generator) * 0.5)
-    return model
+    return varied_lm(tiny_lm_dir, dtype)[0]  # large random weights: logits that differ from row to row
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16], ids=["float32", "bfloat16"])

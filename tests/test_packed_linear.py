@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from lm_helpers import varied_lm
 from rlhf.packed_linear import PackedLinears, packing_available, use_packed_linears
 
 pytestmark = pytest.mark.skipif(not packing_available(), reason="this torch build has no oneDNN")
@@ -95,16 +96,12 @@ def test_used_for_float32_on_a_cpu_only_and_a_request_that_cannot_run_is_an_erro
 
 
 def test_the_sampler_multiplies_with_packed_weights_by_default_and_gets_the_same_answers(tiny_lm_dir):
-    from rlhf.models import load_causal_lm
     from rlhf.sampler import GenerationRequest, SamplerConfig
     from rlhf.sampler.transformers_backend import TransformersBackend
 
-    model, tokenizer = load_causal_lm(tiny_lm_dir)
-    generator = torch.Generator().manual_seed(0)
-    with torch.no_grad():  # large random weights: answers that differ from prompt to prompt
-        for name, param in model.named_parameters():
-            if "norm" not in name:
-                param.copy_(torch.randn(param.shape, generator=generator) * 0.5)
+    model, tokenizer = varied_lm(
+        tiny_lm_dir
+    )  # large random weights: answers that differ from prompt to prompt
     prompts = ["hi", "What is 2 + 2?", "Write a poem about the sea, please.", "def add(a, b):"]
     requests = [GenerationRequest(f"p{i}", 0, (("user", t),), 0) for i, t in enumerate(prompts)]
     config = dict(max_new_tokens=12, device="cpu", dtype="float32")

@@ -9,6 +9,7 @@ import threading
 import pytest
 import torch
 
+import lm_helpers
 from rlhf.sampler import GenerationRequest, SamplerConfig, derive_seed
 from rlhf.sampler.decode import parallel_workers
 from rlhf.sampler.seeded import SeededSampler, top_p_mask, uniform_noise
@@ -32,15 +33,7 @@ PROMPTS = [
 def varied_lm(tiny_lm_dir):
     """The tiny model with large random weights, so greedy answers differ from prompt to prompt
     (the stock tiny model repeats one token for every prompt, which would hide batching bugs)."""
-    from rlhf.models import load_causal_lm
-
-    model, tokenizer = load_causal_lm(tiny_lm_dir)
-    generator = torch.Generator().manual_seed(0)
-    with torch.no_grad():
-        for name, param in model.named_parameters():
-            if "norm" not in name:
-                param.copy_(torch.randn(param.shape, generator=generator) * 0.5)
-    return model, tokenizer
+    return lm_helpers.varied_lm(tiny_lm_dir)
 
 
 def _requests(seed: int = 0) -> list[GenerationRequest]:
