@@ -59,9 +59,7 @@ def main() -> None:
         step = llama_decode_step(model, filled.cache)
         assert step is not None
         length = filled.prefix + filled.width
-        mask = torch.ones((rows, length + args.steps + 1), dtype=torch.long)
-        for row, prompt in enumerate(prompts):
-            mask[row, filled.prefix : length - (len(prompt) - filled.prefix)] = 0
+        mask = filled.attention_mask([len(p) for p in prompts], args.steps + 1)
         position_ids = torch.tensor([[len(p) - 1] for p in prompts])
         tokens = torch.argmax(filled.logits, dim=-1)
         call = torch.compile(step.__call__, dynamic=True) if compiled else step

@@ -184,6 +184,14 @@ class Prefilled:
     prefix: int
     width: int
 
+    def attention_mask(self, lengths: list[int], extra: int) -> torch.Tensor:
+        """The layout's mask for rows of prompt ``lengths`` (in the order prefilled) and ``extra`` positions
+        after them: (rows, prefix + width + extra), 0 on each row's padding gap, 1 elsewhere."""
+        mask = torch.ones((len(lengths), self.prefix + self.width + extra), dtype=torch.long)
+        for row, length in enumerate(lengths):
+            mask[row, self.prefix : self.prefix + self.width - (length - self.prefix)] = 0
+        return mask
+
 
 def prefill(
     model: Any,

@@ -27,9 +27,8 @@ def test_the_flat_step_gives_the_forwards_logits_bit_for_bit(tiny_lm_dir, dtype)
         step = llama_decode_step(model, ours.cache)
         assert isinstance(step, LlamaDecodeStep)
         length = ours.prefix + ours.width
-        mask = torch.ones((len(PROMPTS), length + 6), dtype=torch.long)
-        for row, prompt in enumerate(PROMPTS):  # the padding gap between the shared prefix and the rest
-            mask[row, ours.prefix : ours.prefix + ours.width - (len(prompt) - ours.prefix)] = 0
+        # 0 on the padding gap between the shared prefix and the rest
+        mask = ours.attention_mask([len(p) for p in PROMPTS], 6)
         positions = torch.tensor([[len(p) - 1] for p in PROMPTS])
         tokens = ours.logits.argmax(-1)
         for n in range(5):

@@ -148,10 +148,7 @@ def _decode(
         filled.width,
     )
     step_forward = (flat_step and llama_decode_step(model, cache)) or forward
-    full_mask = torch.ones((batch, prefix + width + max_new_tokens), dtype=torch.long)
-    for row, prompt in enumerate(prompts):
-        full_mask[row, prefix : prefix + width - (len(prompt) - prefix)] = 0
-    full_mask = full_mask.to(device)
+    full_mask = filled.attention_mask([len(p) for p in prompts], max_new_tokens).to(device)
     length = prefix + width
     position_ids = torch.tensor([[len(p) - 1] for p in prompts], device=device)
     eos = torch.tensor(eos_ids, device=device)
